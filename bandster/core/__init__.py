@@ -1,0 +1,1 @@
+"""bandster's runtime (name server, worker, dispatcher, master) and records (journal, Result)."""

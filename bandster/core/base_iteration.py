@@ -1,0 +1,374 @@
+"""Datum (one configuration's record inside an iteration) and BaseIteration (one bracket's state machine)."""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from bandster.core._convert import config_to_dict, is_finite_loss, loss_for_ranking, to_builtin
+from bandster.core.job import Job
+
+
+class Datum:
+    """Everything one iteration knows about one configuration.
+
+    Parameters
+    ----------
+    config : dict
+        The configuration, builtins only.
+    config_info : dict
+        Facts about how the configuration was chosen (e.g. ``model_based_pick``).
+    results, time_stamps, exceptions : dict, optional
+        Keyed by budget: the result dict (or None), the ``submitted/started/finished`` stamps, the error text.
+    status : str
+        ``QUEUED -> RUNNING -> REVIEW | CRASHED -> (QUEUED | TERMINATED) -> COMPLETED``.
+    budget : float
+        The current (or last) budget.
+    """
+
+    def __init__(
+        self,
+        config: dict,
+        config_info: dict,
+        results: dict | None = None,
+        time_stamps: dict | None = None,
+        exceptions: dict | None = None,
+        status: str = "QUEUED",
+        budget: float = 0,
+    ) -> None:
+        self.config = config
+        self.config_info = config_info
+        self.results = results if results is not None else {}
+        self.time_stamps = time_stamps if time_stamps is not None else {}
+        self.exceptions = exceptions if exceptions is not None else {}
+        self.status = status
+        self.budget = budget
+        #: bandster extras per budget: ``{'worker': str, 'attempt': int, 'status': 'ok'|'failed'}``
+        self.extras: dict[float, dict[str, Any]] = {}
+
+    def __repr__(self) -> str:
+        return (
+            f"Datum(config={self.config}, config_info={self.config_info}, status={self.status}, "
+            f"budget={self.budget}, results={self.results}, exceptions={self.exceptions})"
+        )
+
+
+#: Statuses of a :class:`Datum` during an iteration.
+QUEUED, RUNNING, REVIEW, CRASHED, TERMINATED, COMPLETED = (
+    "QUEUED",
+    "RUNNING",
+    "REVIEW",
+    "CRASHED",
+    "TERMINATED",
+    "COMPLETED",
+)
+
+ConfigId = tuple[int, int, int]
+
+
+class BaseIteration:
+    """The state machine of one successive-halving bracket.
+
+    Stage ``j`` evaluates ``num_configs[j]`` configurations on ``budgets[j]``. When every run of a stage
+    has reported, :meth:`process_results` asks :meth:`_advance_to_next_stage` which of the successful
+    configurations move on; slots the survivors do not fill are filled with fresh samples. Failed runs
+    (no result, a non-dict result, a missing or non-finite loss) count as ``+inf`` and are never
+    promoted. The class holds no lock: the master calls it under its own.
+
+    Parameters
+    ----------
+    HPB_iter : int
+        The index of this iteration in the run; the first element of every config id.
+    num_configs : sequence of int
+        The number of configurations in each stage.
+    budgets : sequence of float
+        The budget of each stage, as long as ``num_configs``.
+    config_sampler : callable
+        ``config_sampler(budget) -> (config_dict, config_info_dict)``, usually a config generator's
+        ``get_config``.
+    logger : logging.Logger, optional
+        Defaults to this module's logger.
+    result_logger : object, optional
+        Anything with ``new_config(config_id, config, config_info)``; told about every new configuration.
+
+    Attributes
+    ----------
+    data : dict
+        ``config_id -> Datum``, in sampling order.
+    is_finished : bool
+        True once the last stage has been processed.
+    stage : int
+        The current stage.
+    actual_num_configs : list of int
+        How many configurations each stage has received so far (promoted or freshly sampled).
+    num_running : int
+        Runs handed out by :meth:`get_next_run` and not yet registered.
+    """
+
+    def __init__(
+        self,
+        HPB_iter: int,  # noqa: N803 - HpBandSter's public name
+        num_configs: Sequence[int],
+        budgets: Sequence[float],
+        config_sampler: Callable[[float], tuple[dict, dict]] | None,
+        logger: logging.Logger | None = None,
+        result_logger: Any = None,
+    ) -> None:
+        if len(num_configs) == 0 or len(num_configs) != len(budgets):
+            raise ValueError(
+                f"num_configs ({list(num_configs)}) and budgets ({list(budgets)}) must be non-empty and "
+                "of the same length: one entry per stage"
+            )
+        if any(int(n) != n or n < 1 for n in num_configs):
+            raise ValueError(f"num_configs must hold integers >= 1, got {list(num_configs)}")
+        self.HPB_iter = int(HPB_iter)
+        self.num_configs = [int(n) for n in num_configs]
+        self.budgets = [float(b) for b in budgets]
+        self.config_sampler = config_sampler
+        self.logger = logger if logger is not None else logging.getLogger(__name__)
+        self.result_logger = result_logger
+        self.data: dict[ConfigId, Datum] = {}
+        self.is_finished = False
+        self.stage = 0
+        self.actual_num_configs = [0] * len(self.num_configs)
+        self.num_running = 0
+        # QUEUED config ids in sampling order; entries whose datum is no longer QUEUED are skipped.
+        self._queue: deque[ConfigId] = deque()
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(HPB_iter={self.HPB_iter}, stage={self.stage}, "
+            f"num_configs={self.num_configs}, budgets={self.budgets}, "
+            f"actual_num_configs={self.actual_num_configs}, num_running={self.num_running}, "
+            f"is_finished={self.is_finished})"
+        )
+
+    # ------------------------------------------------------------------ queries
+
+    def is_active(self) -> bool:
+        """True while the iteration has not finished (it may still be waiting at a stage barrier)."""
+        return not self.is_finished
+
+    def num_pending(self) -> int:
+        """The number of configurations that are QUEUED, i.e. ready to be handed out."""
+        return sum(1 for cid in self._queue if self.data[cid].status == QUEUED)
+
+    # ------------------------------------------------------------------ sampling and scheduling
+
+    def add_configuration(self, config: Mapping[str, Any] | None = None, config_info: Any = None) -> ConfigId:
+        """Add a configuration to the current stage, QUEUED at its budget, and return its config id.
+
+        Parameters
+        ----------
+        config : mapping, optional
+            The configuration (a dict or a ConfigSpace ``Configuration``). When None, one is drawn with
+            ``config_sampler(budgets[stage])``, which also supplies ``config_info``.
+        config_info : dict, optional
+            How the configuration was chosen. Defaults to ``{}``.
+
+        Returns
+        -------
+        tuple of int
+            ``(HPB_iter, stage, n)`` where ``n`` counts the configurations of this stage.
+        """
+        if self.is_finished:
+            raise RuntimeError(f"iteration {self.HPB_iter} is finished; it takes no new configurations")
+        if config is None:
+            if self.config_sampler is None:
+                raise RuntimeError(
+                    f"iteration {self.HPB_iter} has no config_sampler; pass the configuration explicitly"
+                )
+            config, config_info = self.config_sampler(self.budgets[self.stage])
+        if not isinstance(config, Mapping):
+            raise TypeError(
+                f"a configuration must be a dict or a ConfigSpace Configuration, got {type(config).__name__}"
+            )
+        config = config_to_dict(config)
+        config_info = to_builtin(config_info) if config_info is not None else {}
+        config_id = (self.HPB_iter, self.stage, self.actual_num_configs[self.stage])
+        self.data[config_id] = Datum(config=config, config_info=config_info, budget=self.budgets[self.stage])
+        self.actual_num_configs[self.stage] += 1
+        self._queue.append(config_id)
+        if self.result_logger is not None:
+            self.result_logger.new_config(config_id, config, config_info)
+        return config_id
+
+    def get_next_run(self) -> tuple[ConfigId, dict, float] | None:
+        """Hand out the next run of this iteration, or None.
+
+        In order: the first QUEUED configuration (sampling order); a fresh sample if the stage has
+        unfilled slots; when nothing runs any more, the promotion to the next stage and another try.
+        None means the iteration is finished or waits at the stage barrier for outstanding runs.
+
+        Returns
+        -------
+        tuple or None
+            ``(config_id, config, budget)``; the configuration is now RUNNING.
+        """
+        while not self.is_finished:
+            while self._queue:
+                config_id = self._queue.popleft()
+                datum = self.data[config_id]
+                if datum.status != QUEUED:
+                    continue
+                datum.status = RUNNING
+                self.num_running += 1
+                return config_id, datum.config, datum.budget
+            if self.actual_num_configs[self.stage] < self.num_configs[self.stage]:
+                self.add_configuration()
+                continue
+            if self.num_running == 0:
+                self.process_results()
+                continue
+            return None
+        return None
+
+    # ------------------------------------------------------------------ results
+
+    def register_result(self, job: Job, skip_sanity_checks: bool = False) -> None:
+        """Store the outcome of a finished job.
+
+        The configuration becomes REVIEW when ``job.result`` is a dict with a finite numeric loss and
+        CRASHED otherwise. A bad result (None, not a dict, a missing, None, string, NaN or infinite loss)
+        never raises.
+
+        Parameters
+        ----------
+        job : Job
+            With ``id``, ``kwargs['budget']``, ``result``, ``exception``, ``timestamps``,
+            ``worker_name`` and ``attempt``.
+        skip_sanity_checks : bool
+            Skip the checks that the configuration is RUNNING on the job's budget (used when importing
+            earlier results).
+
+        Raises
+        ------
+        ValueError
+            If the config id is unknown to this iteration or, unless skipped, the configuration is not
+            RUNNING or the budget differs from the one it was handed out with.
+        """
+        config_id = tuple(job.id)
+        datum = self.data.get(config_id)  # type: ignore[arg-type]
+        if datum is None:
+            raise ValueError(
+                f"result for config {config_id}, which iteration {self.HPB_iter} does not know; "
+                "results must go to the iteration whose index is config_id[0]"
+            )
+        budget = job.kwargs.get("budget", datum.budget)
+        if not skip_sanity_checks:
+            if datum.status != RUNNING:
+                raise ValueError(
+                    f"result for config {config_id} on budget {budget}, but its status is {datum.status}, "
+                    "not RUNNING; a result may be registered once per handed-out run"
+                )
+            if budget != datum.budget:
+                raise ValueError(
+                    f"result for config {config_id} on budget {budget}, but it was handed out on budget {datum.budget}"
+                )
+        was_running = datum.status == RUNNING
+        result = job.result
+        ok = isinstance(result, Mapping) and is_finite_loss(result.get("loss"))
+        datum.results[budget] = result
+        datum.time_stamps[budget] = dict(job.timestamps or {})
+        datum.exceptions[budget] = job.exception
+        datum.extras[budget] = {
+            "worker": job.worker_name,
+            "attempt": getattr(job, "attempt", 1),
+            "status": "ok" if ok else "failed",
+        }
+        datum.budget = budget
+        datum.status = REVIEW if ok else CRASHED
+        if not ok:
+            self.logger.debug(
+                "config %s failed on budget %s (result=%r, exception=%r)",
+                config_id,
+                budget,
+                result,
+                job.exception,
+            )
+        if was_running:
+            self.num_running -= 1
+
+    def process_results(self) -> None:
+        """Close the current stage: promote the chosen configurations and terminate the rest.
+
+        Only REVIEW configurations (finite loss) are offered to :meth:`_advance_to_next_stage`; CRASHED
+        ones are terminated. After the last stage, :meth:`finish_up` is called.
+
+        Raises
+        ------
+        RuntimeError
+            If runs of the stage are still outstanding or queued.
+        """
+        if self.is_finished:
+            return
+        if self.num_running > 0 or self.num_pending() > 0:
+            raise RuntimeError(
+                f"iteration {self.HPB_iter} cannot close stage {self.stage}: {self.num_running} runs "
+                f"outstanding, {self.num_pending()} queued"
+            )
+        self.stage += 1
+        if self.stage >= len(self.num_configs):
+            self.finish_up()
+            return
+        candidates = [cid for cid, datum in self.data.items() if datum.status == REVIEW]
+        for datum in self.data.values():
+            if datum.status == CRASHED:
+                datum.status = TERMINATED
+        if candidates:
+            losses = np.array(
+                [loss_for_ranking(self.data[cid].results.get(self.data[cid].budget)) for cid in candidates],
+                dtype=float,
+            )
+            advance = np.asarray(self._advance_to_next_stage(candidates, losses), dtype=bool)
+            if advance.shape != (len(candidates),):
+                raise ValueError(
+                    f"{type(self).__name__}._advance_to_next_stage returned shape {advance.shape}, "
+                    f"expected ({len(candidates)},): one flag per configuration"
+                )
+        else:
+            advance = np.zeros(0, dtype=bool)
+        budget = self.budgets[self.stage]
+        for cid, move_on in zip(candidates, advance.tolist(), strict=True):
+            datum = self.data[cid]
+            if move_on:
+                datum.status = QUEUED
+                datum.budget = budget
+                self.actual_num_configs[self.stage] += 1
+                self._queue.append(cid)
+            else:
+                datum.status = TERMINATED
+        self.logger.debug(
+            "iteration %d: stage %d on budget %s starts with %d of %d configurations promoted",
+            self.HPB_iter,
+            self.stage,
+            budget,
+            self.actual_num_configs[self.stage],
+            self.num_configs[self.stage],
+        )
+
+    def _advance_to_next_stage(self, config_ids: list[ConfigId], losses: np.ndarray) -> np.ndarray:
+        """Return one boolean per configuration: True for those that move on to the next stage.
+
+        Parameters
+        ----------
+        config_ids : list of tuple
+            The successful configurations of the stage just closed, in sampling order.
+        losses : numpy.ndarray
+            Their finite losses, same order.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement _advance_to_next_stage(config_ids, losses)")
+
+    def finish_up(self) -> None:
+        """Mark every configuration COMPLETED and the iteration finished."""
+        if self.num_running > 0:
+            self.logger.warning("iteration %d finishes with %d runs still outstanding", self.HPB_iter, self.num_running)
+        for datum in self.data.values():
+            datum.status = COMPLETED
+        self._queue.clear()
+        self.is_finished = True
+        self.logger.debug("iteration %d finished with %d configurations", self.HPB_iter, len(self.data))

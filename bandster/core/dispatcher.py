@@ -1,0 +1,438 @@
+"""The dispatcher: which workers exist, which job runs where, what happens when a worker vanishes.
+
+It moves jobs and results and never decides what to evaluate (that is the master's job). Workers pull:
+``next_job(name, outcome)`` hands back the previous job's outcome and waits for the next job in one call,
+so a job costs one round trip. Workers living in the master's process call the same methods directly,
+without Pyro.
+
+Locking: one condition variable guards the worker table, the queue and the running jobs. Callbacks into
+the master (results, worker counts, events) are always made with it released.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import Pyro5.api
+import Pyro5.errors
+
+from bandster.core import protocol
+from bandster.core.job import Job
+from bandster.core.nameserver import DEFAULT_PORT, local_address_towards, validate_run_id
+from bandster.core.security import AuthDaemon, ThreadLocalProxies, make_proxy, nameserver_proxy
+from bandster.core.worker import dispatcher_name, worker_prefix
+
+__all__ = ["Dispatcher", "Job", "local_dispatcher"]
+
+_local: dict[str, Dispatcher] = {}
+_local_lock = threading.Lock()
+
+
+def local_dispatcher(uri: str | None) -> Dispatcher | None:
+    """The dispatcher serving ``uri`` if it lives in this process (thread workers use it directly)."""
+    with _local_lock:
+        return _local.get(str(uri)) if uri else None
+
+
+class WorkerRecord:
+    """What the dispatcher knows about one worker."""
+
+    __slots__ = ("name", "uri", "info", "local", "job", "waiting", "wake", "joined", "last_seen")
+
+    def __init__(self, name: str, info: dict, local: Any = None) -> None:
+        self.name = name
+        self.uri: str | None = info.get("uri")
+        self.info = info
+        self.local = local
+        self.job: Job | None = None
+        self.waiting = False
+        self.wake = False
+        self.joined = time.time()
+        self.last_seen = self.joined
+
+
+class Dispatcher:
+    """Hands jobs to workers and results back to the master.
+
+    Parameters
+    ----------
+    new_result_callback : callable
+        Called with each finished :class:`Job` (from the thread that delivered the result).
+    run_id : str
+    ping_interval : float
+        Seconds between liveness checks of remote workers (HpBandSter: 60 s in the Master, here 5 s).
+    nameserver, nameserver_port : str, int
+        Where the name server is.
+    host : str, optional
+        Address to bind the dispatcher's daemon; default: the local address on the route to the name server.
+    logger : logging.Logger, optional
+    queue_callback : callable, optional
+        Called with the number of workers whenever it changes.
+    nameserver_secret : str, optional
+        The name server's secret (see :func:`bandster.core.credentials.find_secret`).
+    max_attempts : int
+        How often a job whose worker died is tried in total before it is recorded as failed.
+    event_callback : callable, optional
+        ``event_callback(kind, **fields)`` for the journal's events file.
+    """
+
+    def __init__(
+        self,
+        new_result_callback: Callable[[Job], None],
+        run_id: str = "0",
+        ping_interval: float = 5,
+        nameserver: str = "localhost",
+        nameserver_port: int | None = None,
+        host: str | None = None,
+        logger: logging.Logger | None = None,
+        queue_callback: Callable[[int], None] | None = None,
+        nameserver_secret: str | None = None,
+        max_attempts: int = 3,
+        event_callback: Callable[..., None] | None = None,
+    ) -> None:
+        if not ping_interval or ping_interval <= 0:
+            raise ValueError(f"ping_interval must be a positive number of seconds, got {ping_interval!r}")
+        if int(max_attempts) < 1:
+            raise ValueError(f"max_attempts must be at least 1, got {max_attempts!r}")
+        self.new_result_callback = new_result_callback
+        self.queue_callback = queue_callback
+        self.event_callback = event_callback
+        self.run_id = validate_run_id(run_id)
+        self.ping_interval = float(ping_interval)
+        self.nameserver = nameserver
+        self.nameserver_port = int(nameserver_port or DEFAULT_PORT)
+        self.secret = nameserver_secret
+        self.host = host
+        self.max_attempts = int(max_attempts)
+        self.logger = logger if logger is not None else logging.getLogger(__name__)
+        self._cond = threading.Condition()
+        self._workers: dict[str, WorkerRecord] = {}
+        self._queue: collections.deque[Job] = collections.deque()
+        self._running: dict[tuple, Job] = {}
+        self._shutting_down = False
+        self._stop_workers = False
+        self._stopped = threading.Event()
+        self._daemon: AuthDaemon | None = None
+        self._daemon_thread: threading.Thread | None = None
+        self._liveness_thread: threading.Thread | None = None
+        self.uri: str | None = None
+
+    # ------------------------------------------------------------------ life cycle
+    def start(self) -> None:
+        """Serve in background threads, register with the name server and greet waiting workers."""
+        if self._daemon is not None:
+            return
+        bind = self.host or local_address_towards(self.nameserver)
+        self._daemon = AuthDaemon(host=bind, port=0, secret=self.secret)
+        self.uri = str(self._daemon.register(DispatcherService(self), objectId=dispatcher_name(self.run_id)))
+        with _local_lock:
+            _local[self.uri] = self
+        self._daemon_thread = threading.Thread(
+            target=self._daemon.requestLoop, name=f"bandster-dispatcher-pyro-{self.run_id}", daemon=True
+        )
+        self._daemon_thread.start()
+        try:
+            with self._ns() as ns:
+                ns.register(dispatcher_name(self.run_id), self.uri)
+        except Pyro5.errors.PyroError as exc:
+            self._teardown()
+            raise RuntimeError(
+                f"The dispatcher cannot register with the name server at {self.nameserver}:{self.nameserver_port} "
+                f"({exc}). Is the NameServer started, and does the master have its secret?"
+            ) from exc
+        self._liveness_thread = threading.Thread(
+            target=self._liveness_loop, name=f"bandster-dispatcher-liveness-{self.run_id}", daemon=True
+        )
+        self._liveness_thread.start()
+        self.logger.info("dispatcher for run %s at %s", self.run_id, self.uri)
+        self.trigger_discover_worker()
+
+    def run(self) -> None:
+        """Start (if needed) and block until :meth:`shutdown` (HpBandSter's blocking form)."""
+        self.start()
+        self._stopped.wait()
+
+    def shutdown(self, shutdown_workers: bool = False) -> None:
+        """Stop dispatching; tell workers to shut down (or to wait for the next master); join all threads."""
+        with self._cond:
+            if self._shutting_down:
+                return
+            self._shutting_down = True
+            self._stop_workers = shutdown_workers
+            self._cond.notify_all()
+            busy = [r for r in self._workers.values() if not r.waiting]
+        if shutdown_workers:
+            for record in busy:
+                self._tell_worker_to_stop(record)
+        # let workers blocked in next_job receive their last reply before the daemon closes connections
+        with self._cond:
+            self._cond.wait_for(lambda: not any(r.waiting for r in self._workers.values()), timeout=5)
+        self._teardown()
+        self.logger.info("dispatcher for run %s shut down", self.run_id)
+
+    def shutdown_all_workers(self, rediscover: bool = False) -> None:
+        """Tell every known worker to shut down (the dispatcher keeps running)."""
+        with self._cond:
+            records = list(self._workers.values())
+            self._stop_workers = True
+            self._cond.notify_all()
+        for record in records:
+            self._tell_worker_to_stop(record)
+
+    def _teardown(self) -> None:
+        with _local_lock:
+            if self.uri:
+                _local.pop(self.uri, None)
+        if self.uri is not None:
+            try:
+                with self._ns(timeout=5) as ns:
+                    ns.remove(dispatcher_name(self.run_id))
+            except Pyro5.errors.PyroError:
+                pass
+        self._stopped.set()
+        if self._liveness_thread is not None and self._liveness_thread is not threading.current_thread():
+            self._liveness_thread.join()
+        daemon, self._daemon = self._daemon, None
+        if daemon is not None:
+            daemon.shutdown_completely(self._daemon_thread)
+
+    # ------------------------------------------------------------------ master side
+    def submit_job(self, id: tuple, **kwargs: Any) -> Job:
+        """Queue a job (``kwargs``: config, budget, working_directory, ...) and return it."""
+        job = Job(id, **kwargs)
+        job.time_it("submitted")
+        with self._cond:
+            self._queue.append(job)
+            self._cond.notify()
+        return job
+
+    def number_of_workers(self) -> int:
+        """How many workers are currently known."""
+        with self._cond:
+            return len(self._workers)
+
+    def worker_names(self) -> list[str]:
+        """The names of the known workers."""
+        with self._cond:
+            return list(self._workers)
+
+    def trigger_discover_worker(self) -> None:
+        """Greet every worker of this run registered with the name server (they then announce themselves)."""
+        try:
+            with self._ns() as ns:
+                found = ns.list(prefix=worker_prefix(self.run_id))
+        except Pyro5.errors.PyroError as exc:
+            self.logger.warning("cannot list workers on the name server: %s", exc)
+            return
+        with self._cond:
+            known = set(self._workers)
+        for name, uri in found.items():
+            if name in known:
+                continue
+            try:
+                with make_proxy(uri, self.secret, timeout=5) as proxy:
+                    proxy.hello(self.uri)
+            except Pyro5.errors.PyroError as exc:
+                self.logger.debug("worker %s did not answer hello: %s", name, exc)
+
+    # ------------------------------------------------------------------ worker side
+    def announce(self, worker_name: str, info: dict, local_worker: Any = None) -> bool:
+        """A worker joins (or re-joins) the pool."""
+        with self._cond:
+            if self._shutting_down:
+                return False
+            rejoined = worker_name in self._workers
+            if not rejoined:
+                self._workers[worker_name] = WorkerRecord(worker_name, info, local_worker)
+            n = len(self._workers)
+        if not rejoined:
+            self.logger.info("worker %s joined (%d workers)", worker_name, n)
+            self._event("worker_joined", worker=worker_name, host=info.get("host"), workers=n)
+            self._workers_changed(n)
+        return True
+
+    def goodbye(self, worker_name: str, outcome: dict | None = None) -> None:
+        """A worker leaves on its own, possibly delivering a last outcome."""
+        if outcome is not None:
+            self._deliver(worker_name, outcome)
+        self._lose_worker(worker_name, "shut down", requeue=True, event="worker_left")
+
+    def wake(self, worker_name: str) -> None:
+        """Make a waiting ``next_job`` call of ``worker_name`` return now."""
+        with self._cond:
+            record = self._workers.get(worker_name)
+            if record is not None:
+                record.wake = True
+                self._cond.notify_all()
+
+    def next_job(self, worker_name: str, outcome: dict | None = None, wait: float = 2.0) -> dict:
+        """Deliver ``outcome`` (the previous job's) and wait up to ``wait`` s for the next job."""
+        if outcome is not None:
+            self._deliver(worker_name, outcome)
+        deadline = time.monotonic() + max(0.0, float(wait))
+        with self._cond:
+            record = self._workers.get(worker_name)
+            if record is None:
+                return {"command": protocol.SHUTDOWN if self._stop_workers else protocol.ANNOUNCE}
+            record.last_seen = time.time()
+            while True:
+                if self._shutting_down or self._stop_workers:
+                    return {"command": protocol.SHUTDOWN if self._stop_workers else protocol.DETACH}
+                if self._queue and record.job is None:
+                    break
+                if record.wake:
+                    record.wake = False
+                    return {"command": protocol.WAIT}
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return {"command": protocol.WAIT}
+                record.waiting = True
+                try:
+                    self._cond.wait(remaining)
+                finally:
+                    record.waiting = False
+                if worker_name not in self._workers:
+                    return {"command": protocol.ANNOUNCE}
+            job = self._queue.popleft()
+            job.worker_name = worker_name
+            job.time_it("started")
+            record.job = job
+            self._running[job.id] = job
+            message = protocol.job_message(job.id, job.kwargs, job.attempt)
+        self._event("dispatch", config_id=list(job.id), budget=job.kwargs.get("budget"),
+                    worker=worker_name, attempt=job.attempt)
+        return message
+
+    def _deliver(self, worker_name: str, outcome: dict) -> None:
+        job_id = tuple(outcome.get("id") or ())
+        with self._cond:
+            job = self._running.pop(job_id, None)
+            if job is None:
+                self.logger.warning("result for unknown or already finished job %s from %s dropped", job_id, worker_name)
+                return
+            record = self._workers.get(job.worker_name) if job.worker_name else None
+            if record is not None and record.job is job:
+                record.job = None
+            job.time_it("finished")
+            job.worker_name = worker_name
+            job.result = outcome.get("result")
+            job.exception = outcome.get("exception")
+            job.worker_duration = outcome.get("duration")
+        self._finish(job)
+
+    def _finish(self, job: Job) -> None:
+        try:
+            self.new_result_callback(job)
+        except Exception:
+            self.logger.exception("the result callback failed for job %s", job.id)
+
+    # ------------------------------------------------------------------ liveness
+    def _liveness_loop(self) -> None:
+        proxies = ThreadLocalProxies(self.secret, timeout=min(self.ping_interval, 5.0))
+        while not self._stopped.wait(self.ping_interval):
+            with self._cond:
+                records = list(self._workers.values())
+            for record in records:
+                if self._stopped.is_set():
+                    return
+                if record.local is not None:
+                    alive = record.local.is_running
+                else:
+                    try:
+                        alive = bool(proxies.get(record.uri).ping())
+                    except Pyro5.errors.PyroError:
+                        proxies.drop(record.uri)
+                        alive = False
+                if not alive:
+                    self._lose_worker(record.name, "did not answer the liveness check", requeue=True)
+
+    def _lose_worker(self, worker_name: str, reason: str, requeue: bool, event: str = "worker_lost") -> None:
+        failed: Job | None = None
+        with self._cond:
+            record = self._workers.pop(worker_name, None)
+            if record is None:
+                return
+            job, record.job = record.job, None
+            n = len(self._workers)
+            if job is not None and self._running.get(job.id) is job:
+                del self._running[job.id]
+                if requeue and job.attempt < self.max_attempts:
+                    job.attempt += 1
+                    job.worker_name = None
+                    self._queue.appendleft(job)
+                    self._cond.notify()
+                else:
+                    job.time_it("finished")
+                    job.result = None
+                    job.exception = (
+                        f"Worker {worker_name} {reason} while running this job "
+                        f"(attempt {job.attempt} of {self.max_attempts})."
+                    )
+                    failed = job
+            self._cond.notify_all()
+        if event == "worker_lost":
+            self.logger.warning("worker %s %s; %d workers left", worker_name, reason, n)
+        else:
+            self.logger.info("worker %s left; %d workers left", worker_name, n)
+        self._event(event, worker=worker_name, reason=reason, workers=n,
+                    config_id=list(job.id) if job is not None else None)
+        if job is not None and failed is None:
+            self._event("requeued", config_id=list(job.id), budget=job.kwargs.get("budget"), attempt=job.attempt)
+        if failed is not None:
+            self._finish(failed)
+        self._workers_changed(n)
+
+    def _tell_worker_to_stop(self, record: WorkerRecord) -> None:
+        if record.local is not None:
+            with record.local._cond:
+                record.local._stop = True
+            return
+        try:
+            with make_proxy(record.uri, self.secret, timeout=5) as proxy:
+                proxy.shutdown()
+        except Pyro5.errors.PyroError as exc:
+            self.logger.debug("could not tell worker %s to shut down: %s", record.name, exc)
+
+    # ------------------------------------------------------------------ helpers
+    def _ns(self, timeout: float | None = 10.0) -> Pyro5.api.Proxy:
+        return nameserver_proxy(self.nameserver, self.nameserver_port, self.secret, timeout=timeout)
+
+    def _workers_changed(self, n: int) -> None:
+        if self.queue_callback is not None:
+            try:
+                self.queue_callback(n)
+            except Exception:
+                self.logger.exception("queue_callback failed")
+
+    def _event(self, kind: str, **fields: Any) -> None:
+        if self.event_callback is not None:
+            try:
+                self.event_callback(kind, **fields)
+            except Exception:
+                self.logger.exception("event_callback failed")
+
+
+@Pyro5.api.expose
+class DispatcherService:
+    """What the dispatcher offers over the network (only to clients that know the run's secret)."""
+
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self._dispatcher = dispatcher
+
+    def announce(self, worker_name: str, info: dict) -> bool:
+        return self._dispatcher.announce(worker_name, info)
+
+    def next_job(self, worker_name: str, outcome: dict | None = None, wait: float = 2.0) -> dict:
+        return self._dispatcher.next_job(worker_name, outcome, min(float(wait), 30.0))
+
+    def goodbye(self, worker_name: str, outcome: dict | None = None) -> None:
+        self._dispatcher.goodbye(worker_name, outcome)
+
+    @Pyro5.api.oneway
+    def trigger_discover_worker(self) -> None:
+        self._dispatcher.trigger_discover_worker()

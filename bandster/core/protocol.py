@@ -1,0 +1,96 @@
+"""The messages that cross between dispatcher and workers (plain dicts of builtins, serpent-safe).
+
+A worker asks the dispatcher for work with ``next_job(worker_name, finished)``, where ``finished`` is the
+outcome of its previous job (or None). The reply is one of::
+
+    {"command": "job", "job": {"id": [i, j, k], "kwargs": {"config": {...}, "budget": 9.0, ...},
+                               "attempt": 1}}
+    {"command": "wait"}       # nothing to do yet: ask again
+    {"command": "announce"}   # the dispatcher does not know this worker: announce, then ask again
+    {"command": "detach"}     # this dispatcher is going away: wait for the next one
+    {"command": "shutdown"}   # shut down
+
+An outcome is ``{"id": [...], "result": {"loss": float, "info": ...} | None, "exception": str | None,
+"duration": seconds spent in compute, on the worker's clock}``.
+"""
+
+from __future__ import annotations
+
+import math
+import traceback
+from collections.abc import Mapping
+from typing import Any
+
+from bandster.core._convert import UnserializableValue, to_builtin
+
+JOB = "job"
+WAIT = "wait"
+ANNOUNCE = "announce"
+DETACH = "detach"
+SHUTDOWN = "shutdown"
+
+
+def job_message(job_id: tuple, kwargs: dict[str, Any], attempt: int) -> dict[str, Any]:
+    """The reply that hands a job to a worker."""
+    return {"command": JOB, "job": {"id": list(job_id), "kwargs": kwargs, "attempt": attempt}}
+
+
+def check_result(value: Any) -> tuple[dict | None, str | None]:
+    """Validate what ``compute`` returned: ``(result, None)`` if usable, else ``(None, error text)``.
+
+    A usable result is a mapping with a numeric ``loss`` (NaN and inf are kept: such a run is recorded with
+    its loss and counts as failed for promotion and modelling). ``info`` is converted to builtins; values
+    with no JSON form are kept as their ``repr`` with a warning naming the key.
+    """
+    if not isinstance(value, Mapping):
+        return None, (
+            f"compute() returned {type(value).__name__} ({_short(value)}); it must return a dict "
+            "{'loss': float, 'info': ...}"
+        )
+    if "loss" not in value:
+        return None, f"compute() returned a dict without 'loss' (keys: {sorted(map(str, value))}); add a 'loss'"
+    loss = value["loss"]
+    try:
+        loss_value = to_builtin(loss, strict=True)
+    except UnserializableValue:
+        loss_value = None
+    if isinstance(loss_value, list) and len(loss_value) == 1:  # a 1-element array
+        loss_value = loss_value[0]
+    if isinstance(loss_value, bool) or not isinstance(loss_value, int | float):
+        return None, f"compute() returned a non-numeric loss {_short(loss)} of type {type(loss).__name__}"
+    info = to_builtin(value.get("info"), path="info")
+    result = {"loss": float(loss_value), "info": info}
+    for key, extra in value.items():
+        if key not in ("loss", "info"):
+            result[str(key)] = to_builtin(extra, path=str(key))
+    return result, None
+
+
+def run_compute(compute: Any, job: Mapping[str, Any]) -> dict[str, Any]:
+    """Call ``compute(config_id=..., **kwargs)`` for a job message and return its outcome message."""
+    import time
+
+    start = time.monotonic()
+    try:
+        value = compute(config_id=tuple(job["id"]), **job["kwargs"])
+        result, error = check_result(value)
+    except BaseException as exc:  # noqa: BLE001 - everything a user's compute raises is recorded
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            raise
+        result, error = None, traceback.format_exc()
+    return {
+        "id": list(job["id"]),
+        "result": result,
+        "exception": error,
+        "duration": time.monotonic() - start,
+    }
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def is_nonfinite(x: Any) -> bool:
+    """True for a float that is NaN or infinite."""
+    return isinstance(x, float) and not math.isfinite(x)

@@ -1,0 +1,334 @@
+"""The Worker base class: subclass it and implement ``compute``."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import socket
+import threading
+import time
+from typing import Any
+
+import Pyro5.api
+import Pyro5.errors
+
+from bandster.core import credentials, protocol
+from bandster.core.nameserver import DEFAULT_PORT, local_address_towards, validate_run_id
+from bandster.core.security import AuthDaemon, make_proxy, nameserver_proxy
+
+_counter = itertools.count()
+
+#: Seconds a worker's ``next_job`` call may wait at the dispatcher before it asks again.
+LONG_POLL = 2.0
+
+
+def dispatcher_name(run_id: str) -> str:
+    """The name-server name of a run's dispatcher."""
+    return f"bandster.run_{run_id}.dispatcher"
+
+
+def worker_prefix(run_id: str) -> str:
+    """The name-server prefix of a run's workers."""
+    return f"bandster.run_{run_id}.worker."
+
+
+class Worker:
+    """Evaluates configurations for an optimizer. Subclass it and implement :meth:`compute`.
+
+    Parameters
+    ----------
+    run_id : str
+        The run to work for; only the dispatcher of this run hands it jobs.
+    nameserver : str, optional
+        Address of the name server (default ``'127.0.0.1'``).
+    nameserver_port : int, optional
+        Its port (default 9090, Pyro's, as in HpBandSter).
+    logger : logging.Logger, optional
+        Unlike HpBandSter, the root logger is never configured here.
+    host : str, optional
+        Address this worker's daemon binds to; default: the local address on the route to the name server.
+    id : object, optional
+        Appended to the worker's name, ``bandster.run_<run_id>.worker.<host>.<pid>.<id>``; defaults to a
+        counter unique in this process.
+    timeout : float, optional
+        Shut down after this many seconds without a job (None: never), as in HpBandSter.
+    nameserver_secret : str, optional
+        The name server's secret; found automatically for name servers of this machine's user and read
+        from the credentials file by :meth:`load_nameserver_credentials`.
+
+    Examples
+    --------
+    >>> class MyWorker(Worker):
+    ...     def compute(self, config, budget, **kwargs):
+    ...         return {'loss': (config['x'] - 0.5) ** 2 / budget, 'info': {'budget': budget}}
+    """
+
+    def __init__(
+        self,
+        run_id: str,
+        nameserver: str | None = None,
+        nameserver_port: int | None = None,
+        logger: logging.Logger | None = None,
+        host: str | None = None,
+        id: Any = None,
+        timeout: float | None = None,
+        nameserver_secret: str | None = None,
+    ) -> None:
+        self.run_id = validate_run_id(run_id)
+        self.nameserver = nameserver
+        self.nameserver_port = nameserver_port
+        self.nameserver_secret = nameserver_secret
+        self.logger = logger if logger is not None else logging.getLogger(__name__)
+        self.host = host
+        self.id = id
+        self.timeout = timeout
+        suffix = id if id is not None else f"w{next(_counter)}"
+        self.worker_id = f"{worker_prefix(self.run_id)}{socket.gethostname()}.{os.getpid()}.{suffix}"
+        self.busy = False
+        self.last_job_finished: float | None = None
+        self._cond = threading.Condition()
+        self._stop = False
+        self._dispatcher_uri: str | None = None
+        self._daemon: AuthDaemon | None = None
+        self._daemon_thread: threading.Thread | None = None
+        self._thread: threading.Thread | None = None
+        self._running = False
+
+    # ------------------------------------------------------------------ user API
+    def compute(self, config_id: tuple, config: dict, budget: float, working_directory: str, **kwargs: Any) -> dict:
+        """Evaluate ``config`` on ``budget``; return ``{'loss': float, 'info': <JSON-able>}`` (loss is minimised).
+
+        Everything is passed as keyword arguments: ``config_id``, ``config``, ``budget`` and
+        ``working_directory``, so ``compute(self, config, budget, **kwargs)`` is the usual signature.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__}.compute is not implemented: subclass Worker and define "
+            "compute(self, config, budget, **kwargs) returning {'loss': float, 'info': ...}"
+        )
+
+    def load_nameserver_credentials(self, working_directory: str, num_tries: int = 60, interval: float = 1) -> None:
+        """Read the name server's address and secret from the shared directory's credentials file.
+
+        Waits up to ``num_tries * interval`` seconds for the master to write it; raises RuntimeError
+        naming the file otherwise.
+        """
+        record = credentials.wait_for_credentials(working_directory, self.run_id, num_tries, interval)
+        self.nameserver = record["host"]
+        self.nameserver_port = int(record["port"])
+        self.nameserver_secret = record["secret"]
+
+    def run(self, background: bool = False) -> None:
+        """Serve jobs until shut down; in a named background thread if ``background``.
+
+        Raises RuntimeError (in the foreground) when the name server cannot be reached.
+        """
+        self._start_daemon()
+        if background:
+            self._thread = threading.Thread(
+                target=self._main_loop, name=f"bandster-worker-{self.worker_id}", daemon=True
+            )
+            self._thread.start()
+        else:
+            self._thread = threading.current_thread()
+            self._main_loop()
+
+    def shutdown(self) -> None:
+        """Stop after the current job (if any); joins the worker's threads unless called from one of them."""
+        with self._cond:
+            self._stop = True
+            self._cond.notify_all()
+        local = self._local_dispatcher()
+        if local is not None:
+            local.wake(self.worker_id)
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread() and thread.is_alive():
+            thread.join()
+
+    @property
+    def is_running(self) -> bool:
+        """True while the worker serves jobs (used for liveness of workers in the master's process)."""
+        return self._running
+
+    # ------------------------------------------------------------------ internals
+    @property
+    def _ns_address(self) -> tuple[str, int]:
+        return self.nameserver or "127.0.0.1", int(self.nameserver_port or DEFAULT_PORT)
+
+    def _secret(self) -> str | None:
+        host, port = self._ns_address
+        self.nameserver_secret = credentials.find_secret(host, port, self.nameserver_secret)
+        return self.nameserver_secret
+
+    def _start_daemon(self) -> None:
+        host, port = self._ns_address
+        secret = self._secret()
+        try:
+            with nameserver_proxy(host, port, secret, timeout=10) as ns:
+                ns.ping()
+        except Pyro5.errors.PyroError as exc:
+            raise RuntimeError(
+                f"Worker {self.worker_id} cannot reach the name server at {host}:{port} ({exc}). Start the "
+                "NameServer first, pass nameserver=/nameserver_port=, or call load_nameserver_credentials()."
+            ) from exc
+        bind = self.host or local_address_towards(host)
+        self._daemon = AuthDaemon(host=bind, port=0, secret=secret)
+        self._uri = str(self._daemon.register(WorkerService(self), objectId=self.worker_id))
+        self._daemon_thread = threading.Thread(
+            target=self._daemon.requestLoop, name=f"bandster-worker-pyro-{self.worker_id}", daemon=True
+        )
+        self._daemon_thread.start()
+        with nameserver_proxy(host, port, secret) as ns:
+            ns.register(self.worker_id, self._uri)
+        self._running = True
+        self.logger.info("worker %s registered at %s", self.worker_id, self._uri)
+
+    def _main_loop(self) -> None:
+        try:
+            while not self._stop:
+                uri = self._find_dispatcher()
+                if uri is None:
+                    break
+                self._serve(uri)
+        except Exception:
+            self.logger.exception("worker %s stopped by an unexpected error", self.worker_id)
+        finally:
+            self._running = False
+            self._stop_daemon()
+
+    def _find_dispatcher(self) -> str | None:
+        """Return the dispatcher's URI, waiting for a ``hello`` if it is not there yet (None: stop)."""
+        host, port = self._ns_address
+        try:
+            with nameserver_proxy(host, port, self.nameserver_secret) as ns:
+                found = ns.list(prefix=dispatcher_name(self.run_id))
+        except Pyro5.errors.PyroError as exc:
+            self.logger.warning("worker %s cannot list the name server: %s", self.worker_id, exc)
+            found = {}
+        with self._cond:
+            if found and self._dispatcher_uri is None:
+                self._dispatcher_uri = next(iter(found.values()))
+            deadline = None if self.timeout is None else time.monotonic() + self.timeout
+            while self._dispatcher_uri is None and not self._stop:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    self.logger.info("worker %s idle for %s s: shutting down", self.worker_id, self.timeout)
+                    return None
+                self._cond.wait(remaining)
+            if self._stop:
+                return None
+            uri, self._dispatcher_uri = self._dispatcher_uri, None
+            return uri
+
+    def _local_dispatcher(self) -> Any:
+        from bandster.core.dispatcher import local_dispatcher
+
+        uri = getattr(self, "_serving_uri", None)
+        return local_dispatcher(uri) if uri else None
+
+    def _serve(self, uri: str) -> None:
+        """Take jobs from the dispatcher at ``uri`` until it goes away or tells us to stop."""
+        from bandster.core.dispatcher import local_dispatcher
+
+        self._serving_uri = uri
+        local = local_dispatcher(uri)
+        dispatcher = local if local is not None else make_proxy(uri, self.nameserver_secret)
+        info = {"uri": self._uri, "host": socket.gethostname(), "pid": os.getpid()}
+        outcome: dict | None = None
+        try:
+            if local is not None:
+                local.announce(self.worker_id, info, local_worker=self)
+            else:
+                dispatcher.announce(self.worker_id, info)
+            self.logger.info("worker %s serves dispatcher %s", self.worker_id, uri)
+            while not self._stop:
+                wait = LONG_POLL
+                if self.timeout is not None:
+                    idle_since = self.last_job_finished or time.time()
+                    wait = max(0.0, min(wait, idle_since + self.timeout - time.time()))
+                reply = dispatcher.next_job(self.worker_id, outcome, wait)
+                outcome = None
+                command = reply.get("command")
+                if command == protocol.JOB:
+                    outcome = self._evaluate(reply["job"])
+                elif command == protocol.WAIT:
+                    if self.timeout is not None and time.time() - (self.last_job_finished or 0) > self.timeout:
+                        if self.last_job_finished is not None:
+                            self.logger.info("worker %s idle for %s s: shutting down", self.worker_id, self.timeout)
+                            self._stop = True
+                elif command == protocol.ANNOUNCE:
+                    dispatcher.announce(self.worker_id, info) if local is None else local.announce(
+                        self.worker_id, info, local_worker=self
+                    )
+                elif command == protocol.SHUTDOWN:
+                    self.logger.info("worker %s told to shut down", self.worker_id)
+                    self._stop = True
+                elif command == protocol.DETACH:
+                    return
+            if not self._stop:
+                return
+            try:
+                dispatcher.goodbye(self.worker_id, outcome)
+            except Pyro5.errors.PyroError:
+                pass
+        except Pyro5.errors.PyroError as exc:
+            self.logger.warning("worker %s lost its dispatcher (%s); waiting for the next one", self.worker_id, exc)
+            if outcome is not None:
+                self.logger.warning("the result of job %s could not be delivered", outcome["id"])
+        finally:
+            self._serving_uri = None
+            if local is None:
+                dispatcher._pyroRelease()
+
+    def _evaluate(self, job: dict) -> dict:
+        with self._cond:
+            self.busy = True
+        try:
+            self.logger.debug("worker %s computes %s", self.worker_id, job["id"])
+            return protocol.run_compute(self.compute, job)
+        finally:
+            with self._cond:
+                self.busy = False
+                self.last_job_finished = time.time()
+
+    def _stop_daemon(self) -> None:
+        daemon, self._daemon = self._daemon, None
+        if daemon is None:
+            return
+        host, port = self._ns_address
+        try:
+            with nameserver_proxy(host, port, self.nameserver_secret, timeout=5) as ns:
+                ns.remove(self.worker_id)
+        except Pyro5.errors.PyroError:
+            pass
+        daemon.shutdown_completely(self._daemon_thread)
+        self.logger.info("worker %s shut down", self.worker_id)
+
+    def _hello(self, dispatcher_uri: str) -> None:
+        with self._cond:
+            self._dispatcher_uri = dispatcher_uri
+            self._cond.notify_all()
+
+
+@Pyro5.api.expose
+class WorkerService:
+    """What a worker offers over the network: liveness, a wake-up call, shutdown."""
+
+    def __init__(self, worker: Worker) -> None:
+        self._worker = worker
+
+    def ping(self) -> bool:
+        return True
+
+    def is_busy(self) -> bool:
+        return self._worker.busy
+
+    @Pyro5.api.oneway
+    def hello(self, dispatcher_uri: str) -> None:
+        self._worker._hello(dispatcher_uri)
+
+    @Pyro5.api.oneway
+    def shutdown(self) -> None:
+        with self._worker._cond:
+            self._worker._stop = True
+            self._worker._cond.notify_all()

@@ -1,0 +1,7 @@
+"""Optimizers: RandomSearch, HyperBand, BOHB; their config generators and iterations."""
+
+from bandster.optimizers.hyperband import HyperBand
+from bandster.optimizers.iterations import SuccessiveHalving, SuccessiveResampling
+from bandster.optimizers.randomsearch import RandomSearch
+
+__all__ = ["HyperBand", "RandomSearch", "SuccessiveHalving", "SuccessiveResampling"]

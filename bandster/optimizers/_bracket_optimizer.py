@@ -1,0 +1,84 @@
+"""What HyperBand, BOHB and RandomSearch share: the budget ladder, the manifest, the iteration class."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bandster.core.base_config_generator import base_config_generator
+from bandster.core.base_iteration import BaseIteration
+from bandster.core.master import Master
+from bandster.optimizers import brackets
+from bandster.optimizers.config_generators.random_sampling import check_configspace
+from bandster.optimizers.iterations import SuccessiveHalving
+
+
+class BracketOptimizer(Master):
+    """A :class:`~bandster.core.master.Master` running Hyperband's brackets of successive halving.
+
+    Parameters
+    ----------
+    configspace : ConfigSpace.ConfigurationSpace
+    config_generator : base_config_generator
+    eta, min_budget, max_budget : float
+        The budget ladder (see :mod:`bandster.optimizers.brackets`).
+    seed : int, optional
+        Recorded in the journal's manifest (the config generator is seeded by the subclass).
+    optimizer_kwargs : dict
+        The optimizer's own arguments, for the manifest.
+    **kwargs
+        Passed to :class:`~bandster.core.master.Master` (``run_id`` is required).
+    """
+
+    iteration_class: type[BaseIteration] = SuccessiveHalving
+
+    def __init__(
+        self,
+        configspace: Any,
+        config_generator: base_config_generator,
+        eta: float,
+        min_budget: float,
+        max_budget: float,
+        seed: int | None,
+        optimizer_kwargs: dict[str, Any],
+        **kwargs: Any,
+    ) -> None:
+        brackets.validate_budgets(min_budget, max_budget, eta)
+        self.configspace = configspace
+        self.seed = seed
+        self.eta = eta
+        self.min_budget = min_budget
+        self.max_budget = max_budget
+        self.budgets = brackets.budget_ladder(min_budget, max_budget, eta)
+        self.max_SH_iter = len(self.budgets)
+        self._optimizer_kwargs = dict(optimizer_kwargs, eta=eta, min_budget=min_budget, max_budget=max_budget)
+        self._configspace_json = configspace.to_serialized_dict() if configspace is not None else None
+        super().__init__(config_generator=config_generator, **kwargs)
+        self.config.update(
+            eta=eta,
+            min_budget=min_budget,
+            max_budget=max_budget,
+            budgets=list(self.budgets),
+            max_SH_iter=self.max_SH_iter,
+        )
+
+    def stage_plan(self, iteration: int) -> tuple[list[int], list[float]]:
+        """``(configs per stage, budget per stage)`` of iteration ``iteration``."""
+        return brackets.hyperband_iteration(iteration, self.min_budget, self.max_budget, self.eta)
+
+    def get_next_iteration(self, iteration: int, iteration_kwargs: dict | None = None) -> BaseIteration:
+        """The successive-halving bracket that Hyperband's schedule gives iteration ``iteration``."""
+        ns, budgets = self.stage_plan(iteration)
+        return self.iteration_class(
+            HPB_iter=iteration,
+            num_configs=ns,
+            budgets=budgets,
+            config_sampler=self.config_generator.get_config,
+            **(iteration_kwargs or {}),
+        )
+
+
+def require_configspace(configspace: Any, optimizer: str) -> Any:
+    """Raise a clear ValueError when ``configspace`` is missing or empty."""
+    if configspace is None:
+        raise ValueError(f"{optimizer} needs a configspace: pass configspace=ConfigSpace.ConfigurationSpace(...)")
+    return check_configspace(configspace)

@@ -1,0 +1,5 @@
+"""Config generators: the samplers that propose configurations."""
+
+from bandster.optimizers.config_generators.random_sampling import RandomSampling
+
+__all__ = ["RandomSampling"]

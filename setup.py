@@ -1,0 +1,54 @@
+"""Packaging for bandster. ``pip install -e '.[test]'`` for development."""
+
+import os
+
+from setuptools import find_packages, setup
+
+here = os.path.abspath(os.path.dirname(__file__))
+version: dict = {}
+with open(os.path.join(here, "bandster", "__version__.py")) as fh:
+    exec(fh.read(), version)
+
+with open(os.path.join(here, "README.md"), encoding="utf-8") as fh:
+    long_description = fh.read()
+
+plots = ["matplotlib>=3.7", "pandas>=2.0"]
+docs = ["sphinx>=7", "numpydoc>=1.6"]
+
+setup(
+    name="bandster",
+    version=version["__version__"],
+    description="Distributed multi-fidelity hyperparameter optimization: HpBandSter's API on a maintained stack",
+    long_description=long_description,
+    long_description_content_type="text/markdown",
+    license="BSD-3-Clause",
+    python_requires=">=3.10",
+    packages=find_packages(include=["bandster", "bandster.*"]),
+    install_requires=[
+        "Pyro5>=5.14",
+        "ConfigSpace>=1.0",
+        "numpy>=1.24",
+        "scipy>=1.10",
+        "statsmodels>=0.14",
+        "netifaces-plus>=0.12",
+        "tqdm>=4.60",
+    ],
+    extras_require={
+        "plots": plots,
+        "docs": docs,
+        "test": plots
+        + [
+            "pytest>=7.4",
+            "pytest-timeout>=2.2",
+            "ruff>=0.4",
+            "nbclient>=0.9",
+            "nbformat>=5.9",
+            "ipykernel>=6.25",
+        ],
+    },
+    entry_points={"console_scripts": ["bandster=bandster.cli:main"]},
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Topic :: Scientific/Engineering :: Artificial Intelligence",
+    ],
+)

@@ -1,0 +1,59 @@
+"""Shared fixtures: a real name server per test, and checks that nothing is left running."""
+
+import itertools
+import os
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from bandster.core.nameserver import NameServer
+
+_ids = itertools.count()
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+@pytest.fixture
+def run_id():
+    return f"t{os.getpid()}_{next(_ids)}"
+
+
+@pytest.fixture
+def nameserver(run_id, tmp_path):
+    ns = NameServer(run_id=run_id, working_directory=str(tmp_path))
+    host, port = ns.start()
+    yield ns
+    ns.shutdown()
+
+
+@pytest.fixture
+def no_thread_leak():
+    """Fail if a bandster or Pyro thread started by the test is still alive at its end."""
+    before = set(threading.enumerate())
+    yield
+    left = [t for t in threading.enumerate() if t not in before and t.is_alive()
+            and (t.name.startswith("bandster") or t.name.startswith("Pyro"))]
+    assert not left, f"threads left running: {[t.name for t in left]}"
+
+
+@pytest.fixture
+def spawn():
+    """Start Python processes (``spawn(args...)``); every one still alive is killed at the end of the test."""
+    procs = []
+
+    def _spawn(*args, **kwargs):
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([HERE, os.environ.get("PYTHONPATH", "")]))
+        env.update(kwargs.pop("env", {}))
+        proc = subprocess.Popen([sys.executable, *args], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, **kwargs)
+        procs.append(proc)
+        return proc
+
+    yield _spawn
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=30)
+        if proc.stdout:
+            proc.stdout.close()

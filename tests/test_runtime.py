@@ -1,0 +1,185 @@
+"""End-to-end runs over a real name server, real thread workers and real worker processes."""
+
+import collections
+import math
+import os
+import pickle
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import ConfigSpace as CS
+import pytest
+
+from bandster.core.result import logged_results_to_HBS_result
+from bandster.optimizers import HyperBand, RandomSearch
+from toy_workers import BadWorker, QuadraticWorker
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def space():
+    return CS.ConfigurationSpace({"x": (0.0, 1.0)}, seed=0)
+
+
+def counts(result):
+    return dict(collections.Counter((r.config_id[0], r.budget) for r in result.get_all_runs()))
+
+
+# (1, 9, 3): iteration 0 runs 9 @ 1, 3 @ 3, 1 @ 9; iteration 1 runs 3 @ 3, 1 @ 9; iteration 2 runs 3 @ 9
+HB_1_9_3 = {(0, 1.0): 9, (0, 3.0): 3, (0, 9.0): 1, (1, 3.0): 3, (1, 9.0): 1, (2, 9.0): 3, (3, 1.0): 9,
+            (3, 3.0): 3, (3, 9.0): 1}
+
+
+def start_thread_workers(cls, n, run_id, ns, **kwargs):
+    workers = [cls(run_id=run_id, nameserver=ns.host, nameserver_port=ns.port, id=i, **kwargs) for i in range(n)]
+    for w in workers:
+        w.run(background=True)
+    return workers
+
+
+@pytest.mark.timeout(120)
+def test_hyperband_three_thread_workers(nameserver, run_id, tmp_path, no_thread_leak):
+    workers = start_thread_workers(QuadraticWorker, 3, run_id, nameserver)
+    hb = HyperBand(configspace=space(), run_id=run_id, nameserver=nameserver.host, nameserver_port=nameserver.port,
+                   min_budget=1, max_budget=9, eta=3, working_directory=str(tmp_path), seed=1)
+    result = hb.run(n_iterations=4, min_n_workers=3)
+    hb.shutdown(shutdown_workers=True)
+    for w in workers:
+        w.shutdown()
+    assert counts(result) == HB_1_9_3
+    runs = result.get_all_runs()
+    assert all(r.loss is not None and math.isfinite(r.loss) for r in runs)
+    # every worker took part, every run names its worker, kwargs reached compute
+    assert {r.info["worker"] for r in runs} == {w.worker_id for w in workers}
+    assert all(r.info["kwargs"] == ["config_id", "working_directory"] for r in runs)
+    assert all(r.info["arr"] == [0, 1] for r in runs)
+    # promotion: the config on budget 9 of iteration 0 was the best of the three on budget 3
+    it0_b3 = [r for r in runs if r.config_id[0] == 0 and r.budget == 3.0]
+    it0_b9 = [r for r in runs if r.config_id[0] == 0 and r.budget == 9.0]
+    assert it0_b9[0].config_id == min(it0_b3, key=lambda r: r.loss).config_id
+    # the journal rebuilds the same Result
+    rebuilt = logged_results_to_HBS_result(hb.journal.directory)
+    assert rebuilt == result
+    assert rebuilt.get_incumbent_id() == result.get_incumbent_id()
+    assert rebuilt.HB_config == result.HB_config
+    with open(os.path.join(hb.journal.directory, "results.pkl"), "rb") as fh:
+        assert pickle.load(fh) == result
+
+
+@pytest.mark.timeout(180)
+def test_hyperband_two_worker_processes(nameserver, run_id, tmp_path, spawn):
+    procs = [spawn(os.path.join(HERE, "toy_workers.py"), run_id, nameserver.host, str(nameserver.port),
+                   "quadratic", str(i)) for i in range(2)]
+    hb = HyperBand(configspace=space(), run_id=run_id, nameserver=nameserver.host, nameserver_port=nameserver.port,
+                   min_budget=1, max_budget=9, eta=3, working_directory=str(tmp_path), seed=2)
+    result = hb.run(n_iterations=4, min_n_workers=2)
+    hb.shutdown(shutdown_workers=True)
+    for proc in procs:
+        assert proc.wait(timeout=30) == 0, proc.stdout.read()
+    assert counts(result) == HB_1_9_3
+    pids = {r.info["pid"] for r in result.get_all_runs()}
+    assert pids == {p.pid for p in procs}
+
+
+@pytest.mark.timeout(120)
+def test_random_search_counts(nameserver, run_id, tmp_path, no_thread_leak):
+    workers = start_thread_workers(QuadraticWorker, 2, run_id, nameserver)
+    rs = RandomSearch(configspace=space(), run_id=run_id, nameserver=nameserver.host,
+                      nameserver_port=nameserver.port, min_budget=9, max_budget=243, eta=3,
+                      working_directory=str(tmp_path), seed=3)
+    result = rs.run(n_iterations=3, min_n_workers=2)
+    rs.shutdown(shutdown_workers=True)
+    for w in workers:
+        w.shutdown()
+    # (9, 243, 3): one bracket spends 4 x 243, so 4 configurations per iteration, all on 243
+    assert counts(result) == {(0, 243.0): 4, (1, 243.0): 4, (2, 243.0): 4}
+    assert result.HB_config["budgets"] == [243.0]
+    assert len(result.get_id2config_mapping()) == 12
+
+
+@pytest.mark.timeout(120)
+def test_bad_results_are_recorded_and_the_run_goes_on(nameserver, run_id, tmp_path, no_thread_leak):
+    cs = CS.ConfigurationSpace(seed=4)
+    modes = ["ok", "raise", "none", "noloss", "strloss", "nan", "inf", "object"]
+    cs.add(CS.CategoricalHyperparameter("mode", modes))
+    workers = start_thread_workers(BadWorker, 2, run_id, nameserver)
+    hb = HyperBand(configspace=cs, run_id=run_id, nameserver=nameserver.host, nameserver_port=nameserver.port,
+                   min_budget=1, max_budget=9, eta=3, working_directory=str(tmp_path), seed=5)
+    result = hb.run(n_iterations=3, min_n_workers=2)
+    hb.shutdown(shutdown_workers=True)
+    for w in workers:
+        w.shutdown()
+    runs = result.get_all_runs()
+    id2conf = result.get_id2config_mapping()
+    by_mode = collections.defaultdict(list)
+    for r in runs:
+        by_mode[id2conf[r.config_id]["config"]["mode"]].append(r)
+    assert len(runs) >= 9 + 3 + 1
+    for mode in ("raise", "none", "noloss", "strloss"):
+        for r in by_mode.get(mode, []):
+            assert r.loss is None and r.error_logs, (mode, r)
+    for r in by_mode.get("raise", []):
+        assert "ValueError: boom" in r.error_logs
+    for r in by_mode.get("strloss", []):
+        assert "non-numeric loss" in r.error_logs
+    for r in by_mode.get("nan", []):
+        assert math.isnan(r.loss)
+    for r in by_mode.get("object", []):
+        assert r.loss == 1.0 and r.info["obj"].startswith("<object object")
+    # failed runs are never promoted: every config on a larger budget had a finite loss before
+    for r in runs:
+        if r.budget > 1.0 and r.config_id[1] == 0:
+            earlier = [q for q in result.get_runs_by_id(r.config_id) if q.budget < r.budget]
+            assert all(q.loss is not None and math.isfinite(q.loss) for q in earlier)
+
+
+@pytest.mark.timeout(120)
+def test_worker_started_after_master_is_found(nameserver, run_id, tmp_path, no_thread_leak):
+    hb = HyperBand(configspace=space(), run_id=run_id, nameserver=nameserver.host, nameserver_port=nameserver.port,
+                   min_budget=3, max_budget=9, eta=3, working_directory=str(tmp_path), seed=6)
+    joined = {}
+
+    def late_worker():
+        time.sleep(0.3)
+        joined["t0"] = time.time()
+        joined["workers"] = start_thread_workers(QuadraticWorker, 1, run_id, nameserver)
+
+    thread = threading.Thread(target=late_worker)
+    thread.start()
+    result = hb.run(n_iterations=1, min_n_workers=1)
+    thread.join()
+    hb.shutdown(shutdown_workers=True)
+    for w in joined["workers"]:
+        w.shutdown()
+    assert counts(result) == {(0, 3.0): 3, (0, 9.0): 1}
+
+
+@pytest.mark.timeout(60)
+def test_script_exits_after_shutdown(tmp_path):
+    """A whole run in a fresh interpreter: it must exit by itself once shutdown() returns."""
+    script = tmp_path / "script.py"
+    script.write_text(textwrap.dedent(f"""
+        import sys, threading
+        sys.path.insert(0, {HERE!r})
+        import ConfigSpace as CS
+        from bandster.core.nameserver import NameServer
+        from bandster.optimizers import HyperBand
+        from toy_workers import QuadraticWorker
+        ns = NameServer(run_id="exit"); host, port = ns.start()
+        w = QuadraticWorker(run_id="exit", nameserver=host, nameserver_port=port); w.run(background=True)
+        hb = HyperBand(configspace=CS.ConfigurationSpace({{"x": (0.0, 1.0)}}), run_id="exit", nameserver=host,
+                       nameserver_port=port, min_budget=1, max_budget=3, working_directory={str(tmp_path)!r})
+        res = hb.run(n_iterations=2)
+        hb.shutdown(shutdown_workers=True)
+        ns.shutdown()
+        w.shutdown()
+        print("runs", len(res.get_all_runs()))
+        print("threads", sorted(t.name for t in threading.enumerate()))
+    """))
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=50)
+    assert out.returncode == 0, out.stderr
+    assert "runs 6" in out.stdout
+    assert "threads ['MainThread']" in out.stdout

@@ -1,0 +1,69 @@
+"""Workers used by the tests; also runnable as a worker process:
+
+    python toy_workers.py RUN_ID NS_HOST NS_PORT [KIND] [ID]
+"""
+
+import math
+import os
+import sys
+import time
+
+import numpy as np
+
+from bandster.core.worker import Worker
+
+
+class QuadraticWorker(Worker):
+    """loss = (x - 0.3)^2 + 1/budget; info holds numpy values on purpose (they must cross the wire)."""
+
+    def __init__(self, *args, sleep=0.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sleep = sleep
+
+    def compute(self, config, budget, **kwargs):
+        if self.sleep:
+            time.sleep(self.sleep)
+        x = config["x"]
+        return {"loss": np.float64((x - 0.3) ** 2 + 1.0 / budget),
+                "info": {"pid": os.getpid(), "worker": self.worker_id, "arr": np.arange(2), "budget": budget,
+                         "kwargs": sorted(kwargs)}}
+
+
+class BadWorker(Worker):
+    """Fails in every way HpBandSter hung on, chosen by the config's ``mode``."""
+
+    def compute(self, config, budget, **kwargs):
+        mode = config["mode"]
+        if mode == "raise":
+            raise ValueError("boom")
+        if mode == "none":
+            return None
+        if mode == "noloss":
+            return {"info": 1}
+        if mode == "strloss":
+            return {"loss": "abc", "info": None}
+        if mode == "nan":
+            return {"loss": math.nan, "info": None}
+        if mode == "inf":
+            return {"loss": math.inf, "info": None}
+        if mode == "object":
+            return {"loss": 1.0, "info": {"obj": object()}}
+        return {"loss": budget * 0.0 + 1.0, "info": {"mode": mode}}
+
+
+class SleepyWorker(Worker):
+    def compute(self, config, budget, **kwargs):
+        time.sleep(float(os.environ.get("TOY_SLEEP", "0.2")))
+        return {"loss": config["x"], "info": {"pid": os.getpid()}}
+
+
+KINDS = {"quadratic": QuadraticWorker, "bad": BadWorker, "sleepy": SleepyWorker}
+
+if __name__ == "__main__":
+    run_id, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    kind = sys.argv[4] if len(sys.argv) > 4 else "quadratic"
+    wid = sys.argv[5] if len(sys.argv) > 5 else None
+    worker = KINDS[kind](run_id=run_id, nameserver=host, nameserver_port=port, id=wid)
+    print("worker ready", worker.worker_id, flush=True)
+    worker.run(background=False)
+    print("worker exits", flush=True)
