@@ -1,6 +1,7 @@
 """End-to-end runs over a real name server, real thread workers and real worker processes."""
 
 import collections
+import json
 import math
 import os
 import pickle
@@ -42,7 +43,7 @@ def start_thread_workers(cls, n, run_id, ns, **kwargs):
 
 @pytest.mark.timeout(120)
 def test_hyperband_three_thread_workers(nameserver, run_id, tmp_path, no_thread_leak):
-    workers = start_thread_workers(QuadraticWorker, 3, run_id, nameserver)
+    workers = start_thread_workers(QuadraticWorker, 3, run_id, nameserver, sleep=0.02)
     hb = HyperBand(configspace=space(), run_id=run_id, nameserver=nameserver.host, nameserver_port=nameserver.port,
                    min_budget=1, max_budget=9, eta=3, working_directory=str(tmp_path), seed=1)
     result = hb.run(n_iterations=4, min_n_workers=3)
@@ -183,3 +184,67 @@ def test_script_exits_after_shutdown(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "runs 6" in out.stdout
     assert "threads ['MainThread']" in out.stdout
+
+
+def wait_until(predicate, timeout=30.0, step=0.02):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    raise AssertionError("condition not reached in time")
+
+
+@pytest.mark.timeout(120)
+def test_sigkilled_worker_process_job_runs_again_elsewhere(nameserver, run_id, tmp_path, spawn):
+    env = {"TOY_SLEEP": "1.0"}
+    procs = {}
+    for i in range(2):
+        p = spawn(os.path.join(HERE, "toy_workers.py"), run_id, nameserver.host, str(nameserver.port),
+                  "sleepy", str(i), env=env)
+        procs[f".{p.pid}.{i}"] = p
+    hb = HyperBand(configspace=space(), run_id=run_id, nameserver=nameserver.host, nameserver_port=nameserver.port,
+                   min_budget=1, max_budget=3, eta=3, working_directory=str(tmp_path), seed=7, ping_interval=0.3)
+    out = {}
+    runner = threading.Thread(target=lambda: out.setdefault("result", hb.run(n_iterations=1, min_n_workers=2)))
+    runner.start()
+    # as soon as a job is running, kill its worker for real
+    wait_until(lambda: any(j.worker_name for j in list(hb.dispatcher._running.values())))
+    victim_job = next(j for j in list(hb.dispatcher._running.values()) if j.worker_name)
+    victim = next(p for suffix, p in procs.items() if victim_job.worker_name.endswith(suffix))
+    victim.kill()
+    runner.join(timeout=90)
+    assert not runner.is_alive()
+    hb.shutdown(shutdown_workers=True)
+    result = out["result"]
+    assert counts(result) == {(0, 1.0): 3, (0, 3.0): 1}
+    runs = result.get_all_runs()
+    assert all(r.loss is not None for r in runs)
+    again = [r for r in runs if r.config_id == victim_job.id and r.budget == victim_job.kwargs["budget"]]
+    assert len(again) == 1 and again[0].attempt == 2
+    assert again[0].info["pid"] != victim.pid
+    with open(os.path.join(hb.journal.directory, "events.json")) as fh:
+        events = [json.loads(line) for line in fh]
+    kinds = [e["event"] for e in events]
+    assert "worker_lost" in kinds and "requeued" in kinds
+    assert kinds.index("worker_lost") < kinds.index("requeued")
+
+
+@pytest.mark.timeout(120)
+def test_worker_processes_started_before_master_are_found(nameserver, run_id, tmp_path, spawn):
+    procs = [spawn(os.path.join(HERE, "toy_workers.py"), run_id, nameserver.host, str(nameserver.port),
+                   "quadratic", str(i)) for i in range(2)]
+    for p in procs:
+        assert p.stdout.readline().startswith("worker ready")
+    time.sleep(0.5)  # let them register and wait for a dispatcher
+    hb = HyperBand(configspace=space(), run_id=run_id, nameserver=nameserver.host, nameserver_port=nameserver.port,
+                   min_budget=3, max_budget=9, eta=3, working_directory=str(tmp_path), seed=8)
+    t0 = time.monotonic()
+    hb.wait_for_workers(2)
+    assert time.monotonic() - t0 < 30
+    result = hb.run(n_iterations=1, min_n_workers=2)
+    hb.shutdown(shutdown_workers=True)
+    for p in procs:
+        assert p.wait(timeout=30) == 0
+    assert counts(result) == {(0, 3.0): 3, (0, 9.0): 1}
+    assert {r.info["pid"] for r in result.get_all_runs()} <= {p.pid for p in procs}

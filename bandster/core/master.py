@@ -112,6 +112,7 @@ class Master:
         self._iterations_left = 0
         self._iteration_kwargs: dict[str, Any] = {}
         self._held_run: tuple | None = None
+        self._active: list[BaseIteration] = []  # unfinished iterations, oldest first
         self._stopping = False
 
         secret = credentials.find_secret(nameserver, nameserver_port or 9090, nameserver_secret)
@@ -245,18 +246,19 @@ class Master:
             run, self._held_run = self._held_run, None
             return run
         while True:
-            for it in self.iterations:
-                if it.is_finished:
-                    continue
+            for it in list(self._active):
                 run = it.get_next_run()
                 if run is not None:
                     return run
+                if it.is_finished:
+                    self._active.remove(it)
             if self._iterations_left <= 0 or self._stopping:
                 return None
             index = len(self.iterations)
             kwargs = dict(self._iteration_kwargs)
             kwargs.setdefault("result_logger", self.journal)
             self.iterations.append(self.get_next_iteration(index, kwargs))
+            self._active.append(self.iterations[-1])
             self._iterations_left -= 1
             self._event("iteration_started", iteration=index,
                         num_configs=list(self.iterations[-1].num_configs),
@@ -286,7 +288,7 @@ class Master:
             return False
         if self._stopping:
             return True
-        return self._iterations_left <= 0 and self._held_run is None and all(it.is_finished for it in self.iterations)
+        return self._iterations_left <= 0 and self._held_run is None and all(it.is_finished for it in self._active)
 
     # ------------------------------------------------------------------ records
     def _open_journal(self) -> None:

@@ -1,0 +1,53 @@
+"""Helpers shared by the benchmark scripts: worker classes, process pools, a name server."""
+
+import os
+import subprocess
+import sys
+import time
+
+import ConfigSpace as CS
+
+from bandster.core.worker import Worker
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class InstantWorker(Worker):
+    """Returns at once: measures bandster's own cost per job."""
+
+    def compute(self, config, budget, **kwargs):
+        return {"loss": config["x"], "info": None}
+
+
+class SleepWorker(Worker):
+    """Sleeps ``seconds_per_budget * budget``: simulated training on 2 cores."""
+
+    def __init__(self, *args, seconds_per_budget=0.02, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.seconds_per_budget = seconds_per_budget
+
+    def compute(self, config, budget, **kwargs):
+        time.sleep(self.seconds_per_budget * budget)
+        return {"loss": config["x"] / budget, "info": None}
+
+
+def space(seed=0):
+    cs = CS.ConfigurationSpace(seed=seed)
+    cs.add([CS.UniformFloatHyperparameter("x", 0, 1), CS.UniformFloatHyperparameter("y", 1e-3, 1, log=True),
+            CS.UniformIntegerHyperparameter("n", 1, 64), CS.CategoricalHyperparameter("c", ["a", "b", "c"])])
+    return cs
+
+
+def start_worker_processes(n, run_id, host, port, kind="instant", stdout=None):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([HERE, os.environ.get("PYTHONPATH", "")]))
+    return [subprocess.Popen([sys.executable, "-m", "_worker_process", run_id, host, str(port), kind, str(i)],
+                             env=env, cwd=HERE, stdout=stdout, text=True) for i in range(n)]
+
+
+def stop_processes(procs):
+    for p in procs:
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
