@@ -313,7 +313,7 @@ class Dispatcher:
         with self._cond:
             job = self._running.pop(job_id, None)
             if job is None:
-                self.logger.warning("result for unknown or already finished job %s from %s dropped", job_id, worker_name)
+                self.logger.warning("result of unknown or finished job %s from %s dropped", job_id, worker_name)
                 return
             record = self._workers.get(job.worker_name) if job.worker_name else None
             if record is not None and record.job is job:

@@ -16,8 +16,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bandster.core.result import Result, logged_results_to_HBS_result
-
 from bandster.__version__ import __version__
 from bandster.core import credentials
 from bandster.core.base_config_generator import base_config_generator
@@ -26,6 +24,8 @@ from bandster.core.dispatcher import Dispatcher
 from bandster.core.job import Job
 from bandster.core.journal import Journal, new_journal_directory
 from bandster.core.nameserver import validate_run_id
+from bandster.core.progress import ProgressBar
+from bandster.core.result import Result, logged_results_to_HBS_result
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +114,7 @@ class Master:
         self._held_run: tuple | None = None
         self._active: list[BaseIteration] = []  # unfinished iterations, oldest first
         self._stopping = False
+        self._progress: ProgressBar | None = None
 
         secret = credentials.find_secret(nameserver, nameserver_port or 9090, nameserver_secret)
         self.dispatcher = Dispatcher(
@@ -136,6 +137,10 @@ class Master:
         """Return the iteration (bracket) with index ``iteration``; implemented by each optimizer."""
         raise NotImplementedError("subclasses of Master implement get_next_iteration(iteration, iteration_kwargs)")
 
+    def _planned_runs(self, first: int, n_iterations: int) -> int | None:
+        """How many runs iterations ``first .. first + n_iterations - 1`` will make, if known."""
+        return None
+
     def _manifest(self) -> dict[str, Any]:
         """What run.json records about this optimizer; subclasses add their arguments and config space."""
         return {
@@ -155,18 +160,38 @@ class Master:
         }
 
     # ------------------------------------------------------------------ public API
-    def run(self, n_iterations: int = 1, min_n_workers: int = 1, iteration_kwargs: dict | None = None) -> Result:
+    def run(
+        self,
+        n_iterations: int = 1,
+        min_n_workers: int = 1,
+        iteration_kwargs: dict | None = None,
+        progress: bool | None = None,
+    ) -> Result:
         """Run ``n_iterations`` more iterations and return the :class:`Result` of the whole run so far.
 
         Waits for ``min_n_workers`` workers first. Iteration indices keep counting across calls, as in
         HpBandSter. On Ctrl-C the journal and ``results.pkl`` keep every finished run before the
         KeyboardInterrupt propagates.
+
+        Parameters
+        ----------
+        n_iterations : int
+            How many iterations (brackets) to add.
+        min_n_workers : int
+            Start once this many workers have joined.
+        iteration_kwargs : dict, optional
+            Extra arguments for each iteration (e.g. ``resampling_rate`` for SuccessiveResampling).
+        progress : bool or None
+            Show a progress bar (runs finished / failed, best loss): None shows it only when stderr is a
+            terminal; True or False force it on or off.
         """
         if isinstance(n_iterations, bool) or not isinstance(n_iterations, int) or n_iterations < 1:
             raise ValueError(f"n_iterations must be an integer >= 1, got {n_iterations!r}")
         if int(min_n_workers) < 0:
             raise ValueError(f"min_n_workers must be >= 0, got {min_n_workers!r}")
         self._open_journal()
+        first = len(self.iterations) + self._iterations_left
+        self._progress = ProgressBar(progress, self._planned_runs(first, n_iterations), type(self).__name__)
         try:
             self.wait_for_workers(min_n_workers)
             self.logger.info("starting %d iterations with %d workers", n_iterations, self._n_workers)
@@ -185,6 +210,9 @@ class Master:
             self._event("interrupted")
             self._write_result()
             raise
+        finally:
+            self._progress.close()
+            self._progress = None
         self._event("run_finished", iterations=len(self.iterations))
         return self._write_result()
 
@@ -219,6 +247,8 @@ class Master:
             self.num_running_jobs -= 1
             if self.journal is not None:
                 self.journal(job)
+            if self._progress is not None:
+                self._progress.update(job)
             if self._extra_result_logger is not None:
                 try:
                     self._extra_result_logger(job)

@@ -65,6 +65,9 @@ class BracketOptimizer(Master):
         """``(configs per stage, budget per stage)`` of iteration ``iteration``."""
         return brackets.hyperband_iteration(iteration, self.min_budget, self.max_budget, self.eta)
 
+    def _planned_runs(self, first: int, n_iterations: int) -> int:
+        return sum(sum(self.stage_plan(i)[0]) for i in range(first, first + n_iterations))
+
     def get_next_iteration(self, iteration: int, iteration_kwargs: dict | None = None) -> BaseIteration:
         """The successive-halving bracket that Hyperband's schedule gives iteration ``iteration``."""
         ns, budgets = self.stage_plan(iteration)
