@@ -22,7 +22,7 @@ def utilisation(result, n_workers):
     runs = result.get_all_runs()
     started = [r.time_stamps["started"] for r in runs]
     finished = [r.time_stamps["finished"] for r in runs]
-    busy = sum(f - s for s, f in zip(started, finished))
+    busy = sum(f - s for s, f in zip(started, finished, strict=True))
     wall = max(finished) - min(started)
     return len(runs), wall, busy / (wall * n_workers)
 

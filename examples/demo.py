@@ -16,11 +16,7 @@ import numpy as np
 
 from bandster.core.nameserver import NameServer
 from bandster.core.worker import Worker
-
-try:  # BOHB once its model is available, Hyperband otherwise
-    from bandster.optimizers import BOHB as Optimizer
-except ImportError:  # pragma: no cover
-    from bandster.optimizers import HyperBand as Optimizer
+from bandster.optimizers import BOHB as Optimizer
 
 
 class BraninWorker(Worker):
@@ -49,7 +45,7 @@ def configspace():
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n_workers", type=int, default=4)
-    parser.add_argument("--n_iterations", type=int, default=12)
+    parser.add_argument("--n_iterations", type=int, default=20)
     parser.add_argument("--min_budget", type=float, default=1)
     parser.add_argument("--max_budget", type=float, default=27)
     parser.add_argument("--working_directory", default="demo_run")

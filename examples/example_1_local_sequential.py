@@ -7,11 +7,10 @@ Run: ``python examples/example_1_local_sequential.py --min_budget 9 --max_budget
 import argparse
 import logging
 
-import bandster.core.nameserver as hpns
-import bandster.core.result as hpres
-from bandster.optimizers import HyperBand as opt
-
 from commons import MyWorker
+
+import bandster.core.nameserver as hpns
+from bandster.optimizers import BOHB as opt
 
 logging.basicConfig(level=logging.WARNING)
 

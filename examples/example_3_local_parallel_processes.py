@@ -12,10 +12,10 @@ secret in this user's private runtime directory)::
 import argparse
 import logging
 
-import bandster.core.nameserver as hpns
-from bandster.optimizers import HyperBand as opt
-
 from commons import MyWorker
+
+import bandster.core.nameserver as hpns
+from bandster.optimizers import BOHB as opt
 
 logging.basicConfig(level=logging.WARNING)
 

@@ -13,10 +13,10 @@ import time
 
 import ConfigSpace as CS
 import pytest
+from toy_workers import BadWorker, QuadraticWorker
 
 from bandster.core.result import logged_results_to_HBS_result
 from bandster.optimizers import HyperBand, RandomSearch
-from toy_workers import BadWorker, QuadraticWorker
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 

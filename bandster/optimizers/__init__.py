@@ -1,7 +1,8 @@
 """Optimizers: RandomSearch, HyperBand, BOHB; their config generators and iterations."""
 
+from bandster.optimizers.bohb import BOHB
 from bandster.optimizers.hyperband import HyperBand
 from bandster.optimizers.iterations import SuccessiveHalving, SuccessiveResampling
 from bandster.optimizers.randomsearch import RandomSearch
 
-__all__ = ["HyperBand", "RandomSearch", "SuccessiveHalving", "SuccessiveResampling"]
+__all__ = ["BOHB", "HyperBand", "RandomSearch", "SuccessiveHalving", "SuccessiveResampling"]

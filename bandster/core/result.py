@@ -1,0 +1,758 @@
+"""What a run produced: :class:`Run`, :class:`Result`, and reading a run journal back.
+
+``Result`` keeps HpBandSter's method names and return shapes, with its known bugs fixed:
+``get_incumbent_trajectory(all_budgets=False)`` works, NaN/inf losses never become incumbents,
+``get_all_runs`` is ordered by finish time, ``get_fANOVA_data`` leaves its argument alone,
+``get_pandas_dataframe`` honours ``loss_fn``, and :func:`logged_results_to_HBS_result` survives torn lines
+and results for unknown config ids.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import math
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+from bandster.core._convert import is_finite_loss, to_builtin
+from bandster.core.base_iteration import Datum
+from bandster.core.journal import (  # json_result_logger is re-exported: HpBandSter users import it from here
+    CONFIGS_FILENAME,
+    MANIFEST_FILENAME,
+    RESULTS_FILENAME,
+    _replace_nonfinite,
+    json_result_logger,
+)
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "Run",
+    "Result",
+    "extract_HBS_learning_curves",
+    "logged_results_to_HBS_result",
+    "json_result_logger",
+]
+
+_NONFINITE_STRINGS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+_TIME_KEYS = ("submitted", "started", "finished")
+
+
+def _canonical(value: Any) -> Any:
+    """``value`` as it reads back from the journal: builtins, lists for tuples, non-finite floats as strings."""
+    return _replace_nonfinite(to_builtin(value, path="compared value"))
+
+
+def _same_loss(a: Any, b: Any) -> bool:
+    """Loss equality in which NaN equals NaN."""
+    if a is None or b is None:
+        return a is None and b is None
+    try:
+        if math.isnan(a) and math.isnan(b):
+            return True
+    except TypeError:
+        pass
+    return bool(a == b)
+
+
+def _finished(run: Run) -> float | None:
+    stamp = run.time_stamps.get("finished") if isinstance(run.time_stamps, Mapping) else None
+    return stamp if isinstance(stamp, int | float) and not isinstance(stamp, bool) else None
+
+
+def _finish_order(run: Run) -> tuple[int, float]:
+    """Sort key: runs by finish time, runs without one last (in their previous order)."""
+    stamp = _finished(run)
+    return (0, stamp) if stamp is not None else (1, 0.0)
+
+
+class Run:
+    """One evaluation of one configuration on one budget.
+
+    Parameters
+    ----------
+    config_id : tuple
+        ``(iteration, stage_sampled, n)``.
+    budget : float
+        The budget it ran on.
+    loss : float or None
+        The loss; None when the evaluation failed without one. NaN or inf losses are kept as they are.
+    info : object
+        What the worker returned as ``info`` (None on failure).
+    time_stamps : dict
+        ``submitted``, ``started``, ``finished`` (relative to the run's ``time_ref`` in a :class:`Result`).
+    error_logs : str or None
+        The traceback of a failed evaluation.
+    worker_name : str, optional
+        The worker that ran it.
+    attempt : int
+        1 for the first try, more when the job was re-queued after its worker died.
+    status : {'ok', 'failed'}, optional
+        Derived from ``loss`` when not given: ``'ok'`` for a finite loss.
+
+    Examples
+    --------
+    >>> r = Run((0, 0, 0), 1.0, 0.5, {}, {"finished": 2.0}, None)
+    >>> r["loss"], r.status
+    (0.5, 'ok')
+    """
+
+    def __init__(
+        self,
+        config_id: tuple,
+        budget: float,
+        loss: float | None,
+        info: Any,
+        time_stamps: dict | None,
+        error_logs: str | None,
+        worker_name: str | None = None,
+        attempt: int = 1,
+        status: str | None = None,
+    ) -> None:
+        self.config_id = config_id
+        self.budget = budget
+        self.loss = loss
+        self.info = info
+        self.time_stamps = time_stamps if time_stamps is not None else {}
+        self.error_logs = error_logs
+        self.worker_name = worker_name
+        self.attempt = attempt
+        self.status = status if status is not None else ("ok" if is_finite_loss(loss) else "failed")
+
+    def __getitem__(self, key: str) -> Any:
+        try:
+            return getattr(self, key)
+        except AttributeError:
+            raise KeyError(key) from None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Run):
+            return NotImplemented
+        return (
+            tuple(self.config_id) == tuple(other.config_id)
+            and self.budget == other.budget
+            and _same_loss(self.loss, other.loss)
+            and self.time_stamps == other.time_stamps
+            and self.error_logs == other.error_logs
+            and self.worker_name == other.worker_name
+            and self.attempt == other.attempt
+            and self.status == other.status
+            and _canonical(self.info) == _canonical(other.info)
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
+
+    def __repr__(self) -> str:
+        stamps = self.time_stamps if isinstance(self.time_stamps, Mapping) else {}
+        when = ", ".join(f"{key}={stamps.get(key, '?')}" for key in _TIME_KEYS)
+        text = (
+            f"Run(config_id={self.config_id}, budget={self.budget}, loss={self.loss}, status={self.status}, "
+            f"{when}, worker={self.worker_name}, attempt={self.attempt}, info={self.info!r}"
+        )
+        if self.error_logs:
+            text += f", error_logs={self.error_logs!r}"
+        return text + ")"
+
+
+def extract_HBS_learning_curves(runs: Iterable[Run]) -> list[list[tuple[float, float]]]:  # noqa: N802 - HpBandSter's name
+    """The learning curve of one configuration's runs: ``[[(budget, loss), ...]]``.
+
+    Parameters
+    ----------
+    runs : iterable of Run
+        The runs of one configuration.
+
+    Returns
+    -------
+    list
+        A list holding one curve, sorted by budget, runs without a loss (None) left out.
+    """
+    ordered = sorted(runs, key=lambda r: r.budget)
+    return [[(r.budget, r.loss) for r in ordered if r.loss is not None]]
+
+
+def _import_pandas() -> Any:
+    try:
+        import pandas
+    except ImportError as err:  # pragma: no cover - pandas is installed in the test environment
+        raise ImportError("this needs pandas, which is not installed: pip install bandster[plots]") from err
+    return pandas
+
+
+class Result:
+    """Everything a run found: configurations, their runs on each budget, and the run's ``HB_config``.
+
+    Parameters
+    ----------
+    HB_iteration_data : list of dict
+        One dict ``{config_id: Datum}`` per iteration (a single dict is accepted too). The dicts are merged;
+        the Datums are copied, never changed.
+    HB_config : dict
+        ``eta``, ``min_budget``, ``max_budget``, ``budgets``, ``max_SH_iter``, ``time_ref``, ... All time
+        stamps in the Result are relative to ``time_ref``.
+
+    Attributes
+    ----------
+    data : dict
+        ``{config_id: Datum}`` over all iterations.
+    HB_config : dict
+        As given.
+    """
+
+    def __init__(self, HB_iteration_data: list[dict] | dict, HB_config: dict) -> None:  # noqa: N803
+        self.HB_config = dict(HB_config) if HB_config is not None else {}
+        if isinstance(HB_iteration_data, Mapping):
+            HB_iteration_data = [HB_iteration_data]
+        self.data: dict[tuple, Datum] = {}
+        self._merge_results(HB_iteration_data)
+
+    def _merge_results(self, iterations: Iterable[Mapping]) -> None:
+        time_ref = self.HB_config.get("time_ref")
+        if not isinstance(time_ref, int | float) or isinstance(time_ref, bool) or not math.isfinite(time_ref):
+            time_ref = 0.0
+
+        def shift(stamps: Any) -> Any:
+            if not isinstance(stamps, Mapping):
+                return stamps
+            return {
+                k: v - time_ref if isinstance(v, int | float) and not isinstance(v, bool) else v
+                for k, v in stamps.items()
+            }
+
+        for iteration in iterations:
+            for config_id, datum in iteration.items():
+                mine = copy.copy(datum)
+                mine.time_stamps = {b: shift(s) for b, s in datum.time_stamps.items()}
+                mine.results = dict(datum.results)
+                mine.exceptions = dict(datum.exceptions)
+                mine.extras = {
+                    b: dict(e) if isinstance(e, Mapping) else e for b, e in getattr(datum, "extras", {}).items()
+                }
+                self.data[tuple(config_id)] = mine
+
+    # --- access -------------------------------------------------------------------------------------
+
+    def __getitem__(self, config_id: tuple) -> Datum:
+        return self.data[tuple(config_id)]
+
+    def _budgets_present(self) -> list[float]:
+        return sorted({b for d in self.data.values() for b in d.results})
+
+    def _budgets(self, budgets: Iterable[float] | None) -> list[float]:
+        if budgets is None:
+            budgets = self.HB_config.get("budgets")
+        if budgets is None:  # e.g. a RandomSearch HB_config without "budgets"
+            return self._budgets_present()
+        return list(budgets)
+
+    def _max_budget(self) -> float | None:
+        max_budget = self.HB_config.get("max_budget")
+        if max_budget is None:
+            present = self._budgets_present()
+            max_budget = present[-1] if present else None
+        return max_budget
+
+    def get_runs_by_id(self, config_id: tuple) -> list[Run]:
+        """The runs of one configuration, sorted by budget.
+
+        Parameters
+        ----------
+        config_id : tuple
+            The configuration's id.
+
+        Returns
+        -------
+        list of Run
+            Failed runs have ``loss=None``, ``info=None`` and the traceback in ``error_logs``; runs that
+            returned a NaN or infinite loss keep that loss (status ``'failed'``).
+        """
+        config_id = tuple(config_id)
+        datum = self.data[config_id]
+        extras = getattr(datum, "extras", {}) or {}
+        runs = []
+        for budget, result in datum.results.items():
+            extra = extras.get(budget)
+            extra = extra if isinstance(extra, Mapping) else {}
+            if isinstance(result, Mapping):
+                loss, info = result.get("loss"), result.get("info")
+            else:
+                loss, info = None, None
+            runs.append(
+                Run(
+                    config_id,
+                    budget,
+                    loss,
+                    info,
+                    datum.time_stamps.get(budget, {}),
+                    datum.exceptions.get(budget),
+                    worker_name=extra.get("worker"),
+                    attempt=extra.get("attempt", 1),
+                    status=extra.get("status"),
+                )
+            )
+        runs.sort(key=lambda r: r.budget)
+        return runs
+
+    def get_all_runs(self, only_largest_budget: bool = False) -> list[Run]:
+        """All runs, ordered by the time they finished.
+
+        Parameters
+        ----------
+        only_largest_budget : bool
+            Keep only each configuration's run on its largest budget.
+
+        Returns
+        -------
+        list of Run
+            Runs without a ``finished`` time stamp come last.
+        """
+        runs: list[Run] = []
+        for config_id in self.data:
+            mine = self.get_runs_by_id(config_id)
+            if not mine:
+                continue
+            if only_largest_budget:
+                runs.append(mine[-1])
+            else:
+                runs.extend(mine)
+        runs.sort(key=_finish_order)
+        return runs
+
+    def get_id2config_mapping(self) -> dict[tuple, dict[str, Any]]:
+        """``{config_id: {'config': dict, 'config_info': dict}}``, deep copies."""
+        return {
+            config_id: {"config": copy.deepcopy(d.config), "config_info": copy.deepcopy(d.config_info)}
+            for config_id, d in self.data.items()
+        }
+
+    def num_iterations(self) -> int:
+        """The number of iterations (brackets): the largest iteration index plus one."""
+        return max(config_id[0] for config_id in self.data) + 1 if self.data else 0
+
+    def get_learning_curves(
+        self,
+        lc_extractor: Callable[[list[Run]], Any] = extract_HBS_learning_curves,
+        config_ids: Iterable[tuple] | None = None,
+    ) -> dict[tuple, Any]:
+        """``{config_id: lc_extractor(runs)}`` for the given (default: all) configurations."""
+        config_ids = list(self.data) if config_ids is None else config_ids
+        return {tuple(cid): lc_extractor(self.get_runs_by_id(cid)) for cid in config_ids}
+
+    # --- incumbents ---------------------------------------------------------------------------------
+
+    def get_incumbent_id(self) -> tuple | None:
+        """The id of the configuration with the lowest finite loss on exactly ``HB_config['max_budget']``.
+
+        Returns
+        -------
+        tuple or None
+            None when no run on the largest budget has a finite loss. Ties go to the smaller id.
+        """
+        max_budget = self._max_budget()
+        best = None
+        for config_id, datum in self.data.items():
+            result = datum.results.get(max_budget)
+            if isinstance(result, Mapping) and is_finite_loss(result.get("loss")):
+                candidate = (float(result["loss"]), config_id)
+                if best is None or candidate < best:
+                    best = candidate
+        return None if best is None else best[1]
+
+    def get_incumbent_per_budget(self) -> dict[float, tuple]:
+        """``{budget: config_id}``: the configuration with the lowest finite loss on each budget."""
+        best: dict[float, tuple[float, tuple]] = {}
+        for config_id, datum in self.data.items():
+            for budget, result in datum.results.items():
+                if isinstance(result, Mapping) and is_finite_loss(result.get("loss")):
+                    candidate = (float(result["loss"]), config_id)
+                    if budget not in best or candidate < best[budget]:
+                        best[budget] = candidate
+        return {budget: best[budget][1] for budget in sorted(best)}
+
+    def get_incumbent_trajectory(
+        self, all_budgets: bool = True, bigger_is_better: bool = True, non_decreasing_budget: bool = True
+    ) -> dict[str, list]:
+        """How the incumbent changed over time.
+
+        Runs are visited in order of their finish time; only finite losses can become incumbents. A run
+        becomes the incumbent when its loss is lower than the incumbent's, or (with ``bigger_is_better``)
+        when its budget is larger; with ``non_decreasing_budget`` a run on a smaller budget never does.
+        If runs finished after the last change, the last incumbent is repeated at the last finish time.
+
+        Parameters
+        ----------
+        all_budgets : bool
+            Consider runs on all budgets; when False, only runs on ``HB_config['max_budget']``.
+        bigger_is_better : bool
+            A run on a larger budget replaces the incumbent even with a higher loss.
+        non_decreasing_budget : bool
+            The incumbent's budget never decreases.
+
+        Returns
+        -------
+        dict
+            Lists ``config_ids``, ``times_finished``, ``budgets``, ``losses``.
+        """
+        runs = self.get_all_runs()
+        if not all_budgets:
+            max_budget = self._max_budget()
+            runs = [r for r in runs if r.budget == max_budget]
+        trajectory: dict[str, list] = {"config_ids": [], "times_finished": [], "budgets": [], "losses": []}
+        current = math.inf
+        budget = self.HB_config.get("min_budget")
+        if budget is None:
+            budget = min((r.budget for r in runs), default=-math.inf)
+        last_incumbent = None
+        for r in runs:
+            if not is_finite_loss(r.loss):
+                continue
+            new = (bigger_is_better and r.budget > budget) or r.loss < current
+            if non_decreasing_budget and r.budget < budget:
+                new = False
+            if new:
+                current, budget, last_incumbent = r.loss, r.budget, r
+                trajectory["config_ids"].append(r.config_id)
+                trajectory["times_finished"].append(_finished(r))
+                trajectory["budgets"].append(r.budget)
+                trajectory["losses"].append(r.loss)
+        if last_incumbent is not None and runs[-1] is not last_incumbent:
+            end = _finished(runs[-1])
+            if end is not None and (trajectory["times_finished"][-1] is None or end > trajectory["times_finished"][-1]):
+                for key in ("config_ids", "budgets", "losses"):
+                    trajectory[key].append(trajectory[key][-1])
+                trajectory["times_finished"].append(end)
+        return trajectory
+
+    # --- analysis helpers ---------------------------------------------------------------------------
+
+    def get_fANOVA_data(  # noqa: N802 - HpBandSter's name
+        self,
+        config_space: Any,
+        budgets: Iterable[float] | None = None,
+        loss_fn: Callable[[Run], float] = lambda r: r.loss,
+        failed_loss: float | None = None,
+    ) -> tuple[Any, Any, Any]:
+        """The data the ``fanova`` package needs: ``(X, y, config_space)``.
+
+        Parameters
+        ----------
+        config_space : ConfigSpace.ConfigurationSpace
+            The run's search space. It is not modified: with more than one budget, a copy gains a
+            log-uniform ``budget`` hyperparameter, and that copy is returned.
+        budgets : list of float, optional
+            Which budgets to use; default ``HB_config['budgets']`` (or all budgets present).
+        loss_fn : callable
+            ``loss_fn(run) -> float`` for runs with a finite loss.
+        failed_loss : float, optional
+            The ``y`` of failed runs (loss None, NaN or infinite); they are left out when None.
+
+        Returns
+        -------
+        X : numpy.ndarray
+            One row per run, one column per hyperparameter of the returned space, in its order:
+            numerical values as they are, categoricals and ordinals as the index of their value,
+            constants as 0, inactive hyperparameters as NaN.
+        y : numpy.ndarray
+            The losses.
+        config_space : ConfigSpace.ConfigurationSpace
+            The space ``X`` belongs to.
+        """
+        import ConfigSpace as CS
+        import numpy as np
+
+        space = copy.deepcopy(config_space)
+        budgets = self._budgets(budgets)
+        several = len(budgets) > 1
+        if several:
+            if "budget" in space:
+                raise ValueError("the config space already has a hyperparameter named 'budget'")
+            low, high = float(min(budgets)), float(max(budgets))
+            space.add(CS.UniformFloatHyperparameter("budget", lower=low, upper=high, log=low > 0))
+        hyperparameters = list(space.values())
+        wanted = set(budgets)
+        X: list[list[float]] = []
+        y: list[float] = []
+        for r in self.get_all_runs():
+            if r.budget not in wanted:
+                continue
+            if is_finite_loss(r.loss):
+                y_value = loss_fn(r)
+            elif failed_loss is not None:
+                y_value = failed_loss
+            else:
+                continue
+            values = dict(self.data[r.config_id].config)
+            if several:
+                values["budget"] = float(r.budget)
+            try:
+                config = CS.Configuration(space, values=values)
+            except Exception as err:
+                raise ValueError(f"configuration {r.config_id} does not belong to config_space: {err}") from err
+            X.append([_fanova_value(hp, config.get(hp.name), CS) for hp in hyperparameters])
+            y.append(y_value)
+        return np.array(X, dtype=float).reshape(len(X), len(hyperparameters)), np.array(y, dtype=float), space
+
+    def get_pandas_dataframe(
+        self, budgets: Iterable[float] | None = None, loss_fn: Callable[[Run], float] = lambda r: r.loss
+    ) -> tuple[Any, Any]:
+        """The configurations and their losses as two DataFrames ``(df_X, df_y)``.
+
+        Parameters
+        ----------
+        budgets : list of float, optional
+            Which budgets to use; default ``HB_config['budgets']`` (or all budgets present). With more than
+            one, ``df_X`` has a ``budget`` column.
+        loss_fn : callable
+            ``loss_fn(run) -> float``, the value in ``df_y['loss']``.
+
+        Returns
+        -------
+        df_X, df_y : pandas.DataFrame
+            One row per run with a loss (failed runs without one are left out), in finish-time order.
+        """
+        pd = _import_pandas()
+        budgets = self._budgets(budgets)
+        wanted = set(budgets)
+        configs, losses = [], []
+        for r in self.get_all_runs():
+            if r.budget not in wanted or r.loss is None:
+                continue
+            config = dict(self.data[r.config_id].config)
+            if len(budgets) > 1:
+                config["budget"] = r.budget
+            configs.append(config)
+            losses.append({"loss": loss_fn(r)})
+        return pd.DataFrame(configs), pd.DataFrame(losses, columns=["loss"])
+
+    def to_dataframe(self) -> Any:
+        """One row per run: ``config_id``, the configuration's values, ``budget``, ``loss``, ``status``,
+        ``submitted``, ``started``, ``finished``, ``worker``, ``attempt``, ``model_based_pick``.
+
+        A hyperparameter whose name clashes with one of the fixed columns appears as ``config.<name>``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            In finish-time order.
+        """
+        pd = _import_pandas()
+        fixed = ["budget", "loss", "status", *_TIME_KEYS, "worker", "attempt", "model_based_pick"]
+        reserved = {"config_id", *fixed}
+        config_columns: dict[str, None] = {}
+        rows = []
+        for r in self.get_all_runs():
+            datum = self.data[r.config_id]
+            row: dict[str, Any] = {"config_id": r.config_id}
+            config = datum.config if isinstance(datum.config, Mapping) else {}
+            for name, value in config.items():
+                column = f"config.{name}" if name in reserved else name
+                config_columns.setdefault(column)
+                row[column] = value
+            info = datum.config_info if isinstance(datum.config_info, Mapping) else {}
+            stamps = r.time_stamps if isinstance(r.time_stamps, Mapping) else {}
+            row.update(budget=r.budget, loss=r.loss, status=r.status, worker=r.worker_name, attempt=r.attempt)
+            row.update({key: stamps.get(key) for key in _TIME_KEYS})
+            row["model_based_pick"] = info.get("model_based_pick")
+            rows.append(row)
+        return pd.DataFrame(rows, columns=["config_id", *config_columns, *fixed])
+
+    # --- comparison ---------------------------------------------------------------------------------
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Result):
+            return NotImplemented
+        if _canonical(self.HB_config) != _canonical(other.HB_config) or self.data.keys() != other.data.keys():
+            return False
+        for config_id, mine in self.data.items():
+            theirs = other.data[config_id]
+            if _canonical(mine.config) != _canonical(theirs.config):
+                return False
+            if _canonical(mine.config_info) != _canonical(theirs.config_info):
+                return False
+            if self.get_runs_by_id(config_id) != other.get_runs_by_id(config_id):
+                return False
+        return True
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        runs = sum(len(d.results) for d in self.data.values())
+        return f"Result({len(self.data)} configs, {runs} runs, {self.num_iterations()} iterations)"
+
+
+def _fanova_value(hp: Any, value: Any, CS: Any) -> float:
+    """One hyperparameter value as a number for fANOVA."""
+    if value is None:
+        return math.nan
+    if isinstance(hp, CS.CategoricalHyperparameter):
+        return float(list(hp.choices).index(value))
+    if isinstance(hp, CS.OrdinalHyperparameter):
+        return float(list(hp.sequence).index(value))
+    if isinstance(hp, CS.Constant):
+        return 0.0
+    return float(value)
+
+
+# --------------------------------------------------------------------------------------------------------
+# reading a journal
+
+
+def _json_lines(path: str) -> Iterator[tuple[int, Any]]:
+    """``(line_number, value)`` for every parseable line; torn or garbled lines are skipped with a warning."""
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        text = fh.read()
+    lines = text.split("\n")
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except ValueError:
+            if number == len(lines):  # no newline after it: the writer was interrupted mid-line
+                logger.warning("%s: skipping the torn last line %d (the run stopped while writing it)", path, number)
+            else:
+                logger.warning("%s: skipping garbled line %d: %.80r", path, number, line)
+
+
+def _as_config_id(value: Any) -> tuple | None:
+    if not isinstance(value, list | tuple) or not value:
+        return None
+    config_id = tuple(value)
+    try:
+        hash(config_id)
+    except TypeError:
+        return None
+    return config_id
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _read_configs(path: str, data: dict[tuple, Datum]) -> None:
+    for number, entry in _json_lines(path):
+        config_id = _as_config_id(entry[0]) if isinstance(entry, list) and len(entry) >= 2 else None
+        if config_id is None:
+            logger.warning("%s: line %d is not [config_id, config, config_info]; skipped", path, number)
+            continue
+        config_info = entry[2] if len(entry) >= 3 else "N/A"
+        data[config_id] = Datum(config=entry[1], config_info=config_info)
+
+
+def _read_results(path: str, data: dict[tuple, Datum]) -> tuple[set[float], float | None]:
+    budgets: set[float] = set()
+    time_ref: float | None = None
+    unknown: set[tuple] = set()
+    for number, entry in _json_lines(path):
+        ok = isinstance(entry, list) and len(entry) >= 5
+        config_id = _as_config_id(entry[0]) if ok else None
+        if config_id is None or not _is_number(entry[1]):
+            logger.warning("%s: line %d is not a result line; skipped", path, number)
+            continue
+        budget = float(entry[1])
+        stamps = entry[2] if isinstance(entry[2], dict) else {}
+        result, exception = entry[3], entry[4]
+        extras = entry[5] if len(entry) >= 6 and isinstance(entry[5], dict) else None
+        datum = data.get(config_id)
+        if datum is None:
+            if config_id not in unknown:
+                unknown.add(config_id)
+                logger.warning("%s: result for config %s, which configs.json lacks; config left empty", path, config_id)
+            datum = data[config_id] = Datum(config={}, config_info={})
+        if isinstance(result, dict):
+            loss = result.get("loss")
+            if isinstance(loss, str) and loss in _NONFINITE_STRINGS:
+                result = {**result, "loss": _NONFINITE_STRINGS[loss]}
+        datum.results[budget] = result
+        datum.time_stamps[budget] = stamps
+        datum.exceptions[budget] = exception
+        if extras is not None:
+            datum.extras[budget] = extras
+        else:
+            datum.extras.pop(budget, None)  # a later line without extras replaces an earlier one
+        datum.budget = max(datum.budget, budget) if _is_number(datum.budget) else budget
+        budgets.add(budget)
+        submitted = stamps.get("submitted")
+        if _is_number(submitted) and math.isfinite(submitted):
+            time_ref = submitted if time_ref is None else min(time_ref, submitted)
+    return budgets, time_ref
+
+
+def _infer_hb_config(budgets: set[float], time_ref: float | None) -> dict[str, Any]:
+    ladder = sorted(budgets)
+    return {
+        "eta": ladder[1] / ladder[0] if len(ladder) > 1 and ladder[0] else None,
+        "min_budget": ladder[0] if ladder else None,
+        "max_budget": ladder[-1] if ladder else None,
+        "budgets": ladder,
+        "max_SH_iter": len(ladder),
+        "time_ref": time_ref,
+    }
+
+
+def _manifest_hb_config(directory: str) -> dict | None:
+    path = os.path.join(directory, MANIFEST_FILENAME)
+    if not os.path.exists(path):
+        return None
+    try:
+        with open(path, encoding="utf-8") as fh:
+            manifest = json.load(fh)
+    except (OSError, ValueError) as err:
+        logger.warning("%s cannot be read (%s); HB_config is inferred from the results", path, err)
+        return None
+    hb_config = manifest.get("HB_config") if isinstance(manifest, dict) else None
+    if not isinstance(hb_config, dict):
+        logger.warning("%s has no HB_config; it is inferred from the results", path)
+        return None
+    return dict(hb_config)
+
+
+def logged_results_to_HBS_result(directory: str | os.PathLike) -> Result:  # noqa: N802 - HpBandSter's name
+    """Rebuild a :class:`Result` from a run journal (bandster's or HpBandSter's ``json_result_logger``'s).
+
+    Parameters
+    ----------
+    directory : str or path-like
+        The journal directory with ``configs.json`` and ``results.json`` (and, from bandster, ``run.json``).
+
+    Returns
+    -------
+    Result
+        ``HB_config`` comes from ``run.json`` when there is one; otherwise it is inferred from the results
+        (``eta`` from the two smallest budgets, ``time_ref`` the earliest submission).
+
+    Notes
+    -----
+    Reads the strings ``"NaN"``/``"Infinity"``/``"-Infinity"`` and the bare tokens HpBandSter wrote; skips a
+    torn or garbled line with a warning; a result for a config id missing from ``configs.json`` gets an
+    empty configuration (with a warning); a later result for the same (config id, budget) wins.
+    """
+    directory = os.fspath(directory)
+    configs_fn = os.path.join(directory, CONFIGS_FILENAME)
+    results_fn = os.path.join(directory, RESULTS_FILENAME)
+    if not os.path.exists(configs_fn) and not os.path.exists(results_fn):
+        raise FileNotFoundError(f"{directory} holds no run journal (neither {CONFIGS_FILENAME} nor {RESULTS_FILENAME})")
+    data: dict[tuple, Datum] = {}
+    budgets: set[float] = set()
+    time_ref = None
+    if os.path.exists(configs_fn):
+        _read_configs(configs_fn, data)
+    else:
+        logger.warning("%s is missing; configurations are left empty", configs_fn)
+    if os.path.exists(results_fn):
+        budgets, time_ref = _read_results(results_fn, data)
+    else:
+        logger.warning("%s is missing; the result has no runs", results_fn)
+    hb_config = _manifest_hb_config(directory)
+    if hb_config is None:
+        hb_config = _infer_hb_config(budgets, time_ref)
+    elif hb_config.get("time_ref") is None:
+        hb_config["time_ref"] = time_ref
+    iterations: dict[Any, dict[tuple, Datum]] = {}
+    for config_id, datum in data.items():
+        iterations.setdefault(config_id[0], {})[config_id] = datum
+    order = sorted(iterations, key=lambda k: (0, k, "") if _is_number(k) else (1, 0, str(k)))
+    return Result([iterations[k] for k in order], hb_config)

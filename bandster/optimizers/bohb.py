@@ -1,0 +1,71 @@
+"""BOHB (Falkner, Klein and Hutter, ICML 2018): Hyperband's brackets with a KDE model choosing configurations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bandster.optimizers._bracket_optimizer import BracketOptimizer, require_configspace
+from bandster.optimizers.config_generators.bohb import BOHB as BOHBConfigGenerator
+
+
+class BOHB(BracketOptimizer):
+    """BOHB: successive-halving brackets whose new configurations come from a Tree-Parzen-style KDE model.
+
+    Parameters
+    ----------
+    configspace : ConfigSpace.ConfigurationSpace
+        The search space (floats, ints, categoricals, ordinals, constants, conditions, forbidden clauses).
+    eta, min_budget, max_budget : float
+        As for :class:`~bandster.optimizers.HyperBand`.
+    min_points_in_model : int, optional
+        Observations on a budget needed before it gets a model; default d + 1 (d = number of
+        non-constant hyperparameters). With the default split the first model appears at 2(d + 1).
+    top_n_percent : float
+        Percentage of observations that make the "good" density l(x).
+    num_samples : int
+        Candidates drawn from l(x) per proposal; the one maximising l(x)/g(x) is evaluated.
+    random_fraction : float
+        Fraction of proposals drawn from the prior instead of the model.
+    bandwidth_factor : float
+        Widens the bandwidths when drawing candidates.
+    min_bandwidth : float
+        Floor of every bandwidth (keeps diversity when many points coincide).
+    seed : int, optional
+        Seeds the model's own generator and a private copy of the config space: with one worker the same
+        seed gives the same configurations and budgets in the same order.
+    **kwargs
+        Passed to :class:`~bandster.core.master.Master` (``run_id`` is required).
+
+    See Also
+    --------
+    bandster.optimizers.config_generators.bohb.BOHB : the model on its own (ask-and-tell).
+    """
+
+    def __init__(
+        self,
+        configspace: Any = None,
+        eta: float = 3,
+        min_budget: float = 0.01,
+        max_budget: float = 1,
+        min_points_in_model: int | None = None,
+        top_n_percent: float = 15,
+        num_samples: int = 64,
+        random_fraction: float = 1 / 3,
+        bandwidth_factor: float = 3,
+        min_bandwidth: float = 1e-3,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        require_configspace(configspace, "BOHB")
+        model_kwargs = dict(
+            min_points_in_model=min_points_in_model,
+            top_n_percent=top_n_percent,
+            num_samples=num_samples,
+            random_fraction=random_fraction,
+            bandwidth_factor=bandwidth_factor,
+            min_bandwidth=min_bandwidth,
+        )
+        generator = BOHBConfigGenerator(configspace, seed=seed, **model_kwargs)
+        super().__init__(
+            configspace, generator, eta, min_budget, max_budget, seed, optimizer_kwargs=model_kwargs, **kwargs
+        )

@@ -1,0 +1,465 @@
+"""Unit tests of BOHB's config generator (bandster.optimizers.config_generators.bohb), standalone."""
+
+from __future__ import annotations
+
+import copy
+import doctest
+import logging
+import math
+
+import numpy as np
+import pytest
+from ConfigSpace import (
+    Categorical,
+    Configuration,
+    ConfigurationSpace,
+    Constant,
+    EqualsCondition,
+    Float,
+    ForbiddenAndConjunction,
+    ForbiddenEqualsClause,
+    Integer,
+    OrdinalHyperparameter,
+)
+
+from bandster.core.job import Job
+from bandster.optimizers.config_generators import bohb as bohb_module
+from bandster.optimizers.config_generators.bohb import BOHB
+
+
+def floats(d: int, constants: int = 0, seed: int = 0) -> ConfigurationSpace:
+    cs = ConfigurationSpace(seed=seed)
+    cs.add([Float(f"x{i}", (0.0, 1.0)) for i in range(d)])
+    cs.add([Constant(f"k{i}", f"value{i}") for i in range(constants)])
+    return cs
+
+
+def mixed_space(seed: int = 0) -> ConfigurationSpace:
+    cs = ConfigurationSpace(seed=seed)
+    cs.add(
+        [
+            Float("lr", (1e-5, 1e-1), log=True),
+            Integer("units", (8, 512), log=True),
+            Integer("layers", (1, 6)),
+            Categorical("optimizer", ["adam", "sgd", "rmsprop"]),
+            OrdinalHyperparameter("size", ["small", "medium", "large"]),
+            Float("momentum", (0.0, 0.99)),
+            Constant("arch", "mlp"),
+        ]
+    )
+    cs.add(EqualsCondition(cs["momentum"], cs["optimizer"], "sgd"))
+    return cs
+
+
+def mixed_loss(config: dict) -> float:
+    loss = (math.log10(config["lr"]) + 3) ** 2 + abs(config["layers"] - 3) + (config["size"] != "medium")
+    return loss + (0.0 if config["optimizer"] == "sgd" else 0.5) + (1 - config.get("momentum", 0.0))
+
+
+def make_job(config, budget, loss=None, result="auto", exception=None, i=0) -> Job:
+    job = Job((0, 0, i), config=config, budget=budget)
+    job.result = {"loss": loss, "info": {}} if result == "auto" else result
+    job.exception = exception
+    return job
+
+
+def feed(cg: BOHB, cs: ConfigurationSpace, n: int, budget: float, loss_fn, seed: int = 0) -> None:
+    space = copy.deepcopy(cs)
+    space.seed(seed)
+    configs = space.sample_configuration(n) if n > 1 else [space.sample_configuration()] * n
+    for config in configs:
+        config = dict(config)
+        cg.tell(config, budget, loss_fn(config))
+
+
+def zero(config: dict) -> float:
+    return 0.0
+
+
+# ---------------------------------------------------------------------------- thresholds and splits
+@pytest.mark.parametrize("d", [1, 2, 3, 5, 8])
+def test_first_model_after_2_d_plus_1_observations(d):
+    cs = floats(d)
+    cg = BOHB(cs, random_fraction=0.0, seed=1)
+    assert cg.min_points_in_model == d + 1
+    assert cg.min_observations_for_model == 2 * (d + 1)
+    feed(cg, cs, 2 * (d + 1) - 1, 1.0, lambda c: c["x0"])
+    assert cg.largest_budget_with_model() == -math.inf
+    assert cg.get_model() is None
+    assert cg.get_config(1.0)[1] == {"model_based_pick": False}
+    feed(cg, cs, 1, 1.0, lambda c: c["x0"], seed=99)
+    assert cg.largest_budget_with_model() == 1.0
+    good, bad = cg.get_model()
+    assert (len(good), len(bad)) == (d + 1, d + 1)
+    assert cg.get_config(1.0)[1] == {"model_based_pick": True}
+
+
+def test_threshold_with_custom_floor_and_large_top_fraction():
+    cs = floats(2)
+    # n_good = max(5, floor(0.6 N)) and the bad set needs 5 points: N = 10 gives (6, 4), N = 11 gives (6, 5)
+    cg = BOHB(cs, min_points_in_model=5, top_n_percent=60)
+    assert cg.split_sizes(10) == (6, 4)
+    assert cg.split_sizes(11) == (6, 5)
+    assert cg.min_observations_for_model == 11
+
+
+@pytest.mark.parametrize(
+    ("n", "expected"),
+    [
+        (6, (3, 3)),
+        (7, (3, 4)),
+        (20, (3, 17)),
+        (40, (6, 34)),
+        (100, (15, 85)),
+        (101, (15, 85)),
+        (1000, (150, 850)),
+    ],
+)
+def test_split_arithmetic(n, expected):
+    cg = BOHB(floats(2))  # d = 2, min_points_in_model = 3, top_n_percent = 15
+    assert cg.split_sizes(n) == expected
+
+
+def test_good_set_is_the_lowest_losses_and_ties_keep_arrival_order():
+    cs = floats(2)
+    cg = BOHB(cs, seed=0)
+    values = np.linspace(0.05, 0.95, 20)
+    losses = [3.0, 1.0, 2.0, 1.0, 5.0] + [1.0] * 15
+    for v, loss in zip(values, losses, strict=True):
+        cg.tell({"x0": float(v), "x1": float(v)}, 1.0, loss)
+    good, bad = cg.get_model()
+    n_good, n_bad = cg.split_sizes(20)
+    assert (len(good), len(bad)) == (n_good, n_bad) == (3, 17)
+    # loss 1.0 at arrivals 1, 3, 5, 6, ...: the first three of them are good
+    assert good.data[:, 0] == pytest.approx(values[[1, 3, 5]])
+    assert bad.data[-1, 0] == pytest.approx(values[4])  # the worst point comes last
+
+
+def test_constants_do_not_count_toward_d():
+    cs = floats(2, constants=3)
+    cg = BOHB(cs, random_fraction=0.0, seed=0)
+    assert cg.encoding.dim == 2
+    assert cg.min_points_in_model == 3
+    assert cg.min_observations_for_model == 6
+    feed(cg, cs, 6, 1.0, lambda c: c["x0"])
+    config, info = cg.get_config(1.0)
+    assert info["model_based_pick"]
+    assert {config[f"k{i}"] for i in range(3)} == {"value0", "value1", "value2"}
+
+
+def test_space_of_constants_only_never_models():
+    cs = ConfigurationSpace({"a": "x", "b": 3})
+    cg = BOHB(cs, random_fraction=0.0, seed=0)
+    for _ in range(10):
+        config, info = cg.get_config(1.0)
+        cg.tell(config, 1.0, 1.0)
+    assert config == {"a": "x", "b": 3} and info == {"model_based_pick": False}
+    assert cg.largest_budget_with_model() == -math.inf
+
+
+# ---------------------------------------------------------------------------- kernels in the model
+def test_categorical_bandwidths_valid_in_the_model():
+    cs = ConfigurationSpace(seed=0)
+    cs.add([Categorical("c", [f"v{i}" for i in range(10)]), Float("x", (0.0, 1.0))])
+    cg = BOHB(cs, seed=0)
+    for i in range(30):  # extreme levels only: HpBandSter's index rule gives a bandwidth above 1
+        cg.tell({"c": "v0" if i % 2 else "v9", "x": 0.5}, 1.0, float(i))
+    for kde in cg.get_model():
+        assert kde.var_types == "uc"
+        assert 1e-3 <= kde.bandwidths[0] <= 0.9
+        probs = kde.pdf(np.column_stack([np.arange(10.0), np.full(10, 0.5)]))
+        assert (probs > 0).all()  # unseen levels keep a positive density
+
+
+def test_ordinal_hyperparameters_are_modelled_with_wang_ryzin():
+    cs = ConfigurationSpace(seed=0)
+    cs.add([OrdinalHyperparameter("size", ["xs", "s", "m", "l", "xl"]), Float("x", (0.0, 1.0))])
+    cg = BOHB(cs, random_fraction=0.0, seed=0)
+    assert cg.encoding.var_types == "oc"
+    order = ["xs", "s", "m", "l", "xl"]
+    feed(cg, cs, 100, 1.0, lambda c: abs(order.index(c["size"]) - 1) + 0.1 * c["x"])
+    picks = [cg.get_config(1.0) for _ in range(100)]
+    assert all(info["model_based_pick"] for _, info in picks)
+    sizes = [config["size"] for config, _ in picks]
+    assert set(sizes) <= set(order)
+    assert sizes.count("s") > 50
+
+
+# ---------------------------------------------------------------------------- conditions and imputation
+def test_imputation_fills_every_column_including_the_first():
+    cg = BOHB(mixed_space(), seed=0)
+    array = np.array([[np.nan, 0.3, 1.0], [0.5, np.nan, 2.0], [0.7, 0.1, np.nan], [np.nan, np.nan, np.nan]])
+    out = cg.impute_conditional_data(array, np.random.default_rng(0))
+    assert not np.isnan(out).any()
+    assert set(out[[0, 3], 0]) <= {0.5, 0.7}
+    assert set(out[[1, 3], 1]) <= {0.3, 0.1}
+    assert set(out[[2, 3], 2]) <= {1.0, 2.0}
+    assert np.isnan(array).sum() == 6  # the input is not modified
+
+
+def test_imputation_from_the_prior_when_a_column_is_never_active():
+    cg = BOHB(mixed_space(), seed=0)
+    j = cg.encoding.var_types.index("u")
+    array = np.zeros((4, cg.encoding.dim))
+    array[:, j] = np.nan
+    array[:, 0] = np.nan
+    out = cg.impute_conditional_data(array, np.random.default_rng(1))
+    assert set(out[:, j]) <= {0.0, 1.0, 2.0}
+    assert ((out[:, 0] >= 0) & (out[:, 0] <= 1)).all()
+
+
+def test_imputation_in_the_model_is_deterministic_given_the_seed():
+    cs = mixed_space()
+    models = []
+    for _ in range(2):
+        cg = BOHB(cs, seed=42)
+        feed(cg, cs, 60, 1.0, mixed_loss)
+        good, bad = cg.get_model()
+        assert np.isfinite(good.data).all() and np.isfinite(bad.data).all()
+        models.append((good.data, bad.data))
+        cg.get_config(1.0)  # refits happen whenever; same data gives the same imputation
+        assert np.array_equal(cg.get_model()[0].data, good.data)
+    assert np.array_equal(models[0][0], models[1][0]) and np.array_equal(models[0][1], models[1][1])
+
+
+def test_model_based_configs_satisfy_conditions():
+    cs = mixed_space()
+    cg = BOHB(cs, random_fraction=0.0, seed=3)
+    feed(cg, cs, 80, 1.0, mixed_loss)
+    for _ in range(100):
+        config, info = cg.get_config(1.0)
+        assert info["model_based_pick"]
+        Configuration(cs, values=config)  # raises if an active value is missing or an inactive one set
+        assert ("momentum" in config) == (config["optimizer"] == "sgd")
+        assert config["arch"] == "mlp"
+        assert isinstance(config["units"], int) and isinstance(config["optimizer"], str)
+
+
+def test_forbidden_clauses_respected_by_model_based_samples():
+    cs = ConfigurationSpace(seed=0)
+    a = Categorical("a", ["p", "q", "r"], default="r")  # the default must not be forbidden
+    cs.add([a, Categorical("b", ["u", "v"]), Float("x", (0.0, 1.0))])
+    cs.add(
+        ForbiddenEqualsClause(cs["a"], "p"),
+        ForbiddenAndConjunction(ForbiddenEqualsClause(cs["a"], "q"), ForbiddenEqualsClause(cs["b"], "u")),
+    )
+
+    def loss(c):  # good configs are (q, v) and (r, u): their product neighbourhood holds (q, u)
+        return (0.0 if (c["a"], c["b"]) in {("q", "v"), ("r", "u")} else 1.0) + abs(c["x"] - 0.5)
+
+    cg = BOHB(cs, random_fraction=0.0, seed=5)
+    feed(cg, cs, 120, 1.0, loss)
+    good, _ = cg.get_model()
+    candidates = cg.encoding.to_full(good.sample(2000, np.random.default_rng(0), cg.bandwidth_factor))
+    assert cg.encoding.forbidden(cg.encoding.deactivate(candidates)).mean() > 0.1  # the test has teeth
+    model_based = 0
+    for _ in range(300):
+        config, info = cg.get_config(1.0)
+        model_based += info["model_based_pick"]
+        assert config["a"] != "p"
+        assert (config["a"], config["b"]) != ("q", "u")
+    assert model_based > 250
+
+
+def test_only_the_chosen_candidate_is_converted(monkeypatch):
+    cs = mixed_space()
+    cg = BOHB(cs, random_fraction=0.0, seed=0)
+    feed(cg, cs, 50, 1.0, mixed_loss)
+    calls = []
+    original = cg.encoding.to_configuration
+    monkeypatch.setattr(cg.encoding, "to_configuration", lambda v: calls.append(1) or original(v))
+    for _ in range(20):
+        assert cg.get_config(1.0)[1]["model_based_pick"]
+    assert len(calls) == 20
+
+
+def test_no_valid_candidate_falls_back_to_the_prior(monkeypatch):
+    cs = floats(2)
+    cg = BOHB(cs, random_fraction=0.0, seed=0)
+    feed(cg, cs, 10, 1.0, lambda c: c["x0"])
+    monkeypatch.setattr(cg.encoding, "forbidden", lambda full: np.ones(len(full), dtype=bool))
+    config, info = cg.get_config(1.0)
+    assert info == {"model_based_pick": False} and set(config) == {"x0", "x1"}
+
+
+def test_a_failing_model_falls_back_to_the_prior(monkeypatch, caplog):
+    cs = floats(2)
+    cg = BOHB(cs, random_fraction=0.0, seed=0)
+    feed(cg, cs, 10, 1.0, lambda c: c["x0"])
+
+    def boom(budget):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cg, "_model_based_pick", boom)
+    with caplog.at_level(logging.ERROR):
+        assert cg.get_config(1.0)[1] == {"model_based_pick": False}
+    assert "boom" in caplog.text
+
+
+# ---------------------------------------------------------------------------- budgets and results
+def test_smaller_budget_observations_are_kept():
+    cs = floats(2)
+    cg = BOHB(cs, seed=0)
+    feed(cg, cs, 10, 1.0, lambda c: c["x0"])
+    feed(cg, cs, 10, 3.0, lambda c: c["x0"], seed=1)
+    assert cg.largest_budget_with_model() == 3.0
+    feed(cg, cs, 7, 1.0, lambda c: c["x0"], seed=2)
+    assert len(cg.observations(1.0)[1]) == 17  # HpBandSter dropped these 7
+    assert len(cg.get_model(1.0)[0]) + len(cg.get_model(1.0)[1]) == 17
+    assert cg.largest_budget_with_model() == 3.0
+
+
+def test_model_uses_the_largest_budget_with_enough_points():
+    cs = floats(1)
+    cg = BOHB(cs, random_fraction=0.0, seed=0)
+    feed(cg, cs, 30, 1.0, lambda c: abs(c["x0"] - 0.1))
+    feed(cg, cs, 3, 9.0, lambda c: abs(c["x0"] - 0.9))  # not enough for a model
+    assert cg.largest_budget_with_model() == 1.0
+    feed(cg, cs, 30, 9.0, lambda c: abs(c["x0"] - 0.9), seed=1)
+    assert cg.largest_budget_with_model() == 9.0
+    xs = [cg.get_config(1.0)[0]["x0"] for _ in range(50)]
+    assert np.median(xs) > 0.7  # the budget-9 model, although budget 1 was asked for
+
+
+@pytest.mark.parametrize(
+    ("result", "exception"),
+    [
+        (None, "Traceback: worker died"),
+        ({"loss": float("nan")}, None),
+        ({"loss": float("inf")}, None),
+        ({"loss": float("-inf")}, None),
+        ({"loss": None}, None),
+        ({"loss": "abc"}, None),
+        ({"no_loss": 1.0}, None),
+        ("not a dict", None),
+    ],
+)
+def test_failed_and_non_finite_results_count_as_inf(result, exception, caplog):
+    cs = floats(2)
+    cg = BOHB(cs, seed=0)
+    with caplog.at_level(logging.WARNING):
+        cg.new_result(make_job({"x0": 0.5, "x1": 0.5}, 1.0, result=result, exception=exception))
+    vectors, losses = cg.observations(1.0)
+    assert losses.tolist() == [math.inf]
+    assert vectors[0].tolist() == [0.5, 0.5]
+    if exception:
+        assert "worker died" in caplog.text
+
+
+def test_failed_runs_are_modelled_as_bad_and_never_crash():
+    cs = mixed_space()
+    cg = BOHB(cs, random_fraction=0.0, seed=0)
+    space = copy.deepcopy(cs)
+    space.seed(0)
+    for i, config in enumerate(space.sample_configuration(60)):
+        config = dict(config)
+        loss = [float("nan"), float("inf"), None, mixed_loss(config)][i % 4]
+        cg.new_result(make_job(config, 1.0, loss=loss, i=i))
+    for _ in range(30):
+        config, info = cg.get_config(1.0)
+        Configuration(cs, values=config)
+    assert info["model_based_pick"]
+    assert np.isinf(cg.observations(1.0)[1]).sum() == 45
+
+
+def test_bad_input_is_skipped_with_a_warning(caplog):
+    cs = floats(2)
+    cg = BOHB(cs, seed=0)
+    with caplog.at_level(logging.WARNING):
+        cg.new_result(make_job({"x0": 0.5, "x1": 0.5, "bogus": 3}, 1.0, loss=1.0))  # unknown key: skipped
+        cg.new_result(make_job({"nothing": 1}, 1.0, loss=1.0))  # nothing known: skipped
+        cg.new_result(make_job(None, 1.0, loss=1.0))  # no config
+        cg.new_result(make_job({"x0": 0.5}, None, loss=1.0))  # no budget
+        cg.new_result(make_job({"x0": 0.5}, "abc", loss=1.0))
+        cg.new_result(make_job({"x0": 7.0, "x1": "z"}, 1.0, loss=1.0))  # out of range / wrong type
+        cg.tell({"x0": 0.1}, 1.0, None)  # missing x1: imputed later
+    assert "bogus" in caplog.text and "not in the space" in caplog.text
+    assert "no usable budget" in caplog.text and "no config mapping" in caplog.text
+    vectors, losses = cg.observations(1.0)
+    assert losses.tolist() == [1.0, 1.0, math.inf]
+    assert np.isnan(vectors[1]).all() and np.isnan(vectors[2, 1])
+    feed(cg, cs, 10, 1.0, lambda c: c["x0"])
+    good, bad = cg.get_model()
+    assert np.isfinite(good.data).all() and np.isfinite(bad.data).all()
+    cg.get_config(1.0)
+
+
+def test_values_of_inactive_hyperparameters_are_dropped():
+    cs = mixed_space()
+    cg = BOHB(cs, seed=0)
+    config = {"lr": 1e-3, "units": 64, "layers": 2, "optimizer": "adam", "size": "small", "momentum": 0.9}
+    cg.tell(config, 1.0, 1.0)
+    vectors, _ = cg.observations(1.0)
+    names = [cg.encoding.names[i] for i in cg.encoding.model_columns]
+    assert "arch" not in names
+    assert np.isnan(vectors[0, names.index("momentum")])
+    assert np.isfinite(np.delete(vectors[0], names.index("momentum"))).all()
+
+
+def test_update_model_false_is_accepted():
+    cs = floats(1)
+    cg = BOHB(cs, random_fraction=0.0, seed=0)
+    for i, x in enumerate(np.linspace(0, 1, 10)):
+        cg.new_result(make_job({"x0": float(x)}, 1.0, loss=float(x), i=i), update_model=False)
+    assert cg.get_config(1.0)[1]["model_based_pick"]
+
+
+# ---------------------------------------------------------------------------- seeds and quality
+def _run(seed: int, steps: int = 60, space_seed: int = 123):
+    cs = mixed_space(seed=space_seed)  # the user's space seed must not matter
+    cg = BOHB(cs, seed=seed)
+    out = []
+    for _ in range(steps):
+        config, info = cg.ask(1.0)
+        cg.tell(config, 1.0, mixed_loss(config))
+        out.append((config, info))
+    return out
+
+
+def test_same_seed_same_sequence_and_users_space_untouched():
+    cs = mixed_space(seed=7)
+    state = cs.random.get_state()[1].copy()
+    BOHB(cs, seed=1).get_config(1.0)
+    assert np.array_equal(cs.random.get_state()[1], state)
+    a, b, c = _run(11), _run(11, space_seed=5), _run(12)
+    assert a == b
+    assert a != c
+    assert sum(info["model_based_pick"] for _, info in a) > 20
+
+
+def test_model_based_picks_concentrate_near_the_optimum():
+    cs = floats(2, seed=0)
+    cg = BOHB(cs, random_fraction=0.5, seed=2024)
+    feed(cg, cs, 200, 1.0, lambda c: (c["x0"] - 0.2) ** 2 + (c["x1"] - 0.7) ** 2, seed=3)
+    model, prior = [], []
+    for _ in range(400):
+        config, info = cg.get_config(1.0)
+        dist = math.hypot(config["x0"] - 0.2, config["x1"] - 0.7)
+        (model if info["model_based_pick"] else prior).append(dist)
+    assert len(model) > 150 and len(prior) > 150
+    assert np.median(model) < 0.15
+    assert np.median(model) < np.median(prior) / 3
+    assert np.mean(np.array(model) < 0.1) > 0.5 > np.mean(np.array(prior) < 0.1)
+
+
+def test_parameter_validation():
+    cs = floats(1)
+    for kwargs in (
+        {"top_n_percent": 0},
+        {"top_n_percent": 100},
+        {"num_samples": 0},
+        {"random_fraction": 1.5},
+        {"bandwidth_factor": 0},
+        {"min_bandwidth": 0},
+        {"min_points_in_model": 0},
+    ):
+        with pytest.raises(ValueError):
+            BOHB(cs, **kwargs)
+    with pytest.raises(TypeError):
+        BOHB({"x": (0.0, 1.0)})
+    with pytest.raises(ValueError):
+        BOHB(ConfigurationSpace())
+
+
+def test_docstring_examples_run():
+    assert doctest.testmod(bohb_module, raise_on_error=False).failed == 0

@@ -1,0 +1,267 @@
+"""Unit tests of the product-kernel KDE (bandster.optimizers.kde): densities, bandwidths, sampling."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from scipy import stats
+from statsmodels.nonparametric.kernel_density import KDEMultivariate
+
+from bandster.optimizers.kde import ProductKDE, normal_reference_bandwidths
+from bandster.optimizers.kde.bandwidth import WANG_RYZIN_MAX_BANDWIDTH, categorical_spread
+from bandster.optimizers.kde.kernels import (
+    aitchison_aitken_table,
+    gaussian_log_mass,
+    sample_truncated_normal,
+    wang_ryzin_table,
+)
+
+# statsmodels (the reference) warns about its own future RNG default when a KDEMultivariate is built
+pytestmark = pytest.mark.filterwarnings("ignore:After 0.17:FutureWarning")
+
+
+@pytest.fixture(autouse=True)
+def _numpy_warnings_are_errors():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with np.errstate(all="raise", under="ignore"):
+            yield
+
+
+def _grid(n: int = 20001) -> np.ndarray:
+    return np.linspace(0.0, 1.0, n)
+
+
+# ---------------------------------------------------------------------------- kernels
+def test_discrete_kernel_tables_are_distributions():
+    for c in (2, 3, 7):
+        for lam in (1e-3, 0.3, (c - 1) / c):
+            assert np.allclose(aitchison_aitken_table(lam, c).sum(axis=0), 1.0)
+        for lam in (1e-3, 0.5, WANG_RYZIN_MAX_BANDWIDTH):
+            table = wang_ryzin_table(lam, c)
+            assert np.allclose(table.sum(axis=0), 1.0)
+            assert (table > 0).all()
+    # at the upper end the Aitchison-Aitken kernel is uniform
+    assert np.allclose(aitchison_aitken_table(3 / 4, 4), 0.25)
+
+
+def test_gaussian_mass_of_truncated_kernel():
+    centers = np.array([[0.0, 0.5, 1.0, 0.3]])
+    h = np.array([0.1, 0.1, 0.1, 10.0])
+    expected = stats.norm.cdf((1 - centers) / h) - stats.norm.cdf(-centers / h)
+    assert np.allclose(np.exp(gaussian_log_mass(centers, h)), expected, rtol=1e-12)
+
+
+# ---------------------------------------------------------------------------- bandwidths
+def test_bandwidths_match_statsmodels_normal_reference():
+    rng = np.random.default_rng(0)
+    data = np.column_stack([rng.random(40), rng.beta(2, 5, 40), rng.integers(0, 5, 40), rng.integers(0, 2, 40)])
+    ours = normal_reference_bandwidths(data, "coou", [0, 5, 5, 2], min_bandwidth=1e-12)
+    ref = KDEMultivariate(data, "coou", bw="normal_reference").bw
+    # continuous and ordinal: statsmodels' rule exactly (ordinal unclipped here); a binary
+    # categorical's label-invariant spread equals its index's standard deviation
+    assert ours[:2] == pytest.approx(ref[:2], rel=1e-12)
+    assert ours[3] == pytest.approx(ref[3], rel=1e-12)
+    assert ours[2] == pytest.approx(min(ref[2], WANG_RYZIN_MAX_BANDWIDTH), rel=1e-12)
+
+
+def test_categorical_bandwidth_clipped_into_valid_range():
+    # levels 0 and 9 of a 10-level categorical: the continuous rule on the index gives λ > 1
+    data = np.array([[0.0], [9.0], [0.0], [9.0], [4.0]])
+    index_rule = KDEMultivariate(data, "c", bw="normal_reference").bw[0]
+    assert index_rule > 1.0
+    for c in (2, 3, 10):
+        col = np.arange(12)[:, None] % c
+        bw = normal_reference_bandwidths(col.astype(float), "u", [c])[0]
+        assert 1e-3 <= bw <= (c - 1) / c
+        assert normal_reference_bandwidths(col.astype(float), "o", [c])[0] <= WANG_RYZIN_MAX_BANDWIDTH
+    kde = ProductKDE(data, "u", num_levels=[10])
+    assert kde.bandwidths[0] <= 0.9
+    assert np.isclose(kde.pdf(np.arange(10)[:, None]).sum(), 1.0)
+
+
+def test_categorical_bandwidth_is_label_invariant():
+    a = np.array([0, 0, 1, 2, 2, 2], dtype=float)[:, None]
+    relabelled = np.array([2, 2, 0, 1, 1, 1], dtype=float)[:, None]
+    expected = normal_reference_bandwidths(relabelled, "u", [3])
+    assert normal_reference_bandwidths(a, "u", [3]) == pytest.approx(expected)
+    assert categorical_spread(np.array([1, 1, 1]), 3) == 0.0
+
+
+def test_min_bandwidth_floor_and_constant_column_is_finite():
+    data = np.column_stack([np.full(20, 0.4), np.linspace(0, 1, 20)])
+    kde = ProductKDE(data, "cc", min_bandwidth=1e-3)
+    assert kde.bandwidths[0] == 1e-3
+    logp = kde.logpdf(np.array([[0.4, 0.5], [0.9, 0.5], [0.0, 0.0]]))
+    assert np.isfinite(logp).all()
+    assert logp[0] > logp[1]
+    # the constant column's marginal still integrates to 1 (fine grid around the spike)
+    x = np.linspace(0.39, 0.41, 40001)
+    kde1 = ProductKDE(np.full((5, 1), 0.4), "c")
+    assert np.trapezoid(kde1.pdf(x[:, None]), x) == pytest.approx(1.0, abs=1e-6)
+
+
+# ---------------------------------------------------------------------------- densities
+def test_density_matches_statsmodels_with_its_kernels():
+    rng = np.random.default_rng(1)
+    data = np.column_stack([rng.random(30), rng.random(30), rng.integers(0, 3, 30), rng.integers(0, 4, 30)])
+    data[:3, 2] = [0, 1, 2]  # every level seen: statsmodels infers c from the data
+    data[:4, 3] = [0, 1, 2, 3]
+    sm = KDEMultivariate(data, "ccuo", bw="normal_reference")
+    bw = sm.bw.copy()
+    bw[2] = min(bw[2], 2 / 3)
+    bw[3] = min(bw[3], 0.9)
+    sm = KDEMultivariate(data, "ccuo", bw=bw)
+    ours = ProductKDE(data, "ccuo", num_levels=[0, 0, 3, 4], bandwidths=bw, renormalize=False)
+    points = np.column_stack([rng.random(50), rng.random(50), rng.integers(0, 3, 50), rng.integers(0, 4, 50)])
+    assert ours.pdf(points) == pytest.approx(sm.pdf(points), rel=1e-6)
+
+
+def test_continuous_density_matches_statsmodels_away_from_the_boundary():
+    # renormalised (truncated) kernels differ from statsmodels' only through the mass near 0 and 1
+    rng = np.random.default_rng(2)
+    data = 0.3 + 0.4 * rng.random((25, 2))
+    sm = KDEMultivariate(data, "cc", bw=[0.03, 0.04])
+    ours = ProductKDE(data, "cc", bandwidths=[0.03, 0.04])
+    points = 0.35 + 0.3 * rng.random((40, 2))
+    assert ours.pdf(points) == pytest.approx(sm.pdf(points), rel=1e-6)
+
+
+def test_1d_density_integrates_to_one_including_near_the_boundary():
+    data = np.array([[0.0], [0.02], [0.5], [0.97], [1.0]])
+    x = _grid()
+    for bw in (0.01, 0.1, 0.5):
+        kde = ProductKDE(data, "c", bandwidths=[bw])
+        assert np.trapezoid(kde.pdf(x[:, None]), x) == pytest.approx(1.0, abs=1e-5)
+    # statsmodels' untruncated kernel loses mass at the boundary: that is why ours is renormalised
+    untruncated = ProductKDE(data, "c", bandwidths=[0.1], renormalize=False)
+    assert np.trapezoid(untruncated.pdf(x[:, None]), x) < 0.8
+
+
+@pytest.mark.parametrize("kind", ["u", "o"])
+def test_mixed_2d_density_integrates_to_one(kind):
+    rng = np.random.default_rng(3)
+    data = np.column_stack([rng.random(15), rng.integers(0, 2, 15)])  # levels 2 and 3 of 4 unseen
+    kde = ProductKDE(data, "c" + kind, num_levels=[0, 4])
+    x = _grid(5001)
+    total = 0.0
+    for level in range(4):
+        pts = np.column_stack([x, np.full_like(x, level)])
+        total += np.trapezoid(kde.pdf(pts), x)
+    assert total == pytest.approx(1.0, abs=1e-5)
+
+
+def test_unseen_category_has_positive_density_and_no_division_by_zero():
+    data = np.zeros((6, 1))  # only level 0 of 3 seen
+    kde = ProductKDE(data, "u", num_levels=[3])
+    p = kde.pdf(np.array([[0.0], [1.0], [2.0]]))
+    assert (p > 0).all() and np.isfinite(p).all()
+    assert p.sum() == pytest.approx(1.0)
+    assert p[1] == p[2]
+    ordinal = ProductKDE(data, "o", num_levels=[3])
+    q = ordinal.pdf(np.array([[0.0], [1.0], [2.0]]))
+    assert (q > 0).all() and q.sum() == pytest.approx(1.0) and q[1] > q[2]
+
+
+def test_logpdf_is_minus_inf_outside_the_support():
+    kde = ProductKDE(np.array([[0.5, 1.0]]), "cu", num_levels=[0, 2])
+    logp = kde.logpdf(np.array([[1.5, 1.0], [0.5, 2.0], [np.nan, 0.0], [0.5, 0.0]]))
+    assert logp[:3].tolist() == [-np.inf] * 3
+    assert np.isfinite(logp[3])
+
+
+def test_many_points_at_once_equal_one_at_a_time():
+    rng = np.random.default_rng(4)
+    data = np.column_stack([rng.random(40), rng.integers(0, 3, 40), rng.integers(0, 5, 40)])
+    kde = ProductKDE(data, "cuo", num_levels=[0, 3, 5])
+    pts = kde.sample(30, rng, 2.0)
+    batch = kde.logpdf(pts)
+    single = np.array([kde.logpdf(p)[0] for p in pts])
+    assert batch == pytest.approx(single, rel=1e-12)
+
+
+def test_tiled_matrix_product_equals_the_plain_one():
+    from bandster.optimizers.kde.product_kde import _matmul_on_this_thread
+
+    rng = np.random.default_rng(10)
+    for m, k, n in [(64, 30, 4250), (300, 40, 1000), (2000, 200, 7), (3, 5, 7)]:
+        a, b = rng.random((m, k)), rng.random((k, n))
+        assert np.allclose(_matmul_on_this_thread(a, b), a @ b, rtol=1e-12)
+
+
+def test_large_batches_of_points_equal_small_ones():
+    rng = np.random.default_rng(11)
+    data = np.column_stack([rng.random(3000), rng.integers(0, 3, 3000)])
+    kde = ProductKDE(data, "cu", num_levels=[0, 3])
+    pts = kde.sample(500, rng, 3.0)
+    assert kde.logpdf(pts) == pytest.approx(np.concatenate([kde.logpdf(pts[i : i + 7]) for i in range(0, 500, 7)]))
+
+
+# ---------------------------------------------------------------------------- sampling
+def test_samples_stay_in_bounds():
+    rng = np.random.default_rng(5)
+    data = np.array([[0.0, 0, 0], [1.0, 2, 4], [0.999, 1, 2]])
+    kde = ProductKDE(data, "cuo", num_levels=[0, 3, 5])
+    for factor in (1.0, 3.0, 100.0):
+        s = kde.sample(5000, rng, factor)
+        assert ((s[:, 0] >= 0) & (s[:, 0] <= 1)).all()
+        assert set(np.unique(s[:, 1])) <= {0.0, 1.0, 2.0}
+        assert set(np.unique(s[:, 2])) <= {0.0, 1.0, 2.0, 3.0, 4.0}
+    edge = sample_truncated_normal(np.array([1.0, 0.0]), np.array([1e-6, 1e-6]), np.array([1.0, 0.0]))
+    assert ((edge >= 0) & (edge <= 1)).all()
+
+
+def test_continuous_samples_follow_the_truncated_kernel():
+    rng = np.random.default_rng(6)
+    kde = ProductKDE(np.array([[0.9]]), "c", bandwidths=[0.1])
+    s = kde.sample(20000, rng, bandwidth_factor=2.0)[:, 0]
+    mu, sigma = 0.9, 0.2
+    ref = stats.truncnorm((0 - mu) / sigma, (1 - mu) / sigma, loc=mu, scale=sigma)
+    assert stats.kstest(s, ref.cdf).pvalue > 1e-3
+
+
+def test_categorical_samples_keep_or_move_to_another_level():
+    rng = np.random.default_rng(7)
+    kde = ProductKDE(np.array([[1.0]]), "u", num_levels=[4], bandwidths=[0.2])
+    s = kde.sample(40000, rng, bandwidth_factor=1.0)[:, 0]
+    freq = np.bincount(s.astype(int), minlength=4) / s.size
+    assert freq == pytest.approx([0.2 / 3, 0.8, 0.2 / 3, 0.2 / 3], abs=0.01)
+    # widened beyond the valid range: capped at (c-1)/c, i.e. uniform
+    s = kde.sample(40000, rng, bandwidth_factor=10.0)[:, 0]
+    assert np.bincount(s.astype(int), minlength=4) / s.size == pytest.approx([0.25] * 4, abs=0.01)
+
+
+def test_ordinal_samples_follow_the_wang_ryzin_kernel():
+    rng = np.random.default_rng(8)
+    kde = ProductKDE(np.array([[2.0]]), "o", num_levels=[5], bandwidths=[0.3])
+    s = kde.sample(40000, rng, bandwidth_factor=1.0)[:, 0]
+    freq = np.bincount(s.astype(int), minlength=5) / s.size
+    assert freq == pytest.approx(wang_ryzin_table(0.3, 5)[:, 2], abs=0.01)
+
+
+def test_sampling_is_reproducible_with_the_generator():
+    data = np.array([[0.2, 1.0], [0.7, 0.0]])
+    kde = ProductKDE(data, "cu", num_levels=[0, 2])
+    a = kde.sample(10, np.random.default_rng(9), 3.0)
+    b = kde.sample(10, np.random.default_rng(9), 3.0)
+    assert np.array_equal(a, b)
+
+
+# ---------------------------------------------------------------------------- errors
+@pytest.mark.parametrize(
+    ("data", "types", "levels", "bw"),
+    [
+        ([[np.nan]], "c", None, None),
+        ([[0.5]], "x", None, None),
+        ([[3.0]], "u", [3], None),
+        ([[0.5]], "u", [3], None),
+        ([[1.5]], "c", None, None),
+        ([[1.0]], "u", [3], [0.9]),
+        ([[0.5, 0.5]], "c", None, None),
+    ],
+)
+def test_invalid_input_is_rejected(data, types, levels, bw):
+    with pytest.raises(ValueError):
+        ProductKDE(np.array(data), types, num_levels=levels, bandwidths=bw)
