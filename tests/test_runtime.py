@@ -248,3 +248,24 @@ def test_worker_processes_started_before_master_are_found(nameserver, run_id, tm
         assert p.wait(timeout=30) == 0
     assert counts(result) == {(0, 3.0): 3, (0, 9.0): 1}
     assert {r.info["pid"] for r in result.get_all_runs()} <= {p.pid for p in procs}
+
+
+@pytest.mark.timeout(120)
+def test_configspace_values_cross_to_worker_processes_as_builtins(nameserver, run_id, tmp_path, spawn):
+    """ConfigSpace 1.x hands out np.str_/np.int64 values; they must reach a worker process as builtins."""
+    cs = CS.ConfigurationSpace(seed=9)
+    cs.add([CS.UniformFloatHyperparameter("x", 0, 1), CS.UniformIntegerHyperparameter("n", 1, 100, log=True),
+            CS.CategoricalHyperparameter("c", ["a", "b"]), CS.OrdinalHyperparameter("o", [1, 2, 4]),
+            CS.Constant("k", "const")])
+    proc = spawn(os.path.join(HERE, "toy_workers.py"), run_id, nameserver.host, str(nameserver.port), "types")
+    opt = RandomSearch(configspace=cs, run_id=run_id, nameserver=nameserver.host, nameserver_port=nameserver.port,
+                       min_budget=1, max_budget=9, eta=3, working_directory=str(tmp_path), seed=10)
+    result = opt.run(n_iterations=2)
+    opt.shutdown(shutdown_workers=True)
+    assert proc.wait(timeout=30) == 0
+    runs = result.get_all_runs()
+    assert len(runs) == 6 and all(r.loss is not None for r in runs)
+    for r in runs:
+        assert r.info["types"] == {"x": "float", "n": "int", "c": "str", "o": "int", "k": "str"}
+        assert r.info["budget_type"] == "float"
+        assert r.info["np"] == {"i": 3, "f": 0.5, "s": "s", "b": True}

@@ -51,13 +51,23 @@ class BadWorker(Worker):
         return {"loss": budget * 0.0 + 1.0, "info": {"mode": mode}}
 
 
+class TypesWorker(Worker):
+    """Reports the Python types its config and budget arrived with (they must be builtins)."""
+
+    def compute(self, config, budget, **kwargs):
+        return {"loss": float(config["x"]),
+                "info": {"types": {k: type(v).__name__ for k, v in config.items()},
+                         "budget_type": type(budget).__name__, "pid": os.getpid(),
+                         "np": {"i": np.int64(3), "f": np.float32(0.5), "s": np.str_("s"), "b": np.bool_(True)}}}
+
+
 class SleepyWorker(Worker):
     def compute(self, config, budget, **kwargs):
         time.sleep(float(os.environ.get("TOY_SLEEP", "0.2")))
         return {"loss": config["x"], "info": {"pid": os.getpid()}}
 
 
-KINDS = {"quadratic": QuadraticWorker, "bad": BadWorker, "sleepy": SleepyWorker}
+KINDS = {"quadratic": QuadraticWorker, "bad": BadWorker, "sleepy": SleepyWorker, "types": TypesWorker}
 
 if __name__ == "__main__":
     run_id, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
