@@ -48,4 +48,5 @@ class base_config_generator:  # noqa: N801 - HpBandSter's public name
             once the last one arrives.
         """
         if job.exception is not None:
-            self.logger.warning("job %s failed with exception\n%s", job.id, job.exception)
+            last_line = str(job.exception).strip().splitlines()[-1:] or [""]
+            self.logger.warning("job %s on budget %s failed: %s", job.id, job.kwargs.get("budget"), last_line[0])

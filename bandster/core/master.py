@@ -23,9 +23,11 @@ from bandster.core.base_iteration import BaseIteration
 from bandster.core.dispatcher import Dispatcher
 from bandster.core.job import Job
 from bandster.core.journal import Journal, new_journal_directory
+from bandster.core.initial_design import InitialDesign
 from bandster.core.nameserver import validate_run_id
 from bandster.core.progress import ProgressBar
 from bandster.core.result import Result, logged_results_to_HBS_result
+from bandster.core.warmstart import warm_start
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +62,10 @@ class Master:
     result_logger : json_result_logger or callable, optional
         A :class:`~bandster.core.result.json_result_logger` becomes this run's journal; any other callable
         is called with every finished job, in addition to the default journal.
-    previous_result : Result, optional
-        Warm start (not yet supported by this base class; see the BOHB optimizer).
+    previous_result : Result or str, optional
+        Warm start: an earlier run's Result, or its journal directory. Its runs (failed ones included) are fed
+        to the config generator before the first iteration and recorded in the new journal as iteration -1
+        (see :mod:`bandster.core.warmstart`).
     nameserver_secret : str, optional
         The name server's secret; found automatically for name servers started by this user.
     max_attempts : int
@@ -115,6 +119,7 @@ class Master:
         self._active: list[BaseIteration] = []  # unfinished iterations, oldest first
         self._stopping = False
         self._progress: ProgressBar | None = None
+        self._initial_design: InitialDesign | None = None
 
         secret = credentials.find_secret(nameserver, nameserver_port or 9090, nameserver_secret)
         self.dispatcher = Dispatcher(
@@ -267,6 +272,14 @@ class Master:
                 self._cond.notify_all()
 
     # ------------------------------------------------------------------ scheduling
+    def _sample_config(self, budget: float) -> tuple[dict, dict]:
+        """The iterations' config sampler: the initial design first, then the config generator."""
+        if self._initial_design is not None:
+            config = self._initial_design.pop()
+            if config is not None:
+                return config, {"model_based_pick": False, "initial_design": True}
+        return self.config_generator.get_config(budget)
+
     def _max_outstanding(self) -> int:
         extra = self.job_queue_sizes[1]
         return extra + self._n_workers if self.dynamic_queue_size else extra
@@ -328,7 +341,12 @@ class Master:
             self.journal = Journal(new_journal_directory(self.working_directory, self.run_id))
             self._owns_journal = True
         if self.journal.manifest is None:
-            self.journal.write_manifest(self._manifest())
+            manifest = self._manifest()
+            if self.previous_result is not None:
+                manifest["warmstart"] = warm_start(
+                    self.previous_result, self.config_generator, self.journal, self.config["time_ref"]
+                )
+            self.journal.write_manifest(manifest)
             self._event("run_started")
             self.logger.info("journal: %s", self.journal.directory)
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from bandster.core.base_config_generator import base_config_generator
 from bandster.core.base_iteration import BaseIteration
+from bandster.core.initial_design import InitialDesign
 from bandster.core.master import Master
 from bandster.optimizers import brackets
 from bandster.optimizers.config_generators.random_sampling import check_configspace
@@ -25,6 +26,9 @@ class BracketOptimizer(Master):
         Recorded in the journal's manifest (the config generator is seeded by the subclass).
     optimizer_kwargs : dict
         The optimizer's own arguments, for the manifest.
+    points_to_evaluate : list of dict, optional
+        Configurations (possibly partial: missing values come from the defaults) evaluated before any
+        sampled one, in the first stages of the first iterations. Checked before anything starts.
     **kwargs
         Passed to :class:`~bandster.core.master.Master` (``run_id`` is required).
     """
@@ -40,9 +44,11 @@ class BracketOptimizer(Master):
         max_budget: float,
         seed: int | None,
         optimizer_kwargs: dict[str, Any],
+        points_to_evaluate: list[dict] | None = None,
         **kwargs: Any,
     ) -> None:
         brackets.validate_budgets(min_budget, max_budget, eta)
+        initial_design = InitialDesign(configspace, points_to_evaluate) if points_to_evaluate else None
         self.configspace = configspace
         self.seed = seed
         self.eta = eta
@@ -53,6 +59,7 @@ class BracketOptimizer(Master):
         self._optimizer_kwargs = dict(optimizer_kwargs, eta=eta, min_budget=min_budget, max_budget=max_budget)
         self._configspace_json = configspace.to_serialized_dict() if configspace is not None else None
         super().__init__(config_generator=config_generator, **kwargs)
+        self._initial_design = initial_design
         self.config.update(
             eta=eta,
             min_budget=min_budget,
@@ -75,7 +82,7 @@ class BracketOptimizer(Master):
             HPB_iter=iteration,
             num_configs=ns,
             budgets=budgets,
-            config_sampler=self.config_generator.get_config,
+            config_sampler=self._sample_config,
             **(iteration_kwargs or {}),
         )
 

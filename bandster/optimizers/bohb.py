@@ -35,6 +35,10 @@ class BOHB(BracketOptimizer):
         seed gives the same configurations and budgets in the same order.
     **kwargs
         Passed to :class:`~bandster.core.master.Master` (``run_id`` is required).
+    points_to_evaluate : list of dict, optional
+        Configurations (possibly partial; missing values come from the defaults) evaluated before sampled ones.
+    previous_result : Result or str, optional
+        Warm start from an earlier run's Result or its journal directory.
 
     See Also
     --------

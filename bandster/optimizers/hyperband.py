@@ -24,6 +24,10 @@ class HyperBand(BracketOptimizer):
     **kwargs
         Passed to :class:`~bandster.core.master.Master`: ``run_id`` (required), ``nameserver``,
         ``nameserver_port``, ``working_directory``, ``result_logger``, ``ping_interval``, ...
+    points_to_evaluate : list of dict, optional
+        Configurations (possibly partial; missing values come from the defaults) evaluated before sampled ones.
+    previous_result : Result or str, optional
+        Warm start from an earlier run's Result or its journal directory.
 
     Examples
     --------
@@ -35,9 +39,12 @@ class HyperBand(BracketOptimizer):
     ...         return {'loss': (config['x'] - 0.3) ** 2 + 1 / budget, 'info': {}}
     >>> ns = NameServer(run_id='hb_doc'); host, port = ns.start()
     >>> w = W(run_id='hb_doc', nameserver=host, nameserver_port=port); w.run(background=True)
-    >>> hb = HyperBand(configspace=CS.ConfigurationSpace({'x': (0.0, 1.0)}), run_id='hb_doc',
-    ...                nameserver=host, nameserver_port=port, min_budget=1, max_budget=9, seed=0,
-    ...                working_directory=getfixture('tmp_path'))  # doctest: +SKIP
+    >>> hb = HyperBand(configspace=CS.ConfigurationSpace({'x': (0.0, 1.0)}), run_id='hb_doc', nameserver=host,
+    ...                nameserver_port=port, min_budget=1, max_budget=9, seed=0, working_directory='hb_doc')
+    >>> result = hb.run(n_iterations=3, progress=False)
+    >>> len(result.get_all_runs())  # brackets (9, 3, 1), (3, 1) and (3)
+    20
+    >>> hb.shutdown(shutdown_workers=True); ns.shutdown()
     """
 
     def __init__(

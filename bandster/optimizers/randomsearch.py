@@ -24,6 +24,10 @@ class RandomSearch(BracketOptimizer):
         Seeds the sampler.
     **kwargs
         Passed to :class:`~bandster.core.master.Master` (``run_id`` is required).
+    points_to_evaluate : list of dict, optional
+        Configurations (possibly partial; missing values come from the defaults) evaluated before sampled ones.
+    previous_result : Result or str, optional
+        Warm start from an earlier run's Result or its journal directory.
     """
 
     def __init__(

@@ -1,0 +1,67 @@
+"""Warm starts: feeding an earlier run's results to a new run's config generator (``previous_result=``).
+
+The earlier runs are also written into the new run's journal as iteration -1 (config ids ``(-1, 0, i)``,
+``config_info['warmstart'] = True``), their times shifted so the last of them finishes when the new run
+starts, as in HpBandSter. So the new journal, and the Result rebuilt from it, hold everything the model saw.
+Failed runs are kept (they count as loss +inf), unlike HpBandSter, where they crashed the warm start.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from bandster.core.base_config_generator import base_config_generator
+from bandster.core.job import Job
+from bandster.core.result import Result, logged_results_to_HBS_result
+
+logger = logging.getLogger(__name__)
+
+
+def load_previous_result(previous: Any) -> tuple[Result, str]:
+    """``previous`` as a Result, and a description of where it came from.
+
+    Accepts a :class:`Result` or the path of a journal directory (a live or finished run's).
+    """
+    if isinstance(previous, Result):
+        return previous, "Result object"
+    if isinstance(previous, str | os.PathLike) and os.path.isdir(previous):
+        return logged_results_to_HBS_result(previous), os.path.abspath(previous)
+    raise ValueError(
+        f"previous_result must be a Result or the path of a run's journal directory, got {previous!r}; "
+        "e.g. previous_result=logged_results_to_HBS_result('bandster_runs/<run>') or the directory itself"
+    )
+
+
+def warm_start(
+    previous: Any, config_generator: base_config_generator, journal: Any, time_ref: float
+) -> dict[str, Any]:
+    """Feed every run of ``previous`` to ``config_generator`` and record them in ``journal``.
+
+    Returns a summary for the run's manifest: where the data came from, how many configs and runs.
+    """
+    result, source = load_previous_result(previous)
+    runs = result.get_all_runs()
+    finished = [r.time_stamps.get("finished") for r in runs if r.time_stamps.get("finished") is not None]
+    shift = time_ref - max(finished) if finished else time_ref
+    id_map: dict[tuple, tuple] = {}
+    for i, (old_id, entry) in enumerate(sorted(result.get_id2config_mapping().items())):
+        new_id = (-1, 0, i)
+        id_map[old_id] = new_id
+        info = dict(entry.get("config_info") or {}) if isinstance(entry.get("config_info"), dict) else {}
+        info.update(warmstart=True, warmstart_id=list(old_id))
+        journal.new_config(new_id, entry["config"], info)
+    configs = result.get_id2config_mapping()
+    for k, run in enumerate(runs):
+        job = Job(id_map[run.config_id], config=configs[run.config_id]["config"], budget=run.budget)
+        job.timestamps = {key: value + shift for key, value in run.time_stamps.items() if value is not None}
+        job.result = None if run.loss is None else {"loss": run.loss, "info": run.info}
+        job.exception = run.error_logs
+        job.worker_name = run.worker_name
+        job.attempt = run.attempt
+        journal(job)
+        config_generator.new_result(job, update_model=(k == len(runs) - 1))
+    summary = {"source": source, "configs": len(id_map), "runs": len(runs)}
+    logger.info("warm-started from %s: %d runs of %d configurations", source, len(runs), len(id_map))
+    return summary
