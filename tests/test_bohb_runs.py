@@ -122,8 +122,8 @@ def test_warm_start_from_a_journal_with_failures(nameserver, run_id, tmp_path):
                                 previous_result=old.journal.directory)
     with open(os.path.join(new.journal.directory, "run.json")) as fh:
         manifest = json.load(fh)
-    assert manifest["warmstart"] == {"source": old.journal.directory, "configs": len(old_result.get_id2config_mapping()),
-                                     "runs": len(old_runs)}
+    n_configs = len(old_result.get_id2config_mapping())
+    assert manifest["warmstart"] == {"source": old.journal.directory, "configs": n_configs, "runs": len(old_runs)}
     warm = [r for r in result.get_all_runs() if r.config_id[0] == -1]
     assert len(warm) == len(old_runs)
     assert sorted((r.budget, r.loss is None) for r in warm) == sorted((r.budget, r.loss is None) for r in old_runs)

@@ -21,9 +21,9 @@ from bandster.core import credentials
 from bandster.core.base_config_generator import base_config_generator
 from bandster.core.base_iteration import BaseIteration
 from bandster.core.dispatcher import Dispatcher
+from bandster.core.initial_design import InitialDesign
 from bandster.core.job import Job
 from bandster.core.journal import Journal, new_journal_directory
-from bandster.core.initial_design import InitialDesign
 from bandster.core.nameserver import validate_run_id
 from bandster.core.progress import ProgressBar
 from bandster.core.result import Result, logged_results_to_HBS_result
