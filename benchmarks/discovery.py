@@ -14,10 +14,10 @@ import subprocess
 import tempfile
 import time
 
-from _common import InstantWorker, space, start_worker_processes, stop_processes
-
 from bandster.core.nameserver import NameServer
 from bandster.optimizers import RandomSearch
+
+from _common import InstantWorker, space, start_worker_processes, stop_processes
 
 
 def one(order, kind, workdir, k):

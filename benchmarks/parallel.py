@@ -12,10 +12,10 @@ import logging
 import os
 import tempfile
 
-from _common import SleepWorker, space
-
 from bandster.core.nameserver import NameServer
 from bandster.optimizers import HyperBand
+
+from _common import SleepWorker, space
 
 
 def utilisation(result, n_workers):

@@ -13,10 +13,10 @@ import os
 import tempfile
 import time
 
-from _common import InstantWorker, space, start_worker_processes, stop_processes
-
 from bandster.core.nameserver import NameServer
 from bandster.optimizers import RandomSearch
+
+from _common import InstantWorker, space, start_worker_processes, stop_processes
 
 
 def measure(mode, n_workers, jobs, workdir):

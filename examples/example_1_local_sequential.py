@@ -7,10 +7,10 @@ Run: ``python examples/example_1_local_sequential.py --min_budget 9 --max_budget
 import argparse
 import logging
 
-from commons import MyWorker
-
 import bandster.core.nameserver as hpns
 from bandster.optimizers import BOHB as opt
+
+from commons import MyWorker
 
 logging.basicConfig(level=logging.WARNING)
 

@@ -7,10 +7,10 @@ Run: ``python examples/example_2_local_parallel_threads.py --n_workers 4``
 import argparse
 import logging
 
-from commons import MyWorker
-
 import bandster.core.nameserver as hpns
 from bandster.optimizers import BOHB as opt
+
+from commons import MyWorker
 
 logging.basicConfig(level=logging.WARNING)
 

@@ -12,10 +12,10 @@ secret in this user's private runtime directory)::
 import argparse
 import logging
 
-from commons import MyWorker
-
 import bandster.core.nameserver as hpns
 from bandster.optimizers import BOHB as opt
+
+from commons import MyWorker
 
 logging.basicConfig(level=logging.WARNING)
 

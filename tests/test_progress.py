@@ -1,8 +1,9 @@
 import ConfigSpace as CS
 import pytest
-from toy_workers import QuadraticWorker
 
 from bandster.optimizers import HyperBand
+
+from toy_workers import QuadraticWorker
 
 
 @pytest.mark.timeout(60)

@@ -13,10 +13,11 @@ import time
 
 import ConfigSpace as CS
 import pytest
-from toy_workers import BadWorker, QuadraticWorker
 
 from bandster.core.result import logged_results_to_HBS_result
 from bandster.optimizers import HyperBand, RandomSearch
+
+from toy_workers import BadWorker, QuadraticWorker
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -55,7 +56,8 @@ def test_hyperband_three_thread_workers(nameserver, run_id, tmp_path, no_thread_
     assert all(r.loss is not None and math.isfinite(r.loss) for r in runs)
     # every worker took part, every run names its worker, kwargs reached compute
     assert {r.info["worker"] for r in runs} == {w.worker_id for w in workers}
-    assert all(r.info["kwargs"] == ["config_id", "working_directory"] for r in runs)
+    assert all(r.info["kwargs"] == ["config_directory", "config_id", "previous_budget", "working_directory"]
+               for r in runs)
     assert all(r.info["arr"] == [0, 1] for r in runs)
     # promotion: the config on budget 9 of iteration 0 was the best of the three on budget 3
     it0_b3 = [r for r in runs if r.config_id[0] == 0 and r.budget == 3.0]

@@ -3,6 +3,7 @@
     python toy_workers.py RUN_ID NS_HOST NS_PORT [KIND] [ID]
 """
 
+import json
 import math
 import os
 import sys
@@ -61,13 +62,41 @@ class TypesWorker(Worker):
                          "np": {"i": np.int64(3), "f": np.float32(0.5), "s": np.str_("s"), "b": np.bool_(True)}}}
 
 
+class CheckpointWorker(Worker):
+    """Resumes from the checkpoint in its config directory; leaves after TOY_MAX_JOBS jobs if that is set."""
+
+    jobs = 0
+
+    def compute(self, config, budget, config_directory, previous_budget, **kwargs):
+        path = os.path.join(config_directory, "checkpoint.json")
+        previous = None
+        if os.path.exists(path):
+            with open(path) as fh:
+                previous = json.load(fh)
+        with open(path, "w") as fh:
+            json.dump({"budget": budget, "pid": os.getpid()}, fh)
+        self.jobs += 1
+        if self.jobs >= int(os.environ.get("TOY_MAX_JOBS", "0") or 10**9):
+            self.shutdown()  # from inside compute: the result is delivered, then the worker leaves
+        return {"loss": config["x"] / budget, "info": {"previous_budget": previous_budget, "checkpoint": previous,
+                                                       "pid": os.getpid(), "config_directory": config_directory}}
+
+
+class OldStyleWorker(Worker):
+    """HpBandSter's documented signature: no **kwargs, so no config_directory / previous_budget."""
+
+    def compute(self, config_id, config, budget, working_directory):
+        return {"loss": config["x"], "info": {"id": list(config_id), "wd": working_directory}}
+
+
 class SleepyWorker(Worker):
     def compute(self, config, budget, **kwargs):
         time.sleep(float(os.environ.get("TOY_SLEEP", "0.2")))
         return {"loss": config["x"], "info": {"pid": os.getpid()}}
 
 
-KINDS = {"quadratic": QuadraticWorker, "bad": BadWorker, "sleepy": SleepyWorker, "types": TypesWorker}
+KINDS = {"quadratic": QuadraticWorker, "bad": BadWorker, "sleepy": SleepyWorker, "types": TypesWorker,
+         "checkpoint": CheckpointWorker, "oldstyle": OldStyleWorker}
 
 if __name__ == "__main__":
     run_id, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])

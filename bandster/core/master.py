@@ -323,8 +323,32 @@ class Master:
             config_id, config, budget = run
             self.num_running_jobs += 1
             self.dispatcher.submit_job(
-                config_id, config=config, budget=float(budget), working_directory=self.working_directory
+                config_id,
+                config=config,
+                budget=float(budget),
+                working_directory=self.working_directory,
+                config_directory=self.config_directory(config_id),
+                previous_budget=self._previous_budget(config_id, budget),
             )
+
+    def config_directory(self, config_id: tuple) -> str:
+        """The directory of one configuration, for its checkpoints: ``<journal>/configs/config_<i>_<j>_<k>``.
+
+        The same directory for every budget the configuration runs on, whichever worker runs it, so a
+        promoted configuration can resume from its own checkpoint. ``compute`` receives it as
+        ``config_directory`` (with ``previous_budget``) when its signature accepts them.
+        """
+        base = self.journal.directory if self.journal is not None else self.working_directory
+        return os.path.join(base, "configs", "config_" + "_".join(str(int(i)) for i in config_id))
+
+    def _previous_budget(self, config_id: tuple, budget: float) -> float | None:
+        """The largest smaller budget this configuration already finished successfully on, or None."""
+        try:
+            datum = self.iterations[config_id[0]].data[config_id]
+        except (IndexError, KeyError):
+            return None
+        done = [b for b, r in datum.results.items() if r is not None and b < budget]
+        return float(max(done)) if done else None
 
     def _all_done(self) -> bool:
         if self.num_running_jobs > 0:

@@ -16,7 +16,9 @@ An outcome is ``{"id": [...], "result": {"loss": float, "info": ...} | None, "ex
 
 from __future__ import annotations
 
-import math
+import inspect
+import os
+import time
 import traceback
 from collections.abc import Mapping
 from typing import Any
@@ -66,13 +68,42 @@ def check_result(value: Any) -> tuple[dict | None, str | None]:
     return result, None
 
 
-def run_compute(compute: Any, job: Mapping[str, Any]) -> dict[str, Any]:
-    """Call ``compute(config_id=..., **kwargs)`` for a job message and return its outcome message."""
-    import time
+#: job arguments a ``compute`` gets only if its signature names them or takes ``**kwargs``
+OPTIONAL_ARGUMENTS = ("config_directory", "previous_budget")
 
+
+def accepted_arguments(compute: Any) -> set[str] | None:
+    """The keyword arguments ``compute`` accepts, or None if it takes ``**kwargs`` (anything)."""
+    try:
+        parameters = inspect.signature(compute).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return None
+    return {p.name for p in parameters}
+
+
+def compute_kwargs(job: Mapping[str, Any], accepted: set[str] | None) -> dict[str, Any]:
+    """The keyword arguments for ``compute``: HpBandSter's four, plus the optional ones it can take."""
+    kwargs = dict(job["kwargs"], config_id=tuple(job["id"]))
+    if accepted is not None:
+        for name in OPTIONAL_ARGUMENTS:
+            if name not in accepted:
+                kwargs.pop(name, None)
+    return kwargs
+
+
+def run_compute(compute: Any, job: Mapping[str, Any], accepted: set[str] | None = None) -> dict[str, Any]:
+    """Call ``compute`` for a job message and return its outcome message.
+
+    ``accepted`` is :func:`accepted_arguments` of ``compute`` (computed once by the caller).
+    """
     start = time.monotonic()
     try:
-        value = compute(config_id=tuple(job["id"]), **job["kwargs"])
+        directory = job["kwargs"].get("config_directory")
+        if directory:
+            os.makedirs(directory, exist_ok=True)
+        value = compute(**compute_kwargs(job, accepted))
         result, error = check_result(value)
     except BaseException as exc:  # noqa: BLE001 - everything a user's compute raises is recorded
         if isinstance(exc, KeyboardInterrupt | SystemExit):
@@ -89,8 +120,3 @@ def run_compute(compute: Any, job: Mapping[str, Any]) -> dict[str, Any]:
 def _short(value: Any, limit: int = 80) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def is_nonfinite(x: Any) -> bool:
-    """True for a float that is NaN or infinite."""
-    return isinstance(x, float) and not math.isfinite(x)

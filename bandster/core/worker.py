@@ -94,6 +94,7 @@ class Worker:
         self._daemon_thread: threading.Thread | None = None
         self._thread: threading.Thread | None = None
         self._running = False
+        self._accepted: set[str] | None | bool = False  # compute's keyword arguments, inspected once
 
     # ------------------------------------------------------------------ user API
     def compute(self, config_id: tuple, config: dict, budget: float, working_directory: str, **kwargs: Any) -> dict:
@@ -101,6 +102,10 @@ class Worker:
 
         Everything is passed as keyword arguments: ``config_id``, ``config``, ``budget`` and
         ``working_directory``, so ``compute(self, config, budget, **kwargs)`` is the usual signature.
+        If the signature names them (or takes ``**kwargs``), ``compute`` also gets ``config_directory``, the
+        configuration's own directory (the same on every budget and every worker: keep checkpoints there),
+        and ``previous_budget``, the budget it last finished on (None the first time), so a promoted
+        configuration can resume training instead of starting over.
         """
         raise NotImplementedError(
             f"{type(self).__name__}.compute is not implemented: subclass Worker and define "
@@ -285,7 +290,9 @@ class Worker:
             self.busy = True
         try:
             self.logger.debug("worker %s computes %s", self.worker_id, job["id"])
-            return protocol.run_compute(self.compute, job)
+            if self._accepted is False:
+                self._accepted = protocol.accepted_arguments(self.compute)
+            return protocol.run_compute(self.compute, job, self._accepted)
         finally:
             with self._cond:
                 self.busy = False
