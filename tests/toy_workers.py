@@ -90,7 +90,15 @@ class OldStyleWorker(Worker):
 
 
 class SleepyWorker(Worker):
+    """Sleeps TOY_SLEEP s (default 0.2); appends "config_id budget pid" to TOY_LOG if set; hangs if x > TOY_HANG."""
+
     def compute(self, config, budget, **kwargs):
+        log = os.environ.get("TOY_LOG")
+        if log:
+            with open(log, "a") as fh:
+                fh.write(f"{list(kwargs['config_id'])} {budget} {os.getpid()}\n")
+        if config["x"] > float(os.environ.get("TOY_HANG", "2")):
+            time.sleep(3600)
         time.sleep(float(os.environ.get("TOY_SLEEP", "0.2")))
         return {"loss": config["x"], "info": {"pid": os.getpid()}}
 
@@ -99,10 +107,14 @@ KINDS = {"quadratic": QuadraticWorker, "bad": BadWorker, "sleepy": SleepyWorker,
          "checkpoint": CheckpointWorker, "oldstyle": OldStyleWorker}
 
 if __name__ == "__main__":
-    run_id, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    run_id, host, port = sys.argv[1], sys.argv[2], sys.argv[3]
     kind = sys.argv[4] if len(sys.argv) > 4 else "quadratic"
     wid = sys.argv[5] if len(sys.argv) > 5 else None
-    worker = KINDS[kind](run_id=run_id, nameserver=host, nameserver_port=port, id=wid)
+    if host == "--dir":  # find the name server through the shared directory's credentials file
+        worker = KINDS[kind](run_id=run_id, id=wid)
+        worker.load_nameserver_credentials(port, num_tries=600, interval=0.1)
+    else:
+        worker = KINDS[kind](run_id=run_id, nameserver=host, nameserver_port=int(port), id=wid)
     print("worker ready", worker.worker_id, flush=True)
     worker.run(background=False)
     print("worker exits", flush=True)

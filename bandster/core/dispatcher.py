@@ -109,6 +109,8 @@ class Dispatcher:
         self.secret = nameserver_secret
         self.host = host
         self.max_attempts = int(max_attempts)
+        #: seconds a worker process gets beyond ``job_timeout`` to report its own timeout before it counts as hung
+        self.timeout_grace = max(5.0, self.ping_interval)
         self.logger = logger if logger is not None else logging.getLogger(__name__)
         self._cond = threading.Condition()
         self._workers: dict[str, WorkerRecord] = {}
@@ -117,6 +119,7 @@ class Dispatcher:
         self._shutting_down = False
         self._stop_workers = False
         self._stopped = threading.Event()
+        self._watch = threading.Event()  # wakes the watchdog early: a new deadline, or shutdown
         self._daemon: AuthDaemon | None = None
         self._daemon_thread: threading.Thread | None = None
         self._liveness_thread: threading.Thread | None = None
@@ -146,7 +149,7 @@ class Dispatcher:
                 f"({exc}). Is the NameServer started, and does the master have its secret?"
             ) from exc
         self._liveness_thread = threading.Thread(
-            target=self._liveness_loop, name=f"bandster-dispatcher-liveness-{self.run_id}", daemon=True
+            target=self._watchdog_loop, name=f"bandster-dispatcher-watchdog-{self.run_id}", daemon=True
         )
         self._liveness_thread.start()
         self.logger.info("dispatcher for run %s at %s", self.run_id, self.uri)
@@ -195,6 +198,7 @@ class Dispatcher:
             except Pyro5.errors.PyroError:
                 pass
         self._stopped.set()
+        self._watch.set()
         if self._liveness_thread is not None and self._liveness_thread is not threading.current_thread():
             self._liveness_thread.join()
         daemon, self._daemon = self._daemon, None
@@ -202,14 +206,25 @@ class Dispatcher:
             daemon.shutdown_completely(self._daemon_thread)
 
     # ------------------------------------------------------------------ master side
-    def submit_job(self, id: tuple, **kwargs: Any) -> Job:
-        """Queue a job (``kwargs``: config, budget, working_directory, ...) and return it."""
+    def submit_job(self, id: tuple, *, job_timeout: float | None = None, **kwargs: Any) -> Job:
+        """Queue a job (``kwargs``: config, budget, working_directory, ...) and return it.
+
+        ``job_timeout``: seconds the computation may take once started (None: no limit).
+        """
         job = Job(id, **kwargs)
+        job.timeout = job_timeout
         job.time_it("submitted")
         with self._cond:
             self._queue.append(job)
             self._cond.notify()
         return job
+
+    def withdraw_queued(self) -> list[Job]:
+        """Take back every job that no worker has started yet (when the master stops early)."""
+        with self._cond:
+            jobs = list(self._queue)
+            self._queue.clear()
+        return jobs
 
     def number_of_workers(self) -> int:
         """How many workers are currently known."""
@@ -303,7 +318,13 @@ class Dispatcher:
             job.time_it("started")
             record.job = job
             self._running[job.id] = job
-            message = protocol.job_message(job.id, job.kwargs, job.attempt)
+            message = protocol.job_message(job.id, job.kwargs, job.attempt, job.timeout)
+            if job.timeout is not None:
+                # a worker process kills its computation itself at the limit; the dispatcher's deadline is a
+                # backstop for a worker that hangs altogether (a thread worker has no other limit)
+                grace = 0.0 if record.local is not None else self.timeout_grace
+                job.deadline = time.monotonic() + job.timeout + grace
+                self._watch.set()
         self._event("dispatch", config_id=list(job.id), budget=job.kwargs.get("budget"),
                     worker=worker_name, attempt=job.attempt)
         return message
@@ -332,24 +353,73 @@ class Dispatcher:
             self.logger.exception("the result callback failed for job %s", job.id)
 
     # ------------------------------------------------------------------ liveness
-    def _liveness_loop(self) -> None:
+    def _watchdog_loop(self) -> None:
+        """Liveness checks every ``ping_interval`` s, and job deadlines (``job_timeout``) as they fall due."""
         proxies = ThreadLocalProxies(self.secret, timeout=min(self.ping_interval, 5.0))
-        while not self._stopped.wait(self.ping_interval):
+        next_ping = time.monotonic() + self.ping_interval
+        while not self._stopped.is_set():
             with self._cond:
-                records = list(self._workers.values())
-            for record in records:
-                if self._stopped.is_set():
-                    return
-                if record.local is not None:
-                    alive = record.local.is_running
-                else:
-                    try:
-                        alive = bool(proxies.get(record.uri).ping())
-                    except Pyro5.errors.PyroError:
-                        proxies.drop(record.uri)
-                        alive = False
-                if not alive:
-                    self._lose_worker(record.name, "did not answer the liveness check", requeue=True)
+                deadlines = [j.deadline for j in self._running.values() if j.deadline is not None]
+            wake = min([next_ping, *deadlines])
+            self._watch.wait(max(0.0, wake - time.monotonic()))
+            self._watch.clear()
+            if self._stopped.is_set():
+                return
+            self._expire_jobs()
+            if time.monotonic() >= next_ping:
+                self._check_liveness(proxies)
+                next_ping = time.monotonic() + self.ping_interval
+
+    def _check_liveness(self, proxies: ThreadLocalProxies) -> None:
+        with self._cond:
+            records = list(self._workers.values())
+        for record in records:
+            if self._stopped.is_set():
+                return
+            if record.local is not None:
+                alive = record.local.is_running
+            else:
+                try:
+                    alive = bool(proxies.get(record.uri).ping())
+                except Pyro5.errors.PyroError:
+                    proxies.drop(record.uri)
+                    alive = False
+            if not alive:
+                self._lose_worker(record.name, "did not answer the liveness check", requeue=True)
+
+    def _expire_jobs(self) -> None:
+        """Record jobs past their deadline as failed and retire the workers that hang on them."""
+        now = time.monotonic()
+        expired: list[tuple[Job, WorkerRecord | None]] = []
+        with self._cond:
+            for job in list(self._running.values()):
+                if job.deadline is None or job.deadline > now:
+                    continue
+                del self._running[job.id]
+                record = self._workers.get(job.worker_name) if job.worker_name else None
+                if record is not None and record.job is job:
+                    record.job = None
+                    del self._workers[record.name]
+                job.time_it("finished")
+                job.result = None
+                job.exception = (
+                    f"TimeoutError: the job exceeded its job_timeout of {job.timeout:g} s on worker "
+                    f"{job.worker_name}; the worker was retired."
+                )
+                expired.append((job, record))
+            n = len(self._workers)
+            if expired:
+                self._cond.notify_all()
+        for job, record in expired:
+            self.logger.warning("job %s on budget %s timed out after %s s; worker %s retired",
+                                job.id, job.kwargs.get("budget"), job.timeout, job.worker_name)
+            self._event("worker_retired", worker=job.worker_name, reason="job_timeout", config_id=list(job.id),
+                        workers=n)
+            if record is not None:
+                self._tell_worker_to_stop(record)
+            self._finish(job)
+        if expired:
+            self._workers_changed(n)
 
     def _lose_worker(self, worker_name: str, reason: str, requeue: bool, event: str = "worker_lost") -> None:
         failed: Job | None = None

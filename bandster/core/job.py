@@ -38,6 +38,10 @@ class Job:
         self.exception: str | None = None
         self.worker_name: str | None = None
         self.attempt = 1
+        #: seconds the computation may take (``job_timeout``), None for no limit
+        self.timeout: float | None = None
+        #: ``time.monotonic()`` after which the dispatcher gives up on the job (set when it starts)
+        self.deadline: float | None = None
 
     def time_it(self, which_time: str) -> None:
         """Stamp ``timestamps[which_time]`` with the current time."""

@@ -9,6 +9,8 @@ that called :meth:`run` only waits until the last iteration is finished: nothing
 
 from __future__ import annotations
 
+import collections
+import json
 import logging
 import os
 import threading
@@ -17,19 +19,44 @@ from collections.abc import Callable
 from typing import Any
 
 from bandster.__version__ import __version__
-from bandster.core import credentials
+from bandster.core import credentials, resume
 from bandster.core.base_config_generator import base_config_generator
 from bandster.core.base_iteration import BaseIteration
 from bandster.core.dispatcher import Dispatcher
 from bandster.core.initial_design import InitialDesign
 from bandster.core.job import Job
-from bandster.core.journal import Journal, new_journal_directory
+from bandster.core.journal import Journal, latest_journal_directory, new_journal_directory
 from bandster.core.nameserver import validate_run_id
 from bandster.core.progress import ProgressBar
-from bandster.core.result import Result, logged_results_to_HBS_result
+from bandster.core.result import Result, Run, logged_results_to_HBS_result
 from bandster.core.warmstart import warm_start
 
 logger = logging.getLogger(__name__)
+
+
+class _NoWorkers(Exception):
+    """No worker for longer than ``max_wait_for_workers``."""
+
+
+def run_from_job(job: Job, time_ref: float) -> Run:
+    """The :class:`Run` a finished job becomes in the Result (times relative to ``time_ref``)."""
+    result = job.result if isinstance(job.result, dict) else None
+    return Run(
+        job.id,
+        job.kwargs.get("budget"),
+        None if result is None else result.get("loss"),
+        None if result is None else result.get("info"),
+        {k: v - time_ref for k, v in job.timestamps.items()},
+        job.exception,
+        worker_name=job.worker_name,
+        attempt=job.attempt,
+        status=job.status,
+    )
+
+
+def _positive(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
 
 
 class Master:
@@ -70,6 +97,23 @@ class Master:
         The name server's secret; found automatically for name servers started by this user.
     max_attempts : int
         How often a job whose worker died is tried in total.
+    job_timeout : float or callable, optional
+        Hard limit on one computation, in seconds, or a function of the budget returning seconds (evaluated
+        on the master). A job that overruns is recorded as failed with a timeout error. Worker processes then
+        run each job in a child process that they kill at the limit; a thread worker in the master's process
+        whose job overruns is retired (a thread cannot be killed) and reported in the journal's events.
+    max_wait_for_workers : float, optional
+        If no worker is left (or none came) for this many seconds while work remains, the run ends with a
+        RuntimeError, after writing the journal and ``results.pkl``. None (default): wait forever, logging it.
+    resume : bool
+        Continue the latest journal of this ``run_id`` in ``working_directory`` (after a crash of the master):
+        finished runs are not repeated, runs in flight are queued again, the brackets and the model continue,
+        and ``run(n_iterations)`` counts the run's total. Starts a new run if there is no journal.
+    result_callbacks : list of callable, optional
+        Each is called with a :class:`~bandster.core.result.Run` for every finished job (outside the master's
+        lock; exceptions are logged and ignored), e.g. to stream results to an experiment tracker.
+    stop_grace_period : float
+        On Ctrl-C (or ``bandster stop``), how long running jobs may still finish before they are abandoned.
     """
 
     def __init__(
@@ -89,8 +133,21 @@ class Master:
         previous_result: Any = None,
         nameserver_secret: str | None = None,
         max_attempts: int = 3,
+        job_timeout: float | Callable[[float], float] | None = None,
+        max_wait_for_workers: float | None = None,
+        resume: bool = False,
+        result_callbacks: list[Callable[[Run], Any]] | None = None,
+        stop_grace_period: float = 60.0,
     ) -> None:
         self.run_id = validate_run_id(run_id)
+        if job_timeout is not None and not callable(job_timeout):
+            _positive("job_timeout", job_timeout)
+        if max_wait_for_workers is not None:
+            _positive("max_wait_for_workers", max_wait_for_workers)
+        self.job_timeout = job_timeout
+        self.max_wait_for_workers = max_wait_for_workers
+        self.stop_grace_period = float(stop_grace_period)
+        self.result_callbacks = list(result_callbacks or [])
         if job_queue_sizes[0] >= job_queue_sizes[1]:
             raise ValueError(f"job_queue_sizes must be (min, max) with min < max, got {job_queue_sizes!r}")
         self.working_directory = os.path.abspath(working_directory)
@@ -115,8 +172,12 @@ class Master:
         self._n_workers = 0
         self._iterations_left = 0
         self._iteration_kwargs: dict[str, Any] = {}
-        self._held_run: tuple | None = None
+        # runs taken from iterations but not submitted yet (no room, or re-queued on resume), with their attempt
+        self._pending_runs: collections.deque[tuple[tuple, int]] = collections.deque()
         self._active: list[BaseIteration] = []  # unfinished iterations, oldest first
+        self._no_workers_since: float | None = time.monotonic()
+        self._resume = bool(resume)
+        self._resumed_iterations: int | None = None
         self._stopping = False
         self._progress: ProgressBar | None = None
         self._initial_design: InitialDesign | None = None
@@ -175,8 +236,11 @@ class Master:
         """Run ``n_iterations`` more iterations and return the :class:`Result` of the whole run so far.
 
         Waits for ``min_n_workers`` workers first. Iteration indices keep counting across calls, as in
-        HpBandSter. On Ctrl-C the journal and ``results.pkl`` keep every finished run before the
-        KeyboardInterrupt propagates.
+        HpBandSter; after ``resume=True`` the first call counts the run's total instead.
+
+        Ctrl-C (SIGINT, also sent by ``bandster stop DIR``) stops cleanly: no new jobs start, running jobs
+        may finish for ``stop_grace_period`` seconds (a second Ctrl-C abandons them), ``results.pkl`` is
+        written, and the Result of every finished run is returned.
 
         Parameters
         ----------
@@ -195,8 +259,12 @@ class Master:
         if int(min_n_workers) < 0:
             raise ValueError(f"min_n_workers must be >= 0, got {min_n_workers!r}")
         self._open_journal()
+        if self._resumed_iterations is not None:  # n_iterations counts the resumed run's total
+            n_iterations = max(0, n_iterations - self._resumed_iterations)
+            self._resumed_iterations = None
         first = len(self.iterations) + self._iterations_left
-        self._progress = ProgressBar(progress, self._planned_runs(first, n_iterations), type(self).__name__)
+        self._progress = ProgressBar(progress, self._planned_runs(first, n_iterations) if n_iterations else 0,
+                                     type(self).__name__)
         try:
             self.wait_for_workers(min_n_workers)
             self.logger.info("starting %d iterations with %d workers", n_iterations, self._n_workers)
@@ -206,27 +274,68 @@ class Master:
                 self._iterations_left += n_iterations
                 self._fill()
                 while not self._all_done():
-                    self._cond.wait()
+                    self._wait_for_news()
         except KeyboardInterrupt:
-            self.logger.warning("interrupted: no new jobs; the journal and results.pkl keep every finished run")
-            with self._cond:
-                self._stopping = True
-                self._iterations_left = 0
-            self._event("interrupted")
+            self._stop_after_interrupt()
+        except _NoWorkers as exc:
+            self._event("no_workers", waited=self.max_wait_for_workers)
             self._write_result()
-            raise
+            raise RuntimeError(str(exc)) from None
         finally:
             self._progress.close()
             self._progress = None
         self._event("run_finished", iterations=len(self.iterations))
         return self._write_result()
 
+    def _wait_for_news(self) -> None:
+        """Wait (holding ``_cond``) for a result or a change of workers; enforce ``max_wait_for_workers``."""
+        if self._n_workers > 0 or self.max_wait_for_workers is None:
+            self._cond.wait()
+            return
+        since = self._no_workers_since if self._no_workers_since is not None else time.monotonic()
+        remaining = since + self.max_wait_for_workers - time.monotonic()
+        if remaining <= 0:
+            raise _NoWorkers(
+                f"No worker for {self.max_wait_for_workers:g} s (max_wait_for_workers) while runs remained; the "
+                f"run stopped. Everything finished is in {self.journal.directory if self.journal else '?'}; "
+                "start workers and continue it with resume=True."
+            )
+        self._cond.wait(remaining)
+
+    def _stop_after_interrupt(self) -> None:
+        """Ctrl-C: no new jobs; let running ones finish for ``stop_grace_period`` s (a second Ctrl-C: don't)."""
+        with self._cond:
+            self._stopping = True
+            self._iterations_left = 0
+            withdrawn = self.dispatcher.withdraw_queued()
+            self.num_running_jobs -= len(withdrawn)
+            running = self.num_running_jobs
+        self.logger.warning("interrupted: no new jobs; waiting up to %g s for %d running jobs (Ctrl-C again to "
+                            "abandon them)", self.stop_grace_period, running)
+        self._event("interrupted", running=running, withdrawn=len(withdrawn))
+        try:
+            with self._cond:
+                self._cond.wait_for(lambda: self.num_running_jobs <= 0, timeout=self.stop_grace_period)
+        except KeyboardInterrupt:
+            pass
+        with self._cond:
+            abandoned = self.num_running_jobs
+        if abandoned:
+            self.logger.warning("%d running jobs abandoned", abandoned)
+            self._event("abandoned", running=abandoned)
+
     def wait_for_workers(self, min_n_workers: int = 1) -> None:
         """Block until at least ``min_n_workers`` workers have joined (woken by each join; no polling)."""
         with self._cond:
             if self._n_workers < min_n_workers:
                 self.logger.info("waiting for %d workers (%d present)", min_n_workers, self._n_workers)
-            self._cond.wait_for(lambda: self._n_workers >= min_n_workers)
+            if self.max_wait_for_workers is None:
+                self._cond.wait_for(lambda: self._n_workers >= min_n_workers)
+            elif not self._cond.wait_for(lambda: self._n_workers >= min_n_workers, self.max_wait_for_workers):
+                raise _NoWorkers(
+                    f"Only {self._n_workers} of {min_n_workers} workers joined within {self.max_wait_for_workers:g} s "
+                    "(max_wait_for_workers). Are the workers started with the same run_id and name server?"
+                )
 
     def shutdown(self, shutdown_workers: bool = False) -> None:
         """Stop the dispatcher (telling workers to shut down if ``shutdown_workers``) and close the journal."""
@@ -239,6 +348,14 @@ class Master:
         with self._cond:
             if number_of_workers is not None:
                 self._n_workers = number_of_workers
+            if self._n_workers == 0:
+                if self._no_workers_since is None:
+                    self._no_workers_since = time.monotonic()
+                if not self._all_done() and self.num_running_jobs + len(self._pending_runs) > 0:
+                    self.logger.warning("no worker left; waiting for workers to join (max_wait_for_workers=%s)",
+                                        self.max_wait_for_workers)
+            else:
+                self._no_workers_since = None
             self._fill()
             self._cond.notify_all()
 
@@ -268,8 +385,15 @@ class Master:
             except Exception:
                 self.logger.exception("the config generator failed on the result of %s", job.id)
             self._fill()
-            if self._all_done():
+            if self._all_done() or self._stopping:
                 self._cond.notify_all()
+        if self.result_callbacks:
+            run = run_from_job(job, self.config.get("time_ref") or 0.0)
+            for callback in self.result_callbacks:
+                try:
+                    callback(run)
+                except Exception:
+                    self.logger.exception("result callback %r failed on job %s", callback, job.id)
 
     # ------------------------------------------------------------------ scheduling
     def _sample_config(self, budget: float) -> tuple[dict, dict]:
@@ -284,52 +408,65 @@ class Master:
         extra = self.job_queue_sizes[1]
         return extra + self._n_workers if self.dynamic_queue_size else extra
 
-    def _next_run(self) -> tuple | None:
-        if self._held_run is not None:
-            run, self._held_run = self._held_run, None
-            return run
+    def _new_iteration(self, index: int) -> BaseIteration:
+        kwargs = dict(self._iteration_kwargs)
+        kwargs.setdefault("result_logger", self.journal)
+        iteration = self.get_next_iteration(index, kwargs)
+        self.iterations.append(iteration)
+        self._active.append(iteration)
+        self._event("iteration_started", iteration=index, num_configs=list(iteration.num_configs),
+                    budgets=list(iteration.budgets))
+        return iteration
+
+    def _next_run(self) -> tuple[tuple, int] | None:
+        """The next ``(run, attempt)`` to submit: pending runs first, then the iterations, oldest first."""
+        if self._pending_runs:
+            return self._pending_runs.popleft()
         while True:
             for it in list(self._active):
                 run = it.get_next_run()
                 if run is not None:
-                    return run
+                    return run, 1
                 if it.is_finished:
                     self._active.remove(it)
             if self._iterations_left <= 0 or self._stopping:
                 return None
-            index = len(self.iterations)
-            kwargs = dict(self._iteration_kwargs)
-            kwargs.setdefault("result_logger", self.journal)
-            self.iterations.append(self.get_next_iteration(index, kwargs))
-            self._active.append(self.iterations[-1])
             self._iterations_left -= 1
-            self._event("iteration_started", iteration=index,
-                        num_configs=list(self.iterations[-1].num_configs),
-                        budgets=list(self.iterations[-1].budgets))
+            self._new_iteration(len(self.iterations))
 
     def _fill(self) -> None:
         """Submit runs while there is room (called with ``_cond`` held)."""
         if self._stopping:
             return
-        while self.num_running_jobs < self._max_outstanding() or (
-            self.num_running_jobs == 0 and self._held_run is None
-        ):
-            run = self._next_run()
-            if run is None:
+        while True:
+            room = self.num_running_jobs < self._max_outstanding()
+            if not room and (self.num_running_jobs > 0 or self._pending_runs):
                 return
-            if self.num_running_jobs >= self._max_outstanding():
-                self._held_run = run  # no worker for it yet; it goes first when one joins
+            # with no room and nothing running, still advance the iterations (a run taken waits as pending)
+            taken = self._next_run()
+            if taken is None:
                 return
-            config_id, config, budget = run
+            if not room:
+                self._pending_runs.appendleft(taken)
+                return
+            (config_id, config, budget), attempt = taken
             self.num_running_jobs += 1
-            self.dispatcher.submit_job(
+            job = self.dispatcher.submit_job(
                 config_id,
+                job_timeout=self._timeout_for(budget),
                 config=config,
                 budget=float(budget),
                 working_directory=self.working_directory,
                 config_directory=self.config_directory(config_id),
                 previous_budget=self._previous_budget(config_id, budget),
             )
+            job.attempt = attempt
+
+    def _timeout_for(self, budget: float) -> float | None:
+        if self.job_timeout is None:
+            return None
+        value = self.job_timeout(budget) if callable(self.job_timeout) else self.job_timeout
+        return None if value is None else float(value)
 
     def config_directory(self, config_id: tuple) -> str:
         """The directory of one configuration, for its checkpoints: ``<journal>/configs/config_<i>_<j>_<k>``.
@@ -355,10 +492,18 @@ class Master:
             return False
         if self._stopping:
             return True
-        return self._iterations_left <= 0 and self._held_run is None and all(it.is_finished for it in self._active)
+        return self._iterations_left <= 0 and not self._pending_runs and all(it.is_finished for it in self._active)
 
     # ------------------------------------------------------------------ records
     def _open_journal(self) -> None:
+        if self._resume:
+            self._resume = False
+            directory = latest_journal_directory(self.working_directory, self.run_id)
+            if directory is not None:
+                self._resume_from(directory)
+                return
+            self.logger.info("resume=True but no journal of run %s in %s: starting a new run", self.run_id,
+                             self.working_directory)
         if self.config["time_ref"] is None:
             self.config["time_ref"] = time.time()
         if self.journal is None:
@@ -373,6 +518,31 @@ class Master:
             self.journal.write_manifest(manifest)
             self._event("run_started")
             self.logger.info("journal: %s", self.journal.directory)
+
+    def _resume_from(self, directory: str) -> None:
+        """Continue the journal in ``directory``: reopen it (taking its lock) and replay it."""
+        if self.journal is not None:
+            raise ValueError("resume=True continues the run's own journal; do not also pass a result_logger")
+        result, attempts = resume.load(directory)
+        self.journal = Journal(directory, append=True)  # refuses if another master holds the journal
+        self._owns_journal = True
+        manifest = {}
+        try:
+            with open(os.path.join(directory, "run.json")) as fh:
+                manifest = json.load(fh)
+        except (OSError, ValueError):
+            self.logger.warning("the journal in %s has no readable run.json; using this optimizer's settings",
+                                directory)
+        self.config["time_ref"] = result.HB_config.get("time_ref") or time.time()
+        with self._cond:
+            counts = resume.replay(self, result, attempts)
+        self._resumed_iterations = len(self.iterations)
+        manifest = {**self._manifest(), **{k: v for k, v in manifest.items() if k in ("created", "warmstart")}}
+        manifest.setdefault("resumed", []).append({"time": time.time(), "pid": os.getpid(), **counts})
+        self.journal.write_manifest(manifest)
+        self._event("resumed", **counts)
+        self.logger.info("resumed %s: %d iterations, %d finished runs, %d runs queued again", directory,
+                         counts["iterations"], counts["runs"], counts["requeued"])
 
     def _write_result(self) -> Result:
         assert self.journal is not None

@@ -4,7 +4,7 @@ A worker asks the dispatcher for work with ``next_job(worker_name, finished)``, 
 outcome of its previous job (or None). The reply is one of::
 
     {"command": "job", "job": {"id": [i, j, k], "kwargs": {"config": {...}, "budget": 9.0, ...},
-                               "attempt": 1}}
+                               "attempt": 1, "timeout": seconds or None}}
     {"command": "wait"}       # nothing to do yet: ask again
     {"command": "announce"}   # the dispatcher does not know this worker: announce, then ask again
     {"command": "detach"}     # this dispatcher is going away: wait for the next one
@@ -32,9 +32,9 @@ DETACH = "detach"
 SHUTDOWN = "shutdown"
 
 
-def job_message(job_id: tuple, kwargs: dict[str, Any], attempt: int) -> dict[str, Any]:
+def job_message(job_id: tuple, kwargs: dict[str, Any], attempt: int, timeout: float | None = None) -> dict[str, Any]:
     """The reply that hands a job to a worker."""
-    return {"command": JOB, "job": {"id": list(job_id), "kwargs": kwargs, "attempt": attempt}}
+    return {"command": JOB, "job": {"id": list(job_id), "kwargs": kwargs, "attempt": attempt, "timeout": timeout}}
 
 
 def check_result(value: Any) -> tuple[dict | None, str | None]:
@@ -120,3 +120,44 @@ def run_compute(compute: Any, job: Mapping[str, Any], accepted: set[str] | None 
 def _short(value: Any, limit: int = 80) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def run_compute_in_child(compute: Any, job: Mapping[str, Any], accepted: set[str] | None, timeout: float) -> dict:
+    """Run :func:`run_compute` in a forked child process, killed if it takes longer than ``timeout`` s.
+
+    Used by worker processes when the master sets ``job_timeout``, so that even a computation stuck in C code
+    cannot block the worker. The outcome comes back over a pipe as JSON.
+    """
+    import json
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    receiver, sender = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_child_main, args=(compute, job, accepted, sender), daemon=True,
+                        name=f"bandster-job-{'-'.join(map(str, job['id']))}")
+    start = time.monotonic()
+    child.start()
+    sender.close()
+    try:
+        if receiver.poll(timeout):
+            try:
+                return json.loads(receiver.recv_bytes().decode())
+            except (EOFError, OSError, ValueError):
+                child.join(5)
+                error = f"the job's child process died (exit code {child.exitcode}) without a result"
+        else:
+            error = f"TimeoutError: the job exceeded its job_timeout of {timeout:g} s and was killed"
+    finally:
+        if child.is_alive():
+            child.kill()
+        child.join()
+        receiver.close()
+    return {"id": list(job["id"]), "result": None, "exception": error, "duration": time.monotonic() - start}
+
+
+def _child_main(compute: Any, job: Mapping[str, Any], accepted: set[str] | None, sender: Any) -> None:
+    import json
+
+    outcome = run_compute(compute, job, accepted)
+    sender.send_bytes(json.dumps(outcome).encode())
+    sender.close()

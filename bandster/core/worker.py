@@ -95,6 +95,8 @@ class Worker:
         self._thread: threading.Thread | None = None
         self._running = False
         self._accepted: set[str] | None | bool = False  # compute's keyword arguments, inspected once
+        self._in_own_process = True
+        self._credentials: tuple[str, float, int, float] | None = None
 
     # ------------------------------------------------------------------ user API
     def compute(self, config_id: tuple, config: dict, budget: float, working_directory: str, **kwargs: Any) -> dict:
@@ -122,6 +124,8 @@ class Worker:
         self.nameserver = record["host"]
         self.nameserver_port = int(record["port"])
         self.nameserver_secret = record["secret"]
+        # remembered so that the worker can follow a new master (and its new name server) after a crash
+        self._credentials = (working_directory, float(record.get("started", 0.0)), num_tries, interval)
 
     def run(self, background: bool = False) -> None:
         """Serve jobs until shut down; in a named background thread if ``background``.
@@ -203,13 +207,19 @@ class Worker:
 
     def _find_dispatcher(self) -> str | None:
         """Return the dispatcher's URI, waiting for a ``hello`` if it is not there yet (None: stop)."""
-        host, port = self._ns_address
-        try:
-            with nameserver_proxy(host, port, self.nameserver_secret) as ns:
-                found = ns.list(prefix=dispatcher_name(self.run_id))
-        except Pyro5.errors.PyroError as exc:
-            self.logger.warning("worker %s cannot list the name server: %s", self.worker_id, exc)
-            found = {}
+        while True:
+            host, port = self._ns_address
+            try:
+                with nameserver_proxy(host, port, self.nameserver_secret) as ns:
+                    found = ns.list(prefix=dispatcher_name(self.run_id))
+                break
+            except Pyro5.errors.PyroError as exc:
+                self.logger.warning("worker %s cannot reach the name server: %s", self.worker_id, exc)
+                if self._credentials is None:
+                    found = {}
+                    break
+                if not self._follow_new_nameserver():
+                    return None
         with self._cond:
             if found and self._dispatcher_uri is None:
                 self._dispatcher_uri = next(iter(found.values()))
@@ -225,6 +235,27 @@ class Worker:
             uri, self._dispatcher_uri = self._dispatcher_uri, None
             return uri
 
+    def _follow_new_nameserver(self) -> bool:
+        """The name server is gone (its master crashed): wait for a newer credentials file and re-register."""
+        directory, started, num_tries, interval = self._credentials
+        self.logger.info("worker %s waits for a new name server in %s", self.worker_id, directory)
+        try:
+            record = credentials.wait_for_credentials(directory, self.run_id, num_tries, interval,
+                                                      newer_than=started + 1e-6)
+        except RuntimeError as exc:
+            self.logger.error("worker %s gives up: %s", self.worker_id, exc)
+            return False
+        self._credentials = (directory, float(record.get("started", 0.0)), num_tries, interval)
+        self.nameserver, self.nameserver_port = record["host"], int(record["port"])
+        self.nameserver_secret = record["secret"]
+        self._stop_daemon()
+        try:
+            self._start_daemon()
+        except RuntimeError as exc:
+            self.logger.error("worker %s cannot rejoin: %s", self.worker_id, exc)
+            return False
+        return True
+
     def _local_dispatcher(self) -> Any:
         from bandster.core.dispatcher import local_dispatcher
 
@@ -237,6 +268,9 @@ class Worker:
 
         self._serving_uri = uri
         local = local_dispatcher(uri)
+        # a worker in the master's process cannot be protected by a child process (the dispatcher retires it
+        # when a job overruns); a worker in a process of its own runs timed jobs in a child it can kill
+        self._in_own_process = local is None
         dispatcher = local if local is not None else make_proxy(uri, self.nameserver_secret)
         info = {"uri": self._uri, "host": socket.gethostname(), "pid": os.getpid()}
         outcome: dict | None = None
@@ -292,6 +326,9 @@ class Worker:
             self.logger.debug("worker %s computes %s", self.worker_id, job["id"])
             if self._accepted is False:
                 self._accepted = protocol.accepted_arguments(self.compute)
+            timeout = job.get("timeout")
+            if timeout is not None and self._in_own_process:
+                return protocol.run_compute_in_child(self.compute, job, self._accepted, float(timeout))
             return protocol.run_compute(self.compute, job, self._accepted)
         finally:
             with self._cond:
