@@ -6,6 +6,7 @@ import os
 import pickle
 import signal
 import subprocess
+import sys
 import threading
 import time
 
@@ -207,3 +208,28 @@ def test_max_wait_for_workers_ends_the_run_with_a_clear_error(nameserver, run_id
         hb.run(n_iterations=1)
     hb.shutdown()
     assert os.path.exists(os.path.join(hb.journal.directory, "results.pkl"))
+
+
+@pytest.mark.timeout(120)
+def test_bandster_stop_from_another_shell(tmp_path, run_id, spawn):
+    shared = str(tmp_path / "shared")
+    os.makedirs(shared)
+    master = spawn(os.path.join(HERE, "master_script.py"), shared, run_id, "4")
+    journal = master.stdout.readline().split()[1]
+    workers = [spawn(os.path.join(HERE, "toy_workers.py"), run_id, "--dir", shared, "sleepy", str(i),
+                     env={"TOY_SLEEP": "0.3"}) for i in range(2)]
+    wait_until(lambda: len(result_lines(journal)) >= 2)
+    stop = subprocess.run([sys.executable, "-m", "bandster", "stop", shared, "--run-id", run_id],
+                          capture_output=True, text=True, timeout=60)
+    assert stop.returncode == 0, stop.stderr
+    assert f"pid {master.pid}" in stop.stdout
+    out = master.stdout.read()
+    assert master.wait(timeout=60) == 0, out
+    for w in workers:
+        assert w.wait(timeout=30) == 0
+    done = int(out.split("done")[1].split()[0])
+    assert 2 <= done < 33 and done == len(result_lines(journal))
+    # nothing holds the journal any more
+    again = subprocess.run([sys.executable, "-m", "bandster", "stop", journal], capture_output=True, text=True,
+                           timeout=60)
+    assert again.returncode == 1 and "no master is running" in again.stderr

@@ -1,0 +1,82 @@
+"""``bandster stop DIR``: stop a running master cleanly, as Ctrl-C in its terminal would."""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import fcntl
+import os
+import signal
+import socket
+import sys
+
+from bandster.core.journal import LOCK_FILENAME
+
+EPILOG = """\
+examples:
+  bandster stop bandster_runs/mnist_20261122-101500     stop the run writing this journal
+  bandster stop .  --run-id mnist                       the latest journal of run 'mnist' under ./bandster_runs
+
+The master stops starting jobs, lets running jobs finish (its stop_grace_period, 60 s by default), writes
+results.pkl and returns the Result of every finished run. The master must run on this machine.
+"""
+
+
+def register(subparsers: argparse._SubParsersAction, formatter_class: type) -> None:
+    parser = subparsers.add_parser("stop", help="stop a running master cleanly", description=__doc__,
+                                   epilog=EPILOG, formatter_class=formatter_class)
+    parser.add_argument("dir", help="the run's journal directory (or its working directory, with --run-id)")
+    parser.add_argument("--run-id", "--run_id", dest="run_id", default=None,
+                        help="pick the latest journal of this run under DIR/bandster_runs")
+    parser.set_defaults(func=main)
+
+
+def find_master(directory: str) -> tuple[int, str] | None:
+    """``(pid, hostname)`` of the master holding the journal's lock, or None if no master holds it."""
+    path = os.path.join(directory, LOCK_FILENAME)
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError as err:
+            if err.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise
+            lines = os.pread(fd, 300, 0).decode("utf-8", "replace").split()
+            return (int(lines[0]), lines[1] if len(lines) > 1 else "") if lines else None
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None  # we could lock it: nobody is writing this journal
+    finally:
+        os.close(fd)
+
+
+def main(args: argparse.Namespace) -> int:
+    directory = os.path.abspath(args.dir)
+    if args.run_id:
+        from bandster.core.journal import latest_journal_directory
+
+        latest = latest_journal_directory(directory, args.run_id)
+        if latest is None:
+            print(f"bandster stop: no journal of run {args.run_id!r} under {directory}/bandster_runs", file=sys.stderr)
+            return 2
+        directory = latest
+    if not os.path.isdir(directory):
+        print(f"bandster stop: {directory} is not a directory", file=sys.stderr)
+        return 2
+    master = find_master(directory)
+    if master is None:
+        print(f"bandster stop: no master is running on the journal in {directory}", file=sys.stderr)
+        return 1
+    pid, host = master
+    if host and host != socket.gethostname():
+        print(f"bandster stop: the master runs on {host} (pid {pid}); run this command there", file=sys.stderr)
+        return 2
+    try:
+        os.kill(pid, signal.SIGINT)
+    except ProcessLookupError:
+        print(f"bandster stop: the master (pid {pid}) is gone", file=sys.stderr)
+        return 1
+    print(f"asked the master (pid {pid}) to stop; it finishes its running jobs and writes {directory}/results.pkl")
+    return 0
