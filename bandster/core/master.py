@@ -178,6 +178,9 @@ class Master:
         self._no_workers_since: float | None = time.monotonic()
         self._resume = bool(resume)
         self._resumed_iterations: int | None = None
+        self._budget_spent = 0.0
+        self._budget_limit: float | None = None
+        self._deadline: float | None = None
         self._stopping = False
         self._progress: ProgressBar | None = None
         self._initial_design: InitialDesign | None = None
@@ -232,6 +235,8 @@ class Master:
         min_n_workers: int = 1,
         iteration_kwargs: dict | None = None,
         progress: bool | None = None,
+        max_wallclock_time: float | None = None,
+        max_budget_spent: float | None = None,
     ) -> Result:
         """Run ``n_iterations`` more iterations and return the :class:`Result` of the whole run so far.
 
@@ -253,7 +258,14 @@ class Master:
         progress : bool or None
             Show a progress bar (runs finished / failed, best loss): None shows it only when stderr is a
             terminal; True or False force it on or off.
+        max_wallclock_time : float, optional
+            Seconds after which no new job starts (running jobs finish, then ``run`` returns).
+        max_budget_spent : float, optional
+            No new job starts once the budgets of the jobs started in this run (this call) add up to this.
         """
+        for name, value in (("max_wallclock_time", max_wallclock_time), ("max_budget_spent", max_budget_spent)):
+            if value is not None:
+                _positive(name, value)
         if isinstance(n_iterations, bool) or not isinstance(n_iterations, int) or n_iterations < 1:
             raise ValueError(f"n_iterations must be an integer >= 1, got {n_iterations!r}")
         if int(min_n_workers) < 0:
@@ -272,9 +284,14 @@ class Master:
                 self._stopping = False
                 self._iteration_kwargs = dict(iteration_kwargs or {})
                 self._iterations_left += n_iterations
+                self._budget_spent = 0.0
+                self._budget_limit = max_budget_spent
+                self._deadline = None if max_wallclock_time is None else time.monotonic() + max_wallclock_time
                 self._fill()
                 while not self._all_done():
                     self._wait_for_news()
+                    if self._deadline is not None and time.monotonic() >= self._deadline and not self._stopping:
+                        self._stop_starting_jobs("max_wallclock_time")
         except KeyboardInterrupt:
             self._stop_after_interrupt()
         except _NoWorkers as exc:
@@ -287,10 +304,20 @@ class Master:
         self._event("run_finished", iterations=len(self.iterations))
         return self._write_result()
 
+    def _stop_starting_jobs(self, reason: str) -> None:
+        """A limit is reached (called with ``_cond`` held): no new job starts; running ones finish."""
+        self._stopping = True
+        self._iterations_left = 0
+        withdrawn = self.dispatcher.withdraw_queued()
+        self.num_running_jobs -= len(withdrawn)
+        self.logger.info("%s reached: no new jobs; %d running jobs finish", reason, self.num_running_jobs)
+        self._event("limit_reached", limit=reason, running=self.num_running_jobs, withdrawn=len(withdrawn))
+
     def _wait_for_news(self) -> None:
         """Wait (holding ``_cond``) for a result or a change of workers; enforce ``max_wait_for_workers``."""
+        wallclock = None if self._deadline is None or self._stopping else max(0.0, self._deadline - time.monotonic())
         if self._n_workers > 0 or self.max_wait_for_workers is None:
-            self._cond.wait()
+            self._cond.wait(wallclock)
             return
         since = self._no_workers_since if self._no_workers_since is not None else time.monotonic()
         remaining = since + self.max_wait_for_workers - time.monotonic()
@@ -300,7 +327,7 @@ class Master:
                 f"run stopped. Everything finished is in {self.journal.directory if self.journal else '?'}; "
                 "start workers and continue it with resume=True."
             )
-        self._cond.wait(remaining)
+        self._cond.wait(remaining if wallclock is None else min(remaining, wallclock))
 
     def _stop_after_interrupt(self) -> None:
         """Ctrl-C: no new jobs; let running ones finish for ``stop_grace_period`` s (a second Ctrl-C: don't)."""
@@ -450,6 +477,11 @@ class Master:
                 self._pending_runs.appendleft(taken)
                 return
             (config_id, config, budget), attempt = taken
+            if self._budget_limit is not None and self._budget_spent >= self._budget_limit:
+                self._pending_runs.appendleft(taken)
+                self._stop_starting_jobs("max_budget_spent")
+                return
+            self._budget_spent += float(budget)
             self.num_running_jobs += 1
             job = self.dispatcher.submit_job(
                 config_id,
