@@ -271,3 +271,19 @@ def test_configspace_values_cross_to_worker_processes_as_builtins(nameserver, ru
         assert r.info["types"] == {"x": "float", "n": "int", "c": "str", "o": "int", "k": "str"}
         assert r.info["budget_type"] == "float"
         assert r.info["np"] == {"i": 3, "f": 0.5, "s": "s", "b": True}
+
+
+@pytest.mark.timeout(60)
+def test_idle_worker_times_out_after_its_last_job(nameserver, run_id, tmp_path):
+    idle = QuadraticWorker(run_id=run_id, nameserver=nameserver.host, nameserver_port=nameserver.port, timeout=0.5)
+    idle.run(background=True)
+    hb = HyperBand(configspace=space(), run_id=run_id, nameserver=nameserver.host, nameserver_port=nameserver.port,
+                   min_budget=9, max_budget=9, working_directory=str(tmp_path))
+    result = hb.run(n_iterations=1)
+    assert len(result.get_all_runs()) == 1
+    wait_until(lambda: not idle.is_running, timeout=30)  # HpBandSter's Worker(timeout=): idle shutdown
+    wait_until(lambda: hb.dispatcher.number_of_workers() == 0, timeout=30)  # it said goodbye
+    hb.shutdown()
+    idle.shutdown()
+    with open(os.path.join(hb.journal.directory, "events.json")) as fh:
+        assert any('"worker_left"' in line for line in fh)

@@ -274,31 +274,27 @@ class Worker:
         dispatcher = local if local is not None else make_proxy(uri, self.nameserver_secret)
         info = {"uri": self._uri, "host": socket.gethostname(), "pid": os.getpid()}
         outcome: dict | None = None
-        try:
+
+        def announce() -> None:
             if local is not None:
                 local.announce(self.worker_id, info, local_worker=self)
             else:
                 dispatcher.announce(self.worker_id, info)
+
+        try:
+            announce()
             self.logger.info("worker %s serves dispatcher %s", self.worker_id, uri)
             while not self._stop:
-                wait = LONG_POLL
-                if self.timeout is not None:
-                    idle_since = self.last_job_finished or time.time()
-                    wait = max(0.0, min(wait, idle_since + self.timeout - time.time()))
-                reply = dispatcher.next_job(self.worker_id, outcome, wait)
+                reply = dispatcher.next_job(self.worker_id, outcome, self._poll_wait())
                 outcome = None
                 command = reply.get("command")
                 if command == protocol.JOB:
                     outcome = self._evaluate(reply["job"])
-                elif command == protocol.WAIT:
-                    if self.timeout is not None and time.time() - (self.last_job_finished or 0) > self.timeout:
-                        if self.last_job_finished is not None:
-                            self.logger.info("worker %s idle for %s s: shutting down", self.worker_id, self.timeout)
-                            self._stop = True
+                elif command == protocol.WAIT and self._idle_too_long():
+                    self.logger.info("worker %s idle for %s s: shutting down", self.worker_id, self.timeout)
+                    self._stop = True
                 elif command == protocol.ANNOUNCE:
-                    dispatcher.announce(self.worker_id, info) if local is None else local.announce(
-                        self.worker_id, info, local_worker=self
-                    )
+                    announce()
                 elif command == protocol.SHUTDOWN:
                     self.logger.info("worker %s told to shut down", self.worker_id)
                     self._stop = True
@@ -318,6 +314,18 @@ class Worker:
             self._serving_uri = None
             if local is None:
                 dispatcher._pyroRelease()
+
+    def _poll_wait(self) -> float:
+        """How long a ``next_job`` call may wait at the dispatcher: the long poll, or less if the idle timeout
+        falls due sooner."""
+        if self.timeout is None or self.last_job_finished is None:
+            return LONG_POLL
+        return max(0.0, min(LONG_POLL, self.last_job_finished + self.timeout - time.time()))
+
+    def _idle_too_long(self) -> bool:
+        """``Worker(timeout=)``: idle for longer than ``timeout`` since the last job (HpBandSter's rule)."""
+        return (self.timeout is not None and self.last_job_finished is not None
+                and time.time() - self.last_job_finished > self.timeout)
 
     def _evaluate(self, job: dict) -> dict:
         with self._cond:
