@@ -287,3 +287,16 @@ def test_idle_worker_times_out_after_its_last_job(nameserver, run_id, tmp_path):
     idle.shutdown()
     with open(os.path.join(hb.journal.directory, "events.json")) as fh:
         assert any('"worker_left"' in line for line in fh)
+
+
+@pytest.mark.timeout(60)
+def test_worker_that_never_gets_a_job_times_out_too(nameserver, run_id, tmp_path):
+    hb = HyperBand(configspace=space(), run_id=run_id, nameserver=nameserver.host, nameserver_port=nameserver.port,
+                   min_budget=9, max_budget=9, working_directory=str(tmp_path))
+    idle = QuadraticWorker(run_id=run_id, nameserver=nameserver.host, nameserver_port=nameserver.port, timeout=0.5)
+    idle.run(background=True)
+    wait_until(lambda: hb.dispatcher.number_of_workers() == 1, timeout=30)  # it joined, and gets no job
+    wait_until(lambda: not idle.is_running, timeout=30)
+    wait_until(lambda: hb.dispatcher.number_of_workers() == 0, timeout=30)
+    hb.shutdown()
+    idle.shutdown()

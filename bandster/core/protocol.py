@@ -106,7 +106,7 @@ def run_compute(compute: Any, job: Mapping[str, Any], accepted: set[str] | None 
         value = compute(**compute_kwargs(job, accepted))
         result, error = check_result(value)
     except BaseException as exc:  # noqa: BLE001 - everything a user's compute raises is recorded
-        if isinstance(exc, KeyboardInterrupt | SystemExit):
+        if isinstance(exc, KeyboardInterrupt | SystemExit) or type(exc).__name__ == "HandBack":
             raise
         result, error = None, traceback.format_exc()
     return {

@@ -19,6 +19,11 @@ from bandster.core.security import AuthDaemon, make_proxy, nameserver_proxy
 
 _counter = itertools.count()
 
+
+class HandBack(Exception):
+    """Raise from ``compute`` to give the job back unfinished: the worker leaves and the job is queued again
+    (for example when the worker's node is being shut down half-way through a job)."""
+
 #: Seconds a worker's ``next_job`` call may wait at the dispatcher before it asks again.
 LONG_POLL = 2.0
 
@@ -52,7 +57,8 @@ class Worker:
         Appended to the worker's name, ``bandster.run_<run_id>.worker.<host>.<pid>.<id>``; defaults to a
         counter unique in this process.
     timeout : float, optional
-        Shut down after this many seconds without a job (None: never), as in HpBandSter.
+        Shut down after this many seconds without a job (None: never): counted from the last job, from
+        joining a dispatcher, or from start-up while no dispatcher exists.
     nameserver_secret : str, optional
         The name server's secret; found automatically for name servers of this machine's user and read
         from the credentials file by :meth:`load_nameserver_credentials`.
@@ -87,6 +93,7 @@ class Worker:
         self.worker_id = f"{worker_prefix(self.run_id)}{socket.gethostname()}.{os.getpid()}.{suffix}"
         self.busy = False
         self.last_job_finished: float | None = None
+        self._idle_since = time.time()
         self._cond = threading.Condition()
         self._stop = False
         self._dispatcher_uri: str | None = None
@@ -144,15 +151,33 @@ class Worker:
 
     def shutdown(self) -> None:
         """Stop after the current job (if any); joins the worker's threads unless called from one of them."""
+        self.request_stop()
+        self.wait()
+
+    def request_stop(self) -> None:
+        """Ask the worker to stop after its current job (delivered first) and return at once.
+
+        Safe to call from a signal handler or from ``compute`` itself.
+        """
         with self._cond:
             self._stop = True
             self._cond.notify_all()
         local = self._local_dispatcher()
         if local is not None:
             local.wake(self.worker_id)
+
+    @property
+    def stopping(self) -> bool:
+        """True once the worker was asked to stop."""
+        return self._stop
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until the worker's loop has ended (True) or ``timeout`` s passed (False)."""
         thread = self._thread
         if thread is not None and thread is not threading.current_thread() and thread.is_alive():
-            thread.join()
+            thread.join(timeout)
+            return not thread.is_alive()
+        return True
 
     @property
     def is_running(self) -> bool:
@@ -283,6 +308,7 @@ class Worker:
 
         try:
             announce()
+            self._idle_since = time.time()
             self.logger.info("worker %s serves dispatcher %s", self.worker_id, uri)
             while not self._stop:
                 reply = dispatcher.next_job(self.worker_id, outcome, self._poll_wait())
@@ -318,16 +344,17 @@ class Worker:
     def _poll_wait(self) -> float:
         """How long a ``next_job`` call may wait at the dispatcher: the long poll, or less if the idle timeout
         falls due sooner."""
-        if self.timeout is None or self.last_job_finished is None:
+        if self.timeout is None:
             return LONG_POLL
-        return max(0.0, min(LONG_POLL, self.last_job_finished + self.timeout - time.time()))
+        return max(0.0, min(LONG_POLL, self._idle_since + self.timeout - time.time()))
 
     def _idle_too_long(self) -> bool:
-        """``Worker(timeout=)``: idle for longer than ``timeout`` since the last job (HpBandSter's rule)."""
-        return (self.timeout is not None and self.last_job_finished is not None
-                and time.time() - self.last_job_finished > self.timeout)
+        """``Worker(timeout=)``: no job for longer than ``timeout`` since the last one, or since joining."""
+        return self.timeout is not None and time.time() - self._idle_since > self.timeout
 
-    def _evaluate(self, job: dict) -> dict:
+    def _evaluate(self, job: dict) -> dict | None:
+        """Run one job; None when ``compute`` raised :class:`HandBack` (the worker then leaves, and the
+        dispatcher queues the job again)."""
         with self._cond:
             self.busy = True
         try:
@@ -338,10 +365,15 @@ class Worker:
             if timeout is not None and self._in_own_process:
                 return protocol.run_compute_in_child(self.compute, job, self._accepted, float(timeout))
             return protocol.run_compute(self.compute, job, self._accepted)
+        except HandBack as exc:
+            self.logger.warning("worker %s stops in job %s, handing it back to the master: %s", self.worker_id,
+                                job["id"], exc)
+            self.request_stop()
+            return None
         finally:
             with self._cond:
                 self.busy = False
-                self.last_job_finished = time.time()
+                self.last_job_finished = self._idle_since = time.time()
 
     def _stop_daemon(self) -> None:
         daemon, self._daemon = self._daemon, None
