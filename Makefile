@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat setup.py pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test bench lint clean venv
+.PHONY: demo test docs browser bench lint clean venv
 
 venv: $(STAMP)
 
@@ -18,8 +18,26 @@ $(STAMP): setup.py pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py
 
-test: $(STAMP)
+# the docs are built (warnings are errors) before the tests, and chromium installed for the report's browser test
+test: $(STAMP) docs browser
 	$(BIN)/python -m pytest
+
+DOCS_OUT := build/docs
+docs: $(STAMP)
+	$(BIN)/python -m sphinx -E -W --keep-going -q -b html -d $(DOCS_OUT)/doctrees docs $(DOCS_OUT)/html
+	@echo "docs built: $(DOCS_OUT)/html/index.html"
+
+# Debian's chromium for tests/test_status_report_plan.py (the report in a headless browser); the test is skipped,
+# saying why, only where it cannot be installed (no apt-get, or neither root nor passwordless sudo)
+browser:
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo -n"; \
+	else echo "chromium is missing and cannot be installed (not root, no passwordless sudo): the browser test will be skipped"; exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then echo "chromium is missing and there is no apt-get: the browser test will be skipped"; exit 0; fi; \
+	echo "installing chromium (apt-get) for the report's browser test"; \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null \
+	  || echo "apt-get could not install chromium: the browser test will be skipped"
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/throughput.py

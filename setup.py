@@ -13,7 +13,8 @@ with open(os.path.join(here, "README.md"), encoding="utf-8") as fh:
     long_description = fh.read()
 
 plots = ["matplotlib>=3.7", "pandas>=2.0"]
-docs = ["sphinx>=7", "numpydoc>=1.6"]
+docs = ["sphinx>=7", "numpydoc>=1.6", "myst-parser>=2"]
+examples = ["scikit-learn>=1.3"]
 
 setup(
     name="bandster",
@@ -36,10 +37,15 @@ setup(
     extras_require={
         "plots": plots,
         "docs": docs,
+        "examples": examples,
+        "bench": plots + examples,
         "test": plots
+        + docs  # make test builds the docs too
+        + examples  # example 5 (checkpoints with a real model) runs in the tests
         + [
             "pytest>=7.4",
             "pytest-timeout>=2.2",
+            "hypothesis>=6.80",
             "ruff>=0.4",
             "nbclient>=0.9",
             "nbformat>=5.9",

@@ -1,6 +1,7 @@
 """Result callbacks: functions the master calls with every finished run (``result_callbacks=[...]``).
 
-A callback receives a :class:`~bandster.core.result.Run` (times relative to the start of the run) and is
+A callback receives a :class:`~bandster.core.result.Run` (times relative to the start of the run; its
+``config`` attribute holds the configuration's values) and is
 called outside the master's lock, from the thread that delivered the result; exceptions are logged and
 ignored, so a failing tracker never stops an optimization. Stream results to any experiment tracker this way;
 :class:`CSVWriter` is a complete example with no dependency.
@@ -22,7 +23,8 @@ from typing import Any
 
 from bandster.core.result import Run
 
-COLUMNS = ["config_id", "budget", "loss", "status", "worker", "attempt", "started", "finished", "info", "error"]
+COLUMNS = ["config_id", "budget", "loss", "status", "worker", "attempt", "started", "finished", "config", "info",
+           "error"]
 
 
 class CSVWriter:
@@ -49,6 +51,7 @@ class CSVWriter:
             "attempt": run.attempt,
             "started": stamps.get("started", ""),
             "finished": stamps.get("finished", ""),
+            "config": json.dumps(getattr(run, "config", None), default=repr),
             "info": json.dumps(run.info, default=repr),
             "error": (run.error_logs or "").strip().splitlines()[-1] if run.error_logs else "",
         }

@@ -1,3 +1,5 @@
+import json
+
 import ConfigSpace as CS
 import pytest
 
@@ -28,7 +30,7 @@ def test_result_callbacks_see_every_run_and_cannot_break_the_run(nameserver, run
     w.shutdown()
     runs = result.get_all_runs()
     assert len(seen) == len(runs) == 13 + 4
-    assert all(isinstance(r, Run) for r in seen)
+    assert all(isinstance(r, Run) and r.config["mode"] in ("ok", "raise") for r in seen)
     assert sorted((r.config_id, r.budget, r.loss) for r in seen) == sorted((r.config_id, r.budget, r.loss)
                                                                            for r in runs)
     rows = read_csv(str(csv_path))
@@ -36,3 +38,4 @@ def test_result_callbacks_see_every_run_and_cannot_break_the_run(nameserver, run
     failed = [row for row in rows if row["status"] == "failed"]
     assert failed and all("ValueError: boom" in row["error"] and row["loss"] == "" for row in failed)
     assert all(0 <= float(row["started"]) <= float(row["finished"]) for row in rows)
+    assert all(json.loads(row["config"])["mode"] in ("ok", "raise") for row in rows)

@@ -39,9 +39,9 @@ class _NoWorkers(Exception):
 
 
 def run_from_job(job: Job, time_ref: float) -> Run:
-    """The :class:`Run` a finished job becomes in the Result (times relative to ``time_ref``)."""
+    """The :class:`Run` a finished job becomes in the Result (times relative to ``time_ref``), plus ``config``."""
     result = job.result if isinstance(job.result, dict) else None
-    return Run(
+    run = Run(
         job.id,
         job.kwargs.get("budget"),
         None if result is None else result.get("loss"),
@@ -52,6 +52,8 @@ def run_from_job(job: Job, time_ref: float) -> Run:
         attempt=job.attempt,
         status=job.status,
     )
+    run.config = dict(job.kwargs.get("config") or {})  # for trackers: the hyperparameters of this run
+    return run
 
 
 def _positive(name: str, value: Any) -> None:
@@ -206,6 +208,22 @@ class Master:
         """Return the iteration (bracket) with index ``iteration``; implemented by each optimizer."""
         raise NotImplementedError("subclasses of Master implement get_next_iteration(iteration, iteration_kwargs)")
 
+    def _iterations_to_start(self, n_iterations: int) -> int:
+        """How many new iterations ``run(n_iterations)`` lets the master start (called with ``_cond`` held).
+
+        The synchronous optimizers start ``n_iterations`` more brackets. The asynchronous ones
+        (:mod:`bandster.optimizers.asynchronous`) keep one iteration per bracket for the whole run, raise the
+        budget those may spend instead, and return 0.
+        """
+        return n_iterations
+
+    def _replay(self, result: Result, attempts: collections.Counter) -> dict[str, int]:
+        """Rebuild the iterations from a journal read back (``resume=True``; called with ``_cond`` held).
+
+        Returns the counts logged with the ``resumed`` event: ``iterations``, ``runs``, ``requeued``.
+        """
+        return resume.replay(self, result, attempts)
+
     def _planned_runs(self, first: int, n_iterations: int) -> int | None:
         """How many runs iterations ``first .. first + n_iterations - 1`` will make, if known."""
         return None
@@ -280,10 +298,12 @@ class Master:
         try:
             self.wait_for_workers(min_n_workers)
             self.logger.info("starting %d iterations with %d workers", n_iterations, self._n_workers)
+            self._event("run_requested", n_iterations=n_iterations, total_iterations=first + n_iterations,
+                        max_wallclock_time=max_wallclock_time, max_budget_spent=max_budget_spent)
             with self._cond:
                 self._stopping = False
                 self._iteration_kwargs = dict(iteration_kwargs or {})
-                self._iterations_left += n_iterations
+                self._iterations_left += self._iterations_to_start(n_iterations)
                 self._budget_spent = 0.0
                 self._budget_limit = max_budget_spent
                 self._deadline = None if max_wallclock_time is None else time.monotonic() + max_wallclock_time
@@ -308,10 +328,18 @@ class Master:
         """A limit is reached (called with ``_cond`` held): no new job starts; running ones finish."""
         self._stopping = True
         self._iterations_left = 0
-        withdrawn = self.dispatcher.withdraw_queued()
-        self.num_running_jobs -= len(withdrawn)
+        withdrawn = self._withdraw_queued()
         self.logger.info("%s reached: no new jobs; %d running jobs finish", reason, self.num_running_jobs)
         self._event("limit_reached", limit=reason, running=self.num_running_jobs, withdrawn=len(withdrawn))
+
+    def _withdraw_queued(self) -> list[Job]:
+        """Take back the jobs no worker has started (with ``_cond`` held); they wait as pending runs, first in
+        line for the next ``run()``, so their iterations can still finish."""
+        withdrawn = self.dispatcher.withdraw_queued()
+        self.num_running_jobs -= len(withdrawn)
+        for job in reversed(withdrawn):
+            self._pending_runs.appendleft(((job.id, job.kwargs.get("config"), job.kwargs.get("budget")), job.attempt))
+        return withdrawn
 
     def _wait_for_news(self) -> None:
         """Wait (holding ``_cond``) for a result or a change of workers; enforce ``max_wait_for_workers``."""
@@ -334,8 +362,7 @@ class Master:
         with self._cond:
             self._stopping = True
             self._iterations_left = 0
-            withdrawn = self.dispatcher.withdraw_queued()
-            self.num_running_jobs -= len(withdrawn)
+            withdrawn = self._withdraw_queued()
             running = self.num_running_jobs
         self.logger.warning("interrupted: no new jobs; waiting up to %g s for %d running jobs (Ctrl-C again to "
                             "abandon them)", self.stop_grace_period, running)
@@ -549,6 +576,8 @@ class Master:
                 )
             self.journal.write_manifest(manifest)
             self._event("run_started")
+            for name in self.dispatcher.worker_names():  # workers that joined before the journal existed
+                self._event("worker_joined", worker=name, workers=self._n_workers)
             self.logger.info("journal: %s", self.journal.directory)
 
     def _resume_from(self, directory: str) -> None:
@@ -567,7 +596,7 @@ class Master:
                                 directory)
         self.config["time_ref"] = result.HB_config.get("time_ref") or time.time()
         with self._cond:
-            counts = resume.replay(self, result, attempts)
+            counts = self._replay(result, attempts)
         self._resumed_iterations = len(self.iterations)
         manifest = {**self._manifest(), **{k: v for k, v in manifest.items() if k in ("created", "warmstart")}}
         manifest.setdefault("resumed", []).append({"time": time.time(), "pid": os.getpid(), **counts})

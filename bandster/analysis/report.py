@@ -1,0 +1,388 @@
+"""A self-contained HTML report of a run: what ``bandster report`` writes.
+
+The report is one HTML file with no scripts and no external resources: every figure is embedded as a base64
+PNG, the styles are inline, so it opens in any browser without a server or a network (and can be mailed or
+attached to a ticket). It holds the run's summary and state, the incumbent, the best configurations, the plots
+of :mod:`bandster.visualization`, the schedule's progress per iteration and stage, the workers, the failed runs
+with their tracebacks, the search space and the optimizer's settings.
+
+Examples
+--------
+Write the report of a run (what ``bandster report DIR -o report.html`` does)::
+
+    write_report("bandster_runs/myrun_20250101-120000", "report.html")
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+from bandster.__version__ import __version__
+from bandster.analysis.journal import find_journal, read_manifest
+from bandster.analysis.status import RunStatus, read_status
+from bandster.core._convert import is_finite_loss
+from bandster.core.result import Result, logged_results_to_HBS_result
+from bandster.plan import format_duration
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["render_report", "write_report", "report_figures", "load_configspace"]
+
+_CSS = """
+body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 0 auto; max-width: 1100px;
+       padding: 1.5em; color: #222; background: #fff; line-height: 1.4; }
+h1 { margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2em; margin-top: 1.6em; }
+.state { display: inline-block; padding: 0.1em 0.6em; border-radius: 0.8em; color: #fff; font-weight: bold;
+         font-size: 0.9em; vertical-align: middle; }
+.state-running { background: #1f77b4; } .state-finished { background: #2ca02c; }
+.state-interrupted { background: #ff7f0e; } .state-stopped { background: #d62728; }
+table { border-collapse: collapse; margin: 0.5em 0 1em 0; font-size: 0.9em; }
+th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: right; vertical-align: top; }
+th { background: #f4f4f4; } td.l, th.l { text-align: left; }
+tr.best td { background: #eef7ee; font-weight: bold; }
+figure { margin: 1em 0 2em 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { color: #555; font-size: 0.9em; margin-top: 0.3em; }
+pre { background: #f7f7f7; padding: 0.6em; overflow-x: auto; font-size: 0.85em; white-space: pre-wrap; }
+code { font-size: 0.9em; } .muted { color: #777; } details { margin: 0.3em 0; }
+dl.facts { display: grid; grid-template-columns: max-content auto; gap: 0.2em 1em; }
+dl.facts dt { font-weight: bold; } dl.facts dd { margin: 0; }
+"""
+
+
+def load_configspace(manifest: dict | None) -> Any:
+    """The run's ConfigSpace from its manifest, or None when it is missing or cannot be read."""
+    serialized = (manifest or {}).get("configspace")
+    if not isinstance(serialized, dict):
+        return None
+    try:
+        import ConfigSpace as CS
+
+        return CS.ConfigurationSpace.from_serialized_dict(serialized)
+    except Exception as err:  # a space from another ConfigSpace version: the plots work without it
+        logger.warning("the run's configuration space cannot be read back (%s); plots use the data's ranges", err)
+        return None
+
+
+def _scatter_pair(result: Result, configspace: Any) -> tuple[str, str] | None:
+    """Two hyperparameters for the scatter plot: numerical ones first, in the space's order."""
+    names: list[str] = []
+    kinds: dict[str, bool] = {}
+    if configspace is not None:
+        for hp in configspace.values():
+            names.append(hp.name)
+            kinds[hp.name] = hasattr(hp, "lower")
+    else:
+        for datum in result.data.values():
+            if isinstance(datum.config, dict):
+                for key, value in datum.config.items():
+                    if key not in kinds:
+                        names.append(key)
+                        kinds[key] = isinstance(value, int | float) and not isinstance(value, bool)
+    ordered = [n for n in names if kinds.get(n)] + [n for n in names if not kinds.get(n)]
+    return (ordered[0], ordered[1]) if len(ordered) >= 2 else None
+
+
+def report_figures(result: Result, configspace: Any = None) -> list[tuple[str, str, Callable[[], Any]]]:
+    """The figures of the report: ``(name, caption, draw)``, where ``draw()`` returns a matplotlib figure.
+
+    Warm-start runs (iteration -1, computed by an earlier run) are left out of the plots over time.
+    """
+    from bandster import visualization as vis
+
+    own = [r for r in result.get_all_runs() if not (r.config_id and r.config_id[0] == -1)]
+    budgets = {float(r.budget) for r in result.get_all_runs() if is_finite_loss(r.loss)}
+    figures: list[tuple[str, str, Callable[[], Any]]] = [
+        ("incumbent_over_time", "The incumbent's loss over time; the markers' colours give its budget.",
+         lambda: vis.incumbent_over_time(result)[0]),
+        ("losses_over_time", "Every run's loss when it finished, per budget; lines: the best loss so far. "
+         "Red crosses: failed runs.", lambda: vis.losses_over_time(own)[0]),
+        ("learning_curves", "Each configuration's loss over the budgets it reached.",
+         lambda: vis.learning_curves(result)[0]),
+        ("parallel_coordinates", "The configurations of the largest budget, coloured by loss.",
+         lambda: vis.parallel_coordinates(result, configspace=configspace)[0]),
+    ]
+    pair = _scatter_pair(result, configspace)
+    if pair is not None:
+        figures.append(("hyperparameter_scatter", f"{pair[0]} and {pair[1]} against the loss.",
+                        lambda: vis.hyperparameter_scatter(result, pair[0], pair[1], configspace=configspace)[0]))
+    if len(budgets) >= 2:
+        figures.append(("correlation_across_budgets", "How well each budget's ranking of the configurations "
+                        "agrees with the others' (Spearman).", lambda: vis.correlation_across_budgets(result)[0]))
+    figures += [
+        ("performance_histogram_model_vs_random", "Losses of model-based and of random configurations per budget.",
+         lambda: vis.performance_histogram_model_vs_random(result.get_all_runs(),
+                                                           result.get_id2config_mapping())[0]),
+        ("worker_timeline", "Which worker ran what, when; gaps are idle time.", lambda: vis.worker_timeline(own)[0]),
+        ("concurrent_runs_over_time", "Runs in progress over time.",
+         lambda: vis.concurrent_runs_over_time(own)[0]),
+        ("finished_runs_over_time", "Finished runs over time.", lambda: vis.finished_runs_over_time(own)[0]),
+    ]
+    return figures
+
+
+def _png(fig: Any, dpi: int = 90) -> str:
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    try:
+        fig.savefig(buffer, format="png", dpi=dpi)
+    finally:
+        plt.close(fig)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _num(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return _e(value)
+
+
+def _cid(config_id: Any) -> str:
+    return "(" + ", ".join(str(v) for v in config_id) + ")" if isinstance(config_id, tuple | list) else str(config_id)
+
+
+def _table(header: list[str], rows: list[list[str]], left: set[int] | None = None,
+           row_classes: list[str] | None = None) -> str:
+    """An HTML table; cells are already escaped HTML."""
+    left = left or set()
+    out = ["<table><thead><tr>"]
+    out += [f'<th class="l">{h}</th>' if i in left else f"<th>{h}</th>" for i, h in enumerate(header)]
+    out.append("</tr></thead><tbody>")
+    for k, row in enumerate(rows):
+        cls = f' class="{row_classes[k]}"' if row_classes and row_classes[k] else ""
+        out.append(f"<tr{cls}>" + "".join(f'<td class="l">{c}</td>' if i in left else f"<td>{c}</td>"
+                                          for i, c in enumerate(row)) + "</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def render_report(path: str | os.PathLike, title: str | None = None, top: int = 10, dpi: int = 90,
+                  now: float | None = None) -> str:
+    """The HTML report of a run, as a string.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The run's journal directory (or a working directory: its newest journal).
+    title : str, optional
+        Default: "bandster run <run_id>".
+    top : int
+        How many of the best configurations to list.
+    dpi : int
+        Resolution of the embedded figures.
+    now : float, optional
+        The time the report describes (epoch seconds), default now.
+
+    Returns
+    -------
+    str
+        A complete HTML document with every figure embedded.
+    """
+    directory = find_journal(path)
+    status = read_status(directory, now=now, top=top)
+    result = logged_results_to_HBS_result(directory)
+    manifest = read_manifest(directory) or {}
+    configspace = load_configspace(manifest)
+    title = title or f"bandster run {status.run_id or os.path.basename(directory)}"
+
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        '<link rel="icon" href="data:,">',
+        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>",
+        f'<h1>{_e(title)} <span class="state state-{_e(status.state)}">{_e(status.state)}</span></h1>',
+        f'<p class="muted">Report written {_e(time.strftime("%Y-%m-%d %H:%M:%S"))} by bandster {_e(__version__)} '
+        f"from <code>{_e(directory)}</code>.</p>",
+    ]
+    parts.append(_summary(status, result, manifest))
+    parts.append(_best(status, result))
+
+    parts.append('<h2 id="figures">Figures</h2>')
+    figure_names = []
+    for name, caption, draw in report_figures(result, configspace):
+        try:
+            data = _png(draw(), dpi=dpi)
+        except Exception as err:  # one broken plot must not cost the whole report
+            logger.exception("figure %s could not be drawn", name)
+            parts.append(f'<p class="muted">Figure {_e(name)} could not be drawn: {_e(err)}</p>')
+            continue
+        figure_names.append(name)
+        parts.append(f'<figure id="fig-{_e(name)}" data-figure="{_e(name)}">'
+                     f'<img src="data:image/png;base64,{data}" alt="{_e(name.replace("_", " "))}">'
+                     f"<figcaption>{_e(caption)}</figcaption></figure>")
+
+    parts.append(_progress(status))
+    parts.append(_workers(status))
+    parts.append(_failures(result))
+    parts.append(_settings(manifest, configspace))
+    parts.append(f'<p class="muted">Figures: {_e(", ".join(figure_names))}.</p>')
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def write_report(path: str | os.PathLike, output: str | os.PathLike | None = None, **kwargs: Any) -> str:
+    """Write the HTML report of a run (see :func:`render_report`) and return its path.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The run's journal directory (or a working directory: its newest journal).
+    output : str or path-like, optional
+        Where to write it; default ``report.html`` in the journal directory.
+    **kwargs
+        Passed to :func:`render_report`.
+    """
+    document = render_report(path, **kwargs)
+    if output is None:
+        output = os.path.join(find_journal(path), "report.html")
+    output = os.fspath(output)
+    parent = os.path.dirname(os.path.abspath(output))
+    os.makedirs(parent, exist_ok=True)
+    tmp = f"{output}.tmp-{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(document)
+    os.replace(tmp, output)
+    return output
+
+
+# --------------------------------------------------------------------------------------------------------
+# sections
+
+
+def _summary(status: RunStatus, result: Result, manifest: dict) -> str:
+    hb = status.hb_config
+    facts = [
+        ("optimizer", status.optimizer or "?"),
+        ("state", status.state + ("" if not status.warnings else " (" + "; ".join(status.warnings) + ")")),
+        ("started", time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(status.started)) if status.started else "?"),
+        ("wall time", format_duration(status.wall_time)),
+        ("budgets", ", ".join(f"{b:g}" for b in hb.get("budgets") or []) + (f" (eta {hb.get('eta')})"
+                                                                             if hb.get("eta") else "")),
+        ("iterations", f"{status.iterations_started} started"
+         + (f" of {status.n_iterations}" if status.n_iterations is not None else "")),
+        ("configurations", str(len([c for c in result.data if c[0] != -1]))),
+        ("runs", f"{status.runs_ok + status.runs_failed} finished: {status.runs_ok} ok, {status.runs_failed} "
+         f"failed; {status.runs_running} {'running' if status.state == 'running' else 'in flight at stop'}"),
+        ("computing", format_duration(status.compute_time)
+         + (f" ({100 * status.utilisation:.0f}% of the workers' time)" if status.utilisation is not None else "")),
+    ]
+    if status.warmstart_runs:
+        facts.append(("warm start", f"{status.warmstart_runs} runs of {status.warmstart_configs} configurations "
+                      "from an earlier run (iteration -1)"))
+    if status.state == "running":
+        facts.append(("remaining", (f"about {format_duration(status.remaining_seconds)}; "
+                                    if status.remaining_seconds is not None else "") + status.remaining_note))
+    body = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in facts)
+    return f'<h2 id="summary">Summary</h2><dl class="facts">{body}</dl>'
+
+
+def _best(status: RunStatus, result: Result) -> str:
+    out = ['<h2 id="best">Best configurations</h2>']
+    if status.incumbent is not None:
+        datum = result[status.incumbent]
+        config = json.dumps(datum.config, indent=1, sort_keys=True, default=str)
+        out.append(f"<p>Incumbent (lowest loss on the largest budget, {_e(status.hb_config.get('max_budget'))}): "
+                   f"<b>{_e(_cid(status.incumbent))}</b> with loss <b>{_num(status.incumbent_loss)}</b>.</p>"
+                   f"<pre>{_e(config)}</pre>")
+    else:
+        out.append("<p>No configuration has a finite loss on the largest budget yet.</p>")
+    if status.top:
+        names = sorted({k for _, _, _, c in status.top for k in c})
+        rows = []
+        classes = []
+        for rank, (cid, _budget, loss, config) in enumerate(status.top, start=1):
+            cells = [str(rank), _e(_cid(cid)), _num(loss)]
+            cells += [_num(config.get(n, "")) for n in names]
+            rows.append(cells)
+            classes.append("best" if rank == 1 else "")
+        out.append(f"<p>Lowest losses on budget {_e(f'{status.top_budget:g}')}:</p>")
+        out.append(_table(["rank", "config_id", "loss", *[_e(n) for n in names]], rows, left={1},
+                          row_classes=classes))
+    per_budget = result.get_incumbent_per_budget()
+    if per_budget:
+        rows = []
+        for budget, cid in per_budget.items():
+            loss = next(r.loss for r in result.get_runs_by_id(cid) if float(r.budget) == float(budget))
+            rows.append([_e(f"{budget:g}"), _e(_cid(cid)), _num(loss)])
+        out.append("<p>Best configuration on each budget:</p>")
+        out.append(_table(["budget", "config_id", "loss"], rows, left={1}))
+    return "".join(out)
+
+
+def _progress(status: RunStatus) -> str:
+    out = ['<h2 id="progress">Iterations and stages</h2>']
+    if status.warmstart_runs:
+        out.append(f"<p>Warm start (iteration -1): {status.warmstart_runs} runs of {status.warmstart_configs} "
+                   "configurations.</p>")
+    if not status.stages:
+        out.append("<p>No iteration has started.</p>")
+        return "".join(out)
+    running = "running" if status.state == "running" else "in flight at stop"
+    rows = [[str(s.iteration), str(s.stage), _e(f"{s.budget:g}"), "?" if s.planned is None else str(s.planned),
+             str(s.done), str(s.failed), str(s.running), "?" if s.pending is None else str(s.pending)]
+            for s in status.stages]
+    out.append(_table(["iteration", "stage", "budget", "configs", "done", "failed", running, "pending"], rows))
+    return "".join(out)
+
+
+def _workers(status: RunStatus) -> str:
+    out = ['<h2 id="workers">Workers</h2>']
+    if not status.workers:
+        out.append("<p>No worker is recorded in the journal.</p>")
+        return "".join(out)
+    rows = []
+    for w in status.workers:
+        state = w.state + (f" ({w.reason})" if w.reason and w.state in ("left", "lost", "retired") else "")
+        if w.job is not None:
+            state += f" {_cid(w.job[0])} on {w.job[1]:g}"
+        last = time.strftime("%H:%M:%S", time.localtime(w.last_activity)) if w.last_activity else "-"
+        rows.append([_e(w.short_name), _e(w.host or "?"), _e(state), str(w.runs), str(w.failed),
+                     _e(format_duration(w.busy)), _e(last)])
+    out.append(_table(["worker", "host", "state", "runs", "failed", "busy", "last activity"], rows, left={0, 1, 2}))
+    return "".join(out)
+
+
+def _failures(result: Result) -> str:
+    failed = [r for r in result.get_all_runs() if r.status != "ok"]
+    out = [f'<h2 id="failures">Failed runs ({len(failed)})</h2>']
+    if not failed:
+        out.append("<p>None.</p>")
+        return "".join(out)
+    for r in failed[:200]:
+        if r.error_logs:
+            text = str(r.error_logs).strip()
+            last = text.splitlines()[-1] if text else ""
+        else:
+            text, last = "", f"loss {r.loss}"
+        summary = f"{_cid(r.config_id)} on budget {r.budget:g}, worker {r.worker_name or '?'}: {last}"
+        detail = f"<pre>{_e(text)}</pre>" if text else ""
+        out.append(f"<details><summary>{_e(summary)}</summary>{detail}</details>")
+    if len(failed) > 200:
+        out.append(f'<p class="muted">... and {len(failed) - 200} more.</p>')
+    return "".join(out)
+
+
+def _settings(manifest: dict, configspace: Any) -> str:
+    out = ['<h2 id="settings">Search space and settings</h2>']
+    if configspace is not None:
+        out.append(f"<pre>{_e(configspace)}</pre>")
+    facts = {k: manifest.get(k) for k in ("optimizer", "optimizer_kwargs", "HB_config", "seed", "bandster_version",
+                                          "hostname", "working_directory", "warmstart") if k in manifest}
+    if facts:
+        out.append(f"<pre>{_e(json.dumps(facts, indent=2, sort_keys=True, default=str))}</pre>")
+    if configspace is None and not facts:
+        out.append("<p>The journal has no manifest (run.json).</p>")
+    return "".join(out)

@@ -1,0 +1,109 @@
+"""Real runs for the analysis tests (plots, status, report, notebook): a name server, thread workers, an optimizer.
+
+Also runnable as a master process for the live-status tests::
+
+    python analysis_helpers.py WORKING_DIRECTORY GATE_FILE
+
+runs HyperBand with one worker whose every job waits until GATE_FILE exists, so a test can look at the run
+while exactly one job is in flight.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+
+import ConfigSpace as CS
+
+from bandster.core.nameserver import NameServer
+from bandster.core.worker import Worker
+
+
+def space(seed: int = 0) -> CS.ConfigurationSpace:
+    cs = CS.ConfigurationSpace(seed=seed)
+    cs.add([
+        CS.UniformFloatHyperparameter("x", 0.0, 1.0),
+        CS.UniformFloatHyperparameter("lr", 1e-4, 1e-1, log=True),
+        CS.CategoricalHyperparameter("kind", ["a", "b", "bad"], weights=[0.45, 0.45, 0.1]),
+        CS.UniformIntegerHyperparameter("units", 1, 8),
+    ])
+    return cs
+
+
+class AnalysisWorker(Worker):
+    """A deterministic loss; each worker's first job fails, and so does the 'bad' kind on small budgets."""
+
+    jobs = 0
+
+    def compute(self, config, budget, **kwargs):
+        self.jobs += 1
+        if self.jobs == 1:
+            raise RuntimeError("every worker's first job fails (so that every run has failures)")
+        if config["kind"] == "bad" and budget < 9:
+            raise ValueError("the bad kind fails on small budgets")
+        loss = (config["x"] - 0.3) ** 2 + (math.log10(config["lr"]) + 2.5) ** 2 / 4 + 1.0 / budget
+        loss += 0.2 * (config["kind"] == "b") + config["units"] / 100
+        return {"loss": loss, "info": {"budget": budget, "units": config["units"]}}
+
+
+class GatedWorker(AnalysisWorker):
+    """Waits for a file to exist before computing: the test decides when the run may go on."""
+
+    def __init__(self, *args, gate: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.gate = gate
+
+    def compute(self, config, budget, **kwargs):
+        while not os.path.exists(self.gate):
+            time.sleep(0.02)
+        return super().compute(config, budget, **kwargs)
+
+
+def make_run(optimizer: type, working_directory: str, run_id: str, n_iterations: int = 4, n_workers: int = 2,
+             **kwargs) -> str:
+    """Run ``optimizer`` over thread workers and return its journal directory."""
+    ns = NameServer(run_id=run_id, working_directory=working_directory)
+    host, port = ns.start()
+    workers = [AnalysisWorker(run_id=run_id, nameserver=host, nameserver_port=port, id=i) for i in range(n_workers)]
+    try:
+        for w in workers:
+            w.run(background=True)
+        options = {"min_budget": 1, "max_budget": 9, "eta": 3, "seed": 1}
+        options.update(kwargs)
+        opt = optimizer(configspace=space(), run_id=run_id, nameserver=host, nameserver_port=port,
+                        working_directory=working_directory, **options)
+        try:
+            opt.run(n_iterations=n_iterations, min_n_workers=n_workers, progress=False)
+        finally:
+            opt.shutdown(shutdown_workers=True)
+        return opt.journal.directory
+    finally:
+        for w in workers:
+            w.shutdown()
+        ns.shutdown()
+
+
+def gated_master(working_directory: str, gate: str) -> None:
+    from bandster.optimizers import HyperBand
+
+    run_id = "live"
+    ns = NameServer(run_id=run_id, working_directory=working_directory)
+    host, port = ns.start()
+    worker = GatedWorker(run_id=run_id, nameserver=host, nameserver_port=port, id=0, gate=gate)
+    worker.run(background=True)
+    opt = HyperBand(configspace=space(), run_id=run_id, nameserver=host, nameserver_port=port,
+                    working_directory=working_directory, min_budget=1, max_budget=9, eta=3, seed=0)
+    print("journal", opt.working_directory, flush=True)
+    try:
+        opt.run(n_iterations=2, min_n_workers=1, progress=False)
+    finally:
+        opt.shutdown(shutdown_workers=True)
+        worker.shutdown()
+        ns.shutdown()
+    print("master done", flush=True)
+
+
+if __name__ == "__main__":
+    gated_master(sys.argv[1], sys.argv[2])
