@@ -39,10 +39,16 @@ browser:
 	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null \
 	  || echo "apt-get could not install chromium: the browser test will be skipped"
 
+# timings live here, never in the tests; docs/benchmarks.md records each figure with its command and date
 bench: $(STAMP)
 	$(BIN)/python benchmarks/throughput.py
 	$(BIN)/python benchmarks/parallel.py
-	@if [ -f benchmarks/bohb_overhead.py ]; then $(BIN)/python benchmarks/bohb_overhead.py; fi
+	$(BIN)/python benchmarks/discovery.py
+	$(BIN)/python benchmarks/bohb_overhead.py
+	$(BIN)/python benchmarks/load.py
+	$(BIN)/python benchmarks/async_utilisation.py
+	$(BIN)/python benchmarks/async_regret.py
+	$(BIN)/python benchmarks/quality.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check bandster tests examples benchmarks

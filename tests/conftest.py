@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -20,7 +21,9 @@ def run_id():
 
 
 @pytest.fixture
-def nameserver(run_id, tmp_path):
+def nameserver(run_id, tmp_path, no_thread_leak):
+    """A real name server for the test; every thread the test starts (the name server's too) must be gone at
+    its end."""
     ns = NameServer(run_id=run_id, working_directory=str(tmp_path))
     host, port = ns.start()
     yield ns
@@ -29,12 +32,19 @@ def nameserver(run_id, tmp_path):
 
 @pytest.fixture
 def no_thread_leak():
-    """Fail if a bandster or Pyro thread started by the test is still alive at its end."""
+    """Fail if a bandster or Pyro thread started by the test is still alive at its end (after a grace of a few
+    seconds for threads that are finishing)."""
     before = set(threading.enumerate())
     yield
-    left = [t for t in threading.enumerate() if t not in before and t.is_alive()
-            and (t.name.startswith("bandster") or t.name.startswith("Pyro"))]
-    assert not left, f"threads left running: {[t.name for t in left]}"
+    deadline = time.monotonic() + 5.0
+
+    def left():
+        return [t for t in threading.enumerate() if t not in before and t.is_alive()
+                and (t.name.startswith("bandster") or t.name.startswith("Pyro"))]
+
+    for thread in left():
+        thread.join(max(0.0, deadline - time.monotonic()))
+    assert not left(), f"threads left running: {[t.name for t in left()]}"
 
 
 @pytest.fixture

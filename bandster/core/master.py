@@ -298,12 +298,14 @@ class Master:
         try:
             self.wait_for_workers(min_n_workers)
             self.logger.info("starting %d iterations with %d workers", n_iterations, self._n_workers)
-            self._event("run_requested", n_iterations=n_iterations, total_iterations=first + n_iterations,
-                        max_wallclock_time=max_wallclock_time, max_budget_spent=max_budget_spent)
             with self._cond:
                 self._stopping = False
                 self._iteration_kwargs = dict(iteration_kwargs or {})
                 self._iterations_left += self._iterations_to_start(n_iterations)
+                # n_iterations: the iterations the run will have in all (what `bandster status` counts against)
+                self._event("run_requested", n_iterations=len(self.iterations) + self._iterations_left,
+                            requested=n_iterations, max_wallclock_time=max_wallclock_time,
+                            max_budget_spent=max_budget_spent)
                 self._budget_spent = 0.0
                 self._budget_limit = max_budget_spent
                 self._deadline = None if max_wallclock_time is None else time.monotonic() + max_wallclock_time

@@ -6,3 +6,6 @@ from bandster.optimizers.iterations import SuccessiveHalving, SuccessiveResampli
 from bandster.optimizers.randomsearch import RandomSearch
 
 __all__ = ["BOHB", "HyperBand", "RandomSearch", "SuccessiveHalving", "SuccessiveResampling"]
+from bandster.optimizers.asynchronous import ASHA, AsyncBOHB, AsyncHyperBand  # noqa: E402
+
+__all__ += ["ASHA", "AsyncBOHB", "AsyncHyperBand"]

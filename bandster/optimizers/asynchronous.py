@@ -1,0 +1,479 @@
+"""Asynchronous multi-fidelity optimizers: ASHA, asynchronous Hyperband and asynchronous BOHB.
+
+Synchronous successive halving waits at the end of every stage until its slowest run has finished, and
+workers idle meanwhile. ASHA (Li et al., "A System for Massively Parallel Hyperparameter Tuning", MLSys 2020)
+never waits: whenever a worker is free it promotes a configuration that is already in the top ``1/eta`` of
+its rung, or starts a new one on the smallest budget. The rules, and the pure bookkeeping behind them, are in
+:mod:`bandster.optimizers.asha`; docs/asynchronous.md explains when to use which optimizer.
+
+* :class:`ASHA`: one rung ladder from ``min_budget`` to ``max_budget``, random configurations; config ids
+  ``(0, 0, n)``.
+* :class:`AsyncHyperBand`: the brackets of Hyperband as rung ladders run side by side (bracket ``b`` starts on
+  ``budgets[b]``); each new configuration goes to the bracket furthest behind its share of synchronous
+  Hyperband's new configurations. Config ids ``(bracket, 0, n)``.
+* :class:`AsyncBOHB`: ASHA (or, with ``n_brackets``, asynchronous Hyperband) whose new configurations come
+  from BOHB's KDE model, fitted on the largest budget with enough results.
+
+A promoted configuration keeps its config id and runs on the next budget; its ``compute`` receives
+``config_directory`` (the same for all its runs) and ``previous_budget`` (the budget it was promoted from) and
+decides how much to resume from its checkpoint.
+
+Stopping rule of ``run(n_iterations=k)``: jobs start while the budgets of all jobs the run has started add up
+to less than the total budget of ``k`` synchronous Hyperband iterations on the same ladder
+(:func:`~bandster.optimizers.asha.hyperband_budget`; every job counts with its full budget, a promotion
+included, as in the synchronous optimizers and ``max_budget_spent``). See :meth:`AsyncBracketOptimizer.run`.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+from typing import Any
+
+from bandster.core.base_iteration import QUEUED, REVIEW
+from bandster.core.job import Job
+from bandster.core.master import _positive
+from bandster.core.result import Result, Run
+from bandster.optimizers import brackets
+from bandster.optimizers._bracket_optimizer import BracketOptimizer, require_configspace
+from bandster.optimizers.asha import AsyncSchedule, hyperband_budget
+from bandster.optimizers.config_generators.bohb import BOHB as BOHBConfigGenerator
+from bandster.optimizers.config_generators.random_sampling import RandomSampling
+from bandster.optimizers.iterations.asynchronous import AsyncBrackets, AsynchronousIteration
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["ASHA", "AsyncBOHB", "AsyncBracketOptimizer", "AsyncHyperBand"]
+
+
+class AsyncBracketOptimizer(BracketOptimizer):
+    """What ASHA, AsyncHyperBand and AsyncBOHB share: rung ladders driven by asynchronous promotions.
+
+    The master keeps one iteration per bracket (:class:`AsynchronousIteration`, created at the first
+    :meth:`run`) for the whole run; all of them hand out the jobs of one shared
+    :class:`~bandster.optimizers.asha.AsyncSchedule`.
+
+    Parameters
+    ----------
+    configspace : ConfigSpace.ConfigurationSpace
+    config_generator : base_config_generator
+    eta, min_budget, max_budget : float
+        The budget ladder, as for HyperBand: ``budget_ladder(min_budget, max_budget, eta)``.
+    seed : int, optional
+    optimizer_kwargs : dict
+        The optimizer's own arguments, for the journal's manifest.
+    n_brackets : int or None
+        How many brackets (rung ladders), the most aggressive first: 1 is ASHA, None all of Hyperband's.
+    **kwargs
+        Passed to :class:`~bandster.optimizers._bracket_optimizer.BracketOptimizer` and
+        :class:`~bandster.core.master.Master` (``run_id`` is required; ``points_to_evaluate``,
+        ``previous_result``, ``resume``, ``job_timeout``, ...).
+
+    Attributes
+    ----------
+    schedule : AsyncSchedule
+        The rung ladders, their results, and the limits of the current ``run()``.
+    n_brackets : int
+    """
+
+    def __init__(
+        self,
+        configspace: Any,
+        config_generator: Any,
+        eta: float,
+        min_budget: float,
+        max_budget: float,
+        seed: int | None,
+        optimizer_kwargs: dict[str, Any],
+        n_brackets: int | None = 1,
+        **kwargs: Any,
+    ) -> None:
+        brackets.validate_budgets(min_budget, max_budget, eta)
+        num_levels = brackets.num_budgets(min_budget, max_budget, eta)
+        if n_brackets is None:
+            n_brackets = num_levels
+        if isinstance(n_brackets, bool) or not isinstance(n_brackets, int) or not 1 <= n_brackets <= num_levels:
+            raise ValueError(
+                f"n_brackets must be an integer between 1 and the number of budgets ({num_levels} for min_budget="
+                f"{min_budget!r}, max_budget={max_budget!r}, eta={eta!r}), or None for all; got {n_brackets!r}"
+            )
+        self.n_brackets = n_brackets
+        super().__init__(
+            configspace,
+            config_generator,
+            eta,
+            min_budget,
+            max_budget,
+            seed,
+            optimizer_kwargs=dict(optimizer_kwargs, n_brackets=n_brackets),
+            **kwargs,
+        )
+        self.schedule = AsyncSchedule(self.budgets, eta, n_brackets)
+        self._brackets = AsyncBrackets(self.schedule, logger=self.logger)
+        self._granted_iterations = 0  # run(n_iterations) calls add up, like the synchronous iteration indices
+        self._resumed_run = False
+        self._max_configs: int | None = None
+        self.config.update(asynchronous=True, n_brackets=n_brackets)
+
+    # ------------------------------------------------------------------ public API
+    def run(
+        self,
+        n_iterations: int = 1,
+        min_n_workers: int = 1,
+        iteration_kwargs: dict | None = None,
+        progress: bool | None = None,
+        max_wallclock_time: float | None = None,
+        max_budget_spent: float | None = None,
+        max_configs: int | None = None,
+    ) -> Result:
+        """Run until the first limit is reached; return the :class:`Result` of the whole run so far.
+
+        Stopping rule: whenever a worker is free, the next job starts unless
+
+        * the budgets of all jobs this run has started (all ``run()`` calls, and the journal's runs after
+          ``resume=True``) add up to the budget of ``n_iterations`` synchronous Hyperband iterations on the same
+          ladder or more (``hyperband_budget``: ``sum(num_configs * budget)`` over their stages). Every job
+          counts with its full budget, a promotion too, even if its ``compute`` resumes from a checkpoint and
+          needs only the increment; the last job to start may overshoot the limit by less than one budget. The
+          calls add up: ``run(2)`` then ``run(1)`` allows the budget of Hyperband iterations 0, 1 and 2; after
+          ``resume=True`` the first call's ``n_iterations`` counts the run's total, as for the synchronous
+          optimizers;
+        * ``max_configs`` new configurations have started in this call: from then on only promotions start, and
+          the call ends when nothing is eligible any more;
+        * ``max_wallclock_time`` seconds have passed or ``max_budget_spent`` was started in this call.
+
+        When a limit is reached no new job starts, running jobs finish (their results are journaled and
+        registered), and the call returns. Without a limit on configurations, ``run()`` ends when the budget is
+        spent and the last job has finished.
+
+        Parameters
+        ----------
+        n_iterations : int
+            The run's budget, in synchronous Hyperband iterations (``>= 1``); see above.
+        min_n_workers : int
+            Start once this many workers have joined.
+        iteration_kwargs : dict, optional
+            Not used by the asynchronous iterations (accepted for compatibility).
+        progress : bool or None
+            Show a progress bar (None: only on a terminal).
+        max_wallclock_time : float, optional
+            Seconds after which no new job starts.
+        max_budget_spent : float, optional
+            No new job starts once the budgets of the jobs started in this call add up to this.
+        max_configs : int, optional
+            The most new configurations this call starts.
+        """
+        if isinstance(n_iterations, bool) or not isinstance(n_iterations, int) or n_iterations < 1:
+            raise ValueError(f"n_iterations must be an integer >= 1, got {n_iterations!r}")
+        if max_configs is not None and (
+            isinstance(max_configs, bool) or not isinstance(max_configs, int) or max_configs < 1
+        ):
+            raise ValueError(f"max_configs must be an integer >= 1 or None, got {max_configs!r}")
+        for name, value in (("max_wallclock_time", max_wallclock_time), ("max_budget_spent", max_budget_spent)):
+            if value is not None:
+                _positive(name, value)  # checked before the journal opens, as the Master does
+        self._open_journal()  # resumes first, if asked
+        if self._resumed_iterations is not None:
+            self._resumed_iterations = None  # the master's own adjustment counts iterations; we count budget
+            self._resumed_run = True
+        self._max_configs = max_configs
+        return super().run(
+            n_iterations=n_iterations,
+            min_n_workers=min_n_workers,
+            iteration_kwargs=iteration_kwargs,
+            progress=progress,
+            max_wallclock_time=max_wallclock_time,
+            max_budget_spent=max_budget_spent,
+        )
+
+    def budget_limit(self, n_iterations: int) -> float:
+        """The budget ``run`` may start for a run of ``n_iterations`` synchronous Hyperband iterations in total."""
+        return hyperband_budget(n_iterations, self.min_budget, self.max_budget, self.eta)
+
+    # ------------------------------------------------------------------ master hooks
+    def _iterations_to_start(self, n_iterations: int) -> int:
+        """Raise the schedule's limits for this ``run()`` and (re)activate the brackets; start no iteration."""
+        if self._resumed_run:
+            self._resumed_run = False
+            self._granted_iterations = n_iterations
+        else:
+            self._granted_iterations += n_iterations
+        self.schedule.budget_limit = self.budget_limit(self._granted_iterations)
+        self.schedule.new_config_limit = (
+            None if self._max_configs is None else self.schedule.num_configs + self._max_configs
+        )
+        for b in range(len(self.iterations), self.n_brackets):
+            self._new_iteration(b)
+        for iteration in self.iterations:
+            if iteration not in self._active:
+                self._active.append(iteration)
+        self._event("async_limits", n_iterations=self._granted_iterations, budget_limit=self.schedule.budget_limit,
+                    budget_started=self.schedule.budget_started, max_configs=self._max_configs)
+        self.logger.info(
+            "budget limit %g (%d Hyperband iterations), %g started so far; %s", self.schedule.budget_limit,
+            self._granted_iterations, self.schedule.budget_started,
+            "no limit on configurations" if self._max_configs is None else f"at most {self._max_configs} new configs",
+        )
+        return 0
+
+    def get_next_iteration(self, iteration: int, iteration_kwargs: dict | None = None) -> AsynchronousIteration:
+        """The iteration of bracket ``iteration`` (bracket ``b`` climbs ``budgets[b:]``)."""
+        kwargs = dict(iteration_kwargs or {})
+        result_logger = kwargs.pop("result_logger", None)
+        if kwargs:
+            self.logger.warning("the asynchronous iterations take no iteration_kwargs; ignoring %s", sorted(kwargs))
+        return AsynchronousIteration(
+            HPB_iter=iteration,
+            brackets=self._brackets,
+            config_sampler=self._sample_config,
+            result_logger=result_logger,
+        )
+
+    def stage_plan(self, iteration: int) -> tuple[list[int | None], list[float]]:
+        """``([None] * rungs, budgets)`` of bracket ``iteration``: how many configurations reach a rung is not
+        planned in advance."""
+        budgets = self.budgets[iteration:]
+        return [None] * len(budgets), budgets
+
+    def _planned_runs(self, first: int, n_iterations: int) -> int | None:
+        return None  # not known in advance
+
+    def _replay(self, result: Result, attempts: collections.Counter) -> dict[str, int]:
+        """Rebuild the brackets from a journal (``resume=True``).
+
+        Every recorded configuration is restored under its id; every recorded result is started and finished
+        again in the order the results finished, which re-creates the rungs, the promotions and the budget
+        spent. A configuration whose latest job has no result (running at the crash, or sampled and never
+        started) is started again on that budget and queued first, its attempt counted from the journal's
+        dispatches. All recorded results, warm-start runs included, go to the config generator.
+        """
+        time_ref = result.HB_config.get("time_ref") or 0.0
+        id2conf = result.get_id2config_mapping()
+        runs = result.get_all_runs()  # in the order they finished
+        for run in runs:
+            self.config_generator.new_result(_job_from_run(run, id2conf[run.config_id]["config"], time_ref),
+                                             update_model=False)
+        infos = [e["config_info"] for e in id2conf.values()]
+        used = sum(1 for info in infos if isinstance(info, dict) and info.get("initial_design"))
+        for _ in range(used):
+            if self._initial_design is None or self._initial_design.pop() is None:
+                break
+        for b in range(len(self.iterations), self.n_brackets):
+            self._new_iteration(b)
+
+        def iteration_of(config_id: tuple) -> AsynchronousIteration | None:
+            ok = len(config_id) == 3 and config_id[1] == 0 and 0 <= config_id[0] < self.n_brackets
+            return self.iterations[config_id[0]] if ok else None  # type: ignore[return-value]
+
+        skipped = 0
+        for config_id in sorted(cid for cid in id2conf if cid[0] >= 0):
+            iteration = iteration_of(config_id)
+            if iteration is None:
+                skipped += 1
+                continue
+            entry = id2conf[config_id]
+            iteration.restore_configuration(config_id, entry["config"], entry["config_info"])
+        n_runs = 0
+        for run in runs:
+            iteration = iteration_of(run.config_id)
+            if iteration is None or float(run.budget) not in iteration.budgets:
+                skipped += run.config_id[0] >= 0
+                continue
+            b = iteration.HPB_iter
+            level = b + iteration.budgets.index(float(run.budget))
+            known = self.schedule.knows(run.config_id)
+            if (level != b) if not known else (level <= self.schedule.level_of(run.config_id)):
+                skipped += 1  # not a step up the ladder (a second result for a job, or other settings)
+                continue
+            iteration.start(run.config_id, level)
+            iteration.register_result(_job_from_run(run, iteration.data[run.config_id].config, time_ref))
+            n_runs += 1
+        if skipped:
+            self.logger.warning("resume: %d configurations or runs of the journal do not fit this optimizer's "
+                                "brackets (other settings?); they are not replayed", skipped)
+        # the latest job of a configuration without a result: start it again
+        requeued = 0
+        dispatched: dict[tuple, list[float]] = collections.defaultdict(list)
+        for (config_id, budget), _count in attempts.items():
+            dispatched[tuple(config_id)].append(float(budget))
+        for b in range(self.n_brackets):
+            iteration = self.iterations[b]
+            for config_id, datum in iteration.data.items():
+                if datum.status == QUEUED:
+                    budget = iteration.budgets[0]
+                else:
+                    higher = [x for x in dispatched.get(config_id, []) if x > datum.budget and x in iteration.budgets]
+                    if not higher or datum.status != REVIEW:
+                        continue
+                    budget = min(higher)
+                level = b + iteration.budgets.index(budget)
+                run = iteration.start(config_id, level)
+                self._pending_runs.append((run, attempts[(config_id, budget)] + 1))
+                requeued += 1
+        return {"iterations": len(self.iterations), "runs": n_runs, "requeued": requeued}
+
+
+def _job_from_run(run: Run, config: dict, time_ref: float) -> Job:
+    """A finished :class:`Job` rebuilt from a journaled run (for the model and the rungs)."""
+    job = Job(run.config_id, config=config, budget=run.budget)
+    job.timestamps = {k: v + time_ref for k, v in (run.time_stamps or {}).items() if isinstance(v, int | float)}
+    job.result = None if run.loss is None else {"loss": run.loss, "info": run.info}
+    job.exception = run.error_logs
+    job.worker_name = run.worker_name
+    job.attempt = run.attempt or 1
+    return job
+
+
+class ASHA(AsyncBracketOptimizer):
+    """Asynchronous successive halving (promotion type) over random configurations.
+
+    One rung ladder, ``budget_ladder(min_budget, max_budget, eta)``. Whenever a worker is free, the best
+    configuration of the highest rung that is in the top ``1/eta`` of its rung's results and not promoted yet
+    moves up one rung; if no rung has one, a new random configuration starts on the smallest budget. Failed
+    runs (exceptions, NaN or infinite losses) rank last and never move up. Config ids are ``(0, 0, n)``.
+
+    Parameters
+    ----------
+    configspace : ConfigSpace.ConfigurationSpace
+        The search space.
+    eta : float
+        The top ``1/eta`` of a rung is eligible for the next, ``eta`` times larger budget.
+    min_budget, max_budget : float
+        The smallest and largest budget; the ladder is anchored at ``max_budget`` (as in HyperBand).
+    seed : int, optional
+        Seeds the sampler; with one worker the same seed gives the same jobs in the same order.
+    **kwargs
+        Passed to :class:`~bandster.core.master.Master`: ``run_id`` (required), ``nameserver``,
+        ``nameserver_port``, ``working_directory``, ``points_to_evaluate``, ``previous_result``, ``resume``,
+        ``job_timeout``, ...
+
+    See Also
+    --------
+    AsyncBracketOptimizer.run : the stopping rule (``n_iterations`` Hyperband iterations' worth of budget).
+
+    Examples
+    --------
+    >>> import ConfigSpace as CS
+    >>> from bandster.core.nameserver import NameServer
+    >>> from bandster.core.worker import Worker
+    >>> class W(Worker):
+    ...     def compute(self, config, budget, **kwargs):
+    ...         return {'loss': (config['x'] - 0.3) ** 2 + 1 / budget, 'info': {}}
+    >>> ns = NameServer(run_id='asha_doc'); host, port = ns.start()
+    >>> w = W(run_id='asha_doc', nameserver=host, nameserver_port=port); w.run(background=True)
+    >>> asha = ASHA(configspace=CS.ConfigurationSpace({'x': (0.0, 1.0)}), run_id='asha_doc', nameserver=host,
+    ...             nameserver_port=port, min_budget=1, max_budget=9, seed=0, working_directory='asha_doc')
+    >>> result = asha.run(n_iterations=3, progress=False)  # 3 Hyperband iterations' budget: 27 + 18 + 27
+    >>> budgets = [r.budget for r in result.get_all_runs()]
+    >>> sum(budgets[:-1]) < 72 <= sum(budgets)  # jobs start while less than 72 was started
+    True
+    >>> asha.shutdown(shutdown_workers=True); ns.shutdown()
+    """
+
+    def __init__(
+        self,
+        configspace: Any = None,
+        eta: float = 3,
+        min_budget: float = 0.01,
+        max_budget: float = 1,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        require_configspace(configspace, "ASHA")
+        super().__init__(
+            configspace, RandomSampling(configspace, seed=seed), eta, min_budget, max_budget, seed,
+            optimizer_kwargs={}, n_brackets=1, **kwargs,
+        )
+
+
+class AsyncHyperBand(AsyncBracketOptimizer):
+    """Asynchronous Hyperband: several ASHA rung ladders (Hyperband's brackets) side by side.
+
+    Bracket ``b`` climbs ``budgets[b:]``: bracket 0 is ASHA's ladder, the last bracket runs every configuration
+    on ``max_budget``. Each new configuration goes to the bracket furthest behind its share of the new
+    configurations of synchronous Hyperband (``n0`` of the bracket; :func:`~bandster.optimizers.asha.choose_bracket`,
+    deterministic). Whenever a worker is free, the best eligible configuration of the highest budget over all
+    brackets moves up (each bracket ranks its own rungs), else a new configuration starts. Config ids are
+    ``(bracket, 0, n)``.
+
+    Parameters
+    ----------
+    configspace : ConfigSpace.ConfigurationSpace
+    eta, min_budget, max_budget : float
+        As for :class:`~bandster.optimizers.HyperBand`.
+    n_brackets : int, optional
+        Use only the ``n_brackets`` most aggressive brackets (default: all, one per budget).
+    seed : int, optional
+    **kwargs
+        As for :class:`ASHA`.
+    """
+
+    def __init__(
+        self,
+        configspace: Any = None,
+        eta: float = 3,
+        min_budget: float = 0.01,
+        max_budget: float = 1,
+        n_brackets: int | None = None,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        require_configspace(configspace, "AsyncHyperBand")
+        super().__init__(
+            configspace, RandomSampling(configspace, seed=seed), eta, min_budget, max_budget, seed,
+            optimizer_kwargs={}, n_brackets=n_brackets, **kwargs,
+        )
+
+
+class AsyncBOHB(AsyncBracketOptimizer):
+    """ASHA whose new configurations come from BOHB's model (asynchronous BOHB).
+
+    The same promotions as :class:`ASHA` (or, with ``n_brackets > 1``, :class:`AsyncHyperBand`); each new
+    configuration is proposed by the KDE model of :class:`~bandster.optimizers.BOHB`, fitted on the largest
+    budget that has enough results (every finished job is fed to it, promotions included), or drawn at random
+    with probability ``random_fraction`` and while no budget has a model.
+
+    Parameters
+    ----------
+    configspace : ConfigSpace.ConfigurationSpace
+    eta, min_budget, max_budget : float
+        As for :class:`ASHA`.
+    n_brackets : int or None
+        1 (default): one ladder, as ASHA; None: all of Hyperband's brackets, as AsyncHyperBand.
+    min_points_in_model, top_n_percent, num_samples, random_fraction, bandwidth_factor, min_bandwidth
+        The model's settings, as for :class:`~bandster.optimizers.BOHB`.
+    seed : int, optional
+    **kwargs
+        As for :class:`ASHA`.
+    """
+
+    def __init__(
+        self,
+        configspace: Any = None,
+        eta: float = 3,
+        min_budget: float = 0.01,
+        max_budget: float = 1,
+        n_brackets: int | None = 1,
+        min_points_in_model: int | None = None,
+        top_n_percent: float = 15,
+        num_samples: int = 64,
+        random_fraction: float = 1 / 3,
+        bandwidth_factor: float = 3,
+        min_bandwidth: float = 1e-3,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        require_configspace(configspace, "AsyncBOHB")
+        model_kwargs = dict(
+            min_points_in_model=min_points_in_model,
+            top_n_percent=top_n_percent,
+            num_samples=num_samples,
+            random_fraction=random_fraction,
+            bandwidth_factor=bandwidth_factor,
+            min_bandwidth=min_bandwidth,
+        )
+        generator = BOHBConfigGenerator(configspace, seed=seed, **model_kwargs)
+        super().__init__(
+            configspace, generator, eta, min_budget, max_budget, seed, optimizer_kwargs=model_kwargs,
+            n_brackets=n_brackets, **kwargs,
+        )
