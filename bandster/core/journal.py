@@ -36,6 +36,7 @@ import socket
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from bandster.core._convert import is_finite_loss, to_builtin
@@ -206,13 +207,19 @@ def _fsync_directory(directory: str) -> None:
         os.close(fd)
 
 
-def _atomic_write(path: str, data: bytes) -> None:
-    """Replace ``path`` by ``data`` atomically: write a temporary file, fsync it, ``os.replace`` it."""
+def _atomic_write(path: str, data: bytes | Callable[[Any], None]) -> None:
+    """Replace ``path`` by ``data`` atomically: write a temporary file, fsync it, ``os.replace`` it.
+
+    ``data`` is the bytes, or a function that writes them to the open (binary) file.
+    """
     directory = os.path.dirname(path)
     tmp = f"{path}.tmp-{os.getpid()}-{threading.get_ident()}"
     try:
         with open(tmp, "wb") as fh:
-            fh.write(data)
+            if callable(data):
+                data(fh)
+            else:
+                fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -692,7 +699,8 @@ class Journal:
         result : Result
             The run's result.
         """
-        _atomic_write(self.pickle_fn, pickle.dumps(result, protocol=pickle.DEFAULT_PROTOCOL))
+        # streamed to the file: no second copy of a large Result in memory
+        _atomic_write(self.pickle_fn, lambda fh: pickle.dump(result, fh, protocol=pickle.DEFAULT_PROTOCOL))
 
     # --- life cycle ---------------------------------------------------------------------------------
 

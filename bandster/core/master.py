@@ -485,6 +485,9 @@ class Master:
                     return run, 1
                 if it.is_finished:
                     self._active.remove(it)
+                    # the journal (and the Result read back from it) holds its records: keep the master's memory
+                    # proportional to the unfinished iterations, not to the length of the run
+                    it.data = {}
             if self._iterations_left <= 0 or self._stopping:
                 return None
             self._iterations_left -= 1
