@@ -50,6 +50,25 @@ class Datum:
         #: bandster extras per budget: ``{'worker': str, 'attempt': int, 'status': 'ok'|'failed'}``
         self.extras: dict[float, dict[str, Any]] = {}
 
+    def record(self, budget: float, job: Any) -> bool:
+        """Store a finished job's outcome on ``budget``; status REVIEW if its loss is finite, else CRASHED.
+
+        Returns True for a usable (finite) result. Never raises on a bad result.
+        """
+        result = job.result
+        ok = isinstance(result, Mapping) and is_finite_loss(result.get("loss"))
+        self.results[budget] = result
+        self.time_stamps[budget] = dict(job.timestamps or {})
+        self.exceptions[budget] = job.exception
+        self.extras[budget] = {
+            "worker": job.worker_name,
+            "attempt": getattr(job, "attempt", 1),
+            "status": "ok" if ok else "failed",
+        }
+        self.budget = budget
+        self.status = REVIEW if ok else CRASHED
+        return ok
+
     def __repr__(self) -> str:
         return (
             f"Datum(config={self.config}, config_info={self.config_info}, status={self.status}, "
@@ -271,17 +290,7 @@ class BaseIteration:
                 )
         was_running = datum.status == RUNNING
         result = job.result
-        ok = isinstance(result, Mapping) and is_finite_loss(result.get("loss"))
-        datum.results[budget] = result
-        datum.time_stamps[budget] = dict(job.timestamps or {})
-        datum.exceptions[budget] = job.exception
-        datum.extras[budget] = {
-            "worker": job.worker_name,
-            "attempt": getattr(job, "attempt", 1),
-            "status": "ok" if ok else "failed",
-        }
-        datum.budget = budget
-        datum.status = REVIEW if ok else CRASHED
+        ok = datum.record(budget, job)
         if not ok:
             self.logger.debug(
                 "config %s failed on budget %s (result=%r, exception=%r)",

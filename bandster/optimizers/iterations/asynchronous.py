@@ -22,8 +22,8 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bandster.core._convert import config_to_dict, is_finite_loss, to_builtin
-from bandster.core.base_iteration import CRASHED, QUEUED, REVIEW, RUNNING, ConfigId, Datum
+from bandster.core._convert import config_to_dict, to_builtin
+from bandster.core.base_iteration import QUEUED, RUNNING, ConfigId, Datum
 from bandster.core.job import Job
 from bandster.optimizers.asha import AsyncSchedule, ranking_loss
 
@@ -294,17 +294,7 @@ class AsynchronousIteration:
                 raise ValueError(f"config {config_id} is running on budget {datum.budget}, not {budget}")
             self.start(config_id, self.HPB_iter + self.budgets.index(budget))  # type: ignore[arg-type]
         result = job.result
-        ok = isinstance(result, Mapping) and is_finite_loss(result.get("loss"))
-        datum.results[budget] = result
-        datum.time_stamps[budget] = dict(job.timestamps or {})
-        datum.exceptions[budget] = job.exception
-        datum.extras[budget] = {
-            "worker": job.worker_name,
-            "attempt": getattr(job, "attempt", 1),
-            "status": "ok" if ok else "failed",
-        }
-        datum.budget = budget
-        datum.status = REVIEW if ok else CRASHED
+        ok = datum.record(budget, job)
         self.num_running -= 1
         self.schedule.finish(config_id, ranking_loss(result.get("loss")) if ok else None)  # type: ignore[union-attr]
         if not ok:
