@@ -10,6 +10,7 @@ scheduling, and for thread workers the workers' loops too) divided by the number
 import argparse
 import logging
 import os
+import subprocess
 import tempfile
 import time
 
@@ -29,7 +30,7 @@ def measure(mode, n_workers, jobs, workdir):
         for w in threads:
             w.run(background=True)
     else:
-        procs = start_worker_processes(n_workers, run_id, host, port, "instant")
+        procs = start_worker_processes(n_workers, run_id, host, port, "instant", stdout=subprocess.DEVNULL)
     per_iteration = 10  # (1, 3**9, 3): a bracket's budget is 10 x max_budget
     rs = RandomSearch(configspace=space(), run_id=run_id, nameserver=host, nameserver_port=port,
                       min_budget=1, max_budget=3**9, eta=3, working_directory=workdir, seed=0)

@@ -72,21 +72,26 @@ def check_result(value: Any) -> tuple[dict | None, str | None]:
 OPTIONAL_ARGUMENTS = ("config_directory", "previous_budget")
 
 
+#: in :func:`accepted_arguments`' answer: the signature takes ``**kwargs``
+ANY = "**"
+
+
 def accepted_arguments(compute: Any) -> set[str] | None:
-    """The keyword arguments ``compute`` accepts, or None if it takes ``**kwargs`` (anything)."""
+    """The parameter names of ``compute`` (with :data:`ANY` if it takes ``**kwargs``); None if unknown."""
     try:
         parameters = inspect.signature(compute).parameters.values()
     except (TypeError, ValueError):
         return None
+    names = {p.name for p in parameters if p.kind is not inspect.Parameter.VAR_KEYWORD}
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
-        return None
-    return {p.name for p in parameters}
+        names.add(ANY)
+    return names
 
 
 def compute_kwargs(job: Mapping[str, Any], accepted: set[str] | None) -> dict[str, Any]:
     """The keyword arguments for ``compute``: HpBandSter's four, plus the optional ones it can take."""
     kwargs = dict(job["kwargs"], config_id=tuple(job["id"]))
-    if accepted is not None:
+    if accepted is not None and ANY not in accepted:
         for name in OPTIONAL_ARGUMENTS:
             if name not in accepted:
                 kwargs.pop(name, None)
@@ -101,7 +106,9 @@ def run_compute(compute: Any, job: Mapping[str, Any], accepted: set[str] | None 
     start = time.monotonic()
     try:
         directory = job["kwargs"].get("config_directory")
-        if directory:
+        if directory and (accepted is None or "config_directory" in accepted):
+            # created only for a compute that names it: a run of many short jobs that never checkpoint gets no
+            # empty directory per configuration (a **kwargs compute gets the path and creates it if it uses it)
             os.makedirs(directory, exist_ok=True)
         value = compute(**compute_kwargs(job, accepted))
         result, error = check_result(value)

@@ -112,7 +112,8 @@ class Worker:
         Everything is passed as keyword arguments: ``config_id``, ``config``, ``budget`` and
         ``working_directory``, so ``compute(self, config, budget, **kwargs)`` is the usual signature.
         If the signature names them (or takes ``**kwargs``), ``compute`` also gets ``config_directory``, the
-        configuration's own directory (the same on every budget and every worker: keep checkpoints there),
+        configuration's own directory (the same on every budget and every worker: keep checkpoints there;
+        created before the call when the signature names it),
         and ``previous_budget``, the budget it last finished on (None the first time), so a promoted
         configuration can resume training instead of starting over.
         """
