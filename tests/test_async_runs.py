@@ -17,6 +17,8 @@ from bandster.core.worker import Worker
 from bandster.optimizers import ASHA, AsyncBOHB, AsyncHyperBand, HyperBand
 from bandster.optimizers.asha import AsyncSchedule, hyperband_budget
 
+from testutil import result_lines, wait_until
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -296,21 +298,6 @@ def test_bad_arguments(nameserver, run_id, tmp_path):
 # ------------------------------------------------------------------ crash and resume
 
 
-def wait_until(predicate, timeout=60.0, step=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(step)
-    raise AssertionError("condition not reached in time")
-
-
-def result_lines(journal):
-    path = os.path.join(journal, "results.json")
-    if not os.path.exists(path):
-        return []
-    with open(path) as fh:
-        return [json.loads(line) for line in fh if line.strip()]
 
 
 @pytest.mark.timeout(240)

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 
 import ConfigSpace as CS
 import pytest
@@ -16,6 +15,7 @@ import pytest
 from bandster.core.result import logged_results_to_HBS_result
 from bandster.optimizers import HyperBand
 
+from testutil import result_lines, wait_until
 from toy_workers import SleepyWorker
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -24,21 +24,6 @@ HB_4 = {(0, 1.0): 9, (0, 3.0): 3, (0, 9.0): 1, (1, 3.0): 3, (1, 9.0): 1, (2, 9.0
         (3, 9.0): 1}
 
 
-def wait_until(predicate, timeout=60.0, step=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(step)
-    raise AssertionError("condition not reached in time")
-
-
-def result_lines(journal):
-    path = os.path.join(journal, "results.json")
-    if not os.path.exists(path):
-        return []
-    with open(path) as fh:
-        return [json.loads(line) for line in fh if line.strip()]
 
 
 def counts(result):

@@ -17,6 +17,7 @@ import pytest
 from bandster.core.result import logged_results_to_HBS_result
 from bandster.optimizers import HyperBand, RandomSearch
 
+from testutil import wait_until
 from toy_workers import BadWorker, QuadraticWorker
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -187,14 +188,6 @@ def test_script_exits_after_shutdown(tmp_path):
     assert "runs 6" in out.stdout
     assert "threads ['MainThread']" in out.stdout
 
-
-def wait_until(predicate, timeout=30.0, step=0.02):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    raise AssertionError("condition not reached in time")
 
 
 @pytest.mark.timeout(120)

@@ -76,7 +76,7 @@ def test_hpbandster_plots(bohb_result, tmp_path, shows):
     fig, ax = vis.losses_over_time(runs, get_loss_from_run_fn=lambda r: 2 * r.loss, cmap=plt.get_cmap("tab10"))
     check_png(fig, tmp_path / "losses_doubled.png")
     fig, ax = vis.concurrent_runs_over_time(runs, num_points=100)
-    assert max(ax.lines[0].get_ydata()) == 2  # two workers
+    assert 1 <= max(ax.lines[0].get_ydata()) <= 2  # never more than the two workers (how many overlap is timing)
     check_png(fig, tmp_path / "concurrent_runs_over_time.png")
     fig, ax = vis.finished_runs_over_time(runs)
     total = [line for line in ax.lines if line.get_label() == "all budgets"][0]

@@ -62,9 +62,25 @@ class Job:
             f"attempt={self.attempt}, result={self.result}, exception={self.exception!r})"
         )
 
+    @classmethod
+    def from_run(cls, run: Any, config: dict, time_shift: float = 0.0, config_id: tuple | None = None) -> Job:
+        """A finished job rebuilt from a :class:`~bandster.core.result.Run` (warm starts, resume).
+
+        ``time_shift`` is added to the run's time stamps (a Result's are relative to its ``time_ref``);
+        ``config_id`` replaces the run's id (warm-start runs become ``(-1, 0, i)``).
+        """
+        job = cls(run.config_id if config_id is None else config_id, config=config, budget=run.budget)
+        job.timestamps = {
+            k: v + time_shift for k, v in (run.time_stamps or {}).items() if isinstance(v, int | float)
+        }
+        job.result = None if run.loss is None else {"loss": run.loss, "info": run.info}
+        job.exception = run.error_logs
+        job.worker_name = run.worker_name
+        job.attempt = run.attempt or 1
+        return job
+
     def recreate_from_run(self, run: Any) -> None:  # pragma: no cover - kept for API compatibility
-        """Fill this job from a :class:`~bandster.core.result.Run` (used by warm starts)."""
-        self.kwargs["budget"] = run.budget
-        self.timestamps = dict(run.time_stamps or {})
-        self.result = None if run.loss is None else {"loss": run.loss, "info": run.info}
-        self.exception = run.error_logs
+        """Fill this job from a :class:`~bandster.core.result.Run` (HpBandSter's name; see :meth:`from_run`)."""
+        other = Job.from_run(run, self.kwargs.get("config", {}), config_id=self.id)
+        self.kwargs["budget"] = other.kwargs["budget"]
+        self.timestamps, self.result, self.exception = other.timestamps, other.result, other.exception

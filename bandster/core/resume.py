@@ -17,7 +17,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from bandster.core.job import Job
-from bandster.core.result import Result, Run, logged_results_to_HBS_result
+from bandster.core.result import Result, logged_results_to_HBS_result
 
 if TYPE_CHECKING:  # pragma: no cover
     from bandster.core.master import Master
@@ -44,16 +44,6 @@ def dispatch_counts(directory: str) -> collections.Counter:
     return counts
 
 
-def _job_from_run(run: Run, config: dict, time_ref: float) -> Job:
-    job = Job(run.config_id, config=config, budget=run.budget)
-    job.timestamps = {k: v + time_ref for k, v in (run.time_stamps or {}).items() if isinstance(v, int | float)}
-    job.result = None if run.loss is None else {"loss": run.loss, "info": run.info}
-    job.exception = run.error_logs
-    job.worker_name = run.worker_name
-    job.attempt = run.attempt or 1
-    return job
-
-
 def replay(master: Master, result: Result, attempts: collections.Counter) -> dict[str, int]:
     """Rebuild ``master``'s iterations from ``result`` (the journal read back); return counts for the log."""
     time_ref = result.HB_config.get("time_ref") or 0.0
@@ -63,7 +53,7 @@ def replay(master: Master, result: Result, attempts: collections.Counter) -> dic
 
     # the model sees everything recorded, warm-start runs included
     for run in result.get_all_runs():
-        generator.new_result(_job_from_run(run, id2conf[run.config_id]["config"], time_ref), update_model=False)
+        generator.new_result(Job.from_run(run, id2conf[run.config_id]["config"], time_ref), update_model=False)
 
     # initial-design points already handed out are not handed out again
     infos = [e["config_info"] for e in id2conf.values()]
@@ -96,7 +86,7 @@ def replay(master: Master, result: Result, attempts: collections.Counter) -> dic
                 master._pending_runs.append((run, attempts[(tuple(config_id), float(budget))] + 1))
                 pending += 1
                 continue
-            iteration.register_result(_job_from_run(recorded_run, config, time_ref))
+            iteration.register_result(Job.from_run(recorded_run, config, time_ref))
         iteration.config_sampler = fresh
     return {"iterations": n_iterations, "runs": len(done), "requeued": pending}
 

@@ -54,12 +54,7 @@ def warm_start(
         journal.new_config(new_id, entry["config"], info)
     configs = result.get_id2config_mapping()
     for k, run in enumerate(runs):
-        job = Job(id_map[run.config_id], config=configs[run.config_id]["config"], budget=run.budget)
-        job.timestamps = {key: value + shift for key, value in run.time_stamps.items() if value is not None}
-        job.result = None if run.loss is None else {"loss": run.loss, "info": run.info}
-        job.exception = run.error_logs
-        job.worker_name = run.worker_name
-        job.attempt = run.attempt
+        job = Job.from_run(run, configs[run.config_id]["config"], shift, config_id=id_map[run.config_id])
         journal(job)
         config_generator.new_result(job, update_model=(k == len(runs) - 1))
     summary = {"source": source, "configs": len(id_map), "runs": len(runs)}

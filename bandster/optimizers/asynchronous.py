@@ -33,7 +33,7 @@ from typing import Any
 from bandster.core.base_iteration import QUEUED, REVIEW
 from bandster.core.job import Job
 from bandster.core.master import _positive
-from bandster.core.result import Result, Run
+from bandster.core.result import Result
 from bandster.optimizers import brackets
 from bandster.optimizers._bracket_optimizer import BracketOptimizer, require_configspace
 from bandster.optimizers.asha import AsyncSchedule, hyperband_budget
@@ -251,7 +251,7 @@ class AsyncBracketOptimizer(BracketOptimizer):
         id2conf = result.get_id2config_mapping()
         runs = result.get_all_runs()  # in the order they finished
         for run in runs:
-            self.config_generator.new_result(_job_from_run(run, id2conf[run.config_id]["config"], time_ref),
+            self.config_generator.new_result(Job.from_run(run, id2conf[run.config_id]["config"], time_ref),
                                              update_model=False)
         infos = [e["config_info"] for e in id2conf.values()]
         used = sum(1 for info in infos if isinstance(info, dict) and info.get("initial_design"))
@@ -286,7 +286,7 @@ class AsyncBracketOptimizer(BracketOptimizer):
                 skipped += 1  # not a step up the ladder (a second result for a job, or other settings)
                 continue
             iteration.start(run.config_id, level)
-            iteration.register_result(_job_from_run(run, iteration.data[run.config_id].config, time_ref))
+            iteration.register_result(Job.from_run(run, iteration.data[run.config_id].config, time_ref))
             n_runs += 1
         if skipped:
             self.logger.warning("resume: %d configurations or runs of the journal do not fit this optimizer's "
@@ -311,17 +311,6 @@ class AsyncBracketOptimizer(BracketOptimizer):
                 self._pending_runs.append((run, attempts[(config_id, budget)] + 1))
                 requeued += 1
         return {"iterations": len(self.iterations), "runs": n_runs, "requeued": requeued}
-
-
-def _job_from_run(run: Run, config: dict, time_ref: float) -> Job:
-    """A finished :class:`Job` rebuilt from a journaled run (for the model and the rungs)."""
-    job = Job(run.config_id, config=config, budget=run.budget)
-    job.timestamps = {k: v + time_ref for k, v in (run.time_stamps or {}).items() if isinstance(v, int | float)}
-    job.result = None if run.loss is None else {"loss": run.loss, "info": run.info}
-    job.exception = run.error_logs
-    job.worker_name = run.worker_name
-    job.attempt = run.attempt or 1
-    return job
 
 
 class ASHA(AsyncBracketOptimizer):
