@@ -293,3 +293,21 @@ def test_worker_that_never_gets_a_job_times_out_too(nameserver, run_id, tmp_path
     wait_until(lambda: hb.dispatcher.number_of_workers() == 0, timeout=30)
     hb.shutdown()
     idle.shutdown()
+
+
+@pytest.mark.timeout(60)
+def test_workers_that_joined_before_run_are_in_the_journal(nameserver, run_id, tmp_path):
+    hb = HyperBand(configspace=space(), run_id=run_id, nameserver=nameserver.host, nameserver_port=nameserver.port,
+                   min_budget=9, max_budget=9, working_directory=str(tmp_path))
+    workers = start_thread_workers(QuadraticWorker, 2, run_id, nameserver)
+    hb.wait_for_workers(2)  # both joined before run() opens the journal
+    hb.run(n_iterations=1, min_n_workers=2)
+    hb.shutdown(shutdown_workers=True)
+    for w in workers:
+        w.shutdown()
+    with open(os.path.join(hb.journal.directory, "events.json")) as fh:
+        events = [json.loads(line) for line in fh]
+    joined = [e for e in events if e["event"] == "worker_joined"]
+    assert sorted(e["worker"] for e in joined) == sorted(w.worker_id for w in workers)  # each once
+    started = next(e for e in events if e["event"] == "run_started")
+    assert all(e["time"] <= started["time"] for e in joined)  # with the time they joined

@@ -171,6 +171,8 @@ class Master:
             None if result_logger is None or isinstance(result_logger, Journal) else result_logger
         )
         self._cond = threading.Condition()
+        self._early_lock = threading.Lock()  # guards _early_events
+        self._early_events: list[tuple[str, dict]] = []
         self._n_workers = 0
         self._iterations_left = 0
         self._iteration_kwargs: dict[str, Any] = {}
@@ -581,8 +583,7 @@ class Master:
                 )
             self.journal.write_manifest(manifest)
             self._event("run_started")
-            for name in self.dispatcher.worker_names():  # workers that joined before the journal existed
-                self._event("worker_joined", worker=name, workers=self._n_workers)
+            self._write_early_events()
             self.logger.info("journal: %s", self.journal.directory)
 
     def _resume_from(self, directory: str) -> None:
@@ -607,6 +608,7 @@ class Master:
         manifest.setdefault("resumed", []).append({"time": time.time(), "pid": os.getpid(), **counts})
         self.journal.write_manifest(manifest)
         self._event("resumed", **counts)
+        self._write_early_events()
         self.logger.info("resumed %s: %d iterations, %d finished runs, %d runs queued again", directory,
                          counts["iterations"], counts["runs"], counts["requeued"])
 
@@ -618,8 +620,20 @@ class Master:
         return result
 
     def _event(self, kind: str, **fields: Any) -> None:
-        if self.journal is not None:
-            self.journal.event(kind, **fields)
+        """Record an event in the journal; events before the journal opens (workers joining before ``run()``)
+        are kept, with their time, and written when it opens."""
+        with self._early_lock:
+            if self.journal is None or self.journal.manifest is None:
+                if len(self._early_events) < 10_000:
+                    self._early_events.append((kind, dict(fields, time=time.time())))
+                return
+        self.journal.event(kind, **fields)
+
+    def _write_early_events(self) -> None:
+        with self._early_lock:
+            early, self._early_events = self._early_events, []
+        for kind, fields in early:
+            self.journal.event(kind, **fields)  # their own "time" field replaces the time of writing
 
     def __enter__(self) -> Master:
         return self
