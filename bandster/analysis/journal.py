@@ -6,8 +6,6 @@ torn or garbled line is skipped with a warning, so it is safe on a run that is s
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import json
 import logging
 import os
@@ -16,10 +14,10 @@ from typing import Any
 from bandster.core.journal import (
     CONFIGS_FILENAME,
     EVENTS_FILENAME,
-    LOCK_FILENAME,
     MANIFEST_FILENAME,
     RESULTS_FILENAME,
     RUNS_DIRNAME,
+    lock_holder,
 )
 
 logger = logging.getLogger(__name__)
@@ -131,27 +129,9 @@ def read_events(directory: str | os.PathLike) -> list[dict[str, Any]]:
 
 
 def journal_is_live(directory: str | os.PathLike) -> bool:
-    """True while a master (a :class:`~bandster.core.journal.Journal`) holds the journal's lock.
-
-    A non-blocking shared ``flock`` on ``journal.lock`` is tried and released at once: it fails only while
-    a writer holds the exclusive lock. A journal without a lock file (e.g. HpBandSter's) is never live.
-    """
-    path = os.path.join(os.fspath(directory), LOCK_FILENAME)
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return False
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except OSError as err:
-            if err.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                return True
-            raise
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return False
-    finally:
-        os.close(fd)
+    """True while a master (a :class:`~bandster.core.journal.Journal`) holds the journal's lock
+    (:func:`bandster.core.journal.lock_holder`)."""
+    return lock_holder(directory) is not None
 
 
 def _is_number(value: Any) -> bool:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import errno
-import fcntl
 import os
 import signal
 import socket
 import sys
 
-from bandster.core.journal import LOCK_FILENAME
+from bandster.core.journal import lock_holder
 
 EPILOG = """\
 examples:
@@ -31,27 +29,6 @@ def register(subparsers: argparse._SubParsersAction, formatter_class: type) -> N
     parser.set_defaults(func=main)
 
 
-def find_master(directory: str) -> tuple[int, str] | None:
-    """``(pid, hostname)`` of the master holding the journal's lock, or None if no master holds it."""
-    path = os.path.join(directory, LOCK_FILENAME)
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
-        return None
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except OSError as err:
-            if err.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                raise
-            lines = os.pread(fd, 300, 0).decode("utf-8", "replace").split()
-            return (int(lines[0]), lines[1] if len(lines) > 1 else "") if lines else None
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return None  # we could lock it: nobody is writing this journal
-    finally:
-        os.close(fd)
-
-
 def main(args: argparse.Namespace) -> int:
     directory = os.path.abspath(args.dir)
     if args.run_id:
@@ -65,11 +42,14 @@ def main(args: argparse.Namespace) -> int:
     if not os.path.isdir(directory):
         print(f"bandster stop: {directory} is not a directory", file=sys.stderr)
         return 2
-    master = find_master(directory)
+    master = lock_holder(directory)
     if master is None:
         print(f"bandster stop: no master is running on the journal in {directory}", file=sys.stderr)
         return 1
     pid, host = master
+    if pid <= 0:
+        print(f"bandster stop: the master of {directory} is still starting; try again", file=sys.stderr)
+        return 1
     if host and host != socket.gethostname():
         print(f"bandster stop: the master runs on {host} (pid {pid}); run this command there", file=sys.stderr)
         return 2

@@ -269,6 +269,34 @@ def _acquire_lock(directory: str) -> int:
     return fd
 
 
+def lock_holder(directory: str | os.PathLike) -> tuple[int, str] | None:
+    """``(pid, hostname)`` of the process holding the journal's lock, or None if no writer holds it.
+
+    A non-blocking shared ``flock`` is tried and released at once: it fails only while a :class:`Journal`
+    holds the exclusive lock. A journal without a lock file (e.g. HpBandSter's) has no holder.
+    """
+    path = os.path.join(os.fspath(directory), LOCK_FILENAME)
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError as err:
+            if err.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise
+            fields = os.pread(fd, 300, 0).decode("utf-8", "replace").split()
+            try:
+                return int(fields[0]), fields[1] if len(fields) > 1 else ""
+            except (IndexError, ValueError):
+                return 0, ""  # held, by a writer that had not yet written its pid
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
 def _release_lock(fd: int) -> None:
     try:
         fcntl.flock(fd, fcntl.LOCK_UN)

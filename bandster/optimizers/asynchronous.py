@@ -37,7 +37,7 @@ from bandster.core.result import Result
 from bandster.optimizers import brackets
 from bandster.optimizers._bracket_optimizer import BracketOptimizer, require_configspace
 from bandster.optimizers.asha import AsyncSchedule, hyperband_budget
-from bandster.optimizers.config_generators.bohb import BOHB as BOHBConfigGenerator
+from bandster.optimizers.bohb import bohb_model
 from bandster.optimizers.config_generators.random_sampling import RandomSampling
 from bandster.optimizers.iterations.asynchronous import AsyncBrackets, AsynchronousIteration
 
@@ -453,15 +453,10 @@ class AsyncBOHB(AsyncBracketOptimizer):
         **kwargs: Any,
     ) -> None:
         require_configspace(configspace, "AsyncBOHB")
-        model_kwargs = dict(
-            min_points_in_model=min_points_in_model,
-            top_n_percent=top_n_percent,
-            num_samples=num_samples,
-            random_fraction=random_fraction,
-            bandwidth_factor=bandwidth_factor,
-            min_bandwidth=min_bandwidth,
+        generator, model_kwargs = bohb_model(
+            configspace, seed, min_points_in_model, top_n_percent, num_samples, random_fraction, bandwidth_factor,
+            min_bandwidth,
         )
-        generator = BOHBConfigGenerator(configspace, seed=seed, **model_kwargs)
         super().__init__(
             configspace, generator, eta, min_budget, max_budget, seed, optimizer_kwargs=model_kwargs,
             n_brackets=n_brackets, **kwargs,

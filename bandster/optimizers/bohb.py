@@ -8,6 +8,28 @@ from bandster.optimizers._bracket_optimizer import BracketOptimizer, require_con
 from bandster.optimizers.config_generators.bohb import BOHB as BOHBConfigGenerator
 
 
+def bohb_model(
+    configspace: Any,
+    seed: int | None,
+    min_points_in_model: int | None,
+    top_n_percent: float,
+    num_samples: int,
+    random_fraction: float,
+    bandwidth_factor: float,
+    min_bandwidth: float,
+) -> tuple[BOHBConfigGenerator, dict[str, Any]]:
+    """BOHB's model for an optimizer (BOHB, AsyncBOHB), and its settings as the journal's manifest records them."""
+    model_kwargs = dict(
+        min_points_in_model=min_points_in_model,
+        top_n_percent=top_n_percent,
+        num_samples=num_samples,
+        random_fraction=random_fraction,
+        bandwidth_factor=bandwidth_factor,
+        min_bandwidth=min_bandwidth,
+    )
+    return BOHBConfigGenerator(configspace, seed=seed, **model_kwargs), model_kwargs
+
+
 class BOHB(BracketOptimizer):
     """BOHB: successive-halving brackets whose new configurations come from a Tree-Parzen-style KDE model.
 
@@ -61,15 +83,10 @@ class BOHB(BracketOptimizer):
         **kwargs: Any,
     ) -> None:
         require_configspace(configspace, "BOHB")
-        model_kwargs = dict(
-            min_points_in_model=min_points_in_model,
-            top_n_percent=top_n_percent,
-            num_samples=num_samples,
-            random_fraction=random_fraction,
-            bandwidth_factor=bandwidth_factor,
-            min_bandwidth=min_bandwidth,
+        generator, model_kwargs = bohb_model(
+            configspace, seed, min_points_in_model, top_n_percent, num_samples, random_fraction, bandwidth_factor,
+            min_bandwidth,
         )
-        generator = BOHBConfigGenerator(configspace, seed=seed, **model_kwargs)
         super().__init__(
             configspace, generator, eta, min_budget, max_budget, seed, optimizer_kwargs=model_kwargs, **kwargs
         )
