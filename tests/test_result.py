@@ -253,8 +253,10 @@ def test_result_equality_and_pickle():
     assert result == hand_made()
     clone = pickle.loads(pickle.dumps(result))
     assert clone == result and clone.get_incumbent_id() == result.get_incumbent_id()
-    changed = hand_made()
-    changed[(0, 0, 0)].results[9.0] = {"loss": 3.5, "info": {"budget_seen": 9.0}}
+    data = {config_id: result[config_id] for config_id in result.data}
+    data[(0, 0, 0)].results[9.0] = {"loss": 3.5, "info": {"budget_seen": 9.0}}  # a copy: result is unchanged
+    assert result == hand_made()
+    changed = Result(data, dict(result.HB_config, time_ref=0.0))  # the stamps are relative already
     assert changed != result
     other_config = hand_made()
     other_config.HB_config["eta"] = 2.0

@@ -18,6 +18,8 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
+import numpy as np
+
 from bandster.core._convert import is_finite_loss, to_builtin
 from bandster.core.base_iteration import Datum
 from bandster.core.journal import (  # json_result_logger is re-exported: HpBandSter users import it from here
@@ -27,6 +29,7 @@ from bandster.core.journal import (  # json_result_logger is re-exported: HpBand
     _replace_nonfinite,
     json_result_logger,
 )
+from bandster.core.run_table import RunTable, RunTableBuilder
 
 logger = logging.getLogger(__name__)
 
@@ -183,6 +186,33 @@ def _import_pandas() -> Any:
     return pandas
 
 
+class _Configurations(Mapping):
+    """``Result.data``: ``{config_id: Datum}``, read-only. Each Datum is built when it is asked for, and is a
+    copy: changing it does not change the Result."""
+
+    def __init__(self, table: RunTable) -> None:
+        self._table = table
+
+    def __getitem__(self, config_id: tuple) -> Datum:
+        return self._table.datum(self._table.index(tuple(config_id)))
+
+    def __contains__(self, config_id: object) -> bool:
+        try:
+            self._table.index(tuple(config_id))  # type: ignore[arg-type]
+        except (KeyError, TypeError):
+            return False
+        return True
+
+    def __iter__(self) -> Iterator[tuple]:
+        return iter(self._table.config_ids)
+
+    def __len__(self) -> int:
+        return self._table.num_configs
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} configurations of a Result>"
+
+
 class Result:
     """Everything a run found: configurations, their runs on each budget, and the run's ``HB_config``.
 
@@ -197,18 +227,24 @@ class Result:
 
     Attributes
     ----------
-    data : dict
-        ``{config_id: Datum}`` over all iterations.
+    data : Mapping
+        ``{config_id: Datum}`` over all iterations, read-only: a Datum taken from it is a copy.
     HB_config : dict
         As given.
+
+    Notes
+    -----
+    The runs are kept column-wise (:class:`~bandster.core.run_table.RunTable`, about 0.8 KB per run with its
+    configuration, instead of 2-3 KB for a Datum per configuration), so a Result of 100,000 runs takes about
+    80 MB; ``data`` builds the Datums of HpBandSter's layout on demand. A later run of the same configuration on the same budget replaces the
+    earlier one; budgets are floats.
     """
 
     def __init__(self, HB_iteration_data: list[dict] | dict, HB_config: dict) -> None:  # noqa: N803
         self.HB_config = dict(HB_config) if HB_config is not None else {}
         if isinstance(HB_iteration_data, Mapping):
             HB_iteration_data = [HB_iteration_data]
-        self.data: dict[tuple, Datum] = {}
-        self._merge_results(HB_iteration_data)
+        self._table = _table_from_datums(HB_iteration_data, self._time_ref())
 
     def _time_ref(self) -> float:
         """``HB_config['time_ref']`` when it is a finite number, else 0."""
@@ -221,50 +257,31 @@ class Result:
             return 0.0
 
     @classmethod
-    def _adopt(cls, data: dict[tuple, Datum], HB_config: dict) -> Result:  # noqa: N803
-        """A Result that takes ``data`` over instead of copying it, for the journal reader (whose Datums
-        nobody else holds, and whose time stamps are all numbers): the stamps are made relative to
-        ``time_ref`` in place, and the configurations ordered by iteration, as the constructor orders them.
-        At 100,000 runs this saves a second copy of everything (hundreds of MB)."""
+    def _from_builder(cls, builder: RunTableBuilder, HB_config: dict) -> Result:  # noqa: N803
+        """A Result of the journal reader's runs, configurations ordered by iteration (stable), as the
+        constructor orders them."""
         self = cls.__new__(cls)
         self.HB_config = dict(HB_config) if HB_config is not None else {}
-        time_ref = self._time_ref()
-        for datum in data.values():
-            for stamps in datum.time_stamps.values():
-                for key in stamps:
-                    stamps[key] = stamps[key] - time_ref
-        self.data = dict(sorted(data.items(), key=lambda item: item[0][0]))  # sorted() is stable
+        self._table = builder.finish(self._time_ref(), order_by_iteration=True)
         return self
 
-    def _merge_results(self, iterations: Iterable[Mapping]) -> None:
-        time_ref = self._time_ref()
-
-        def shift(stamps: Any) -> Any:
-            if not isinstance(stamps, Mapping):
-                return stamps
-            return {
-                k: v - time_ref if isinstance(v, int | float) and not isinstance(v, bool) else v
-                for k, v in stamps.items()
-            }
-
-        for iteration in iterations:
-            for config_id, datum in iteration.items():
-                mine = copy.copy(datum)
-                mine.time_stamps = {b: shift(s) for b, s in datum.time_stamps.items()}
-                mine.results = dict(datum.results)
-                mine.exceptions = dict(datum.exceptions)
-                mine.extras = {
-                    b: dict(e) if isinstance(e, Mapping) else e for b, e in getattr(datum, "extras", {}).items()
-                }
-                self.data[tuple(config_id)] = mine
+    def __setstate__(self, state: dict) -> None:
+        if "data" in state and "_table" not in state:  # pickled by bandster 0.1 (a dict of Datums)
+            state = dict(state)
+            state["_table"] = _table_from_datums([state.pop("data")], 0.0)  # its stamps are relative already
+        self.__dict__.update(state)
 
     # --- access -------------------------------------------------------------------------------------
 
+    @property
+    def data(self) -> Mapping[tuple, Datum]:
+        return _Configurations(self._table)
+
     def __getitem__(self, config_id: tuple) -> Datum:
-        return self.data[tuple(config_id)]
+        return self._table.datum(self._table.index(tuple(config_id)))
 
     def _budgets_present(self) -> list[float]:
-        return sorted({b for d in self.data.values() for b in d.results})
+        return sorted(set(self._table.budget.tolist()))
 
     def _budgets(self, budgets: Iterable[float] | None) -> list[float]:
         if budgets is None:
@@ -280,6 +297,28 @@ class Result:
             max_budget = present[-1] if present else None
         return max_budget
 
+    def _runs(self, rows: Iterable[int]) -> list[Run]:
+        runs = []
+        for config_id, budget, loss, info, stamps, error, extras in self._table.run_fields(rows):
+            runs.append(
+                Run(
+                    config_id,
+                    budget,
+                    loss,
+                    info,
+                    stamps,
+                    error,
+                    worker_name=extras.get("worker"),
+                    attempt=extras.get("attempt", 1),
+                    status=extras.get("status"),
+                )
+            )
+        return runs
+
+    def _config(self, config_id: tuple) -> Any:
+        """The stored configuration of ``config_id`` (not a copy: callers must not change it)."""
+        return self._table.configs[self._table.index(tuple(config_id))]
+
     def get_runs_by_id(self, config_id: tuple) -> list[Run]:
         """The runs of one configuration, sorted by budget.
 
@@ -294,32 +333,7 @@ class Result:
             Failed runs have ``loss=None``, ``info=None`` and the traceback in ``error_logs``; runs that
             returned a NaN or infinite loss keep that loss (status ``'failed'``).
         """
-        config_id = tuple(config_id)
-        datum = self.data[config_id]
-        extras = getattr(datum, "extras", {}) or {}
-        runs = []
-        for budget, result in datum.results.items():
-            extra = extras.get(budget)
-            extra = extra if isinstance(extra, Mapping) else {}
-            if isinstance(result, Mapping):
-                loss, info = result.get("loss"), result.get("info")
-            else:
-                loss, info = None, None
-            runs.append(
-                Run(
-                    config_id,
-                    budget,
-                    loss,
-                    info,
-                    datum.time_stamps.get(budget, {}),
-                    datum.exceptions.get(budget),
-                    worker_name=extra.get("worker"),
-                    attempt=extra.get("attempt", 1),
-                    status=extra.get("status"),
-                )
-            )
-        runs.sort(key=lambda r: r.budget)
-        return runs
+        return self._runs(self._table.rows_of(self._table.index(tuple(config_id))))
 
     def get_all_runs(self, only_largest_budget: bool = False) -> list[Run]:
         """All runs, ordered by the time they finished.
@@ -334,28 +348,24 @@ class Result:
         list of Run
             Runs without a ``finished`` time stamp come last.
         """
-        runs: list[Run] = []
-        for config_id in self.data:
-            mine = self.get_runs_by_id(config_id)
-            if not mine:
-                continue
-            if only_largest_budget:
-                runs.append(mine[-1])
-            else:
-                runs.extend(mine)
-        runs.sort(key=_finish_order)
-        return runs
+        table = self._table
+        rows = None
+        if only_largest_budget:
+            has_runs = table.starts[1:] > table.starts[:-1]
+            rows = table.starts[1:][has_runs] - 1
+        return self._runs(table.finish_order(rows))
 
     def get_id2config_mapping(self) -> dict[tuple, dict[str, Any]]:
         """``{config_id: {'config': dict, 'config_info': dict}}``, deep copies."""
+        table = self._table
         return {
-            config_id: {"config": copy.deepcopy(d.config), "config_info": copy.deepcopy(d.config_info)}
-            for config_id, d in self.data.items()
+            config_id: {"config": copy.deepcopy(config), "config_info": copy.deepcopy(info)}
+            for config_id, config, info in zip(table.config_ids, table.configs, table.config_infos, strict=True)
         }
 
     def num_iterations(self) -> int:
         """The number of iterations (brackets): the largest iteration index plus one."""
-        return max(config_id[0] for config_id in self.data) + 1 if self.data else 0
+        return max(config_id[0] for config_id in self._table.config_ids) + 1 if self._table.num_configs else 0
 
     def get_learning_curves(
         self,
@@ -363,10 +373,24 @@ class Result:
         config_ids: Iterable[tuple] | None = None,
     ) -> dict[tuple, Any]:
         """``{config_id: lc_extractor(runs)}`` for the given (default: all) configurations."""
-        config_ids = list(self.data) if config_ids is None else config_ids
+        config_ids = list(self._table.config_ids) if config_ids is None else config_ids
         return {tuple(cid): lc_extractor(self.get_runs_by_id(cid)) for cid in config_ids}
 
     # --- incumbents ---------------------------------------------------------------------------------
+
+    def _best_rows(self, mask: np.ndarray) -> dict[float, tuple]:
+        """``{budget: config_id}``: among the rows in ``mask`` with a finite loss, the lowest loss on each
+        budget (ties to the smaller config id)."""
+        table = self._table
+        losses = table.ranking_losses()
+        usable = mask & ~np.isnan(losses)
+        best: dict[float, tuple] = {}
+        for budget in sorted(set(table.budget[usable].tolist())):
+            here = usable & (table.budget == budget)
+            lowest = losses[here].min()
+            rows = np.flatnonzero(here & (losses == lowest))
+            best[budget] = min(table.config_ids[table.row_config[row]] for row in rows.tolist())
+        return best
 
     def get_incumbent_id(self) -> tuple | None:
         """The id of the configuration with the lowest finite loss on exactly ``HB_config['max_budget']``.
@@ -377,25 +401,13 @@ class Result:
             None when no run on the largest budget has a finite loss. Ties go to the smaller id.
         """
         max_budget = self._max_budget()
-        best = None
-        for config_id, datum in self.data.items():
-            result = datum.results.get(max_budget)
-            if isinstance(result, Mapping) and is_finite_loss(result.get("loss")):
-                candidate = (float(result["loss"]), config_id)
-                if best is None or candidate < best:
-                    best = candidate
-        return None if best is None else best[1]
+        if not _is_float(max_budget):
+            return None
+        return self._best_rows(self._table.budget == float(max_budget)).get(float(max_budget))
 
     def get_incumbent_per_budget(self) -> dict[float, tuple]:
         """``{budget: config_id}``: the configuration with the lowest finite loss on each budget."""
-        best: dict[float, tuple[float, tuple]] = {}
-        for config_id, datum in self.data.items():
-            for budget, result in datum.results.items():
-                if isinstance(result, Mapping) and is_finite_loss(result.get("loss")):
-                    candidate = (float(result["loss"]), config_id)
-                    if budget not in best or candidate < best[budget]:
-                        best[budget] = candidate
-        return {budget: best[budget][1] for budget in sorted(best)}
+        return self._best_rows(np.ones(len(self._table), dtype=bool))
 
     def get_incumbent_trajectory(
         self, all_budgets: bool = True, bigger_is_better: bool = True, non_decreasing_budget: bool = True
@@ -486,7 +498,6 @@ class Result:
             The space ``X`` belongs to.
         """
         import ConfigSpace as CS
-        import numpy as np
 
         space = copy.deepcopy(config_space)
         budgets = self._budgets(budgets)
@@ -509,7 +520,7 @@ class Result:
                 y_value = failed_loss
             else:
                 continue
-            values = dict(self.data[r.config_id].config)
+            values = dict(self._config(r.config_id))
             if several:
                 values["budget"] = float(r.budget)
             try:
@@ -545,7 +556,7 @@ class Result:
         for r in self.get_all_runs():
             if r.budget not in wanted or r.loss is None:
                 continue
-            config = dict(self.data[r.config_id].config)
+            config = dict(self._config(r.config_id))
             if len(budgets) > 1:
                 config["budget"] = r.budget
             configs.append(config)
@@ -569,14 +580,16 @@ class Result:
         config_columns: dict[str, None] = {}
         rows = []
         for r in self.get_all_runs():
-            datum = self.data[r.config_id]
+            index = self._table.index(r.config_id)
             row: dict[str, Any] = {"config_id": r.config_id}
-            config = datum.config if isinstance(datum.config, Mapping) else {}
+            config = self._table.configs[index]
+            config = config if isinstance(config, Mapping) else {}
             for name, value in config.items():
                 column = f"config.{name}" if name in reserved else name
                 config_columns.setdefault(column)
                 row[column] = value
-            info = datum.config_info if isinstance(datum.config_info, Mapping) else {}
+            info = self._table.config_infos[index]
+            info = info if isinstance(info, Mapping) else {}
             stamps = r.time_stamps if isinstance(r.time_stamps, Mapping) else {}
             row.update(budget=r.budget, loss=r.loss, status=r.status, worker=r.worker_name, attempt=r.attempt)
             row.update({key: stamps.get(key) for key in _TIME_KEYS})
@@ -589,23 +602,48 @@ class Result:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Result):
             return NotImplemented
-        if _canonical(self.HB_config) != _canonical(other.HB_config) or self.data.keys() != other.data.keys():
+        mine, theirs = self._table, other._table
+        if _canonical(self.HB_config) != _canonical(other.HB_config) or set(mine.config_ids) != set(theirs.config_ids):
             return False
-        for config_id, mine in self.data.items():
-            theirs = other.data[config_id]
-            if _canonical(mine.config) != _canonical(theirs.config):
+        for i, config_id in enumerate(mine.config_ids):
+            j = theirs.index(config_id)
+            if _canonical(mine.configs[i]) != _canonical(theirs.configs[j]):
                 return False
-            if _canonical(mine.config_info) != _canonical(theirs.config_info):
+            if _canonical(mine.config_infos[i]) != _canonical(theirs.config_infos[j]):
                 return False
-            if self.get_runs_by_id(config_id) != other.get_runs_by_id(config_id):
+            if self._runs(mine.rows_of(i)) != other._runs(theirs.rows_of(j)):
                 return False
         return True
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        runs = sum(len(d.results) for d in self.data.values())
-        return f"Result({len(self.data)} configs, {runs} runs, {self.num_iterations()} iterations)"
+        return f"Result({self._table.num_configs} configs, {len(self._table)} runs, {self.num_iterations()} iterations)"
+
+
+def _table_from_datums(iterations: Iterable[Mapping], time_ref: float) -> RunTable:
+    """The table of ``{config_id: Datum}`` dicts (later iterations' Datums replace earlier ones of the same id)."""
+    builder = RunTableBuilder()
+    for iteration in iterations:
+        for config_id, datum in iteration.items():
+            index = builder.add_config(
+                tuple(config_id), _copy_dict(datum.config), _copy_dict(datum.config_info), datum.status, datum.budget
+            )
+            extras = getattr(datum, "extras", None) or {}
+            for budget, result in datum.results.items():
+                builder.add_run(
+                    index,
+                    budget,
+                    _copy_dict(datum.time_stamps.get(budget, {})),
+                    _copy_dict(result),
+                    datum.exceptions.get(budget),
+                    _copy_dict(extras.get(budget)),
+                )
+    return builder.finish(time_ref)
+
+
+def _copy_dict(value: Any) -> Any:
+    return dict(value) if isinstance(value, Mapping) else value
 
 
 def _fanova_value(hp: Any, value: Any, CS: Any) -> float:
@@ -707,7 +745,7 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _read_configs(path: str, data: dict[tuple, Datum]) -> None:
+def _read_configs(path: str, builder: RunTableBuilder) -> None:
     for number, entry in _json_lines(path):
         if not isinstance(entry, list) or len(entry) < 2:
             logger.warning("%s: line %d is not [config_id, config, config_info]; skipped", path, number)
@@ -732,7 +770,7 @@ def _read_configs(path: str, data: dict[tuple, Datum]) -> None:
         }
         if isinstance(config_info, dict):
             config_info = _compact(config_info)
-        data[config_id] = Datum(config=config, config_info=config_info)
+        builder.add_config(config_id, config, config_info)
 
 
 def _read_stamps(value: Any, problems: list[str]) -> dict:
@@ -787,10 +825,9 @@ def _read_extras(value: Any, problems: list[str]) -> dict | None:
     return extras
 
 
-def _read_results(path: str, data: dict[tuple, Datum]) -> tuple[set[float], float | None]:
+def _read_results(path: str, builder: RunTableBuilder) -> tuple[set[float], float | None]:
     budgets: dict[float, float] = {}  # each budget value as one shared float object
     time_ref: float | None = None
-    unknown: set[tuple] = set()
     for number, entry in _json_lines(path):
         if not isinstance(entry, list) or len(entry) < 5:
             logger.warning("%s: line %d is not a result line; skipped", path, number)
@@ -813,20 +850,11 @@ def _read_results(path: str, data: dict[tuple, Datum]) -> tuple[set[float], floa
         extras = _read_extras(entry[5], problems) if len(entry) >= 6 else None
         if problems:
             logger.warning("%s: line %d: %s; kept without them", path, number, "; ".join(problems))
-        datum = data.get(config_id)
-        if datum is None:
-            if config_id not in unknown:
-                unknown.add(config_id)
-                logger.warning("%s: result for config %s, which configs.json lacks; config left empty", path, config_id)
-            datum = data[config_id] = Datum(config={}, config_info={})
-        datum.results[budget] = result
-        datum.time_stamps[budget] = stamps
-        datum.exceptions[budget] = exception
-        if extras is not None:
-            datum.extras[budget] = extras
-        else:
-            datum.extras.pop(budget, None)  # a later line without extras replaces an earlier one
-        datum.budget = max(datum.budget, budget) if _is_number(datum.budget) else budget
+        index = builder.index_of(config_id)
+        if index is None:
+            logger.warning("%s: result for config %s, which configs.json lacks; config left empty", path, config_id)
+            index = builder.add_config(config_id, {}, {})
+        builder.add_run(index, budget, stamps, result, exception, extras)
         submitted = stamps.get("submitted")
         if submitted is not None:
             time_ref = submitted if time_ref is None else min(time_ref, submitted)
@@ -917,15 +945,15 @@ def logged_results_to_HBS_result(directory: str | os.PathLike) -> Result:  # noq
     results_fn = os.path.join(directory, RESULTS_FILENAME)
     if not os.path.exists(configs_fn) and not os.path.exists(results_fn):
         raise FileNotFoundError(f"{directory} holds no run journal (neither {CONFIGS_FILENAME} nor {RESULTS_FILENAME})")
-    data: dict[tuple, Datum] = {}
+    builder = RunTableBuilder()
     budgets: set[float] = set()
     time_ref = None
     if os.path.exists(configs_fn):
-        _read_configs(configs_fn, data)
+        _read_configs(configs_fn, builder)
     else:
         logger.warning("%s is missing; configurations are left empty", configs_fn)
     if os.path.exists(results_fn):
-        budgets, time_ref = _read_results(results_fn, data)
+        budgets, time_ref = _read_results(results_fn, builder)
     else:
         logger.warning("%s is missing; the result has no runs", results_fn)
     hb_config = _manifest_hb_config(directory)
@@ -933,4 +961,4 @@ def logged_results_to_HBS_result(directory: str | os.PathLike) -> Result:  # noq
         hb_config = _infer_hb_config(budgets, time_ref)
     elif hb_config.get("time_ref") is None:
         hb_config["time_ref"] = time_ref
-    return Result._adopt(data, hb_config)
+    return Result._from_builder(builder, hb_config)
