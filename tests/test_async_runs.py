@@ -141,6 +141,9 @@ def test_thread_workers(cls, nameserver, run_id, tmp_path, no_thread_leak):
     if cls is AsyncBOHB:
         picks = [e["config_info"].get("model_based_pick") for e in result.get_id2config_mapping().values()]
         assert any(picks) and not all(picks)
+        assert opt.config_generator.model_budget_rule == "full_split"  # AsyncBOHB's default, recorded
+        manifest = json.load(open(os.path.join(opt.journal.directory, "run.json")))
+        assert manifest["optimizer_kwargs"]["model_budget_rule"] == "full_split"
     assert result.get_incumbent_id() is not None
     assert len(result.get_learning_curves()) == len(by_id)
     assert all(it.is_finished for it in opt.iterations)
@@ -285,6 +288,8 @@ def test_bad_arguments(nameserver, run_id, tmp_path):
             AsyncHyperBand(configspace=space(), n_brackets=bad, **common)
     with pytest.raises(ValueError, match="eta must be > 1"):
         AsyncBOHB(configspace=space(), eta=1, **common)
+    with pytest.raises(ValueError, match="model_budget_rule"):
+        AsyncBOHB(configspace=space(), model_budget_rule="largest", **common)
     opt = ASHA(configspace=space(), **common)
     try:
         with pytest.raises(ValueError, match="n_iterations"):

@@ -322,6 +322,53 @@ def test_model_uses_the_largest_budget_with_enough_points():
 
 
 @pytest.mark.parametrize(
+    ("kwargs", "d", "expected"),
+    [
+        ({}, 1, 14),  # min_points 2: floor(0.15 N) >= 2 from N = 14 (13 * 0.15 = 1.95)
+        ({}, 2, 20),  # min_points 3: 0.15 * 20 = 3 exactly
+        ({}, 16, 114),  # min_points 17: 0.15 * 113 = 16.95, 0.15 * 114 = 17.1
+        ({"top_n_percent": 10}, 2, 30),
+        ({"min_points_in_model": 5, "top_n_percent": 60}, 2, 11),  # 0.6 * 9 >= 5, but a model needs 11
+    ],
+)
+def test_full_split_observations(kwargs, d, expected):
+    cg = BOHB(floats(d), **kwargs)
+    assert cg.full_split_observations == expected
+    n = expected
+    assert int(cg.top_n_percent * n // 100) >= cg.min_points_in_model and n >= cg.min_observations_for_model
+    assert n == cg.min_observations_for_model or int(cg.top_n_percent * (n - 1) // 100) < cg.min_points_in_model
+
+
+def test_full_split_rule_prefers_a_budget_with_a_full_good_set():
+    # d = 1: a model from 4 observations, a full 15 % good set (2 points) from 14
+    cs = floats(1)
+    enough = BOHB(cs, random_fraction=0.0, seed=0)
+    full = BOHB(cs, random_fraction=0.0, seed=0, model_budget_rule="full_split")
+    assert enough.model_budget_rule == "enough" and full.full_split_observations == 14
+
+    def both(n, budget, loss_fn, seed):
+        feed(enough, cs, n, budget, loss_fn, seed)
+        feed(full, cs, n, budget, loss_fn, seed)
+
+    assert enough.model_budget() == full.model_budget() == -math.inf
+    both(10, 1.0, lambda c: abs(c["x0"] - 0.1), 0)
+    assert enough.model_budget() == full.model_budget() == 1.0
+    both(5, 9.0, lambda c: abs(c["x0"] - 0.9), 1)  # 5 >= 4: a model on 9; no budget has 14 yet
+    assert enough.model_budget() == full.model_budget() == 9.0
+    both(4, 1.0, lambda c: abs(c["x0"] - 0.1), 2)  # budget 1 has 14: a full split
+    assert enough.model_budget() == 9.0 and full.model_budget() == 1.0
+    assert enough.largest_budget_with_model() == full.largest_budget_with_model() == 9.0
+    xs = [full.get_config(9.0)[0]["x0"] for _ in range(50)]
+    assert np.median(xs) < 0.3  # the budget-1 model proposes
+    good, bad = full.get_model()
+    assert len(good) + len(bad) == 14
+    both(8, 9.0, lambda c: abs(c["x0"] - 0.9), 3)  # budget 9 has 13: not yet
+    assert full.model_budget() == 1.0
+    both(1, 9.0, lambda c: abs(c["x0"] - 0.9), 4)
+    assert enough.model_budget() == full.model_budget() == 9.0
+
+
+@pytest.mark.parametrize(
     ("result", "exception"),
     [
         (None, "Traceback: worker died"),
@@ -452,6 +499,7 @@ def test_parameter_validation():
         {"bandwidth_factor": 0},
         {"min_bandwidth": 0},
         {"min_points_in_model": 0},
+        {"model_budget_rule": "largest"},
     ):
         with pytest.raises(ValueError):
             BOHB(cs, **kwargs)

@@ -95,6 +95,7 @@ def test_bohb_on_a_rich_space(nameserver, run_id, tmp_path, no_thread_leak):
     assert failed and all(r.loss is None and "always fails" in r.error_logs for r in failed)
     model = opt.config_generator.largest_budget_with_model()
     assert model in (1.0, 3.0, 9.0)
+    assert opt.config_generator.model_budget_rule == "enough"  # BOHB's own rule by default
 
 
 @pytest.mark.timeout(180)

@@ -236,8 +236,8 @@ class Result:
     -----
     The runs are kept column-wise (:class:`~bandster.core.run_table.RunTable`, about 0.8 KB per run with its
     configuration, instead of 2-3 KB for a Datum per configuration), so a Result of 100,000 runs takes about
-    80 MB; ``data`` builds the Datums of HpBandSter's layout on demand. A later run of the same configuration on the same budget replaces the
-    earlier one; budgets are floats.
+    80 MB; ``data`` builds the Datums of HpBandSter's layout on demand. A later run of the same configuration
+    on the same budget replaces the earlier one; budgets are floats.
     """
 
     def __init__(self, HB_iteration_data: list[dict] | dict, HB_config: dict) -> None:  # noqa: N803

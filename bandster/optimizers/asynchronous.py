@@ -12,7 +12,8 @@ its rung, or starts a new one on the smallest budget. The rules, and the pure bo
   ``budgets[b]``); each new configuration goes to the bracket furthest behind its share of synchronous
   Hyperband's new configurations. Config ids ``(bracket, 0, n)``.
 * :class:`AsyncBOHB`: ASHA (or, with ``n_brackets``, asynchronous Hyperband) whose new configurations come
-  from BOHB's KDE model, fitted on the largest budget with enough results.
+  from BOHB's KDE model, fitted on the largest budget whose good set is a full ``top_n_percent`` share
+  (``model_budget_rule="full_split"``).
 
 A promoted configuration keeps its config id and runs on the next budget; its ``compute`` receives
 ``config_directory`` (the same for all its runs) and ``previous_budget`` (the budget it was promoted from) and
@@ -418,9 +419,13 @@ class AsyncBOHB(AsyncBracketOptimizer):
     """ASHA whose new configurations come from BOHB's model (asynchronous BOHB).
 
     The same promotions as :class:`ASHA` (or, with ``n_brackets > 1``, :class:`AsyncHyperBand`); each new
-    configuration is proposed by the KDE model of :class:`~bandster.optimizers.BOHB`, fitted on the largest
-    budget that has enough results (every finished job is fed to it, promotions included), or drawn at random
-    with probability ``random_fraction`` and while no budget has a model.
+    configuration is proposed by the KDE model of :class:`~bandster.optimizers.BOHB` (every finished job is fed to
+    it, promotions included), or drawn at random with probability ``random_fraction`` and while no budget has a
+    model. The model's budget: by default (``model_budget_rule="full_split"``) the largest budget with at least
+    ``full_split_observations`` results, so that its good set is the best ``top_n_percent`` and not the better
+    half of the first ``2 (d + 1)`` (on a rung above the lowest, those are the earliest promotions, made from
+    rungs with few results); while no budget has that many, the largest budget with a model (BOHB's rule,
+    ``model_budget_rule="enough"``). See docs/asynchronous.md for measurements.
 
     Parameters
     ----------
@@ -431,6 +436,8 @@ class AsyncBOHB(AsyncBracketOptimizer):
         1 (default): one ladder, as ASHA; None: all of Hyperband's brackets, as AsyncHyperBand.
     min_points_in_model, top_n_percent, num_samples, random_fraction, bandwidth_factor, min_bandwidth
         The model's settings, as for :class:`~bandster.optimizers.BOHB`.
+    model_budget_rule : {"full_split", "enough"}
+        Which budget's model proposes (above); "enough" is synchronous BOHB's rule.
     seed : int, optional
     **kwargs
         As for :class:`ASHA`.
@@ -450,12 +457,13 @@ class AsyncBOHB(AsyncBracketOptimizer):
         bandwidth_factor: float = 3,
         min_bandwidth: float = 1e-3,
         seed: int | None = None,
+        model_budget_rule: str = "full_split",
         **kwargs: Any,
     ) -> None:
         require_configspace(configspace, "AsyncBOHB")
         generator, model_kwargs = bohb_model(
             configspace, seed, min_points_in_model, top_n_percent, num_samples, random_fraction, bandwidth_factor,
-            min_bandwidth,
+            min_bandwidth, model_budget_rule,
         )
         super().__init__(
             configspace, generator, eta, min_budget, max_budget, seed, optimizer_kwargs=model_kwargs,

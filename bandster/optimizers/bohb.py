@@ -17,6 +17,7 @@ def bohb_model(
     random_fraction: float,
     bandwidth_factor: float,
     min_bandwidth: float,
+    model_budget_rule: str = "enough",
 ) -> tuple[BOHBConfigGenerator, dict[str, Any]]:
     """BOHB's model for an optimizer (BOHB, AsyncBOHB), and its settings as the journal's manifest records them."""
     model_kwargs = dict(
@@ -26,6 +27,7 @@ def bohb_model(
         random_fraction=random_fraction,
         bandwidth_factor=bandwidth_factor,
         min_bandwidth=min_bandwidth,
+        model_budget_rule=model_budget_rule,
     )
     return BOHBConfigGenerator(configspace, seed=seed, **model_kwargs), model_kwargs
 
@@ -52,6 +54,10 @@ class BOHB(BracketOptimizer):
         Widens the bandwidths when drawing candidates.
     min_bandwidth : float
         Floor of every bandwidth (keeps diversity when many points coincide).
+    model_budget_rule : {"enough", "full_split"}
+        Which budget's model proposes: "enough" (BOHB's rule, the default) the largest budget with a model;
+        "full_split" the largest whose good set is a full ``top_n_percent`` share, see
+        :class:`bandster.optimizers.config_generators.bohb.BOHB`.
     seed : int, optional
         Seeds the model's own generator and a private copy of the config space: with one worker the same
         seed gives the same configurations and budgets in the same order.
@@ -80,12 +86,13 @@ class BOHB(BracketOptimizer):
         bandwidth_factor: float = 3,
         min_bandwidth: float = 1e-3,
         seed: int | None = None,
+        model_budget_rule: str = "enough",
         **kwargs: Any,
     ) -> None:
         require_configspace(configspace, "BOHB")
         generator, model_kwargs = bohb_model(
             configspace, seed, min_points_in_model, top_n_percent, num_samples, random_fraction, bandwidth_factor,
-            min_bandwidth,
+            min_bandwidth, model_budget_rule,
         )
         super().__init__(
             configspace, generator, eta, min_budget, max_budget, seed, optimizer_kwargs=model_kwargs, **kwargs

@@ -16,7 +16,10 @@ from bandster.core.job import Job
 from bandster.optimizers.kde.encoding import SpaceEncoding
 from bandster.optimizers.kde.product_kde import ProductKDE
 
-__all__ = ["BOHB"]
+__all__ = ["BOHB", "MODEL_BUDGET_RULES"]
+
+#: The values of ``model_budget_rule``: which budget's model proposes (see :class:`BOHB`).
+MODEL_BUDGET_RULES = ("enough", "full_split")
 
 
 class _Observations:
@@ -41,8 +44,9 @@ class BOHB(base_config_generator):
 
     Every finished evaluation is stored, per budget, as ConfigSpace's vector form of its
     configuration and its loss (failed runs, NaN, ±inf and missing losses count as ``+inf``). A
-    proposal uses the *largest budget that has enough observations* (observations on smaller budgets
-    are kept, so a budget's model keeps improving even after a larger budget has one). Its
+    proposal uses one budget's model, by default that of the *largest budget that has enough
+    observations* (``model_budget_rule`` below; observations on smaller budgets are kept, so a
+    budget's model keeps improving even after a larger budget has one). Its
     observations are sorted by loss (stable, so ties keep arrival order) and split into
 
     * ``n_good = max(min_points_in_model, floor(top_n_percent * N / 100))`` best points and
@@ -57,6 +61,19 @@ class BOHB(base_config_generator):
     best one that satisfies the space's conditions and forbidden clauses is returned. If none does,
     or with probability ``random_fraction``, or before any model exists, the proposal is a sample
     from the space's prior.
+
+    **Which budget's model proposes** (``model_budget_rule``):
+
+    * ``"enough"`` (BOHB's rule, the default): the largest budget that has a model.
+    * ``"full_split"``: the largest budget whose good set holds its full ``top_n_percent`` share, i.e. with at least
+      :attr:`full_split_observations` observations (``floor(top_n_percent * N / 100) >= min_points_in_model``;
+      2 (d + 1) = 34 against 114 for d = 16 with the defaults); while no budget has that many, BOHB's rule. The
+      first model of a budget splits its few observations about in half (``min_points_in_model`` points each):
+      its "good" density is the better half of a few configurations, and when the smaller budgets rank
+      configurations well it proposes worse ones than the full-split model of a smaller budget. Under
+      asynchronous successive halving the larger budgets hold only promoted configurations, the first of them
+      promoted from rungs with few results; :class:`~bandster.optimizers.AsyncBOHB` uses this rule by default
+      (measurements: docs/asynchronous.md).
 
     **When the first model appears.** A budget has a model once both sets hold at least
     ``min_points_in_model`` points, i.e. ``N - n_good >= min_points_in_model``. With the default
@@ -90,6 +107,8 @@ class BOHB(base_config_generator):
         Factor applied to the good KDE's bandwidths when drawing candidates.
     min_bandwidth : float
         Lower bound on every bandwidth (keeps a constant column from collapsing the density).
+    model_budget_rule : {"enough", "full_split"}
+        Which budget's model proposes (see above); "enough" is BOHB's.
     seed : int, optional
         Seeds the private ConfigurationSpace copy and this object's ``numpy.random.Generator``: with
         the same seed and the same results fed back, the sequence of configurations is the same.
@@ -126,6 +145,7 @@ class BOHB(base_config_generator):
         bandwidth_factor: float = 3,
         min_bandwidth: float = 1e-3,
         seed: int | None = None,
+        model_budget_rule: str = "enough",
         **kwargs: Any,
     ) -> None:
         super().__init__(logger=kwargs.pop("logger", None))
@@ -147,6 +167,8 @@ class BOHB(base_config_generator):
             raise ValueError(f"min_bandwidth must be positive; got {min_bandwidth!r}")
         if min_points_in_model is not None and int(min_points_in_model) < 1:
             raise ValueError(f"min_points_in_model must be at least 1; got {min_points_in_model!r}")
+        if model_budget_rule not in MODEL_BUDGET_RULES:
+            raise ValueError(f"model_budget_rule must be one of {MODEL_BUDGET_RULES}; got {model_budget_rule!r}")
 
         seed_sequence = np.random.SeedSequence(seed)
         cs_seed, impute_key = (int(v) for v in seed_sequence.generate_state(2))
@@ -164,6 +186,7 @@ class BOHB(base_config_generator):
         self.random_fraction = float(random_fraction)
         self.bandwidth_factor = float(bandwidth_factor)
         self.min_bandwidth = float(min_bandwidth)
+        self.model_budget_rule = model_budget_rule
 
         self._observations: dict[float, _Observations] = {}
         self._models: dict[float, tuple[int, ProductKDE, ProductKDE]] = {}
@@ -195,10 +218,44 @@ class BOHB(base_config_generator):
             n += 1
         return n
 
+    @property
+    def full_split_observations(self) -> int:
+        """The number of observations from which a budget's good set is its full ``top_n_percent`` share.
+
+        The smallest ``N >= min_observations_for_model`` with ``floor(top_n_percent * N / 100) >=
+        min_points_in_model`` (the ``"full_split"`` rule of choosing the model's budget).
+
+        Examples
+        --------
+        >>> from ConfigSpace import ConfigurationSpace
+        >>> cg = BOHB(ConfigurationSpace({f"x{i}": (0.0, 1.0) for i in range(16)}))
+        >>> cg.min_points_in_model, cg.min_observations_for_model, cg.full_split_observations
+        (17, 34, 114)
+        >>> 15 * 113 // 100, 15 * 114 // 100  # the top 15 % of 113 observations are 16 points, of 114 are 17
+        (16, 17)
+        """
+        n = max(self.min_observations_for_model, math.ceil(self.min_points_in_model * 100 / self.top_n_percent) - 1)
+        while int(self.top_n_percent * n // 100) < self.min_points_in_model:
+            n += 1
+        return n
+
     def largest_budget_with_model(self) -> float:
         """The largest budget with enough observations for a model, or ``-inf`` if there is none."""
         budgets = [b for b, obs in self._observations.items() if self._enough(obs.n)]
         return max(budgets) if budgets else -math.inf
+
+    def model_budget(self) -> float:
+        """The budget whose model proposes (``model_budget_rule``), or ``-inf`` while no budget has a model.
+
+        ``"enough"``: :meth:`largest_budget_with_model`. ``"full_split"``: the largest budget with at least
+        :attr:`full_split_observations` observations, or, while there is none, :meth:`largest_budget_with_model`.
+        """
+        if self.model_budget_rule == "full_split":
+            need = self.full_split_observations
+            full = [b for b, obs in self._observations.items() if obs.n >= need and self._enough(obs.n)]
+            if full:
+                return max(full)
+        return self.largest_budget_with_model()
 
     # ------------------------------------------------------------------ data
     def observations(self, budget: float) -> tuple[np.ndarray, np.ndarray]:
@@ -236,8 +293,8 @@ class BOHB(base_config_generator):
         return out
 
     def get_model(self, budget: float | None = None) -> tuple[ProductKDE, ProductKDE] | None:
-        """The ``(good, bad)`` KDEs of ``budget`` (default: the largest with a model), fitted if stale."""
-        budget = self.largest_budget_with_model() if budget is None else float(budget)
+        """The ``(good, bad)`` KDEs of ``budget`` (default: :meth:`model_budget`), fitted if stale."""
+        budget = self.model_budget() if budget is None else float(budget)
         obs = self._observations.get(budget)
         if obs is None or not self._enough(obs.n):
             return None
@@ -264,9 +321,10 @@ class BOHB(base_config_generator):
     def get_config(self, budget: float) -> tuple[dict[str, Any], dict[str, Any]]:
         """Propose a configuration: ``(config dict of builtins, {'model_based_pick': bool})``.
 
-        ``budget`` does not choose the model: the largest budget with a model does (as in BOHB).
+        ``budget`` does not choose the model: :meth:`model_budget` does (by default the largest budget with a
+        model, as in BOHB).
         """
-        model_budget = self.largest_budget_with_model()
+        model_budget = self.model_budget()
         if model_budget != -math.inf and self.rng.random() >= self.random_fraction:
             try:
                 config = self._model_based_pick(model_budget)
@@ -279,7 +337,7 @@ class BOHB(base_config_generator):
 
     def _model_based_pick(self, budget: float) -> dict[str, Any] | None:
         model = self.get_model(budget)
-        if model is None:  # pragma: no cover - guarded by largest_budget_with_model
+        if model is None:  # pragma: no cover - guarded by model_budget
             return None
         good, bad = model
         enc = self.encoding
