@@ -5,6 +5,7 @@ import collections
 import json
 import os
 import signal
+import threading
 import time
 
 import ConfigSpace as CS
@@ -356,3 +357,47 @@ def test_sigkill_master_then_resume(optimizer, tmp_path, run_id, spawn):
         manifest = json.load(fh)
     assert manifest["resumed"][0]["runs"] == len(finished_before)
     assert manifest["optimizer"] == optimizer
+
+
+class GatedWorker(Worker):
+    """Returns at once for its first ``open_jobs`` jobs, then holds the next one until ``gate`` is set."""
+
+    def __init__(self, *args, open_jobs, gate, holding, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.open_jobs, self.gate, self.holding = open_jobs, gate, holding
+
+    def compute(self, config, budget, **kwargs):
+        self.open_jobs -= 1
+        if self.open_jobs < 0:
+            self.holding.set()
+            self.gate.wait()
+        time.sleep(0.001)
+        return {"loss": config["x"], "info": None}
+
+
+@pytest.mark.timeout(120)
+def test_status_estimates_the_rest_of_an_asynchronous_run_from_its_budget(nameserver, run_id, tmp_path):
+    gate, holding = threading.Event(), threading.Event()
+    w = GatedWorker(run_id=run_id, nameserver=nameserver.host, nameserver_port=nameserver.port, open_jobs=12,
+                    gate=gate, holding=holding)
+    w.run(background=True)
+    opt = ASHA(configspace=space(), run_id=run_id, nameserver=nameserver.host, nameserver_port=nameserver.port,
+               min_budget=1, max_budget=9, working_directory=str(tmp_path), seed=0)
+    runner = threading.Thread(target=opt.run, kwargs={"n_iterations": 3, "progress": False}, name="test-master")
+    try:
+        runner.start()
+        assert holding.wait(60), "the worker never got its 13th job"
+        wait_until(lambda: read_status(opt.journal.directory).runs_running == 1)  # its dispatch is journalled
+        status = read_status(opt.journal.directory)
+        limit = hyperband_budget(3, 1, 9, 3)
+        started = opt.schedule.budget_started  # nothing starts while the only worker is held
+        assert status.state == "running" and status.remaining_runs is None
+        assert status.remaining_seconds is not None
+        assert f"a budget of {limit - started:g} of {limit:g} is still to start" in status.remaining_note
+        assert "remaining: about " in status.format() and " runs (" not in status.format().split("remaining:")[-1]
+    finally:
+        gate.set()
+        runner.join(60)
+        opt.shutdown(shutdown_workers=True)
+        w.shutdown()
+    assert not runner.is_alive()

@@ -310,8 +310,8 @@ class RunStatus:
         if per_run:
             out.append("      per run: " + ", ".join(per_run))
         if self.remaining_seconds is not None:
-            out.append(f"remaining: about {format_duration(self.remaining_seconds)} for {self.remaining_runs} runs "
-                       f"({self.remaining_note})")
+            runs = "" if self.remaining_runs is None else f" for {self.remaining_runs} runs"
+            out.append(f"remaining: about {format_duration(self.remaining_seconds)}{runs} ({self.remaining_note})")
         else:
             out.append(f"remaining: {self.remaining_note}")
         return "\n".join(out)
@@ -586,6 +586,15 @@ def read_status(
             remaining_budget += sum(n * b for n, b in zip(ns, budgets, strict=True))
     elif n_iterations is None:
         future_note = "; the journal does not say how many iterations will follow, so only started ones count"
+    budget_limit = _budget_limit(events)
+    if budget_limit is not None:  # asynchronous: jobs start until their budgets add up to the limit
+        started_budget = running_budget + sum(
+            float(r.budget) for r in own if (r.config_id, float(r.budget)) not in in_flight
+        )
+        remaining_budget = max(budget_limit - started_budget, 0.0)
+        remaining_runs = None  # an asynchronous run does not plan its number of runs
+        future_note = (f"; asynchronous: a budget of {_num(remaining_budget)} of {_num(budget_limit)} is still to "
+                       "start, in runs not planned ahead")
     if state != "running":
         remaining_seconds = None
         note = {"finished": "none, the run has finished",
@@ -598,7 +607,8 @@ def read_status(
         per_unit = compute_time / sum(b for b, _ in durations)
         active = sum(1 for w in workers.values() if w.state in ("busy", "idle")) or 1
         remaining_seconds = (remaining_budget + 0.5 * running_budget) * per_unit / active
-        remaining_runs += len(in_flight)
+        if remaining_runs is not None:
+            remaining_runs += len(in_flight)
         note = (f"{format_duration(per_unit)} per unit of budget so far, on {active} worker"
                 f"{'s' if active != 1 else ''}{future_note}")
 
@@ -679,6 +689,17 @@ def _n_iterations(events: list[dict], manifest: dict) -> int | None:
         if isinstance(n, int) and not isinstance(n, bool):
             value = n
     return value
+
+
+def _budget_limit(events: list[dict]) -> float | None:
+    """The total budget an asynchronous run may start, from its latest ``async_limits`` event (None: a synchronous
+    run, which counts iterations instead)."""
+    limit = None
+    for e in events:
+        if e.get("event") == "async_limits":
+            value = e.get("budget_limit")
+            limit = float(value) if _is_number(value) and math.isfinite(value) else None
+    return limit
 
 
 def _run_key(event: dict) -> tuple | None:
