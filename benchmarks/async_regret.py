@@ -6,8 +6,10 @@ thread workers that evaluate ``problem.evaluate(config, budget, seed)`` and slee
 ``--ms_per_budget x (budget - previous_budget)`` milliseconds: simulated training that resumes from a checkpoint
 (synchronous BOHB's promotions get ``previous_budget`` too).
 
-Budgets: BOHB runs ``--iterations`` brackets. The asynchronous optimizers get ``--async_iterations`` Hyperband
-iterations' worth of budget (default: the same), so that they can also be measured after BOHB's end.
+Budgets: BOHB (and HyperBand, if asked for) runs ``--iterations`` brackets. The asynchronous optimizers get
+``--async_iterations`` Hyperband iterations' worth of budget (default: the same), so that they can also be measured
+after BOHB's end. HyperBand is the synchronous reference of random sampling: with it in ``--optimizers``, a line
+after the table says when each optimizer's mean curve reached HyperBand's mean final regret.
 
 Incumbent at time t: among the runs finished by t, the configuration with the lowest loss on the largest budget
 evaluated so far (HpBandSter's trajectory rule, as in ``benchmarks/quality.py``); its regret is its exact loss
@@ -20,7 +22,7 @@ seed's BOHB final regret before that BOHB run ended.
 
     python benchmarks/async_regret.py [--seeds 8] [--iterations 20] [--async_iterations 20] [--workers 16]
                                       [--ms_per_budget 2] [--problems counting_ones,hartmann6]
-                                      [--optimizers ASHA,AsyncBOHB,AsyncHyperBand,AsyncBOHB_all_brackets]
+                                      [--optimizers ASHA,AsyncBOHB,HyperBand,AsyncHyperBand,...]
 """
 
 from __future__ import annotations
@@ -37,12 +39,16 @@ import time
 
 from bandster.core.nameserver import NameServer
 from bandster.core.worker import Worker
-from bandster.optimizers import ASHA, BOHB, AsyncBOHB, AsyncHyperBand
+from bandster.optimizers import ASHA, BOHB, AsyncBOHB, AsyncHyperBand, HyperBand
 
 from problems import PROBLEMS, Problem
 
 OPTIMIZERS = {"BOHB": BOHB, "ASHA": ASHA, "AsyncBOHB": AsyncBOHB, "AsyncHyperBand": AsyncHyperBand,
-              "AsyncBOHB_all_brackets": functools.partial(AsyncBOHB, n_brackets=None)}
+              "AsyncBOHB_all_brackets": functools.partial(AsyncBOHB, n_brackets=None),
+              "AsyncBOHB_enough": functools.partial(AsyncBOHB, model_budget_rule="enough"),
+              "HyperBand": HyperBand}
+#: synchronous optimizers: they run ``--iterations`` brackets, the others ``--async_iterations``' budget
+SYNCHRONOUS = {"BOHB", "HyperBand"}
 _ids = itertools.count()
 
 
@@ -157,6 +163,13 @@ def report(problem: Problem, names: list[str], trajs: dict, walls: dict, seeds: 
         when_text = "never" if when is None else f"{when:.2f} s"
         print(f"| {name} | {statistics.mean(walls[name]):.2f} | {statistics.mean(values):.4g} ± {se:.2g} | "
               f"{half:.4g} / {full:.4g} | {when_text} | {before}/{seeds} |", flush=True)
+    if "HyperBand" in names:  # random sampling's synchronous reference, for ASHA and AsyncHyperBand
+        hb_target = statistics.mean(finals["HyperBand"])
+        hb_wall = statistics.mean(walls["HyperBand"])
+        print(f"\nHyperBand's mean final regret {hb_target:.4g}, mean wall time {hb_wall:.2f} s; mean regret <= it "
+              "after: " + ", ".join(
+                  f"{name} " + ("never" if (t := mean_curve_reaches(trajs[name], hb_target)) is None else f"{t:.2f} s")
+                  for name in names), flush=True)
 
 
 def main():
@@ -189,7 +202,7 @@ def main():
             walls: dict[str, list[float]] = {o: [] for o in names}
             for seed in range(args.seeds):
                 for name in names:
-                    n = args.iterations if name == "BOHB" else async_iterations
+                    n = args.iterations if name in SYNCHRONOUS else async_iterations
                     runs = run_one(problem, name, seed, n, args, workdir)
                     trajs[name].append(trajectory(problem, runs, problem.optimum))
                     walls[name].append(max(t for t, *_ in runs))

@@ -143,7 +143,8 @@ def test_thread_workers(cls, nameserver, run_id, tmp_path, no_thread_leak):
         picks = [e["config_info"].get("model_based_pick") for e in result.get_id2config_mapping().values()]
         assert any(picks) and not all(picks)
         assert opt.config_generator.model_budget_rule == "full_split"  # AsyncBOHB's default, recorded
-        manifest = json.load(open(os.path.join(opt.journal.directory, "run.json")))
+        with open(os.path.join(opt.journal.directory, "run.json")) as fh:
+            manifest = json.load(fh)
         assert manifest["optimizer_kwargs"]["model_budget_rule"] == "full_split"
     assert result.get_incumbent_id() is not None
     assert len(result.get_learning_curves()) == len(by_id)

@@ -361,7 +361,7 @@ def test_full_split_rule_prefers_a_budget_with_a_full_good_set():
     xs = [full.get_config(9.0)[0]["x0"] for _ in range(50)]
     assert np.median(xs) < 0.3  # the budget-1 model proposes
     good, bad = full.get_model()
-    assert len(good) + len(bad) == 14
+    assert (len(good), len(bad)) == full.split_sizes(14) == (2, 11)  # the budget-1 model: a 15 % good set
     both(8, 9.0, lambda c: abs(c["x0"] - 0.9), 3)  # budget 9 has 13: not yet
     assert full.model_budget() == 1.0
     both(1, 9.0, lambda c: abs(c["x0"] - 0.9), 4)

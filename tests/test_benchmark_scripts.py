@@ -1,0 +1,19 @@
+"""The simulation benchmark runs end to end on a tiny case (its figures are in docs/benchmarks.md, not here)."""
+
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SCRIPT = os.path.join(HERE, os.pardir, "benchmarks", "async_simulation.py")
+
+
+def test_async_simulation_prints_a_row_per_optimizer():
+    out = subprocess.run(
+        [sys.executable, SCRIPT, "--seeds", "2", "--iterations", "2", "--async_iterations", "2",
+         "--problems", "hartmann6", "--optimizers", "ASHA,AsyncBOHB,HyperBand"],
+        check=True, capture_output=True, text=True, timeout=300,
+    ).stdout
+    rows = {line.split("|")[1].strip() for line in out.splitlines() if line.startswith("| ") and "---" not in line}
+    assert {"BOHB", "ASHA", "AsyncBOHB", "HyperBand"} <= rows, out
+    assert "HyperBand's mean final regret" in out
