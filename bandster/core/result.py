@@ -67,12 +67,6 @@ def _finished(run: Run) -> float | None:
     return stamp if isinstance(stamp, int | float) and not isinstance(stamp, bool) else None
 
 
-def _finish_order(run: Run) -> tuple[int, float]:
-    """Sort key: runs by finish time, runs without one last (in their previous order)."""
-    stamp = _finished(run)
-    return (0, stamp) if stamp is not None else (1, 0.0)
-
-
 class Run:
     """One evaluation of one configuration on one budget.
 
