@@ -1,10 +1,11 @@
 """Wall-clock time to synchronous BOHB's final regret: BOHB vs ASHA vs AsyncBOHB, with 16 workers.
 
-The problems are those of ``benchmarks/problems.py`` (counting ones and the multi-fidelity Hartmann-6 by default;
-budgets 9..729, eta 3). Each (problem, optimizer, seed) is one run with its own name server and ``--workers``
-thread workers that evaluate ``problem.evaluate(config, budget, seed)`` and sleep
-``--ms_per_budget x (budget - previous_budget)`` milliseconds: simulated training that resumes from a checkpoint
-(synchronous BOHB's promotions get ``previous_budget`` too).
+The problems are those of ``benchmarks/problems.py`` with a known optimum (by default counting ones, the
+multi-fidelity Hartmann-6 and the conditional Branin; budgets 9..729, eta 3). Each (problem, optimizer, seed) is
+one run with its own name server and ``--workers`` thread workers that evaluate
+``problem.evaluate(config, budget, seed)`` and sleep ``--ms_per_budget x (budget - previous_budget)``
+milliseconds: simulated training that resumes from a checkpoint (synchronous BOHB's promotions get
+``previous_budget`` too).
 
 Budgets: BOHB (and HyperBand, if asked for) runs ``--iterations`` brackets. The asynchronous optimizers get
 ``--async_iterations`` Hyperband iterations' worth of budget (default: the same), so that they can also be measured
@@ -21,7 +22,7 @@ final regret (BOHB included: when its own curve gets there); and in how many see
 seed's BOHB final regret before that BOHB run ended.
 
     python benchmarks/async_regret.py [--seeds 8] [--iterations 20] [--async_iterations 20] [--workers 16]
-                                      [--ms_per_budget 2] [--problems counting_ones,hartmann6]
+                                      [--ms_per_budget 2] [--problems counting_ones,hartmann6,cond_branin]
                                       [--optimizers ASHA,AsyncBOHB,HyperBand,AsyncHyperBand,...]
 """
 
@@ -180,7 +181,7 @@ def main():
                         help="Hyperband iterations' budget of the asynchronous optimizers (default: --iterations)")
     parser.add_argument("--workers", type=int, default=16)
     parser.add_argument("--ms_per_budget", type=float, default=2.0)
-    parser.add_argument("--problems", default="counting_ones,hartmann6")
+    parser.add_argument("--problems", default="counting_ones,hartmann6,cond_branin")
     parser.add_argument("--optimizers", default="ASHA,AsyncBOHB",
                         help=f"comma list of {', '.join(OPTIMIZERS)}; BOHB (the reference) always runs")
     args = parser.parse_args()

@@ -20,7 +20,7 @@ checkpoint, for the synchronous optimizers too). The master's own time, the netw
 are left out: the simulation compares decisions, not implementations. Incumbent, regret and the report are those
 of ``benchmarks/async_regret.py`` (BOHB is the reference).
 
-    python benchmarks/async_simulation.py [--seeds 32] [--problems counting_ones,hartmann6]
+    python benchmarks/async_simulation.py [--seeds 32] [--problems counting_ones,hartmann6,cond_branin]
         [--optimizers ASHA,AsyncBOHB,AsyncBOHB_enough,BOHB_full_split,HyperBand] [--iterations 20]
         [--async_iterations 30] [--workers 16] [--ms_per_budget 2] [--overhead_ms 0.5]
 """
@@ -121,7 +121,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=16)
     parser.add_argument("--ms_per_budget", type=float, default=2.0)
     parser.add_argument("--overhead_ms", type=float, default=0.5, help="added to every job")
-    parser.add_argument("--problems", default="counting_ones,hartmann6")
+    parser.add_argument("--problems", default="counting_ones,hartmann6,cond_branin")
     parser.add_argument("--optimizers", default="ASHA,AsyncBOHB,AsyncBOHB_enough,BOHB_full_split,HyperBand",
                         help=f"comma list of {', '.join(OPTIMIZERS)}; BOHB (the reference) always runs")
     args = parser.parse_args()
