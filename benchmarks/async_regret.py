@@ -37,6 +37,7 @@ import os
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 
 from bandster.core.nameserver import NameServer
 from bandster.core.worker import Worker
@@ -173,6 +174,25 @@ def report(problem: Problem, names: list[str], trajs: dict, walls: dict, seeds: 
                   for name in names), flush=True)
 
 
+def compare(problems: list[str], names: list[str], seeds: int, run: Callable[[Problem, str, int], list[tuple]]) -> None:
+    """Run every optimizer of ``names`` on every seed of every problem and print :func:`report`'s tables;
+    ``run(problem, name, seed)`` returns ``(finished s since the first dispatch, budget, loss, config)`` per run."""
+    for problem_name in problems:
+        problem = PROBLEMS[problem_name]
+        if problem.optimum is None:
+            raise SystemExit(f"{problem_name} has no known optimum; pick a synthetic problem")
+        t_start = time.perf_counter()
+        trajs: dict[str, list] = {o: [] for o in names}
+        walls: dict[str, list[float]] = {o: [] for o in names}
+        for seed in range(seeds):
+            for name in names:
+                runs = run(problem, name, seed)
+                trajs[name].append(trajectory(problem, runs, problem.optimum))
+                walls[name].append(max(t for t, *_ in runs))
+        print(f"\n### {problem_name}: {problem.description}; {time.perf_counter() - t_start:.0f} s\n")
+        report(problem, names, trajs, walls, seeds)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=8)
@@ -194,22 +214,9 @@ def main():
     print(f"{args.workers} thread workers; BOHB {args.iterations} brackets, the others {async_iterations} Hyperband "
           f"iterations' budget; sleep {args.ms_per_budget} ms x budget increment; seeds 0..{args.seeds - 1}")
     with tempfile.TemporaryDirectory() as workdir:
-        for problem_name in args.problems.split(","):
-            problem = PROBLEMS[problem_name]
-            if problem.optimum is None:
-                raise SystemExit(f"{problem_name} has no known optimum; pick a synthetic problem")
-            t_start = time.perf_counter()
-            trajs: dict[str, list] = {o: [] for o in names}
-            walls: dict[str, list[float]] = {o: [] for o in names}
-            for seed in range(args.seeds):
-                for name in names:
-                    n = args.iterations if name in SYNCHRONOUS else async_iterations
-                    runs = run_one(problem, name, seed, n, args, workdir)
-                    trajs[name].append(trajectory(problem, runs, problem.optimum))
-                    walls[name].append(max(t for t, *_ in runs))
-            print(f"\n### {problem_name}: {problem.description}; {time.perf_counter() - t_start:.0f} s\n")
-            report(problem, names, trajs, walls, args.seeds)
-
+        compare(args.problems.split(","), names, args.seeds,
+                lambda problem, name, seed: run_one(problem, name, seed, args.iterations if name in SYNCHRONOUS
+                                                    else async_iterations, args, workdir))
 
 if __name__ == "__main__":
     main()

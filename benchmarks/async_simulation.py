@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import heapq
 import itertools
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -42,8 +41,8 @@ from bandster.optimizers.config_generators.random_sampling import RandomSampling
 from bandster.optimizers.iterations import SuccessiveHalving
 from bandster.optimizers.iterations.asynchronous import AsyncBrackets, AsynchronousIteration
 
-from async_regret import report, trajectory
-from problems import PROBLEMS, Problem
+from async_regret import compare
+from problems import Problem
 
 #: name -> (synchronous?, config generator factory(space, seed)); asynchronous ones use one ladder (ASHA's)
 OPTIMIZERS: dict[str, tuple[bool, Callable[[Any, int], Any]]] = {
@@ -132,22 +131,9 @@ def main() -> None:
     print(f"simulated: {args.workers} workers; synchronous {args.iterations} brackets, asynchronous "
           f"{args.async_iterations} Hyperband iterations' budget; {args.ms_per_budget} ms x budget increment + "
           f"{args.overhead_ms} ms per job; seeds 0..{args.seeds - 1}")
-    for problem_name in args.problems.split(","):
-        problem = PROBLEMS[problem_name]
-        if problem.optimum is None:
-            raise SystemExit(f"{problem_name} has no known optimum; pick a synthetic problem")
-        t_start = time.perf_counter()
-        trajs: dict[str, list] = {o: [] for o in names}
-        walls: dict[str, list[float]] = {o: [] for o in names}
-        for seed in range(args.seeds):
-            for name in names:
-                n = args.iterations if OPTIMIZERS[name][0] else args.async_iterations
-                runs = simulate(problem, name, seed, n, args)
-                trajs[name].append(trajectory(problem, runs, problem.optimum))
-                walls[name].append(runs[-1][0])
-        print(f"\n### {problem_name}: {problem.description}; {time.perf_counter() - t_start:.0f} s to simulate\n")
-        report(problem, names, trajs, walls, args.seeds)
-
+    compare(args.problems.split(","), names, args.seeds,
+            lambda problem, name, seed: simulate(problem, name, seed, args.iterations if OPTIMIZERS[name][0]
+                                                 else args.async_iterations, args))
 
 if __name__ == "__main__":
     main()
