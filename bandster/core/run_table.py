@@ -35,7 +35,8 @@ __all__ = ["RunTable", "RunTableBuilder"]
 #: the time stamps a run usually has, each a column of the table
 STAMP_KEYS = ("submitted", "started", "finished")
 _NO_RESULT, _USUAL_RESULT, _OTHER_RESULT = 0, 1, 2
-_PLAIN_TYPES = (str, int, bool, type(None))
+_PLAIN_TYPE_SET = frozenset((str, int, bool, type(None)))
+_STR_TYPE_SET = frozenset((str,))
 _STAMP_KEY_SET = frozenset(STAMP_KEYS)
 
 
@@ -44,12 +45,10 @@ def _sharing_key(value: Any) -> Hashable | None:
     None for anything else (floats are left out: ``-0.0 == 0.0``, and ``NaN`` equals nothing)."""
     if type(value) is not dict:
         return None
-    items = []
-    for key, item in value.items():
-        if type(key) is not str or type(item) not in _PLAIN_TYPES:
-            return None
-        items.append((key, type(item), item))
-    return tuple(items)
+    types = tuple(map(type, value.values()))  # part of the key: 1 == True, but they are not the same value
+    if not _PLAIN_TYPE_SET.issuperset(types) or not _STR_TYPE_SET.issuperset(map(type, value)):
+        return None
+    return tuple(value.items()), types
 
 
 def _copy(value: Any) -> Any:
