@@ -29,7 +29,7 @@ from bandster.core.journal import (  # json_result_logger is re-exported: HpBand
     _replace_nonfinite,
     json_result_logger,
 )
-from bandster.core.run_table import RunTable, RunTableBuilder
+from bandster.core.run_table import RunTable, RunTableBuilder, copy_dict
 
 logger = logging.getLogger(__name__)
 
@@ -272,7 +272,7 @@ class Result:
         return _Configurations(self._table)
 
     def __getitem__(self, config_id: tuple) -> Datum:
-        return self._table.datum(self._table.index(tuple(config_id)))
+        return self.data[config_id]
 
     def _budgets_present(self) -> list[float]:
         return sorted(set(self._table.budget.tolist()))
@@ -621,23 +621,19 @@ def _table_from_datums(iterations: Iterable[Mapping], time_ref: float) -> RunTab
     for iteration in iterations:
         for config_id, datum in iteration.items():
             index = builder.add_config(
-                tuple(config_id), _copy_dict(datum.config), _copy_dict(datum.config_info), datum.status, datum.budget
+                tuple(config_id), copy_dict(datum.config), copy_dict(datum.config_info), datum.status, datum.budget
             )
             extras = getattr(datum, "extras", None) or {}
             for budget, result in datum.results.items():
                 builder.add_run(
                     index,
                     budget,
-                    _copy_dict(datum.time_stamps.get(budget, {})),
-                    _copy_dict(result),
+                    copy_dict(datum.time_stamps.get(budget, {})),
+                    copy_dict(result),
                     datum.exceptions.get(budget),
-                    _copy_dict(extras.get(budget)),
+                    copy_dict(extras.get(budget)),
                 )
     return builder.finish(time_ref)
-
-
-def _copy_dict(value: Any) -> Any:
-    return dict(value) if isinstance(value, Mapping) else value
 
 
 def _fanova_value(hp: Any, value: Any, CS: Any) -> float:

@@ -30,7 +30,7 @@ import numpy as np
 from bandster.core._convert import is_finite_loss
 from bandster.core.base_iteration import Datum
 
-__all__ = ["RunTable", "RunTableBuilder"]
+__all__ = ["RunTable", "RunTableBuilder", "copy_dict"]
 
 #: the time stamps a run usually has, each a column of the table
 STAMP_KEYS = ("submitted", "started", "finished")
@@ -51,9 +51,10 @@ def _sharing_key(value: Any) -> Hashable | None:
     return tuple(value.items()), types
 
 
-def _copy(value: Any) -> Any:
-    """A fresh dict for a stored dict (so that callers cannot change the table), other values as they are."""
-    return dict(value) if isinstance(value, dict) else value
+def copy_dict(value: Any) -> Any:
+    """A fresh dict for a mapping (so that callers cannot change what is stored, nor the table what they hold),
+    other values as they are."""
+    return dict(value) if isinstance(value, Mapping) else value
 
 
 def _is_number(value: Any) -> bool:
@@ -306,25 +307,25 @@ class RunTable:
         kind = self.kind[row]
         if kind == _USUAL_RESULT:
             return {"loss": float(self.loss[row]), "info": self.info[row]}
-        return _copy(self.other_results.get(row)) if kind == _OTHER_RESULT else None
+        return copy_dict(self.other_results.get(row)) if kind == _OTHER_RESULT else None
 
     def stamps_at(self, row: int) -> Any:
         """The run's time stamps, relative to the table's ``time_ref`` (a new dict)."""
         if row in self.other_stamps:
-            return _copy(self.other_stamps[row])
+            return copy_dict(self.other_stamps[row])
         return {key: float(v) for key, v in zip(STAMP_KEYS, self.stamps[row], strict=True) if not math.isnan(v)}
 
     def extras_at(self, row: int) -> Any:
         """The run's extras (a new dict), or None when they are not known."""
         slot = int(self.extras[row])
-        return None if slot < 0 else _copy(self.extras_values[slot])
+        return None if slot < 0 else copy_dict(self.extras_values[slot])
 
     def datum(self, config: int) -> Datum:
         """Configuration ``config`` as a :class:`~bandster.core.base_iteration.Datum` (a new one; changing it
         changes nothing here), its per-budget dicts ordered by budget."""
         datum = Datum(
-            config=_copy(self.configs[config]),
-            config_info=_copy(self.config_infos[config]),
+            config=copy_dict(self.configs[config]),
+            config_info=copy_dict(self.config_infos[config]),
             status=self.statuses[config],
             budget=self.datum_budgets[config],
         )
@@ -361,7 +362,7 @@ class RunTable:
                 result = self.other_results.get(row)
                 loss, info = (result.get("loss"), result.get("info")) if isinstance(result, Mapping) else (None, None)
             if row in self.other_stamps:
-                when = _copy(self.other_stamps[row])
+                when = copy_dict(self.other_stamps[row])
             else:
                 when = {key: v for key, v in zip(STAMP_KEYS, stamp, strict=True) if v == v}  # v == v: not NaN
             extras = self.extras_values[slot] if slot >= 0 else None
