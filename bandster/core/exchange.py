@@ -1,0 +1,184 @@
+"""A worker process's link to its dispatcher: outcomes go back and new jobs come in while the worker computes.
+
+A worker in another process than the master's does not call the dispatcher between two jobs. A named thread
+of the link does: whenever outcomes are finished it sends all of them in one ``exchange`` call, and the reply
+brings the jobs the dispatcher hands over (it may hand a worker whose jobs are short a few jobs ahead, see
+:class:`bandster.core.dispatcher.Dispatcher`). The worker's own thread only takes jobs from the link and
+gives their outcomes back, so with jobs that return at once several outcomes share one round trip, and a
+long job's outcome leaves the moment it is finished. The messages are described in
+:mod:`bandster.core.protocol`.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import Pyro5.errors
+
+from bandster.core import protocol
+from bandster.core.security import make_proxy
+
+__all__ = ["DispatcherLink"]
+
+
+class DispatcherLink:
+    """The connection of one worker process to a dispatcher in another process.
+
+    Parameters
+    ----------
+    uri : str
+        The dispatcher's Pyro URI.
+    secret : str or None
+        The name server's secret (the dispatcher's daemon checks it).
+    worker_name : str
+        The worker's name at the dispatcher.
+    info : dict
+        What the worker announces about itself (``uri``, ``host``, ``pid``).
+    poll_wait : callable
+        Seconds an ``exchange`` call of an idle worker may wait at the dispatcher for a job.
+    logger : logging.Logger, optional
+
+    Examples
+    --------
+    The worker's thread uses it like this (``evaluate`` stands for the worker's compute)::
+
+        link = DispatcherLink(uri, secret, name, info, lambda: 2.0)
+        link.start()
+        while True:
+            command, job = link.take()
+            if command != protocol.JOB:
+                break
+            link.put(job, evaluate(job))
+        link.close(goodbye=command == protocol.SHUTDOWN)
+    """
+
+    def __init__(self, uri: str, secret: str | None, worker_name: str, info: dict,
+                 poll_wait: Callable[[], float], logger: logging.Logger | None = None) -> None:
+        self.uri = uri
+        self.secret = secret
+        self.worker_name = worker_name
+        self.info = info
+        self.poll_wait = poll_wait
+        self.logger = logger if logger is not None else logging.getLogger(__name__)
+        self._cond = threading.Condition()  # guards everything below
+        self._inbox: collections.deque[dict] = collections.deque()  # jobs received, not started
+        self._outbox: list[tuple[dict, float]] = []  # (outcome, time.monotonic() when its job ended)
+        self._assigned = 0  # jobs received and not yet reported: held, running or in the outbox
+        self._news: str | None = None  # WAIT for the worker's thread (an idle worker's long poll ended)
+        self._end: str | None = None  # SHUTDOWN, DETACH or LOST: no more jobs
+        self._closing = False
+        self._goodbye = False
+        self._thread: threading.Thread | None = None
+        #: outcomes that could not be delivered because the connection broke
+        self.undelivered: list[dict] = []
+
+    # ------------------------------------------------------------------ the worker's side
+    def start(self) -> None:
+        """Start the link's thread (it announces the worker, then trades outcomes for jobs)."""
+        self._thread = threading.Thread(target=self._run, name=f"bandster-link-{self.worker_name}", daemon=True)
+        self._thread.start()
+
+    def take(self) -> tuple[str, dict | None]:
+        """Wait for the next job, ``(protocol.JOB, job)``, or news: ``(protocol.WAIT, None)`` when an idle
+        worker's wait at the dispatcher ended without a job, or the end of the link, ``(protocol.SHUTDOWN |
+        protocol.DETACH | protocol.LOST, None)`` (jobs still held are then not started)."""
+        with self._cond:
+            while not (self._end or self._inbox or self._news):
+                self._cond.wait()
+            if self._end is not None:
+                return self._end, None
+            if self._inbox:
+                return protocol.JOB, self._inbox.popleft()
+            news, self._news = self._news, None
+            return news, None
+
+    def put(self, job: dict, outcome: dict | None) -> None:
+        """The outcome of ``job`` (None: handed back unfinished; the dispatcher then queues it again)."""
+        with self._cond:
+            # a job handed back stays assigned: the goodbye that follows reports it as neither finished nor
+            # returned, and the dispatcher queues it again as a job whose worker stopped in it
+            if outcome is not None:
+                self._outbox.append((outcome, time.monotonic()))
+                self._cond.notify_all()
+
+    def close(self, goodbye: bool) -> None:
+        """End the link and join its thread. With ``goodbye`` the worker leaves the dispatcher: the outcomes
+        not yet sent are delivered and the jobs held but not started are handed back."""
+        with self._cond:
+            self._closing = True
+            self._goodbye = goodbye
+            self._cond.notify_all()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join()
+        with self._cond:
+            self.undelivered.extend(outcome for outcome, _ in self._outbox)
+            self._outbox.clear()
+
+    # ------------------------------------------------------------------ the link's thread
+    def _run(self) -> None:
+        proxy = make_proxy(self.uri, self.secret)
+        try:
+            proxy.announce(self.worker_name, self.info)
+            while self._trade(proxy):
+                pass
+            with self._cond:
+                self._cond.wait_for(lambda: self._closing)
+                goodbye = self._goodbye and self._end != protocol.DETACH
+                outcomes = self._take_outbox()
+                returned = [job["id"] for job in self._inbox]
+                self._inbox.clear()
+            if goodbye:
+                proxy.goodbye(self.worker_name, protocol.pack(outcomes), returned)
+        except Pyro5.errors.PyroError as exc:
+            with self._cond:
+                lost = [outcome for outcome, _ in self._outbox]
+                self._outbox.clear()
+                self._inbox.clear()
+                self.undelivered.extend(lost)
+                if self._end is None:
+                    self._end = protocol.LOST
+                self._cond.notify_all()
+            if not self._closing:
+                self.logger.warning("worker %s lost its dispatcher (%s)", self.worker_name, exc)
+        finally:
+            proxy._pyroRelease()
+
+    def _trade(self, proxy: Any) -> bool:
+        """One ``exchange`` call (when there are outcomes to send, or the worker has nothing to do); False when
+        the link ends."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._outbox or self._closing or self._assigned == 0)
+            if self._closing:
+                return False
+            outcomes = self._take_outbox()
+            idle = self._assigned == 0
+        reply = proxy.exchange(self.worker_name, protocol.pack(outcomes), self.poll_wait() if idle else 0.0)
+        command = reply.get("command")
+        if command == protocol.ANNOUNCE:
+            proxy.announce(self.worker_name, self.info)
+            return True
+        with self._cond:
+            if command == protocol.JOBS:
+                jobs = protocol.unpack(reply["jobs"])
+                self._inbox.extend(jobs)
+                self._assigned += len(jobs)
+            elif command == protocol.WAIT:
+                if idle:
+                    self._news = protocol.WAIT
+            else:  # SHUTDOWN or DETACH
+                self._end = command
+            self._cond.notify_all()
+            return self._end is None
+
+    def _take_outbox(self) -> list[dict]:
+        """The outcomes to send now, each with its ``finished_ago`` (called with the lock held)."""
+        now = time.monotonic()
+        outcomes = [dict(outcome, finished_ago=now - ended) for outcome, ended in self._outbox]
+        self._assigned -= len(self._outbox)
+        self._outbox.clear()
+        return outcomes
