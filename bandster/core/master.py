@@ -120,7 +120,7 @@ class Master:
         stop_grace_period: float = 60.0,
         backend: Backend | None = None,
     ) -> None:
-        self.run_id = validate_run_id(run_id)
+        self._run_id = validate_run_id(run_id)
         self.working_directory = os.path.abspath(working_directory)
         self.config_generator = config_generator
         self.logger = logger if logger is not None else logging.getLogger(type(self).__module__)
@@ -263,6 +263,17 @@ class Master:
         return self.runner.config_directory(config_id)
 
     # ------------------------------------------------------------------ what HpBandSter users read
+    @property
+    def run_id(self) -> str:
+        """The run's id (its journal directory's prefix; workers of this run_id serve it)."""
+        return self._run_id
+
+    @run_id.setter
+    def run_id(self, value: str) -> None:
+        self._run_id = validate_run_id(value)
+        if hasattr(self, "runner"):
+            self.runner.run_id = self._run_id
+
     @property
     def iterations(self) -> list:
         """The iterations started so far (their ``data`` is released once they finish)."""
