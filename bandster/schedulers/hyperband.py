@@ -291,15 +291,16 @@ class HyperbandScheduler(IterationScheduler):
 class RandomSearchScheduler(HyperbandScheduler):
     """Random search as HpBandSter runs it: each iteration evaluates a batch of configurations on ``max_budget``.
 
-    The batch size is Hyperband's number of configurations per iteration for ``(min_budget, max_budget, eta)``
-    (HpBandSter's defaults 1, 1, 3: one configuration per iteration).
+    The batch size is HpBandSter's: the number of budgets on the ladder ``(min_budget, max_budget, eta)``
+    (:func:`~bandster.schedulers.brackets.random_search_num_configs`; HpBandSter's defaults 1, 1, 3: one
+    configuration per iteration).
 
     Examples
     --------
     >>> import ConfigSpace as CS
     >>> from bandster.samplers import RandomSampling
     >>> RandomSearchScheduler(RandomSampling(CS.ConfigurationSpace({'x': (0.0, 1.0)})), 1, 9, 3).plan(0)
-    ([9], [9.0])
+    ([3], [9.0])
     """
 
     def __init__(self, sampler: Any, min_budget: float = 1, max_budget: float = 1, eta: float = 3,
