@@ -6,8 +6,8 @@ from typing import Any
 
 from bandster.core.base_config_generator import base_config_generator
 from bandster.core.base_iteration import BaseIteration
-from bandster.samplers.initial_design import InitialDesign
 from bandster.core.master import Master
+from bandster.samplers.initial_design import InitialDesign
 from bandster.samplers.random import check_configspace
 from bandster.schedulers import brackets
 from bandster.schedulers.hyperband import HyperbandScheduler

@@ -1,13 +1,12 @@
 """The Scheduler base class: defaults, the initial design, ask/tell bookkeeping."""
 
 import ConfigSpace as CS
+import pytest
 
 from bandster.core.job import Job
 from bandster.samplers import InitialDesign, RandomSampling
 from bandster.schedulers import Decision, HyperbandScheduler, JobRequest
 from bandster.schedulers._base import job_from_request, positive_int, positive_number
-
-import pytest
 
 
 def test_reports_continue_by_default():
