@@ -25,11 +25,11 @@ from typing import Any
 from bandster.__version__ import __version__
 from bandster.backends._base import Backend
 from bandster.core.job import Job
-from bandster.core.progress import ProgressBar
-from bandster.core.warmstart import warm_start
 from bandster.core.journal import Journal, latest_journal_directory, new_journal_directory  # TODO(records)
+from bandster.core.progress import ProgressBar
 from bandster.core.result import Result, Run, logged_results_to_HBS_result
 from bandster.core.resume import dispatch_counts, read_manifest
+from bandster.core.warmstart import warm_start
 from bandster.schedulers._base import Decision, JobRequest, Scheduler, positive_int, positive_number
 
 logger = logging.getLogger(__name__)
