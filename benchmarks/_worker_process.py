@@ -6,7 +6,6 @@ KIND is ``instant``, ``sleep`` or ``pause``; THREADS > 1 runs that many workers 
 
 import logging
 import sys
-import threading
 
 from _common import InstantWorker, PauseWorker, SleepWorker
 

@@ -45,16 +45,27 @@ class DispatcherLink:
 
     Examples
     --------
-    The worker's thread uses it like this (``evaluate`` stands for the worker's compute)::
+    What a worker process's thread does with it (``Worker`` does this for you): take a job, give its outcome.
 
-        link = DispatcherLink(uri, secret, name, info, lambda: 2.0)
-        link.start()
-        while True:
-            command, job = link.take()
-            if command != protocol.JOB:
-                break
-            link.put(job, evaluate(job))
-        link.close(goodbye=command == protocol.SHUTDOWN)
+    >>> from bandster.core.dispatcher import Dispatcher
+    >>> from bandster.core.nameserver import NameServer
+    >>> ns = NameServer(run_id='link_doc'); host, port = ns.start()
+    >>> finished = []
+    >>> dispatcher = Dispatcher(finished.append, run_id='link_doc', nameserver=host, nameserver_port=port,
+    ...                         nameserver_secret=ns.secret)
+    >>> dispatcher.start()
+    >>> queued = dispatcher.submit_job((0, 0, 0), config={'x': 0.5}, budget=1.0)
+    >>> link = DispatcherLink(dispatcher.uri, ns.secret, 'doc-worker', {}, poll_wait=lambda: 0.1)
+    >>> link.start()
+    >>> command, job = link.take()
+    >>> command, job['id'], job['kwargs']
+    ('job', [0, 0, 0], {'config': {'x': 0.5}, 'budget': 1.0})
+    >>> link.put(job, {'id': job['id'], 'result': {'loss': 0.25, 'info': None}, 'exception': None,
+    ...                'duration': 0.001})
+    >>> link.close(goodbye=True)
+    >>> [(j.id, j.result['loss'], j.worker_name) for j in finished]
+    [((0, 0, 0), 0.25, 'doc-worker')]
+    >>> dispatcher.shutdown(); ns.shutdown()
     """
 
     def __init__(self, uri: str, secret: str | None, worker_name: str, info: dict,
