@@ -108,7 +108,7 @@ class Dispatcher:
         nameserver_secret: str | None = None,
         max_attempts: int = 3,
         event_callback: Callable[..., None] | None = None,
-        prefetch: int = 3,
+        prefetch: int = 7,
         prefetch_below: float = 0.01,
     ) -> None:
         if int(prefetch) < 0:

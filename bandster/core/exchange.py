@@ -23,7 +23,11 @@ import Pyro5.errors
 from bandster.core import protocol
 from bandster.core.security import make_proxy
 
-__all__ = ["DispatcherLink"]
+__all__ = ["DispatcherLink", "MAX_DELAY"]
+
+#: Seconds a finished outcome may wait for others to share its ``exchange`` call (only while the worker still
+#: holds jobs it has not started, i.e. while its jobs are short).
+MAX_DELAY = 0.002
 
 
 class DispatcherLink:
@@ -160,10 +164,14 @@ class DispatcherLink:
             proxy._pyroRelease()
 
     def _trade(self, proxy: Any) -> bool:
-        """One ``exchange`` call (when there are outcomes to send, or the worker has nothing to do); False when
-        the link ends."""
+        """One ``exchange`` call (when outcomes are due, or the worker has nothing to do); False when the link
+        ends."""
         with self._cond:
-            self._cond.wait_for(lambda: self._outbox or self._closing or self._assigned == 0)
+            while not self._closing and self._assigned > 0:
+                wait = self._until_due()
+                if wait is not None and wait <= 0:
+                    break
+                self._cond.wait(wait)
             if self._closing:
                 return False
             outcomes = self._take_outbox()
@@ -185,6 +193,16 @@ class DispatcherLink:
                 self._end = command
             self._cond.notify_all()
             return self._end is None
+
+    def _until_due(self) -> float | None:
+        """Seconds until the outcomes must be sent (<= 0: now; None: none to send). They are due when at most
+        one job is left to compute (its successors should arrive before it ends) or when the oldest has waited
+        :data:`MAX_DELAY`: while held jobs are computed, outcomes gather and share one call."""
+        if not self._outbox:
+            return None
+        if len(self._inbox) <= 1:
+            return 0.0
+        return self._outbox[0][1] + MAX_DELAY - time.monotonic()
 
     def _take_outbox(self) -> list[dict]:
         """The outcomes to send now, each with its ``finished_ago`` (called with the lock held)."""

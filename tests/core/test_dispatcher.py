@@ -150,16 +150,17 @@ def test_a_leaving_worker_hands_its_held_jobs_back_unstarted(dispatcher, nameser
 @pytest.mark.timeout(120)
 def test_withdraw_takes_back_queued_jobs_and_held_jobs_finish(dispatcher, nameserver, run_id, spawn, tmp_path):
     log = str(tmp_path / "log")
-    submit(dispatcher, ["instant", ("slow", 1.0), "instant", "instant", "instant", "instant", "instant"])
+    handed = 2 + dispatcher.prefetch  # job 0 alone, then job 1 (slow) and prefetch jobs held behind it
+    submit(dispatcher, ["instant", ("slow", 1.0)] + ["instant"] * (dispatcher.prefetch + 2))
     start_worker(spawn, nameserver, run_id, log)
     c = dispatcher.collector
-    c.wait_for(lambda: len(c.dispatched()) == 5)  # job 0, then 1 running with 2, 3 and 4 held
+    c.wait_for(lambda: len(c.dispatched()) == handed)
     wait_until(lambda: starts(log)[key(1)] == 1)
     withdrawn = dispatcher.withdraw_queued()
-    assert [j.id for j in withdrawn] == [(0, 0, 5), (0, 0, 6)]  # held jobs count as started: not withdrawn
-    c.wait_for(lambda: len(c.jobs) == 5)
-    assert sorted(j.id for j in c.jobs) == [(0, 0, i) for i in range(5)]
-    assert starts(log) == {key(i): 1 for i in range(5)}
+    assert [j.id for j in withdrawn] == [(0, 0, handed), (0, 0, handed + 1)]  # held jobs count as started
+    c.wait_for(lambda: len(c.jobs) == handed)
+    assert sorted(j.id for j in c.jobs) == [(0, 0, i) for i in range(handed)]
+    assert starts(log) == {key(i): 1 for i in range(handed)}
     assert dispatcher.withdraw_queued() == []
 
 
