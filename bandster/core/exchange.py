@@ -119,7 +119,8 @@ class DispatcherLink:
             # returned, and the dispatcher queues it again as a job whose worker stopped in it
             if outcome is not None:
                 self._outbox.append((outcome, time.monotonic()))
-                self._cond.notify_all()
+                if len(self._outbox) == 1 or len(self._inbox) <= 1:  # the link's thread waits for no other change
+                    self._cond.notify_all()
 
     def close(self, goodbye: bool) -> None:
         """End the link and join its thread. With ``goodbye`` the worker leaves the dispatcher: the outcomes
