@@ -25,11 +25,12 @@ from bandster.core.base_iteration import BaseIteration
 from bandster.core.dispatcher import Dispatcher
 from bandster.core.initial_design import InitialDesign
 from bandster.core.job import Job
-from bandster.core.journal import Journal, latest_journal_directory, new_journal_directory
 from bandster.core.nameserver import validate_run_id
 from bandster.core.progress import ProgressBar
-from bandster.core.result import Result, Run, logged_results_to_HBS_result
 from bandster.core.warmstart import warm_start
+from bandster.records.format import MANIFEST_FILENAME, latest_journal_directory, new_journal_directory
+from bandster.records.journal import Journal
+from bandster.records.result import Result, Run, logged_results_to_HBS_result
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ class Master:
         If False, ``job_queue_sizes[1]`` is the absolute number of outstanding jobs.
     logger : logging.Logger, optional
     result_logger : json_result_logger or callable, optional
-        A :class:`~bandster.core.result.json_result_logger` becomes this run's journal; any other callable
+        A :class:`~bandster.records.journal.json_result_logger` becomes this run's journal; any other callable
         is called with every finished job, in addition to the default journal.
     previous_result : Result or str, optional
         Warm start: an earlier run's Result, or its journal directory. Its runs (failed ones included) are fed
@@ -112,7 +113,7 @@ class Master:
         finished runs are not repeated, runs in flight are queued again, the brackets and the model continue,
         and ``run(n_iterations)`` counts the run's total. Starts a new run if there is no journal.
     result_callbacks : list of callable, optional
-        Each is called with a :class:`~bandster.core.result.Run` for every finished job (outside the master's
+        Each is called with a :class:`~bandster.records.result.Run` for every finished job (outside the master's
         lock; exceptions are logged and ignored), e.g. to stream results to an experiment tracker.
     stop_grace_period : float
         On Ctrl-C (or ``bandster stop``), how long running jobs may still finish before they are abandoned.
@@ -595,7 +596,7 @@ class Master:
         self._owns_journal = True
         manifest = {}
         try:
-            with open(os.path.join(directory, "run.json")) as fh:
+            with open(os.path.join(directory, MANIFEST_FILENAME)) as fh:
                 manifest = json.load(fh)
         except (OSError, ValueError):
             self.logger.warning("the journal in %s has no readable run.json; using this optimizer's settings",

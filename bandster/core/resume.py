@@ -11,37 +11,17 @@ included, is also fed to the config generator, so the model continues where it s
 from __future__ import annotations
 
 import collections
-import json
 import logging
-import os
 from typing import TYPE_CHECKING, Any
 
 from bandster.core.job import Job
-from bandster.core.result import Result, logged_results_to_HBS_result
+from bandster.records.format import dispatch_counts
+from bandster.records.result import Result, logged_results_to_HBS_result
 
 if TYPE_CHECKING:  # pragma: no cover
     from bandster.core.master import Master
 
 logger = logging.getLogger(__name__)
-
-
-def dispatch_counts(directory: str) -> collections.Counter:
-    """How often each (config_id, budget) was dispatched, from ``events.json``."""
-    counts: collections.Counter = collections.Counter()
-    path = os.path.join(directory, "events.json")
-    try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                if '"dispatch"' not in line:
-                    continue
-                try:
-                    event = json.loads(line)
-                    counts[(tuple(event["config_id"]), float(event["budget"]))] += 1
-                except (ValueError, KeyError, TypeError):
-                    continue
-    except OSError:
-        pass
-    return counts
 
 
 def replay(master: Master, result: Result, attempts: collections.Counter) -> dict[str, int]:

@@ -1,25 +1,12 @@
-"""The run journal: the always-on, append-only record of a run on disk.
+"""The run journal's writer: the always-on, append-only record of a run on disk.
 
-A journal directory holds
-
-``configs.json``
-    one line per sampled configuration, HpBandSter's format ``[config_id, config, config_info]``;
-``results.json``
-    one line per finished evaluation, HpBandSter's five elements plus an optional sixth with bandster's
-    extras: ``[config_id, budget, time_stamps, result | null, exception | null, {"worker", "attempt",
-    "status"}]``;
-``events.json``
-    one JSON object per line: ``{"time": ..., "event": kind, ...}`` (dispatches, worker joins and losses);
-``run.json``
-    the manifest (bandster version, optimizer arguments, ``HB_config``, ...), replaced atomically;
-``results.pkl``
-    a pickle of the final :class:`~bandster.core.result.Result`, replaced atomically;
-``journal.lock``
-    held with ``fcntl.flock`` while a :class:`Journal` is open, so two masters never write one journal.
+:class:`Journal` appends configurations, results and events to a journal directory, writes its manifest and
+the final pickle atomically, and holds the directory's lock while it is open, so two masters never write one
+journal. The files, their names and their readers are described in :mod:`bandster.records.format`.
 
 Every line is strict JSON (``allow_nan=False``): non-finite floats are written as the strings ``"NaN"``,
-``"Infinity"`` and ``"-Infinity"``. :func:`bandster.core.result.logged_results_to_HBS_result` reads them back
-(and also reads the bare ``NaN``/``Infinity`` tokens that HpBandSter wrote).
+``"Infinity"`` and ``"-Infinity"``. :func:`bandster.records.result.logged_results_to_HBS_result` reads them
+back (and also reads the bare ``NaN``/``Infinity`` tokens that HpBandSter wrote).
 """
 
 from __future__ import annotations
@@ -28,10 +15,8 @@ import errno
 import fcntl
 import json
 import logging
-import math
 import os
 import pickle
-import re
 import socket
 import threading
 import time
@@ -40,128 +25,36 @@ from collections.abc import Callable
 from typing import Any
 
 from bandster.core._convert import is_finite_loss, to_builtin
+from bandster.records.format import (
+    CONFIGS_FILENAME,
+    EVENTS_FILENAME,
+    LOCK_FILENAME,
+    MANIFEST_FILENAME,
+    PICKLE_FILENAME,
+    RESULTS_FILENAME,
+    replace_nonfinite,
+)
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Journal", "json_result_logger", "new_journal_directory", "latest_journal_directory"]
+__all__ = ["Journal", "json_result_logger", "encode_line", "WRITER_THREAD_NAME"]
 
-#: name of the sub-directory of the working directory that holds the journals of all runs
-RUNS_DIRNAME = "bandster_runs"
-CONFIGS_FILENAME = "configs.json"
-RESULTS_FILENAME = "results.json"
-EVENTS_FILENAME = "events.json"
-MANIFEST_FILENAME = "run.json"
-PICKLE_FILENAME = "results.pkl"
-LOCK_FILENAME = "journal.lock"
 WRITER_THREAD_NAME = "bandster-journal-writer"
 
 _CONFIGS, _RESULTS, _EVENTS = 0, 1, 2
-_STAMP_FORMAT = "%Y%m%d-%H%M%S"
 #: one shared strict encoder (``json.dumps`` with any keyword builds a new encoder per call)
 _ENCODER = json.JSONEncoder(allow_nan=False)
-
-
-# --------------------------------------------------------------------------------------------------------
-# directories
-
-
-def _safe_run_id(run_id: Any) -> str:
-    """``run_id`` as a single path component."""
-    name = re.sub(r"[/\\\x00]", "_", str(run_id))
-    return name if name not in ("", ".", "..") else f"run{name}"
-
-
-def new_journal_directory(working_directory: str | os.PathLike, run_id: Any) -> str:
-    """Create and return a fresh journal directory for a run.
-
-    The directory is ``<working_directory>/bandster_runs/<run_id>_<YYYYmmdd-HHMMSS>`` (local time). If that
-    exists already (two runs started in the same second), ``_2``, ``_3``, ... is appended: an existing
-    directory is never returned. Creation uses ``mkdir``, so two processes cannot get the same directory.
-
-    Parameters
-    ----------
-    working_directory : str or path-like
-        The run's working directory; ``bandster_runs`` is created inside it if needed.
-    run_id : str
-        The run's id; path separators in it are replaced by ``_``.
-
-    Returns
-    -------
-    str
-        The absolute path of the new, empty directory.
-    """
-    parent = os.path.join(os.path.abspath(os.fspath(working_directory)), RUNS_DIRNAME)
-    os.makedirs(parent, exist_ok=True)
-    base = os.path.join(parent, f"{_safe_run_id(run_id)}_{time.strftime(_STAMP_FORMAT)}")
-    candidate, n = base, 1
-    while True:
-        try:
-            os.mkdir(candidate)
-            return candidate
-        except FileExistsError:
-            n += 1
-            candidate = f"{base}_{n}"
-
-
-def latest_journal_directory(working_directory: str | os.PathLike, run_id: Any) -> str | None:
-    """The newest journal directory of ``run_id`` under ``working_directory``, or None if there is none.
-
-    "Newest" is by the start time in the directory name, then by the ``_2``, ``_3`` suffix.
-
-    Parameters
-    ----------
-    working_directory : str or path-like
-        The working directory given to :func:`new_journal_directory`.
-    run_id : str
-        The run's id.
-
-    Returns
-    -------
-    str or None
-        An absolute path.
-    """
-    parent = os.path.join(os.path.abspath(os.fspath(working_directory)), RUNS_DIRNAME)
-    pattern = re.compile(re.escape(_safe_run_id(run_id)) + r"_(\d{8}-\d{6})(?:_(\d+))?")
-    best: tuple[str, int] | None = None
-    best_path = None
-    try:
-        entries = list(os.scandir(parent))
-    except FileNotFoundError:
-        return None
-    for entry in entries:
-        match = pattern.fullmatch(entry.name)
-        if match is None or not entry.is_dir():
-            continue
-        key = (match.group(1), int(match.group(2) or 1))
-        if best is None or key > best:
-            best, best_path = key, entry.path
-    return best_path
 
 
 # --------------------------------------------------------------------------------------------------------
 # encoding
 
 
-def _replace_nonfinite(value: Any) -> Any:
-    """``value`` with every non-finite float replaced by ``"NaN"``, ``"Infinity"`` or ``"-Infinity"``."""
-    if isinstance(value, float):
-        if math.isfinite(value):
-            return value
-        if math.isnan(value):
-            return "NaN"
-        return "Infinity" if value > 0 else "-Infinity"
-    if isinstance(value, dict):
-        return {k: _replace_nonfinite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_replace_nonfinite(v) for v in value]
-    return value
-
-
 def encode_line(obj: Any) -> str:
     """One strict JSON line (without the newline) for ``obj``.
 
     The fast path is a single ``json.dumps(allow_nan=False)``. Only if that fails are
-    numpy and other non-builtin values converted with :func:`~bandster.core._convert.to_builtin` and
+    numpy and other non-builtin values converted with ``to_builtin`` and
     non-finite floats replaced by strings.
 
     Parameters
@@ -178,7 +71,7 @@ def encode_line(obj: Any) -> str:
         return _ENCODER.encode(obj)
     except (ValueError, TypeError):  # a non-finite float or a non-builtin value somewhere
         pass
-    return _ENCODER.encode(_replace_nonfinite(to_builtin(obj, path="journal value")))
+    return _ENCODER.encode(replace_nonfinite(to_builtin(obj, path="journal value")))
 
 
 def _repr_values(mapping: Any) -> dict:
@@ -267,34 +160,6 @@ def _acquire_lock(directory: str) -> int:
     except OSError:  # the lock itself is what matters
         pass
     return fd
-
-
-def lock_holder(directory: str | os.PathLike) -> tuple[int, str] | None:
-    """``(pid, hostname)`` of the process holding the journal's lock, or None if no writer holds it.
-
-    A non-blocking shared ``flock`` is tried and released at once: it fails only while a :class:`Journal`
-    holds the exclusive lock. A journal without a lock file (e.g. HpBandSter's) has no holder.
-    """
-    path = os.path.join(os.fspath(directory), LOCK_FILENAME)
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return None
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except OSError as err:
-            if err.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                raise
-            fields = os.pread(fd, 300, 0).decode("utf-8", "replace").split()
-            try:
-                return int(fields[0]), fields[1] if len(fields) > 1 else ""
-            except (IndexError, ValueError):
-                return 0, ""  # held, by a writer that had not yet written its pid
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return None
-    finally:
-        os.close(fd)
 
 
 def _release_lock(fd: int) -> None:
@@ -546,7 +411,7 @@ class Journal:
                 raise FileExistsError(
                     errno.EEXIST,
                     f"{' and '.join(existing)} already exist(s): {self.directory} holds an earlier run's "
-                    "journal. Use a new directory (e.g. bandster.core.journal.new_journal_directory()), or pass "
+                    "journal. Use a new directory (e.g. bandster.records.format.new_journal_directory()), or pass "
                     "overwrite=True to replace it (its results are lost)",
                     existing[0],
                 )
@@ -708,7 +573,7 @@ class Journal:
         try:
             text = json.dumps(data, allow_nan=False, indent=2, sort_keys=False)
         except ValueError:
-            text = json.dumps(_replace_nonfinite(data), allow_nan=False, indent=2)
+            text = json.dumps(replace_nonfinite(data), allow_nan=False, indent=2)
         with self._manifest_lock:
             _atomic_write(self.manifest_fn, (text + "\n").encode())
             self._manifest = data

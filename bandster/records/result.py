@@ -10,26 +10,27 @@ and results for unknown config ids.
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import math
 import os
-import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
 from bandster.core._convert import is_finite_loss, to_builtin
-from bandster.core.base_iteration import Datum
-from bandster.core.journal import (  # json_result_logger is re-exported: HpBandSter users import it from here
+from bandster.records.datum import Datum
+from bandster.records.format import (
     CONFIGS_FILENAME,
-    MANIFEST_FILENAME,
     RESULTS_FILENAME,
-    _replace_nonfinite,
-    json_result_logger,
+    is_float,
+    read_configs,
+    read_hb_config,
+    read_results,
+    replace_nonfinite,
 )
-from bandster.core.run_table import RunTable, RunTableBuilder, copy_dict
+from bandster.records.journal import json_result_logger  # re-exported: HpBandSter users import it from here
+from bandster.records.run_table import RunTable, RunTableBuilder, copy_dict
 
 logger = logging.getLogger(__name__)
 
@@ -41,13 +42,12 @@ __all__ = [
     "json_result_logger",
 ]
 
-_NONFINITE_STRINGS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 _TIME_KEYS = ("submitted", "started", "finished")
 
 
 def _canonical(value: Any) -> Any:
     """``value`` as it reads back from the journal: builtins, lists for tuples, non-finite floats as strings."""
-    return _replace_nonfinite(to_builtin(value, path="compared value"))
+    return replace_nonfinite(to_builtin(value, path="compared value"))
 
 
 def _same_loss(a: Any, b: Any) -> bool:
@@ -228,7 +228,7 @@ class Result:
 
     Notes
     -----
-    The runs are kept column-wise (:class:`~bandster.core.run_table.RunTable`, about 0.8 KB per run with its
+    The runs are kept column-wise (:class:`~bandster.records.run_table.RunTable`, about 0.8 KB per run with its
     configuration, instead of 2-3 KB for a Datum per configuration), so a Result of 100,000 runs takes about
     80 MB; ``data`` builds the Datums of HpBandSter's layout on demand. A later run of the same configuration
     on the same budget replaces the earlier one; budgets are floats.
@@ -395,7 +395,7 @@ class Result:
             None when no run on the largest budget has a finite loss. Ties go to the smaller id.
         """
         max_budget = self._max_budget()
-        if not _is_float(max_budget):
+        if not is_float(max_budget):
             return None
         return self._best_rows(self._table.budget == float(max_budget)).get(float(max_budget))
 
@@ -650,196 +650,19 @@ def _fanova_value(hp: Any, value: Any, CS: Any) -> float:
 
 
 # --------------------------------------------------------------------------------------------------------
-# reading a journal
-#
-# The reader never trusts a line: a line it cannot parse, or whose config id or budget it cannot use, is
-# skipped; a line whose other fields have the wrong type is kept with those fields replaced by "unknown"
-# (no result, no time stamp, no extras). Both are logged as warnings naming the file and the line.
+# reading a journal (the line readers are in bandster.records.format)
 
 
-def _json_lines(path: str) -> Iterator[tuple[int, Any]]:
-    """``(line_number, value)`` for every parseable line of ``path``, read as a stream.
-
-    Lines are split on ``\\n`` only (a stray ``\\r`` cannot shift the line numbers). A line that is not valid
-    UTF-8 or not valid JSON (torn, garbled, nested too deeply) is skipped with a warning; a file that cannot
-    be opened is skipped with a warning.
-    """
-    try:
-        fh = open(path, "rb")
-    except OSError as err:
-        logger.warning("%s cannot be read (%s); it is skipped", path, err)
-        return
-    with fh:
-        number = 0
-        while True:
-            try:
-                raw = fh.readline()
-            except OSError as err:  # e.g. a directory where the file should be, or an I/O error
-                logger.warning("%s cannot be read after line %d (%s); the rest is skipped", path, number, err)
-                return
-            if not raw:
-                return
-            number += 1
-            if not raw.strip(b" \t\r\n"):
-                continue
-            try:
-                value = json.loads(raw.decode("utf-8"))
-            except (ValueError, RecursionError) as err:  # UnicodeDecodeError is a ValueError
-                if not raw.endswith(b"\n"):  # the last line, unfinished: the writer was interrupted mid-line
-                    logger.warning(
-                        "%s: skipping the torn last line %d (the run stopped while writing it)", path, number
-                    )
-                else:
-                    reason = "not valid UTF-8" if isinstance(err, UnicodeDecodeError) else "not valid JSON"
-                    logger.warning("%s: skipping garbled line %d (%s): %.80r", path, number, reason, raw)
-                continue
-            yield number, value
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _is_float(value: Any) -> bool:
-    """A number (NaN and infinities included) that ``float()`` can convert (a 400-digit integer cannot)."""
-    if not _is_number(value):
-        return False
-    try:
-        float(value)
-    except OverflowError:
-        return False
-    return True
-
-
-def _is_finite(value: Any) -> bool:
-    if type(value) is float:  # the common case, first
-        return math.isfinite(value)
-    return _is_float(value) and math.isfinite(value)
-
-
-def _compact(value: dict) -> dict:
-    """``value`` with its keys interned: json makes new key strings on every line, and 100,000 runs of
-    ``{"submitted": ..., "started": ..., "finished": ...}`` would otherwise hold 300,000 copies of them."""
-    return {sys.intern(key): item for key, item in value.items()}
-
-
-def _as_config_id(value: Any) -> tuple | None:
-    """``value`` as a config id ``(iteration, stage, n)``, or None when it is not a list of three integers."""
-    if not isinstance(value, list) or len(value) != 3:
-        return None
-    return tuple(value) if all(isinstance(v, int) and not isinstance(v, bool) for v in value) else None
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _read_configs(path: str, builder: RunTableBuilder) -> None:
-    for number, entry in _json_lines(path):
-        if not isinstance(entry, list) or len(entry) < 2:
-            logger.warning("%s: line %d is not [config_id, config, config_info]; skipped", path, number)
-            continue
-        config_id = _as_config_id(entry[0])
-        if config_id is None:
-            logger.warning("%s: line %d: config id %s is not three integers; skipped", path, number, _short(entry[0]))
-            continue
-        if not isinstance(entry[1], dict):
-            logger.warning("%s: line %d: the configuration is not a JSON object; skipped", path, number)
-            continue
-        config_info: Any = "N/A"  # HpBandSter's value for its 2-element lines
-        if len(entry) >= 3:
-            config_info = entry[2]
-            if not isinstance(config_info, dict):
-                logger.warning("%s: line %d: config_info %s is not a JSON object; left empty", path, number,
-                               _short(config_info))
-                config_info = {}
-        config = {
-            sys.intern(key): sys.intern(value) if type(value) is str and len(value) <= 64 else value
-            for key, value in entry[1].items()
-        }
-        if isinstance(config_info, dict):
-            config_info = _compact(config_info)
+def _load_configs(path: str, builder: RunTableBuilder) -> None:
+    for config_id, config, config_info in read_configs(path):
         builder.add_config(config_id, config, config_info)
 
 
-def _read_stamps(value: Any, problems: list[str]) -> dict:
-    if not isinstance(value, dict):
-        problems.append(f"time stamps {_short(value)} are not a JSON object")
-        return {}
-    bad = [key for key, stamp in value.items() if not _is_finite(stamp)]
-    if bad:
-        problems.append(f"time stamps {', '.join(map(repr, bad))} are not finite numbers")
-    return {sys.intern(key): stamp for key, stamp in value.items() if key not in bad}
-
-
-def _read_result(value: Any, problems: list[str]) -> dict | None:
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        problems.append(f"the result {_short(value)} is neither a JSON object nor null")
-        return None
-    loss = value.get("loss")
-    if isinstance(loss, str) and loss in _NONFINITE_STRINGS:
-        loss = _NONFINITE_STRINGS[loss]
-    elif not (loss is None or _is_float(loss)):
-        problems.append(f"the loss {_short(loss)} is not a number")
-        return None
-    if len(value) == 2 and "loss" in value and "info" in value:  # the usual one
-        return {"loss": loss, "info": value["info"]}
-    result = _compact(value)
-    if "loss" in result:
-        result["loss"] = loss
-    return result
-
-
-#: what a usable value of each of bandster's extras looks like
-_EXTRAS_CHECKS: dict[str, Callable[[Any], bool]] = {
-    "worker": lambda v: v is None or isinstance(v, str),
-    "attempt": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1,
-    "status": lambda v: v in ("ok", "failed"),
-}
-
-
-def _read_extras(value: Any, problems: list[str]) -> dict | None:
-    if not isinstance(value, dict):
-        problems.append(f"the extras {_short(value)} are not a JSON object")
-        return None
-    bad = [key for key, check in _EXTRAS_CHECKS.items() if key in value and not check(value[key])]
-    if bad:
-        problems.append(", ".join(f"{key} {_short(value[key])}" for key in bad) + " not valid")
-    extras = {sys.intern(key): extra for key, extra in value.items() if key not in bad}
-    for key in ("worker", "status"):  # a few distinct values, repeated on every line
-        if isinstance(extras.get(key), str):
-            extras[key] = sys.intern(extras[key])
-    return extras
-
-
-def _read_results(path: str, builder: RunTableBuilder) -> tuple[set[float], float | None]:
-    budgets: dict[float, float] = {}  # each budget value as one shared float object
+def _load_results(path: str, builder: RunTableBuilder) -> tuple[set[float], float | None]:
+    budgets: set[float] = set()
     time_ref: float | None = None
-    for number, entry in _json_lines(path):
-        if not isinstance(entry, list) or len(entry) < 5:
-            logger.warning("%s: line %d is not a result line; skipped", path, number)
-            continue
-        config_id = _as_config_id(entry[0])
-        if config_id is None:
-            logger.warning("%s: line %d: config id %s is not three integers; skipped", path, number, _short(entry[0]))
-            continue
-        if not _is_finite(entry[1]):
-            logger.warning("%s: line %d: budget %s is not a finite number; skipped", path, number, _short(entry[1]))
-            continue
-        budget = budgets.setdefault(float(entry[1]), float(entry[1]))
-        problems: list[str] = []
-        stamps = _read_stamps(entry[2], problems)
-        result = _read_result(entry[3], problems)
-        exception = entry[4]
-        if exception is not None and not isinstance(exception, str):
-            problems.append("the exception is not a string")
-            exception = json.dumps(exception)
-        extras = _read_extras(entry[5], problems) if len(entry) >= 6 else None
-        if problems:
-            logger.warning("%s: line %d: %s; kept without them", path, number, "; ".join(problems))
+    for config_id, budget, stamps, result, exception, extras in read_results(path):
+        budgets.add(budget)
         index = builder.index_of(config_id)
         if index is None:
             logger.warning("%s: result for config %s, which configs.json lacks; config left empty", path, config_id)
@@ -848,7 +671,7 @@ def _read_results(path: str, builder: RunTableBuilder) -> tuple[set[float], floa
         submitted = stamps.get("submitted")
         if submitted is not None:
             time_ref = submitted if time_ref is None else min(time_ref, submitted)
-    return set(budgets), time_ref
+    return budgets, time_ref
 
 
 def _infer_hb_config(budgets: set[float], time_ref: float | None) -> dict[str, Any]:
@@ -861,41 +684,6 @@ def _infer_hb_config(budgets: set[float], time_ref: float | None) -> dict[str, A
         "max_SH_iter": len(ladder),
         "time_ref": time_ref,
     }
-
-
-#: what a usable value of each HB_config entry looks like (None is accepted for all of them)
-_HB_CONFIG_CHECKS: dict[str, Callable[[Any], bool]] = {
-    "eta": _is_finite,
-    "min_budget": _is_finite,
-    "max_budget": _is_finite,
-    "time_ref": _is_finite,
-    "budgets": lambda v: isinstance(v, list) and all(_is_finite(b) for b in v),
-    "max_SH_iter": lambda v: isinstance(v, int) and not isinstance(v, bool),
-}
-
-
-def _manifest_hb_config(directory: str) -> dict | None:
-    """``HB_config`` from ``run.json``, entries of the wrong type left out; None without a usable one."""
-    path = os.path.join(directory, MANIFEST_FILENAME)
-    try:
-        with open(path, "rb") as fh:
-            manifest = json.loads(fh.read().decode("utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError, RecursionError) as err:
-        logger.warning("%s cannot be read (%.80s); HB_config is inferred from the results", path, err)
-        return None
-    hb_config = manifest.get("HB_config") if isinstance(manifest, dict) else None
-    if not isinstance(hb_config, dict):
-        logger.warning("%s has no HB_config; it is inferred from the results", path)
-        return None
-    hb_config = dict(hb_config)
-    bad = [k for k, check in _HB_CONFIG_CHECKS.items() if hb_config.get(k) is not None and not check(hb_config[k])]
-    if bad:
-        logger.warning("%s: HB_config entries %s are not valid; left out", path, ", ".join(bad))
-        for key in bad:
-            del hb_config[key]
-    return hb_config
 
 
 def logged_results_to_HBS_result(directory: str | os.PathLike) -> Result:  # noqa: N802 - HpBandSter's name
@@ -939,14 +727,14 @@ def logged_results_to_HBS_result(directory: str | os.PathLike) -> Result:  # noq
     budgets: set[float] = set()
     time_ref = None
     if os.path.exists(configs_fn):
-        _read_configs(configs_fn, builder)
+        _load_configs(configs_fn, builder)
     else:
         logger.warning("%s is missing; configurations are left empty", configs_fn)
     if os.path.exists(results_fn):
-        budgets, time_ref = _read_results(results_fn, builder)
+        budgets, time_ref = _load_results(results_fn, builder)
     else:
         logger.warning("%s is missing; the result has no runs", results_fn)
-    hb_config = _manifest_hb_config(directory)
+    hb_config = read_hb_config(directory)
     if hb_config is None:
         hb_config = _infer_hb_config(budgets, time_ref)
     elif hb_config.get("time_ref") is None:

@@ -1,6 +1,6 @@
-"""RunTable: the compact, column-wise store behind :class:`~bandster.core.result.Result`.
+"""RunTable: the compact, column-wise store behind :class:`~bandster.records.result.Result`.
 
-A Result kept as one :class:`~bandster.core.base_iteration.Datum` per configuration, with four dicts per budget
+A Result kept as one :class:`~bandster.records.datum.Datum` per configuration, with four dicts per budget
 (results, time stamps, exceptions, extras), takes about 2.7 KB of Python objects per run: 270 MB for 100,000
 runs. Here a run is a row of numpy columns (configuration, budget, the three time stamps, the loss) with its
 ``info`` in a list; what is rare (errors, results or time stamps of an unusual shape) is kept in dicts keyed by
@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from bandster.core._convert import is_finite_loss
-from bandster.core.base_iteration import Datum
+from bandster.records.datum import Datum
 
 __all__ = ["RunTable", "RunTableBuilder", "copy_dict"]
 
@@ -321,7 +321,7 @@ class RunTable:
         return None if slot < 0 else copy_dict(self.extras_values[slot])
 
     def datum(self, config: int) -> Datum:
-        """Configuration ``config`` as a :class:`~bandster.core.base_iteration.Datum` (a new one; changing it
+        """Configuration ``config`` as a :class:`~bandster.records.datum.Datum` (a new one; changing it
         changes nothing here), its per-budget dicts ordered by budget."""
         datum = Datum(
             config=copy_dict(self.configs[config]),

@@ -16,15 +16,10 @@ import time
 import numpy as np
 import pytest
 
-import bandster.core.journal as journal_module
+import bandster.records.format as format_module
 from bandster.core.job import Job
-from bandster.core.journal import (
-    WRITER_THREAD_NAME,
-    Journal,
-    json_result_logger,
-    latest_journal_directory,
-    new_journal_directory,
-)
+from bandster.records.format import latest_journal_directory, new_journal_directory
+from bandster.records.journal import WRITER_THREAD_NAME, Journal, json_result_logger
 
 
 def _reject_constant(token: str) -> None:
@@ -66,7 +61,7 @@ def test_new_journal_directory_is_fresh_and_named(tmp_path):
 
 
 def test_new_journal_directory_never_reuses(tmp_path, monkeypatch):
-    monkeypatch.setattr(journal_module.time, "strftime", lambda fmt: "20240102-030405")
+    monkeypatch.setattr(format_module.time, "strftime", lambda fmt: "20240102-030405")
     first = new_journal_directory(tmp_path, "r")
     second = new_journal_directory(tmp_path, "r")
     third = new_journal_directory(tmp_path, "r")
@@ -256,7 +251,7 @@ def test_lock_refuses_second_journal(tmp_path):
 def test_lock_refuses_other_process(tmp_path):
     code = (
         "import sys\n"
-        "from bandster.core.journal import Journal\n"
+        "from bandster.records.journal import Journal\n"
         "try:\n"
         "    Journal(sys.argv[1], overwrite=True)\n"
         "except RuntimeError as err:\n"
