@@ -2,10 +2,8 @@
 
 Both the dispatcher and the workers need these; keeping them here (rather than in one of the two) lets
 :mod:`bandster.core.dispatcher` and :mod:`bandster.core.worker` import each other's facts without importing
-each other.
+each other. For example:
 
-Examples
---------
 >>> dispatcher_name("mnist"), worker_prefix("mnist")
 ('bandster.run_mnist.dispatcher', 'bandster.run_mnist.worker.')
 >>> local_dispatcher("PYRO:bandster.run_mnist.dispatcher@127.0.0.1:1") is None

@@ -23,10 +23,8 @@ Every line is strict JSON: non-finite floats are written as the strings ``"NaN"`
 This module is the only one that knows these names; the writer is :mod:`bandster.records.journal`. Every
 reader here only reads: it never takes the journal's lock for longer than a non-blocking probe, and a torn or
 garbled line is skipped with a warning naming the file and the line, so it is safe on a run that is still
-being written.
+being written. For example:
 
-Examples
---------
 >>> import os, tempfile
 >>> directory = new_journal_directory(tempfile.mkdtemp(), "demo")
 >>> os.path.basename(os.path.dirname(directory)) == RUNS_DIRNAME
