@@ -30,6 +30,15 @@ class Datum:
         ``QUEUED -> RUNNING -> REVIEW | CRASHED -> (QUEUED | TERMINATED) -> COMPLETED``.
     budget : float
         The current (or last) budget.
+
+    Examples
+    --------
+    >>> class FinishedJob:  # what record() reads from a job
+    ...     result, timestamps, exception = {"loss": 0.2, "info": {}}, {"finished": 1.0}, None
+    ...     worker_name, attempt = "w0", 1
+    >>> datum = Datum({"x": 1}, {})
+    >>> datum.record(1.0, FinishedJob()), datum.status, datum.extras[1.0]["status"]
+    (True, 'REVIEW', 'ok')
     """
 
     def __init__(

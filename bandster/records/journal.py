@@ -627,6 +627,14 @@ class json_result_logger(Journal):  # noqa: N801 - HpBandSter's public name
         Where to write ``configs.json`` and ``results.json``; created if needed.
     overwrite : bool
         Replace an existing journal there (see :class:`Journal`).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> logger = json_result_logger(tempfile.mkdtemp(), overwrite=True)
+    >>> os.path.basename(logger.results_fn), isinstance(logger, Journal)
+    ('results.json', True)
+    >>> logger.close()
     """
 
     def __init__(self, directory: str | os.PathLike, overwrite: bool = False) -> None:

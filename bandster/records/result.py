@@ -232,6 +232,15 @@ class Result:
     configuration, instead of 2-3 KB for a Datum per configuration), so a Result of 100,000 runs takes about
     80 MB; ``data`` builds the Datums of HpBandSter's layout on demand. A later run of the same configuration
     on the same budget replaces the earlier one; budgets are floats.
+
+    Examples
+    --------
+    >>> from bandster.records.datum import Datum
+    >>> datum = Datum({"x": 0.5}, {"model_based_pick": False}, results={1.0: {"loss": 0.3, "info": None}},
+    ...               time_stamps={1.0: {"submitted": 0.0, "started": 0.1, "finished": 1.0}})
+    >>> result = Result([{(0, 0, 0): datum}], {"time_ref": 0.0, "budgets": [1.0], "max_budget": 1.0})
+    >>> result.get_incumbent_id(), [run.loss for run in result.get_all_runs()]
+    ((0, 0, 0), [0.3])
     """
 
     def __init__(self, HB_iteration_data: list[dict] | dict, HB_config: dict) -> None:  # noqa: N803

@@ -258,6 +258,16 @@ class RunTable:
         ``{row: value}`` for rows whose result or stamps are unusual, and for errors.
     extras_values : list
         The distinct extras dicts.
+
+    Examples
+    --------
+    >>> builder = RunTableBuilder()
+    >>> i = builder.add_config((0, 0, 0), {"x": 0.5}, {})
+    >>> builder.add_run(i, 3.0, {"finished": 5.0}, {"loss": 0.1, "info": None}, None, None)
+    >>> builder.add_run(i, 1.0, {"finished": 2.0}, {"loss": 0.4, "info": None}, None, None)
+    >>> table = builder.finish()
+    >>> list(table.rows_of(table.index((0, 0, 0)))), table.budget.tolist(), table.datum(0).results[3.0]
+    ([0, 1], [1.0, 3.0], {'loss': 0.1, 'info': None})
     """
 
     config_ids: list[tuple]
