@@ -403,20 +403,28 @@ def json_lines(path: str | os.PathLike, *, missing_ok: bool = False, containing:
             yield number, value
 
 
+def _lines_with_config_id(path: str | os.PathLike, min_length: int, shape: str) -> Iterator[tuple[int, list, tuple]]:
+    """``(line_number, entry, config_id)`` for the lines of ``path`` that are lists of at least ``min_length``
+    elements starting with a config id; the others are skipped with a warning (``shape`` names the expected
+    line)."""
+    for number, entry in json_lines(path):
+        if not isinstance(entry, list) or len(entry) < min_length:
+            logger.warning("%s: line %d is not %s; skipped", path, number, shape)
+            continue
+        config_id = _as_config_id(entry[0])
+        if config_id is None:
+            logger.warning("%s: line %d: config id %s is not three integers; skipped", path, number, _short(entry[0]))
+            continue
+        yield number, entry, config_id
+
+
 def read_configs(path: str | os.PathLike) -> Iterator[tuple[tuple, dict, Any]]:
     """``(config_id, config, config_info)`` for every usable line of a ``configs.json``.
 
     ``config_info`` is ``"N/A"`` for HpBandSter's two-element lines, ``{}`` when it is not a JSON object
     (with a warning). Configuration keys and short string values are interned.
     """
-    for number, entry in json_lines(path):
-        if not isinstance(entry, list) or len(entry) < 2:
-            logger.warning("%s: line %d is not [config_id, config, config_info]; skipped", path, number)
-            continue
-        config_id = _as_config_id(entry[0])
-        if config_id is None:
-            logger.warning("%s: line %d: config id %s is not three integers; skipped", path, number, _short(entry[0]))
-            continue
+    for number, entry, config_id in _lines_with_config_id(path, 2, "[config_id, config, config_info]"):
         if not isinstance(entry[1], dict):
             logger.warning("%s: line %d: the configuration is not a JSON object; skipped", path, number)
             continue
@@ -498,14 +506,7 @@ def read_results(path: str | os.PathLike) -> Iterator[tuple[tuple, float, dict, 
     are one shared float object.
     """
     budgets: dict[float, float] = {}  # each budget value as one shared float object
-    for number, entry in json_lines(path):
-        if not isinstance(entry, list) or len(entry) < 5:
-            logger.warning("%s: line %d is not a result line; skipped", path, number)
-            continue
-        config_id = _as_config_id(entry[0])
-        if config_id is None:
-            logger.warning("%s: line %d: config id %s is not three integers; skipped", path, number, _short(entry[0]))
-            continue
+    for number, entry, config_id in _lines_with_config_id(path, 5, "a result line"):
         if not is_finite_number(entry[1]):
             logger.warning("%s: line %d: budget %s is not a finite number; skipped", path, number, _short(entry[1]))
             continue
