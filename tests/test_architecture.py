@@ -19,49 +19,50 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PACKAGE = os.path.join(ROOT, "bandster")
 
-#: Import cycles that go through the coordinator's files of issue 12 (core/master.py, core/resume.py,
-#: bandster/optimizers/), still being rewritten into schedulers/runner/backends. Each entry is the set of
-#: modules of one strongly connected component. The coordinator empties this list; nothing else may be
-#: added to it.
-CYCLES_LEFT_FOR_THE_COORDINATOR: list[frozenset[str]] = [
-    frozenset({"bandster.core.master", "bandster.core.resume"}),
-]
-
-#: modules that must stay importable without the runtime
-PURE_MODULES = [
-    "bandster.records",
-    "bandster.records.datum",
-    "bandster.records.format",
-    "bandster.records.journal",
-    "bandster.records.result",
-    "bandster.records.run_table",
-    "bandster.optimizers.brackets",
-    "bandster.plan",
-    "bandster.analysis",
-    "bandster.analysis.status",
-    "bandster.analysis.report",
-]
-#: packages of the new layers that must be pure too, once they exist
-FUTURE_PURE_PACKAGES = ["bandster.schedulers", "bandster.samplers"]
-#: what a pure module must not load
-RUNTIME_MODULES = [
+#: the Pyro runtime: what neither the records nor the schedulers, samplers and budget arithmetic may load
+RUNTIME = [
     "Pyro5",
-    "ConfigSpace",
     "bandster.core.master",
     "bandster.core.dispatcher",
     "bandster.core.worker",
     "bandster.core.nameserver",
     "bandster.core.security",
     "bandster.core.credentials",
+    "bandster.core.protocol",
+    "bandster.runtime",
+    "bandster.backends.pyro",
+]
+#: the algorithm layers: what the records (and reading a run) may not load either
+ALGORITHMS = [
+    "ConfigSpace",
     "bandster.core.base_iteration",
     "bandster.core.base_config_generator",
-    "bandster.optimizers.bohb",
-    "bandster.optimizers.hyperband",
-    "bandster.optimizers.randomsearch",
-    "bandster.optimizers.asynchronous",
-    "bandster.optimizers.asha",
-    "bandster.optimizers.config_generators",
+    "bandster.schedulers",
+    "bandster.samplers",
+    "bandster.backends",
+    "bandster.optimizers",
 ]
+#: the records, and the modules that read a run (``bandster status``, ``report``, ``plan``)
+RECORDS_AND_READERS = [
+    "bandster.records",
+    "bandster.records.datum",
+    "bandster.records.format",
+    "bandster.records.journal",
+    "bandster.records.result",
+    "bandster.records.run_table",
+    "bandster.plan",
+    "bandster.analysis",
+    "bandster.analysis.status",
+    "bandster.analysis.report",
+    "bandster.cli.status",
+    "bandster.cli.report",
+    "bandster.cli.plan",
+    "bandster.cli.stop",
+]
+#: the packages of the decision layers, and the budget arithmetic (its old path too)
+DECISION_LAYERS = ["bandster.schedulers", "bandster.samplers", "bandster.optimizers.brackets"]
+#: what a records module may import inside bandster (besides other records modules)
+RECORDS_MAY_IMPORT = {"bandster.core._convert"}
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -251,29 +252,16 @@ def test_no_import_cycles():
     graph = import_graph()
     assert "bandster.records.format" in graph and len(graph) > 50
     components = strongly_connected_components(graph)
-    allowed = set(CYCLES_LEFT_FOR_THE_COORDINATOR)
-    unexpected = [c for c in components if frozenset(c) not in allowed]
-    assert not unexpected, "import cycles in bandster/:\n" + describe(graph, unexpected)
+    assert not components, "import cycles in bandster/:\n" + describe(graph, components)
 
 
-@pytest.mark.xfail(strict=True, reason="cycles through core/master.py, core/resume.py and bandster/optimizers/ "
-                                       "are the coordinator's (CYCLES_LEFT_FOR_THE_COORDINATOR)")
-def test_cycles_left_for_the_coordinator_still_exist():
-    """Fails (and so passes as xfail) while any listed cycle is still there; once all are gone it passes,
-    and strict xfail turns that into a failure telling to empty the list."""
-    graph = import_graph()
-    components = {frozenset(c) for c in strongly_connected_components(graph)}
-    still_there = [sorted(c) for c in CYCLES_LEFT_FOR_THE_COORDINATOR if c in components]
-    assert not still_there, "still there:\n" + describe(graph, still_there)
-
-
-def _loaded_by(module: str) -> list[str]:
-    """The runtime modules that ``import module`` loads, in a fresh interpreter."""
+def _loaded_by(module: str, forbidden: list[str]) -> list[str]:
+    """The ``forbidden`` modules (and their submodules) that ``import module`` loads, in a fresh interpreter."""
     code = (
         "import importlib, json, sys\n"
         f"importlib.import_module({module!r})\n"
-        f"runtime = {RUNTIME_MODULES!r}\n"
-        "print(json.dumps(sorted(m for m in sys.modules if any(m == r or m.startswith(r + '.') for r in runtime))))\n"
+        f"forbidden = {forbidden!r}\n"
+        "print(json.dumps(sorted(m for m in sys.modules if any(m == f or m.startswith(f + '.') for f in forbidden))))\n"
     )
     env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env,
@@ -282,19 +270,34 @@ def _loaded_by(module: str) -> list[str]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("module", PURE_MODULES)
-def test_pure_modules_load_no_runtime(module):
-    assert _loaded_by(module) == [], f"importing {module} loads the runtime"
+def test_records_import_only_records():
+    """Statically, anywhere in the file: the records import no other bandster layer."""
+    graph = import_graph()
+    records = [m for m in graph if m == "bandster.records" or m.startswith("bandster.records.")]
+    assert len(records) >= 6
+    outside = {
+        (module, target, line)
+        for module in records
+        for target, line in graph[module].items()
+        if not target.startswith("bandster.records") and target not in RECORDS_MAY_IMPORT
+    }
+    assert not outside, f"records import other layers (module, imported, line): {sorted(outside)}"
 
 
-@pytest.mark.parametrize("package", FUTURE_PURE_PACKAGES)
-def test_new_layers_load_no_runtime(package):
+@pytest.mark.parametrize("module", RECORDS_AND_READERS)
+def test_records_and_readers_load_neither_runtime_nor_algorithms(module):
+    assert _loaded_by(module, RUNTIME + ALGORITHMS) == [], f"importing {module} loads another layer"
+
+
+@pytest.mark.parametrize("package", DECISION_LAYERS)
+def test_decision_layers_load_no_runtime(package):
     # looked up in this checkout's files: an editable install elsewhere could otherwise supply the package
     graph = import_graph()
     if package not in graph:
         pytest.skip(f"{package} does not exist yet (issue 12 creates it)")
-    for module in sorted(m for m in graph if m == package or m.startswith(package + ".")):
-        assert _loaded_by(module) == [], f"importing {module} loads the runtime"
+    modules = sorted(m for m in graph if m == package or m.startswith(package + "."))
+    for module in modules:
+        assert _loaded_by(module, RUNTIME) == [], f"importing {module} loads the runtime"
 
 
 def test_the_optimizers_are_still_importable_from_the_package():

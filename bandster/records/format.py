@@ -58,6 +58,8 @@ __all__ = [
     "MANIFEST_FILENAME",
     "PICKLE_FILENAME",
     "LOCK_FILENAME",
+    "CONFIG_DIRECTORIES_DIRNAME",
+    "config_directory",
     "NONFINITE_STRINGS",
     "journal_directory_prefix",
     "new_journal_directory",
@@ -87,6 +89,8 @@ EVENTS_FILENAME = "events.json"
 MANIFEST_FILENAME = "run.json"
 PICKLE_FILENAME = "results.pkl"
 LOCK_FILENAME = "journal.lock"
+#: the sub-directory of a journal that holds one directory per configuration (checkpoints)
+CONFIG_DIRECTORIES_DIRNAME = "configs"
 
 #: the strings the journal writes for non-finite floats, and their values
 NONFINITE_STRINGS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
@@ -177,6 +181,18 @@ def latest_journal_directory(working_directory: str | os.PathLike, run_id: Any) 
         if best is None or key > best:
             best, best_path = key, entry.path
     return best_path
+
+
+def config_directory(journal_directory: str | os.PathLike, config_id: tuple) -> str:
+    """The directory of one configuration, for its checkpoints: ``<journal>/configs/config_<i>_<j>_<k>``.
+
+    Examples
+    --------
+    >>> config_directory("/runs/r", (0, 2, 1))
+    '/runs/r/configs/config_0_2_1'
+    """
+    name = "config_" + "_".join(str(int(i)) for i in config_id)
+    return os.path.join(os.fspath(journal_directory), CONFIG_DIRECTORIES_DIRNAME, name)
 
 
 def is_journal(directory: str | os.PathLike) -> bool:
