@@ -39,7 +39,7 @@ from __future__ import annotations
 from typing import Any
 
 from bandster.visualization._utils import budget_colors
-from bandster.visualization.compare import compare
+from bandster.visualization.comparison import compare
 from bandster.visualization.concurrent_runs import concurrent_runs_over_time
 from bandster.visualization.correlation import correlation_across_budgets
 from bandster.visualization.curves import learning_curves
