@@ -89,10 +89,13 @@ def _tree_shares(tree: Any, lower: np.ndarray, upper: np.ndarray) -> np.ndarray 
     shares = np.zeros(len(lower))
     for j in range(len(lower)):
         cuts = np.unique(np.concatenate([low[:, j], high[:, j]]))  # every split on j (and the range's ends)
-        middles = (cuts[:-1] + cuts[1:]) / 2
-        inside = (low[:, j][:, None] <= middles[None, :]) & (middles[None, :] < high[:, j][:, None])
         others = np.prod(np.delete(widths, j, axis=1), axis=1)  # each leaf's share of the other dimensions
-        marginal = (value * others) @ inside  # the tree averaged over the others, on each cell of j
+        # the tree averaged over the others, on each cell between two cuts: every leaf adds value * share to the
+        # cells its interval on j covers (a difference array: linear in the number of leaves)
+        changes = np.zeros(len(cuts))
+        np.add.at(changes, np.searchsorted(cuts, low[:, j]), value * others)
+        np.add.at(changes, np.searchsorted(cuts, high[:, j]), -value * others)
+        marginal = np.cumsum(changes)[:-1]
         weights = np.diff(cuts) / (upper[j] - lower[j])
         shares[j] = float(weights @ (marginal - mean) ** 2) / total
     return shares
