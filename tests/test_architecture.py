@@ -61,8 +61,9 @@ RECORDS_AND_READERS = [
 ]
 #: the packages of the decision layers, and the budget arithmetic (its old path too)
 DECISION_LAYERS = ["bandster.schedulers", "bandster.samplers", "bandster.optimizers.brackets"]
-#: what a records module may import inside bandster (besides other records modules)
-RECORDS_MAY_IMPORT = {"bandster.core._convert"}
+#: what a records module may import inside bandster (besides other records modules): the value conversions,
+#: and the analysis that ``Result.importance`` delegates to (inside the method; it imports no records back)
+RECORDS_MAY_IMPORT = {"bandster.core._convert", "bandster.analysis.importance"}
 
 
 # --------------------------------------------------------------------------------------------------------
