@@ -2,8 +2,9 @@
 
 Each compute appends ``<config_id> <pid> start`` and ``... end`` lines to LOG, then acts on the config's
 ``mode``: ``instant`` returns at once, ``slow`` sleeps ``config['seconds']``, ``hang`` sleeps for an hour when
-the environment has LINK_HANG=1 (and returns at once otherwise). SIGUSR1 asks every worker to stop (it
-finishes its current job and leaves). THREADS > 1 runs that many workers as threads of the process.
+the environment has LINK_HANG=1 (and returns at once otherwise), ``handback`` raises HandBack when LINK_HANG=1.
+SIGUSR1 asks every worker to stop (it finishes its current job and leaves). THREADS > 1 runs that many workers
+as threads of the process.
 """
 
 import logging
@@ -12,7 +13,7 @@ import signal
 import sys
 import time
 
-from bandster.core.worker import Worker
+from bandster.core.worker import HandBack, Worker
 
 
 class LinkWorker(Worker):
@@ -31,6 +32,8 @@ class LinkWorker(Worker):
             time.sleep(float(config["seconds"]))
         elif mode == "hang" and os.environ.get("LINK_HANG") == "1":
             time.sleep(3600)
+        elif mode == "handback" and os.environ.get("LINK_HANG") == "1":
+            raise HandBack("the test's node goes away")
         self._note(config_id, "end")
         return {"loss": float(budget), "info": {"pid": os.getpid()}}
 

@@ -148,6 +148,21 @@ def test_a_leaving_worker_hands_its_held_jobs_back_unstarted(dispatcher, nameser
 
 
 @pytest.mark.timeout(120)
+def test_a_job_handed_back_counts_as_tried_and_the_held_ones_do_not(dispatcher, nameserver, run_id, spawn, tmp_path):
+    log = str(tmp_path / "log")
+    submit(dispatcher, ["instant", "handback", "instant", "instant"])
+    a = start_worker(spawn, nameserver, run_id, log, hang=True)  # raises HandBack in job 1, then leaves
+    assert a.wait(timeout=60) == 0
+    c = dispatcher.collector
+    c.wait_for(lambda: any(kind == "worker_left" for kind, _ in c.events))
+    assert c.dispatched() == [(0, 0, i) for i in range(4)]
+    start_worker(spawn, nameserver, run_id, log)
+    c.wait_for(lambda: len(c.jobs) == 4)
+    assert {j.id: j.attempt for j in c.jobs} == {(0, 0, 0): 1, (0, 0, 1): 2, (0, 0, 2): 1, (0, 0, 3): 1}
+    assert starts(log) == {key(0): 1, key(1): 2, key(2): 1, key(3): 1}
+
+
+@pytest.mark.timeout(120)
 def test_withdraw_takes_back_queued_jobs_and_held_jobs_finish(dispatcher, nameserver, run_id, spawn, tmp_path):
     log = str(tmp_path / "log")
     handed = 2 + dispatcher.prefetch  # job 0 alone, then job 1 (slow) and prefetch jobs held behind it
