@@ -149,8 +149,14 @@ class DispatcherLink:
                 returned = [job["id"] for job in self._inbox]
                 self._inbox.clear()
             if goodbye:
-                proxy.goodbye(self.worker_name, protocol.pack(outcomes), returned)
-        except Pyro5.errors.PyroError as exc:
+                try:
+                    proxy.goodbye(self.worker_name, protocol.pack(outcomes), returned)
+                except Pyro5.errors.PyroError:
+                    self.undelivered.extend(outcomes)
+                    raise
+        except Exception as exc:  # noqa: BLE001 - whatever ends the link, the worker's thread must hear of it
+            if not isinstance(exc, Pyro5.errors.PyroError):
+                self.logger.exception("worker %s: the link to its dispatcher failed", self.worker_name)
             with self._cond:
                 lost = [outcome for outcome, _ in self._outbox]
                 self._outbox.clear()
