@@ -26,9 +26,10 @@ from bandster.core.dispatcher import Dispatcher
 from bandster.core.initial_design import InitialDesign
 from bandster.core.job import Job
 from bandster.core.journal import Journal, latest_journal_directory, new_journal_directory
-from bandster.core.nameserver import validate_run_id
+from bandster.core.nameserver import describe_runs, known_runs, validate_run_id
 from bandster.core.progress import ProgressBar
 from bandster.core.result import Result, Run, logged_results_to_HBS_result
+from bandster.core.waiting import WaitWarnings
 from bandster.core.warmstart import warm_start
 
 logger = logging.getLogger(__name__)
@@ -180,6 +181,7 @@ class Master:
         self._pending_runs: collections.deque[tuple[tuple, int]] = collections.deque()
         self._active: list[BaseIteration] = []  # unfinished iterations, oldest first
         self._no_workers_since: float | None = time.monotonic()
+        self._no_workers_warnings = WaitWarnings()  # when to say again that no worker is there
         self._resume = bool(resume)
         self._resumed_iterations: int | None = None
         self._budget_spent = 0.0
@@ -348,7 +350,16 @@ class Master:
     def _wait_for_news(self) -> None:
         """Wait (holding ``_cond``) for a result or a change of workers; enforce ``max_wait_for_workers``."""
         wallclock = None if self._deadline is None or self._stopping else max(0.0, self._deadline - time.monotonic())
-        if self._n_workers > 0 or self.max_wait_for_workers is None:
+        if self._n_workers > 0:
+            self._cond.wait(wallclock)
+            return
+        if self._no_workers_warnings.due():
+            self.logger.warning("no worker for %.0f s while runs remain (run %r, name server %s:%s); %s",
+                                self._no_workers_warnings.waited, self.run_id, self.dispatcher.nameserver,
+                                self.dispatcher.nameserver_port, self._how_to_start_workers())
+        nudge = self._no_workers_warnings.until_next()
+        wallclock = nudge if wallclock is None else min(nudge, wallclock)
+        if self.max_wait_for_workers is None:
             self._cond.wait(wallclock)
             return
         since = self._no_workers_since if self._no_workers_since is not None else time.monotonic()
@@ -383,17 +394,49 @@ class Master:
             self._event("abandoned", running=abandoned)
 
     def wait_for_workers(self, min_n_workers: int = 1) -> None:
-        """Block until at least ``min_n_workers`` workers have joined (woken by each join; no polling)."""
+        """Block until at least ``min_n_workers`` workers have joined (woken by each join; no polling).
+
+        A wait of more than a few seconds is logged at WARNING every few seconds, with the workers present,
+        how to start more, and the runs the name server knows (a worker started with another run_id).
+        """
+        clock = WaitWarnings()
+        deadline = None if self.max_wait_for_workers is None else clock.start + self.max_wait_for_workers
         with self._cond:
             if self._n_workers < min_n_workers:
                 self.logger.info("waiting for %d workers (%d present)", min_n_workers, self._n_workers)
-            if self.max_wait_for_workers is None:
-                self._cond.wait_for(lambda: self._n_workers >= min_n_workers)
-            elif not self._cond.wait_for(lambda: self._n_workers >= min_n_workers, self.max_wait_for_workers):
-                raise _NoWorkers(
-                    f"Only {self._n_workers} of {min_n_workers} workers joined within {self.max_wait_for_workers:g} s "
-                    "(max_wait_for_workers). Are the workers started with the same run_id and name server?"
-                )
+        while True:
+            with self._cond:
+                wait = clock.until_next() if deadline is None else min(clock.until_next(),
+                                                                       deadline - time.monotonic())
+                if self._cond.wait_for(lambda: self._n_workers >= min_n_workers, max(0.0, wait)):
+                    return
+                present = self._n_workers
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise _NoWorkers(
+                        f"Only {present} of {min_n_workers} workers joined within {self.max_wait_for_workers:g} s "
+                        "(max_wait_for_workers). Are the workers started with the same run_id and name server?"
+                    )
+                if not clock.due():
+                    continue
+            self.logger.warning(self._waiting_for_workers_message(min_n_workers, present, clock.waited))
+
+    def _waiting_for_workers_message(self, wanted: int, present: int, waited: float) -> str:
+        """What ``wait_for_workers`` logs: who is missing, how to start workers, which runs exist."""
+        host, port = self.dispatcher.nameserver, self.dispatcher.nameserver_port
+        try:
+            others = {k: v for k, v in known_runs(host, port, self.dispatcher.secret).items() if k != self.run_id}
+            runs = f"workers or masters of other runs on that name server: {describe_runs(others)}"
+        except Exception as exc:  # noqa: BLE001 - only for the message
+            runs = f"(the name server did not answer: {exc})"
+        return (f"waiting {waited:.0f} s for {wanted} worker{'s' if wanted != 1 else ''} ({present} present) for "
+                f"run {self.run_id!r} on the name server {host}:{port}; {self._how_to_start_workers()} "
+                f"{runs}")
+
+    def _how_to_start_workers(self) -> str:
+        host, port = self.dispatcher.nameserver, self.dispatcher.nameserver_port
+        return (f"start workers with `bandster worker --run-id {self.run_id} --nameserver {host} --nameserver-port "
+                f"{port} MODULE:CLASS` or Worker(run_id={self.run_id!r}, nameserver={host!r}, "
+                f"nameserver_port={port}).run().")
 
     def shutdown(self, shutdown_workers: bool = False) -> None:
         """Stop the dispatcher (telling workers to shut down if ``shutdown_workers``) and close the journal."""
@@ -409,6 +452,7 @@ class Master:
             if self._n_workers == 0:
                 if self._no_workers_since is None:
                     self._no_workers_since = time.monotonic()
+                    self._no_workers_warnings = WaitWarnings()
                 if not self._all_done() and self.num_running_jobs + len(self._pending_runs) > 0:
                     self.logger.warning("no worker left; waiting for workers to join (max_wait_for_workers=%s)",
                                         self.max_wait_for_workers)
