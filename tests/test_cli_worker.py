@@ -296,6 +296,31 @@ def test_usage_errors(tmp_path, capsys, monkeypatch, run_id):
         assert code == 2 and message in err, (target, err)
 
 
+@pytest.mark.timeout(60)
+def test_missing_directory_fails_at_once(tmp_path, capsys, run_id):
+    """Issue 11, item 3: ``--dir`` that does not exist is an error at once, not after ``--wait``."""
+    missing = tmp_path / "nonexistent"
+    start = time.monotonic()
+    code = cli_main(["worker", "--run-id", run_id, "--dir", str(missing), "--wait", "30", "--command", "true"])
+    err = capsys.readouterr().err
+    assert code == 2 and f"--dir {missing}: no such directory" in err and "working_directory" in err
+    assert time.monotonic() - start < 25  # it did not wait out --wait
+
+
+@pytest.mark.timeout(60)
+def test_worker_without_name_server_waits_then_exits_1(capsys, run_id):
+    """``--nameserver`` with no name server: waits ``--wait`` s (saying so), then exit status 1 and the reason."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    code = cli_main(["worker", "--run-id", run_id, "--nameserver", "127.0.0.1", "--nameserver-port", str(port),
+                     "--wait", "0.5", "--command", "true"])
+    err = capsys.readouterr().err
+    assert code == 1 and f"cannot reach the name server at 127.0.0.1:{port}" in err
+
+
 def test_help_has_examples(capsys):
     for command, expected in [("worker", "--command 'python train.py"), ("nameserver", "bandster nameserver --run-id")]:
         with pytest.raises(SystemExit) as info:
