@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections
 import json
 import logging
+import math
 import os
 import threading
 import time
@@ -55,6 +56,14 @@ def run_from_job(job: Job, time_ref: float) -> Run:
     )
     run.config = dict(job.kwargs.get("config") or {})  # for trackers: the hyperparameters of this run
     return run
+
+
+def nonfinite_loss_kind(job: Job) -> str | None:
+    """``'NaN'``, ``'inf'`` or ``'-inf'`` when the job returned such a loss (it counts as failed), else None."""
+    loss = job.result.get("loss") if isinstance(job.result, dict) else None
+    if not isinstance(loss, float) or math.isfinite(loss):
+        return None
+    return "NaN" if math.isnan(loss) else ("inf" if loss > 0 else "-inf")
 
 
 def _positive(name: str, value: Any) -> None:
@@ -165,6 +174,7 @@ class Master:
         self.config: dict[str, Any] = {"time_ref": None}
         self.num_running_jobs = 0
         self.warmstart_iteration: list = []
+        self._nonfinite: collections.Counter[str] = collections.Counter()  # NaN/inf losses in this run() call
 
         self.journal: Journal | None = result_logger if isinstance(result_logger, Journal) else None
         self._owns_journal = False
@@ -299,6 +309,8 @@ class Master:
         first = len(self.iterations) + self._iterations_left
         self._progress = ProgressBar(progress, self._planned_runs(first, n_iterations) if n_iterations else 0,
                                      type(self).__name__)
+        with self._cond:
+            self._nonfinite.clear()
         try:
             self.wait_for_workers(min_n_workers)
             self.logger.info("starting %d iterations with %d workers", n_iterations, self._n_workers)
@@ -328,7 +340,23 @@ class Master:
             self._progress.close()
             self._progress = None
         self._event("run_finished", iterations=len(self.iterations))
-        return self._write_result()
+        result = self._write_result()
+        self._report_nonfinite(result)
+        return result
+
+    def _report_nonfinite(self, result: Result) -> None:
+        """At the end of ``run()``: how many runs returned NaN or infinite losses (each kind was warned about
+        once, when it first came), and whether the run therefore has no incumbent."""
+        with self._cond:
+            counts = dict(self._nonfinite)
+        if not counts:
+            return
+        total = sum(counts.values())
+        kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
+        incumbent = "" if result.get_incumbent_id() is not None else (
+            "; the run has no incumbent (no run on the largest budget has a finite loss)")
+        self.logger.warning("%d of %d runs returned a non-finite loss (%s) and count as failed%s", total,
+                            len(result.get_all_runs()), kinds, incumbent)
 
     def _stop_starting_jobs(self, reason: str) -> None:
         """A limit is reached (called with ``_cond`` held): no new job starts; running ones finish."""
@@ -469,6 +497,14 @@ class Master:
         """Record a finished job: journal first, then the iteration, then the config generator."""
         with self._cond:
             self.num_running_jobs -= 1
+            kind = nonfinite_loss_kind(job)
+            if kind is not None:
+                self._nonfinite[kind] += 1
+                if self._nonfinite[kind] == 1:
+                    self.logger.warning(
+                        "run %s on budget %g returned a loss of %s: recorded as failed (never promoted or modelled);"
+                        " further %s losses are counted and reported when run() ends", job.id,
+                        job.kwargs.get("budget"), kind, kind)
             if self.journal is not None:
                 self.journal(job)
             if self._progress is not None:

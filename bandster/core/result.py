@@ -763,6 +763,30 @@ def _read_configs(path: str, builder: RunTableBuilder) -> None:
         builder.add_config(config_id, config, config_info)
 
 
+def restore_nonfinite(value: Any) -> Any:
+    """Freshly parsed JSON with the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"`` (how the journal's strict
+    JSON writes non-finite floats) turned back into floats, in place; ``info`` then holds the floats that
+    ``compute`` returned. (A string ``"NaN"`` that ``compute`` put in ``info`` reads back as a float too.)
+
+    Examples
+    --------
+    >>> restore_nonfinite({'curve': [0.5, 'NaN'], 'best': '-Infinity', 'name': 'x'})
+    {'curve': [0.5, nan], 'best': -inf, 'name': 'x'}
+    """
+    kind = type(value)
+    if kind is str:
+        return _NONFINITE_STRINGS.get(value, value)
+    if kind is dict:
+        for key, item in value.items():
+            if type(item) in (str, dict, list):
+                value[key] = restore_nonfinite(item)
+    elif kind is list:
+        for i, item in enumerate(value):
+            if type(item) in (str, dict, list):
+                value[i] = restore_nonfinite(item)
+    return value
+
+
 def _read_stamps(value: Any, problems: list[str]) -> dict:
     if not isinstance(value, dict):
         problems.append(f"time stamps {_short(value)} are not a JSON object")
@@ -786,8 +810,10 @@ def _read_result(value: Any, problems: list[str]) -> dict | None:
         problems.append(f"the loss {_short(loss)} is not a number")
         return None
     if len(value) == 2 and "loss" in value and "info" in value:  # the usual one
-        return {"loss": loss, "info": value["info"]}
+        return {"loss": loss, "info": restore_nonfinite(value["info"])}
     result = _compact(value)
+    if "info" in result:
+        result["info"] = restore_nonfinite(result["info"])
     if "loss" in result:
         result["loss"] = loss
     return result
