@@ -155,7 +155,7 @@ def test_non_finite_floats_in_info_come_back_as_floats(nameserver, run_id, tmp_p
 
     def fn(config, budget):
         return {"loss": 1.0, "info": {"nan": math.nan, "curve": [0.5, math.inf, -math.inf], "deep": {"v": math.nan},
-                                      "text": "kept"}}
+                                      "text": "NaN"}}
 
     w = ReturnsWorker(run_id=run_id, nameserver=nameserver.host, nameserver_port=nameserver.port, fn=fn)
     w.run(background=True)
@@ -169,4 +169,4 @@ def test_non_finite_floats_in_info_come_back_as_floats(nameserver, run_id, tmp_p
     info = result.get_all_runs()[0].info
     assert isinstance(info["nan"], float) and math.isnan(info["nan"])
     assert info["curve"][0] == 0.5 and info["curve"][1] == math.inf and info["curve"][2] == -math.inf
-    assert math.isnan(info["deep"]["v"]) and info["text"] == "kept"
+    assert math.isnan(info["deep"]["v"]) and info["text"] == "NaN"  # a string stays a string

@@ -39,6 +39,8 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from bandster.core._convert import is_finite_loss, to_builtin
 
 logger = logging.getLogger(__name__)
@@ -155,6 +157,38 @@ def _replace_nonfinite(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_replace_nonfinite(v) for v in value]
     return value
+
+
+#: the results-line extra listing where ``info`` held non-finite floats (written as ``"NaN"`` etc.)
+NONFINITE_INFO = "nonfinite_info"
+
+
+def nonfinite_paths(value: Any) -> list[list]:
+    """Where ``value`` holds non-finite floats (numpy ones included): each place as the list of keys and
+    indices leading to it, keys as JSON writes them.
+
+    Examples
+    --------
+    >>> nonfinite_paths({'a': [1.0, float('nan')], 'b': {'c': float('inf')}, 'd': 'NaN'})
+    [['a', 1], ['b', 'c']]
+    """
+    found: list[list] = []
+
+    def walk(item: Any, path: list) -> None:
+        if isinstance(item, np.ndarray):
+            item = item.tolist()
+        if isinstance(item, float | np.floating):
+            if not math.isfinite(float(item)):
+                found.append(list(path))
+        elif isinstance(item, dict):
+            for key, sub in item.items():
+                walk(sub, [*path, key if isinstance(key, str) else json.dumps(to_builtin(key))])
+        elif isinstance(item, list | tuple):
+            for i, sub in enumerate(item):
+                walk(sub, [*path, i])
+
+    walk(value, [])
+    return found
 
 
 def encode_line(obj: Any) -> str:
@@ -647,7 +681,15 @@ class Journal:
         extras = {"worker": job.worker_name, "attempt": job.attempt, "status": status}
         entry = [list(key), job.kwargs.get("budget"), job.timestamps, result, job.exception, extras]
         try:
-            line = encode_line(entry)
+            line = _ENCODER.encode(entry)  # the common case: builtins only, all finite
+        except (ValueError, TypeError):
+            line = None
+        try:
+            if line is None:
+                paths = nonfinite_paths(result.get("info")) if isinstance(result, dict) else []
+                if paths:  # written as strings; the reader turns exactly these back into floats
+                    extras[NONFINITE_INFO] = paths
+                line = encode_line(entry)
         except Exception:
             logger.exception("the result of job %s cannot be journaled as JSON; its info is kept as repr()", key)
             if isinstance(result, dict):

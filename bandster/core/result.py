@@ -25,6 +25,7 @@ from bandster.core.base_iteration import Datum
 from bandster.core.journal import (  # json_result_logger is re-exported: HpBandSter users import it from here
     CONFIGS_FILENAME,
     MANIFEST_FILENAME,
+    NONFINITE_INFO,
     RESULTS_FILENAME,
     _replace_nonfinite,
     json_result_logger,
@@ -763,28 +764,24 @@ def _read_configs(path: str, builder: RunTableBuilder) -> None:
         builder.add_config(config_id, config, config_info)
 
 
-def restore_nonfinite(value: Any) -> Any:
-    """Freshly parsed JSON with the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"`` (how the journal's strict
-    JSON writes non-finite floats) turned back into floats, in place; ``info`` then holds the floats that
-    ``compute`` returned. (A string ``"NaN"`` that ``compute`` put in ``info`` reads back as a float too.)
-
-    Examples
-    --------
-    >>> restore_nonfinite({'curve': [0.5, 'NaN'], 'best': '-Infinity', 'name': 'x'})
-    {'curve': [0.5, nan], 'best': -inf, 'name': 'x'}
-    """
-    kind = type(value)
-    if kind is str:
-        return _NONFINITE_STRINGS.get(value, value)
-    if kind is dict:
-        for key, item in value.items():
-            if type(item) in (str, dict, list):
-                value[key] = restore_nonfinite(item)
-    elif kind is list:
-        for i, item in enumerate(value):
-            if type(item) in (str, dict, list):
-                value[i] = restore_nonfinite(item)
-    return value
+def _restore_nonfinite(info: Any, paths: Any) -> Any:
+    """``info`` read back with the strings at ``paths`` (the journal's ``nonfinite_info`` extra: where
+    ``compute`` returned non-finite floats) turned back into floats, in place."""
+    if not isinstance(paths, list):
+        return info
+    for path in paths:
+        if not isinstance(path, list) or not path:
+            continue
+        parent = info
+        try:
+            for step in path[:-1]:
+                parent = parent[step]
+            value = parent[path[-1]]
+        except (KeyError, IndexError, TypeError):
+            continue
+        if isinstance(value, str) and value in _NONFINITE_STRINGS:
+            parent[path[-1]] = _NONFINITE_STRINGS[value]
+    return info
 
 
 def _read_stamps(value: Any, problems: list[str]) -> dict:
@@ -810,10 +807,8 @@ def _read_result(value: Any, problems: list[str]) -> dict | None:
         problems.append(f"the loss {_short(loss)} is not a number")
         return None
     if len(value) == 2 and "loss" in value and "info" in value:  # the usual one
-        return {"loss": loss, "info": restore_nonfinite(value["info"])}
+        return {"loss": loss, "info": value["info"]}
     result = _compact(value)
-    if "info" in result:
-        result["info"] = restore_nonfinite(result["info"])
     if "loss" in result:
         result["loss"] = loss
     return result
@@ -864,6 +859,10 @@ def _read_results(path: str, builder: RunTableBuilder) -> tuple[set[float], floa
             problems.append("the exception is not a string")
             exception = json.dumps(exception)
         extras = _read_extras(entry[5], problems) if len(entry) >= 6 else None
+        if extras is not None and NONFINITE_INFO in extras:
+            paths = extras.pop(NONFINITE_INFO)
+            if isinstance(result, dict):
+                result["info"] = _restore_nonfinite(result.get("info"), paths)
         if problems:
             logger.warning("%s: line %d: %s; kept without them", path, number, "; ".join(problems))
         index = builder.index_of(config_id)
