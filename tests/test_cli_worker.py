@@ -336,3 +336,26 @@ def test_nameserver_usage_errors(tmp_path, capsys):
     assert cli_main(["nameserver", "--run-id", "ok", "--dir", str(tmp_path), "--nic", "nosuchnic0"]) == 1
     assert "Interfaces here" in capsys.readouterr().err
     assert not os.listdir(tmp_path)
+
+
+@pytest.mark.timeout(60)
+def test_a_garbled_result_is_logged_with_its_reason(nameserver, run_id, tmp_path, caplog):
+    """Issue 11, item 8: the log line of a failed command run says why (not the last line of its output)."""
+    import logging
+
+    worker = CommandWorker(run_id=run_id, nameserver=nameserver.host, nameserver_port=nameserver.port,
+                           command="echo abc > {result}")
+    worker.run(background=True)
+    hb = HyperBand(configspace=CS.ConfigurationSpace({"x": (0.0, 1.0)}, seed=1), run_id=run_id,
+                   nameserver=nameserver.host, nameserver_port=nameserver.port, min_budget=1, max_budget=1,
+                   working_directory=str(tmp_path))
+    try:
+        with caplog.at_level(logging.WARNING, logger="bandster"):
+            result = hb.run(n_iterations=1)
+    finally:
+        hb.shutdown(shutdown_workers=True)
+        worker.shutdown()
+    assert "<no output>" in result.get_all_runs()[0].error_logs  # the full text keeps the (empty) output
+    failed = [r.getMessage() for r in caplog.records if "failed:" in r.getMessage()]
+    assert failed and all("neither a number nor JSON: 'abc'" in m for m in failed), failed
+    assert not any(m.endswith("<no output>") for m in failed)

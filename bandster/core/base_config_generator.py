@@ -48,5 +48,7 @@ class base_config_generator:  # noqa: N801 - HpBandSter's public name
             once the last one arrives.
         """
         if job.exception is not None:
-            last_line = str(job.exception).strip().splitlines()[-1:] or [""]
-            self.logger.warning("job %s on budget %s failed: %s", job.id, job.kwargs.get("budget"), last_line[0])
+            from bandster.core.protocol import error_summary
+
+            self.logger.warning("job %s on budget %s failed: %s", job.id, job.kwargs.get("budget"),
+                                error_summary(job.exception))

@@ -124,6 +124,36 @@ def run_compute(compute: Any, job: Mapping[str, Any], accepted: set[str] | None 
     }
 
 
+_CHAINED = ("During handling of the above exception, another exception occurred:",
+            "The above exception was the direct cause of the following exception:")
+
+
+def error_summary(text: Any) -> str:
+    """The line of a failed run's error text that says what went wrong, for a log line.
+
+    For a Python traceback: its last exception's ``Type: message`` line (the first line of the message, not
+    the end of a long message such as a command's output). For other text: its first non-empty line.
+
+    Examples
+    --------
+    >>> error_summary('Traceback (most recent call last):\\n  File "w.py", line 3, in compute\\n'
+    ...               "CommandFailed: the result holds neither a number nor JSON: 'abc'.\\noutput:\\n<no output>")
+    "CommandFailed: the result holds neither a number nor JSON: 'abc'."
+    """
+    lines = str(text).strip().splitlines()
+    start = None
+    for i, line in enumerate(lines):
+        if line == "Traceback (most recent call last):":
+            before = [x for x in lines[:i] if x.strip()]
+            if not before or before[-1] in _CHAINED:
+                start = i
+    if start is not None:
+        for line in lines[start + 1:]:
+            if line.strip() and not line.startswith(" "):
+                return line
+    return next((line for line in lines if line.strip()), "")
+
+
 def _short(value: Any, limit: int = 80) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
