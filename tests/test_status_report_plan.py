@@ -9,6 +9,7 @@ import itertools
 import json
 import logging
 import os
+import shlex
 import shutil
 import signal
 import struct
@@ -167,6 +168,59 @@ def test_status_of_a_finished_run(finished_run, capsys):
     assert capsys.readouterr().out.count("FINISHED") == 1
     assert cli(["status", os.path.dirname(HERE) + "/no/such/dir"]) == 1
     assert "bandster status: error:" in capsys.readouterr().err
+
+
+def _bandster(*args, env=None, **kwargs):
+    env = dict(os.environ if env is None else env)
+    env["PYTHONPATH"] = os.pathsep.join([os.path.dirname(HERE), os.environ.get("PYTHONPATH", "")])
+    return subprocess.Popen([sys.executable, "-m", "bandster", *args], env=env, **kwargs)
+
+
+@pytest.mark.timeout(120)
+def test_status_into_a_closed_pipe_is_quiet(finished_run):
+    """Issue 11, item 9: ``bandster status DIR | head -1``: the reader leaves early; no traceback, exit 0."""
+    proc = _bandster("status", finished_run, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # nobody reads: every write meets a broken pipe
+    _, err = proc.communicate(timeout=100)
+    assert proc.returncode == 0 and b"Traceback" not in err and b"BrokenPipe" not in err, err.decode()
+    head = subprocess.run(f"{shlex.quote(sys.executable)} -m bandster status {shlex.quote(finished_run)} | head -1",
+                          shell=True, capture_output=True, text=True, timeout=100,
+                          env=dict(os.environ, PYTHONPATH=os.path.dirname(HERE)))
+    assert head.stdout.startswith("run ") or head.stdout.strip(), head
+    assert "Traceback" not in head.stderr
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("rows", [8, 14])
+def test_status_watch_fits_the_terminal(finished_run, rows):
+    """Issue 11, item 9: ``--watch`` in a terminal of ``rows`` lines draws at most ``rows - 1`` lines, header first."""
+    import fcntl
+    import pty
+    import termios
+
+    full = subprocess.run([sys.executable, "-m", "bandster", "status", finished_run], capture_output=True, text=True,
+                          timeout=100, env=dict(os.environ, PYTHONPATH=os.path.dirname(HERE))).stdout.splitlines()
+    assert len(full) > rows  # the status of this run does not fit
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, 120, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("LINES", "COLUMNS")}
+    proc = _bandster("status", finished_run, "--watch", stdout=slave, stderr=slave, env=env)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    assert proc.wait(timeout=100) == 0
+    lines = b"".join(chunks).decode().replace("\r\n", "\n").rstrip("\n").split("\n")
+    assert len(lines) == rows - 1, lines
+    assert lines[0] == full[0]  # the header stays on screen
+    assert lines[-1].startswith(f"... {len(full) - (rows - 2)} more lines")
 
 
 def test_status_with_torn_lines(finished_run, tmp_path, caplog):

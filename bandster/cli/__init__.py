@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from bandster.__version__ import __version__
@@ -43,7 +44,15 @@ def main(argv: list[str] | None = None) -> int:
     if func is None:
         parser.print_help(sys.stdout)
         return 0
-    return int(func(args) or 0)
+    try:
+        return int(func(args) or 0)
+    except BrokenPipeError:
+        # the reader went away (`bandster status DIR | head -1`): not an error; keep Python from complaining
+        # again when it flushes stdout at exit
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover
