@@ -21,7 +21,7 @@ import sys
 import threading
 from typing import Any
 
-from bandster.cli.nameserver import LOG_FORMAT, plain_defaults
+from bandster.cli.nameserver import LOG_FORMAT
 
 EPILOG = """\
 examples:
@@ -61,7 +61,7 @@ def register(subparsers: argparse._SubParsersAction, formatter_class: type = arg
         help="run a worker process (a Worker class MODULE:CLASS, or --command for programs in any language)",
         description=__doc__,
         epilog=EPILOG,
-        formatter_class=plain_defaults(formatter_class),
+        formatter_class=formatter_class,
     )
     parser.add_argument("target", nargs="?", metavar="MODULE:CLASS",
                         help="the Worker subclass to run: a module importable from the current directory or "
