@@ -15,10 +15,10 @@ def fit_height(text: str, height: int) -> str:
 
     Examples
     --------
-    >>> fit_height("a\nb\nc\nd", 3)
-    'a\nb\n... 2 more lines: a taller terminal, or bandster status without --watch, shows them'
-    >>> fit_height("a\nb", 3)
-    'a\nb'
+    >>> fit_height("a\\nb\\nc\\nd", 3)
+    'a\\nb\\n... 2 more lines: a taller terminal, or bandster status without --watch, shows them'
+    >>> fit_height("a\\nb", 3)
+    'a\\nb'
     """
     lines = text.splitlines()
     if height < 2 or len(lines) <= height:
