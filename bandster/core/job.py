@@ -6,13 +6,37 @@ import time
 from typing import Any
 
 
+def as_id(value: Any) -> Any:
+    """A job or config id as given (HpBandSter accepted any id), except that a list (what JSON and serpent
+    give back for a tuple) becomes a tuple, so that it can key a dict.
+
+    Examples
+    --------
+    >>> as_id([0, 1, 2]), as_id((0, 1, 2)), as_id(0), as_id('12')
+    ((0, 1, 2), (0, 1, 2), 0, '12')
+    """
+    return tuple(value) if isinstance(value, list) else value
+
+
+def id_to_json(value: Any) -> Any:
+    """An id as JSON holds it: a tuple as a list, anything else as it is.
+
+    Examples
+    --------
+    >>> id_to_json((0, 1, 2)), id_to_json('12')
+    ([0, 1, 2], '12')
+    """
+    return list(value) if isinstance(value, tuple) else value
+
+
 class Job:
     """One evaluation of a configuration on a budget.
 
     Parameters
     ----------
-    id : tuple
-        The config id ``(iteration, stage_sampled, n)``.
+    id : tuple or any
+        The config id ``(iteration, stage_sampled, n)``; any other id is kept as given (a list becomes a
+        tuple).
     **kwargs
         What the worker's ``compute`` receives: ``config``, ``budget``, ``working_directory``.
 
@@ -31,7 +55,7 @@ class Job:
     """
 
     def __init__(self, id: tuple, **kwargs: Any) -> None:
-        self.id = tuple(id)
+        self.id = as_id(id)
         self.kwargs = kwargs
         self.timestamps: dict[str, float] = {}
         self.result: dict | None = None

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bandster.core._convert import UnserializableValue, to_builtin
+from bandster.core.job import as_id, id_to_json
 
 JOB = "job"
 WAIT = "wait"
@@ -34,7 +35,7 @@ SHUTDOWN = "shutdown"
 
 def job_message(job_id: tuple, kwargs: dict[str, Any], attempt: int, timeout: float | None = None) -> dict[str, Any]:
     """The reply that hands a job to a worker."""
-    return {"command": JOB, "job": {"id": list(job_id), "kwargs": kwargs, "attempt": attempt, "timeout": timeout}}
+    return {"command": JOB, "job": {"id": id_to_json(job_id), "kwargs": kwargs, "attempt": attempt, "timeout": timeout}}
 
 
 def check_result(value: Any) -> tuple[dict | None, str | None]:
@@ -90,7 +91,7 @@ def accepted_arguments(compute: Any) -> set[str] | None:
 
 def compute_kwargs(job: Mapping[str, Any], accepted: set[str] | None) -> dict[str, Any]:
     """The keyword arguments for ``compute``: HpBandSter's four, plus the optional ones it can take."""
-    kwargs = dict(job["kwargs"], config_id=tuple(job["id"]))
+    kwargs = dict(job["kwargs"], config_id=as_id(job["id"]))
     if accepted is not None and ANY not in accepted:
         for name in OPTIONAL_ARGUMENTS:
             if name not in accepted:
@@ -117,7 +118,7 @@ def run_compute(compute: Any, job: Mapping[str, Any], accepted: set[str] | None 
             raise
         result, error = None, traceback.format_exc()
     return {
-        "id": list(job["id"]),
+        "id": id_to_json(job["id"]),
         "result": result,
         "exception": error,
         "duration": time.monotonic() - start,
@@ -189,7 +190,7 @@ def run_compute_in_child(compute: Any, job: Mapping[str, Any], accepted: set[str
             child.kill()
         child.join()
         receiver.close()
-    return {"id": list(job["id"]), "result": None, "exception": error, "duration": time.monotonic() - start}
+    return {"id": id_to_json(job["id"]), "result": None, "exception": error, "duration": time.monotonic() - start}
 
 
 def _child_main(compute: Any, job: Mapping[str, Any], accepted: set[str] | None, sender: Any) -> None:
