@@ -120,8 +120,8 @@ def test_master_without_workers_warns_repeatedly_and_names_other_runs(nameserver
         lines = [r.getMessage() for r in caplog.records
                  if r.levelno == logging.WARNING and r.getMessage().startswith("waiting")]
         assert len(lines) >= 2, caplog.text  # it repeats
-        assert "2 workers (0 present)" in lines[0] and f"run {run_id!r}" in lines[0]
-        assert f"--run-id {run_id} --nameserver {nameserver.host} --nameserver-port {nameserver.port}" in lines[0]
+        assert "2 workers (0 present)" in lines[0] and f"run {run_id}" in lines[0]
+        assert f"--nameserver {nameserver.host} --nameserver-port {nameserver.port} --run-id {run_id}" in lines[0]
         assert f"run 'other_{run_id}' (1 worker)" in lines[0]
     finally:
         opt.shutdown()
