@@ -39,6 +39,7 @@ def _hyperband(run_id, host, port, secret, workdir, **kwargs):
 @pytest.mark.timeout(120)
 def test_standalone_nameserver_master_and_two_class_workers(tmp_path, run_id, spawn):
     shared = str(tmp_path / "shared dir")  # a space: every path must be passed through quoted
+    os.makedirs(shared)  # the workers start with the name server: --dir must exist (issue 11, item 3)
     ns = spawn("-m", "bandster", "nameserver", "--run-id", run_id, f"{run_id}_b", "--dir", shared)
     first = spawn("-m", "bandster", "worker", "--run-id", run_id, "--dir", shared, "--env", "BANDSTER_TEST_MARK=m1",
                   "--worker-kwargs", '{"scale": 2, "sleep": 0.3}', "cmd_scripts.cli_workers:EchoWorker")
