@@ -179,6 +179,7 @@ class Runner:
         self._pending: collections.deque[JobRequest] = collections.deque()
         self._no_workers_since: float | None = None
         self._nonfinite: collections.Counter[str] = collections.Counter()  # NaN/inf losses in this run() call
+        self._last_wait_log = float("-inf")
         self._resume = bool(resume)
         self._started_configs: set[tuple] = set()
         self._new_configs = 0
@@ -377,17 +378,18 @@ class Runner:
                 f"run stopped. Everything finished is in {self.journal.directory if self.journal else '?'}; "
                 "start workers and continue it with resume=True."
             )
-        timeout = waiting.WARNING_INTERVAL
+        last_log = max(since, self._last_wait_log)
+        if now - last_log >= waiting.WARNING_INTERVAL:
+            self._last_wait_log = last_log = now
+            self.logger.warning("no worker for %.0f s while %d runs wait for one (run %s); start workers (%s)",
+                                waited, len(self._pending) + self.num_running_jobs, self.run_id,
+                                self.backend.describe().get("how_to_join", "see docs/workers.md"))
+        timeout = last_log + waiting.WARNING_INTERVAL - now
         if self.max_wait_for_workers is not None:
             timeout = min(timeout, self.max_wait_for_workers - waited)
         if wallclock is not None:
             timeout = min(timeout, wallclock)
-        self.backend.wait(self._cond, timeout)
-        if (self._n_workers == 0 and not self._all_done()
-                and self.backend.monotonic() - since >= waiting.WARNING_INTERVAL):
-            self.logger.warning("no worker for %.0f s while %d runs wait for one (run %s); start workers (%s)",
-                                self.backend.monotonic() - since, len(self._pending) + self.num_running_jobs,
-                                self.run_id, self.backend.describe().get("how_to_join", "see docs/workers.md"))
+        self.backend.wait(self._cond, max(0.0, timeout))
 
     def _stop_after_interrupt(self) -> None:
         """Ctrl-C: no new jobs; let running ones finish for ``stop_grace_period`` s (a second Ctrl-C: don't)."""
