@@ -8,7 +8,7 @@ import signal
 import socket
 import sys
 
-from bandster.core.journal import lock_holder
+from bandster.records.format import PICKLE_FILENAME, lock_holder
 
 EPILOG = """\
 examples:
@@ -32,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction, formatter_class: type) -> N
 
 
 def main(args: argparse.Namespace) -> int:
-    from bandster.analysis.journal import find_journal
+    from bandster.records.format import find_journal
 
     try:  # the same paths as `bandster status`: a journal, a working directory or its bandster_runs folder
         directory = find_journal(args.dir, run_id=args.run_id)
@@ -55,5 +55,6 @@ def main(args: argparse.Namespace) -> int:
     except ProcessLookupError:
         print(f"bandster stop: the master (pid {pid}) is gone", file=sys.stderr)
         return 1
-    print(f"asked the master (pid {pid}) to stop; it finishes its running jobs and writes {directory}/results.pkl")
+    print(f"asked the master (pid {pid}) to stop; it finishes its running jobs and writes "
+          f"{os.path.join(directory, PICKLE_FILENAME)}")
     return 0

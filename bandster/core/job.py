@@ -5,28 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from bandster.records.format import as_id, id_to_json
 
-def as_id(value: Any) -> Any:
-    """A job or config id as given (HpBandSter accepted any id), except that a list (what JSON and serpent
-    give back for a tuple) becomes a tuple, so that it can key a dict.
-
-    Examples
-    --------
-    >>> as_id([0, 1, 2]), as_id((0, 1, 2)), as_id(0), as_id('12')
-    ((0, 1, 2), (0, 1, 2), 0, '12')
-    """
-    return tuple(value) if isinstance(value, list) else value
-
-
-def id_to_json(value: Any) -> Any:
-    """An id as JSON holds it: a tuple as a list, anything else as it is.
-
-    Examples
-    --------
-    >>> id_to_json((0, 1, 2)), id_to_json('12')
-    ([0, 1, 2], '12')
-    """
-    return list(value) if isinstance(value, tuple) else value
+__all__ = ["Job", "as_id", "id_to_json"]
 
 
 class Job:
@@ -88,7 +69,7 @@ class Job:
 
     @classmethod
     def from_run(cls, run: Any, config: dict, time_shift: float = 0.0, config_id: tuple | None = None) -> Job:
-        """A finished job rebuilt from a :class:`~bandster.core.result.Run` (warm starts, resume).
+        """A finished job rebuilt from a :class:`~bandster.records.result.Run` (warm starts, resume).
 
         ``time_shift`` is added to the run's time stamps (a Result's are relative to its ``time_ref``);
         ``config_id`` replaces the run's id (warm-start runs become ``(-1, 0, i)``).
@@ -104,7 +85,7 @@ class Job:
         return job
 
     def recreate_from_run(self, run: Any) -> None:  # pragma: no cover - kept for API compatibility
-        """Fill this job from a :class:`~bandster.core.result.Run` (HpBandSter's name; see :meth:`from_run`)."""
+        """Fill this job from a :class:`~bandster.records.result.Run` (HpBandSter's name; see :meth:`from_run`)."""
         other = Job.from_run(run, self.kwargs.get("config", {}), config_id=self.id)
         self.kwargs["budget"] = other.kwargs["budget"]
         self.timestamps, self.result, self.exception = other.timestamps, other.result, other.exception
