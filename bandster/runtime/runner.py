@@ -242,7 +242,8 @@ class Runner:
             self.logger.warning("the journal in %s has no readable run.json; using this optimizer's settings",
                                 directory)
             old = {}
-        self.config["time_ref"] = result.HB_config.get("time_ref") or self.backend.now()
+        time_ref = result.HB_config.get("time_ref")  # 0.0 is a time_ref (a simulated backend's clock starts there)
+        self.config["time_ref"] = self.backend.now() if time_ref is None else time_ref
         with self._cond:
             requeued, counts = self.scheduler.replay(result, attempts)
             self._pending.extend(requeued)
@@ -374,7 +375,12 @@ class Runner:
         self.event("interrupted", running=running, withdrawn=len(withdrawn))
         try:
             with self._cond:
-                self._cond.wait_for(lambda: self.num_running_jobs <= 0, timeout=self.stop_grace_period)
+                deadline = self.backend.monotonic() + self.stop_grace_period
+                while self.num_running_jobs > 0:
+                    remaining = deadline - self.backend.monotonic()
+                    if remaining <= 0:
+                        break
+                    self.backend.wait(self._cond, remaining)  # a simulated backend's grace period is virtual
         except KeyboardInterrupt:
             pass
         with self._cond:
