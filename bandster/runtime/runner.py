@@ -568,12 +568,14 @@ class Runner:
             self.event(kind, **fields)
 
     def event(self, kind: str, **fields: Any) -> None:
-        """Record an event in the journal; events before the journal opens (workers joining before ``run()``)
-        are kept, with their time, and written when it opens."""
+        """Record an event in the journal, at the backend's time (:meth:`Backend.now`: the results' clock, virtual
+        for a simulated backend); events before the journal opens (workers joining before ``run()``) are kept, with
+        their time, and written when it opens."""
+        fields["time"] = self.backend.now()
         with self._early_lock:
             if self.journal is None or self.journal.manifest is None:
                 if len(self._early_events) < 10_000:
-                    self._early_events.append((kind, dict(fields, time=time.time())))
+                    self._early_events.append((kind, fields))
                 return
         self.journal.event(kind, **fields)
 
