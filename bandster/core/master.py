@@ -120,7 +120,7 @@ class Master:
         stop_grace_period: float = 60.0,
         backend: Backend | None = None,
     ) -> None:
-        self.run_id = validate_run_id(run_id)
+        self._run_id = validate_run_id(run_id)
         self.working_directory = os.path.abspath(working_directory)
         self.config_generator = config_generator
         self.logger = logger if logger is not None else logging.getLogger(type(self).__module__)
@@ -131,7 +131,7 @@ class Master:
         self.warmstart_iteration: list = []
         if backend is not None and not isinstance(backend, Backend):
             raise TypeError(f"backend must be a bandster.backends.Backend, got {type(backend).__name__}")
-        self.scheduler = self._make_scheduler()
+        self.scheduler = self.make_scheduler()
         self.backend = backend if backend is not None else PyroBackend(
             self.run_id, nameserver=nameserver, nameserver_port=nameserver_port, host=host,
             ping_interval=ping_interval, nameserver_secret=nameserver_secret, max_attempts=max_attempts,
@@ -162,7 +162,7 @@ class Master:
         """Return the iteration (bracket) with index ``iteration``; implemented by each optimizer."""
         raise NotImplementedError("subclasses of Master implement get_next_iteration(iteration, iteration_kwargs)")
 
-    def _make_scheduler(self) -> Scheduler:
+    def make_scheduler(self) -> Scheduler:
         """The scheduler this optimizer runs: iterations from :meth:`get_next_iteration`, one after another."""
         return IterationScheduler(self.config_generator, self.get_next_iteration)
 
@@ -170,8 +170,8 @@ class Master:
         """What run.json records about this optimizer (the runner adds the journal's and the backend's facts)."""
         return {
             "optimizer": type(self).__name__,
-            "optimizer_kwargs": getattr(self, "_optimizer_kwargs", {}),
-            "configspace": getattr(self, "_configspace_json", None),
+            "optimizer_kwargs": getattr(self, "optimizer_kwargs", {}),
+            "configspace": getattr(self, "configspace_json", None),
             "seed": getattr(self, "seed", None),
             "scheduler": self.scheduler.manifest(),
         }
@@ -263,6 +263,17 @@ class Master:
         return self.runner.config_directory(config_id)
 
     # ------------------------------------------------------------------ what HpBandSter users read
+    @property
+    def run_id(self) -> str:
+        """The run's id (its journal directory's prefix; workers of this run_id serve it)."""
+        return self._run_id
+
+    @run_id.setter
+    def run_id(self, value: str) -> None:
+        self._run_id = validate_run_id(value)
+        if hasattr(self, "runner"):
+            self.runner.run_id = self._run_id
+
     @property
     def iterations(self) -> list:
         """The iterations started so far (their ``data`` is released once they finish)."""

@@ -6,8 +6,8 @@ from typing import Any
 
 from bandster.core.base_config_generator import base_config_generator
 from bandster.core.base_iteration import BaseIteration
-from bandster.samplers.initial_design import InitialDesign
 from bandster.core.master import Master
+from bandster.samplers.initial_design import InitialDesign
 from bandster.samplers.random import check_configspace
 from bandster.schedulers import brackets
 from bandster.schedulers.hyperband import HyperbandScheduler
@@ -53,7 +53,7 @@ class BracketOptimizer(Master):
         **kwargs: Any,
     ) -> None:
         brackets.validate_budgets(min_budget, max_budget, eta)
-        self._initial_design = InitialDesign(configspace, points_to_evaluate) if points_to_evaluate else None
+        self.initial_design = InitialDesign(configspace, points_to_evaluate) if points_to_evaluate else None
         self.configspace = configspace
         self.seed = seed
         self.eta = eta
@@ -61,8 +61,8 @@ class BracketOptimizer(Master):
         self.max_budget = max_budget
         self.budgets = brackets.budget_ladder(min_budget, max_budget, eta)
         self.max_SH_iter = len(self.budgets)
-        self._optimizer_kwargs = dict(optimizer_kwargs, eta=eta, min_budget=min_budget, max_budget=max_budget)
-        self._configspace_json = configspace.to_serialized_dict() if configspace is not None else None
+        self.optimizer_kwargs = dict(optimizer_kwargs, eta=eta, min_budget=min_budget, max_budget=max_budget)
+        self.configspace_json = configspace.to_serialized_dict() if configspace is not None else None
         self.config = {
             "time_ref": None,
             "eta": eta,
@@ -73,10 +73,10 @@ class BracketOptimizer(Master):
         }
         super().__init__(config_generator=config_generator, **kwargs)
 
-    def _make_scheduler(self) -> HyperbandScheduler:
+    def make_scheduler(self) -> HyperbandScheduler:
         return self.scheduler_class(
             self.config_generator, self.min_budget, self.max_budget, self.eta, iteration_class=self.iteration_class,
-            initial_design=self._initial_design, iteration_factory=self.get_next_iteration,
+            initial_design=self.initial_design, iteration_factory=self.get_next_iteration,
         )
 
     def stage_plan(self, iteration: int) -> tuple[list[int], list[float]]:

@@ -102,9 +102,9 @@ class AsyncBracketOptimizer(BracketOptimizer):
         )
         self.config.update(asynchronous=True, n_brackets=n_brackets)
 
-    def _make_scheduler(self) -> AsyncBracketScheduler:
+    def make_scheduler(self) -> AsyncBracketScheduler:
         return AsyncBracketScheduler(self.config_generator, self.min_budget, self.max_budget, self.eta,
-                                     n_brackets=self.n_brackets, initial_design=self._initial_design)
+                                     n_brackets=self.n_brackets, initial_design=self.initial_design)
 
     @property
     def schedule(self) -> AsyncSchedule:

@@ -150,7 +150,7 @@ class Scheduler(abc.ABC):
         """An intermediate value of a running job; the default lets every job continue."""
         return Decision.CONTINUE
 
-    def end_grant(self) -> None:
+    def end_grant(self) -> None:  # noqa: B027 - optional hook: most schedulers keep nothing per grant
         """A limit was reached or the user interrupted: no further work of the current grant starts."""
 
     @property

@@ -33,6 +33,15 @@ def previous_budget(datum: Any, budget: float) -> float | None:
     return float(max(done)) if done else None
 
 
+def _stage_complete(iteration: Any) -> bool:
+    """True when every run of the iteration's current stage has a result (the stage barrier is reached)."""
+    stage = getattr(iteration, "stage", None)
+    if getattr(iteration, "is_finished", True) or stage is None or not hasattr(iteration, "actual_num_configs"):
+        return False
+    return (iteration.num_running == 0 and iteration.num_pending() == 0
+            and iteration.actual_num_configs[stage] >= iteration.num_configs[stage])
+
+
 class IterationScheduler(Scheduler):
     """Runs iterations one after another; idle workers take runs of the next while one waits at a stage barrier.
 
@@ -134,7 +143,10 @@ class IterationScheduler(Scheduler):
 
     def on_result(self, job: Job) -> None:
         try:
-            self.iterations[job.id[0]].register_result(job)
+            iteration = self.iterations[job.id[0]]
+            iteration.register_result(job)
+            if _stage_complete(iteration):
+                iteration.process_results()  # promote now, so is_done() is right without another next_job()
         except Exception:
             logger.exception("iteration %s could not register the result of %s", job.id[0], job.id)
         self.feed_sampler(job)
@@ -279,15 +291,16 @@ class HyperbandScheduler(IterationScheduler):
 class RandomSearchScheduler(HyperbandScheduler):
     """Random search as HpBandSter runs it: each iteration evaluates a batch of configurations on ``max_budget``.
 
-    The batch size is Hyperband's number of configurations per iteration for ``(min_budget, max_budget, eta)``
-    (HpBandSter's defaults 1, 1, 3: one configuration per iteration).
+    The batch size is HpBandSter's: the number of budgets on the ladder ``(min_budget, max_budget, eta)``
+    (:func:`~bandster.schedulers.brackets.random_search_num_configs`; HpBandSter's defaults 1, 1, 3: one
+    configuration per iteration).
 
     Examples
     --------
     >>> import ConfigSpace as CS
     >>> from bandster.samplers import RandomSampling
     >>> RandomSearchScheduler(RandomSampling(CS.ConfigurationSpace({'x': (0.0, 1.0)})), 1, 9, 3).plan(0)
-    ([9], [9.0])
+    ([3], [9.0])
     """
 
     def __init__(self, sampler: Any, min_budget: float = 1, max_budget: float = 1, eta: float = 3,
