@@ -63,6 +63,37 @@ def test_example_3_local_parallel_processes(tmp_path):
             p.stdout.close()
 
 
+@pytest.mark.timeout(150)
+def test_example_stopped_before_any_incumbent_says_so(tmp_path):
+    """Issue 11, item 7: Ctrl-C before a run on the largest budget finished: no ``KeyError: None``, a sentence."""
+    import glob
+    import signal
+
+    proc = subprocess.Popen([sys.executable, os.path.join(EXAMPLES, "example_2_local_parallel_threads.py"),
+                             "--n_workers", "1", "--sleep_interval", "0.5"], cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 100
+
+        def results_written():
+            return any(os.path.getsize(p) for p in glob.glob(str(tmp_path / "bandster_runs" / "*" / "results.json")))
+
+        while not results_written():  # one run on the smallest budget has finished
+            assert time.monotonic() < deadline and proc.poll() is None, "the example did not start"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=100)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        proc.stdout.close()
+    assert proc.returncode == 0, out
+    assert "KeyError" not in out and "Traceback" not in out
+    assert "No incumbent: no run on the largest budget (243) finished with a finite loss" in out
+    assert "runs were executed." in out
+
+
 def _burn_cpu():
     """A CPU-bound process per core: the start-up races of item 1 of issue 11 showed under load."""
     return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(os.cpu_count() or 2)]
