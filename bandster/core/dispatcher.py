@@ -27,7 +27,7 @@ import Pyro5.api
 import Pyro5.errors
 
 from bandster.core import protocol
-from bandster.core.job import Job
+from bandster.core.job import Job, as_id, id_to_json
 from bandster.core.names import (
     dispatcher_name,
     local_dispatcher,
@@ -300,7 +300,7 @@ class Dispatcher:
         outcomes = [outcome] if isinstance(outcome, dict) else outcome or []
         self._finish_all(self._take_outcomes(worker_name, outcomes, time.time()))
         self._lose_worker(worker_name, "shut down", requeue=True, event="worker_left",
-                          returned={tuple(i) for i in returned or ()})
+                          returned={as_id(i) for i in returned or ()})
 
     def wake(self, worker_name: str) -> None:
         """Make a waiting ``next_job`` call of ``worker_name`` return now."""
@@ -416,7 +416,7 @@ class Dispatcher:
 
     def _dispatched(self, jobs: list[Job]) -> None:
         for job in jobs:
-            self._event("dispatch", config_id=list(job.id), budget=job.kwargs.get("budget"),
+            self._event("dispatch", config_id=id_to_json(job.id), budget=job.kwargs.get("budget"),
                         worker=job.worker_name, attempt=job.attempt)
 
     def _take_outcomes(self, worker_name: str, outcomes: list[dict], received: float | None) -> list[Job]:
@@ -428,7 +428,7 @@ class Dispatcher:
         finished = []
         with self._cond:
             for outcome in outcomes:
-                job_id = tuple(outcome.get("id") or ())
+                job_id = as_id(outcome.get("id"))
                 job = self._running.pop(job_id, None)
                 if job is None:
                     self.logger.warning("result of unknown or finished job %s from %s dropped", job_id, worker_name)
@@ -532,7 +532,7 @@ class Dispatcher:
         for job, record, held in expired:
             self.logger.warning("job %s on budget %s timed out after %s s; worker %s retired",
                                 job.id, job.kwargs.get("budget"), job.timeout, job.worker_name)
-            self._event("worker_retired", worker=job.worker_name, reason="job_timeout", config_id=list(job.id),
+            self._event("worker_retired", worker=job.worker_name, reason="job_timeout", config_id=id_to_json(job.id),
                         workers=n)
             self._requeued_events(held)
             if record is not None:
@@ -574,9 +574,9 @@ class Dispatcher:
             self.logger.warning("worker %s %s; %d workers left", worker_name, reason, n)
         else:
             self.logger.info("worker %s left; %d workers left", worker_name, n)
-        fields = {"held": [list(j.id) for j in jobs[1:]]} if len(jobs) > 1 else {}
+        fields = {"held": [id_to_json(j.id) for j in jobs[1:]]} if len(jobs) > 1 else {}
         self._event(event, worker=worker_name, reason=reason, workers=n,
-                    config_id=list(jobs[0].id) if jobs else None, **fields)
+                    config_id=id_to_json(jobs[0].id) if jobs else None, **fields)
         self._requeued_events([j for j in jobs if j not in failed])
         for job in failed:
             self._finish(job)
@@ -599,7 +599,8 @@ class Dispatcher:
 
     def _requeued_events(self, jobs: list[Job]) -> None:
         for job in jobs:
-            self._event("requeued", config_id=list(job.id), budget=job.kwargs.get("budget"), attempt=job.attempt)
+            self._event("requeued", config_id=id_to_json(job.id), budget=job.kwargs.get("budget"),
+                        attempt=job.attempt)
 
     def _tell_worker_to_stop(self, record: WorkerRecord) -> None:
         if record.local is not None:
