@@ -18,10 +18,9 @@ from bandster.core import credentials
 from bandster.core.dispatcher import Dispatcher
 from bandster.optimizers import RandomSearch
 
-from testutil import wait_until
+from testutil import HELPERS, wait_until
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-WORKERS = os.path.join(HERE, "link_workers.py")
+WORKERS = os.path.join(HELPERS, "link_workers.py")
 
 
 class Collector:
