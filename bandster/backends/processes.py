@@ -101,6 +101,11 @@ class ProcessBackend(LocalBackend):
         self.start_method = start_method
         self._children: list[_Child | None] = [None] * n_workers
 
+    @property
+    def pids(self) -> list[int]:
+        """The process ids of the worker processes running now."""
+        return [child.process.pid for child in list(self._children) if child is not None and child.process.pid]
+
     def worker_name(self, slot: int) -> str:
         child = self._children[slot]
         pid = child.process.pid if child is not None else "?"
