@@ -43,7 +43,7 @@ def test_hyperband_runs_every_planned_job_on_named_threads(make):
     result = opt.run(n_iterations=1, progress=False)
     runs = result.get_all_runs()
     ns, budgets = hyperband_iteration(0, 1, 9, 3)
-    assert sorted(r.budget for r in runs) == sorted(b for n, b in zip(ns, budgets) for _ in range(n))
+    assert sorted(r.budget for r in runs) == sorted(b for n, b in zip(ns, budgets, strict=True) for _ in range(n))
     assert all(r.loss is not None and r.worker_name in ("thread-0", "thread-1") for r in runs)
     assert sum(e["event"] == "dispatch" for e in events(opt)) == len(runs)
     manifest = json.load(open(os.path.join(opt.journal.directory, "run.json")))
