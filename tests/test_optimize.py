@@ -126,3 +126,30 @@ def test_bad_calls_say_what_to_fix(wd):
     with pytest.raises(NotImplementedError, match="DaskBackend"):
         bandster.optimize(quadratic, {"x": (0.0, 1.0)}, min_budget=1, max_budget=9, n_iterations=1,
                           backend=Client(), working_directory=wd)
+
+
+@pytest.mark.timeout(300)
+def test_a_notebook_function_and_lambda_run_on_worker_processes(tmp_path):
+    """A real kernel (nbclient): a function and a lambda defined in cells, sent to ProcessBackend children."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    cells = [
+        "import bandster, os\nscale = 2.0\n"
+        "def objective(config, budget):\n    return {'loss': scale * config['x'] / budget, 'pid': os.getpid()}",
+        "result = bandster.optimize(objective, {'x': (0.0, 1.0)}, 'HyperBand', min_budget=1, max_budget=9,\n"
+        "    n_iterations=1, n_workers=2, backend='processes', seed=0, progress=False)\n"
+        "runs = result.get_all_runs()\n"
+        "print('runs', len(runs), 'failed', sum(r.loss is None for r in runs),\n"
+        "      'other pids', all(r.info['pid'] != os.getpid() for r in runs))",
+        "result = bandster.optimize(lambda config, budget: config['x'] * scale, {'x': (0.0, 1.0)},\n"
+        "    'RandomSearch', min_budget=1, max_budget=1, max_configs=3, progress=False, run_id='lam',\n"
+        "    backend='processes')\n"
+        "print('lambda runs', sum(r.loss is not None for r in result.get_all_runs()))",
+    ]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    client = nbclient.NotebookClient(notebook, timeout=240, kernel_name="python3",
+                                     resources={"metadata": {"path": str(tmp_path)}})
+    client.execute()
+    text = "".join(o.get("text", "") for c in notebook.cells for o in c.get("outputs", []))
+    assert "runs 13 failed 0 other pids True" in text
+    assert "lambda runs 3" in text
