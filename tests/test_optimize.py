@@ -153,3 +153,15 @@ def test_a_notebook_function_and_lambda_run_on_worker_processes(tmp_path):
     text = "".join(o.get("text", "") for c in notebook.cells for o in c.get("outputs", []))
     assert "runs 13 failed 0 other pids True" in text
     assert "lambda runs 3" in text
+
+
+def test_resume_continues_the_run_of_the_same_run_id(wd):
+    kwargs = dict(min_budget=1, max_budget=9, eta=3, seed=0, working_directory=wd, progress=False)
+    first = bandster.optimize(quadratic, {"x": (0.0, 1.0)}, "HyperBand", n_iterations=1, max_budget_spent=5,
+                              **kwargs)
+    assert 0 < len(first.get_all_runs()) < 13
+    result = bandster.optimize(quadratic, {"x": (0.0, 1.0)}, "HyperBand", n_iterations=1, resume=True, **kwargs)
+    assert len(result.get_all_runs()) == 13
+    before = {(r.config_id, r.budget): r.loss for r in first.get_all_runs()}
+    assert all(r.loss == before.get((r.config_id, r.budget), r.loss) for r in result.get_all_runs())
+    assert len(os.listdir(os.path.join(wd, "bandster_runs"))) == 1

@@ -14,6 +14,7 @@ import collections
 import logging
 import os
 import threading
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -214,6 +215,10 @@ class LocalBackend(Backend):
                 return
             self._lost(job, str(exc))
             return
+        except Exception:  # a fault of the backend itself: the job fails, saying so, instead of being lost
+            logger.exception("the %s could not run job %s", type(self).__name__, job.id)
+            outcome = {"result": None, "exception": f"the {type(self).__name__} could not run this job:\n"
+                                                    f"{traceback.format_exc()}"}
         if self._stopped:
             return
         job.time_it("finished")
