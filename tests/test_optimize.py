@@ -86,7 +86,7 @@ def test_bad_returns_and_exceptions_are_failed_runs_with_clear_errors(wd, backen
         return {"accuracy": 0.5}
 
     result = bandster.optimize(objective, {"x": (0.0, 1.0)}, "RandomSearch", max_configs=4, min_budget=1,
-                               max_budget=1, working_directory=wd, progress=False, backend=backend, n_workers=2)
+                               max_budget=1, working_directory=wd, progress=False, backend=backend)
     errors = {r.config_id[0] % 4: r.error_logs for r in result.get_all_runs()}
     assert "the objective returned NoneType (None); return a float (the loss to minimise)" in errors[0]
     assert "the objective returned str ('0.5')" in errors[1]
