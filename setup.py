@@ -36,6 +36,7 @@ setup(
         "statsmodels>=0.14",
         "netifaces-plus>=0.12",
         "tqdm>=4.60",
+        "cloudpickle>=2.0",  # ProcessBackend: the objective sent to local child processes (closures, notebooks)
     ],
     extras_require={
         "plots": plots,

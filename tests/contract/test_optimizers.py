@@ -1,6 +1,6 @@
 """One contract, every optimizer, every backend: the same checks for RandomSearch, HyperBand, BOHB, ASHA,
-AsyncHyperBand and AsyncBOHB, on bandster's Pyro runtime (a real name server and a thread worker) and on the
-simulated backend (virtual clock)."""
+AsyncHyperBand and AsyncBOHB, on bandster's Pyro runtime (a real name server and a thread worker), on the
+simulated backend (virtual clock), on a ThreadBackend and on a ProcessBackend (a real child process)."""
 
 import collections
 import os
@@ -18,7 +18,7 @@ from toy_workers import QuadraticWorker
 
 SYNC = ["RandomSearch", "HyperBand", "BOHB"]
 ASYNC = ["ASHA", "AsyncHyperBand", "AsyncBOHB"]
-BACKENDS = ["pyro", "simulated"]
+BACKENDS = ["pyro", "simulated", "threads", "processes"]
 LADDER = {"min_budget": 1, "max_budget": 9, "eta": 3}
 
 
@@ -47,10 +47,20 @@ class Setup:
         cls = getattr(optimizers, self.name)
         if self.backend == "pyro":
             kwargs.update(nameserver=self.ns.host, nameserver_port=self.ns.port)
-        else:
+        elif self.backend == "simulated":
             from bandster.backends import SimulatedBackend
 
             kwargs["backend"] = SimulatedBackend(1, objective)
+        elif self.backend == "threads":
+            from bandster.backends import ThreadBackend
+
+            kwargs["backend"] = ThreadBackend(1, objective)
+        else:
+            from bandster.backends import ProcessBackend
+
+            # forked: a forkserver child imports this test module (and through it Pyro and the optimizers) again,
+            # seconds per test on a loaded machine; tests/backends/test_processes.py covers the default method
+            kwargs["backend"] = ProcessBackend(1, objective, start_method="fork")
         opt = cls(configspace=space(), run_id=self.run_id, working_directory=str(self.tmp_path), seed=1,
                   **LADDER, **kwargs)
         self.made.append(opt)
