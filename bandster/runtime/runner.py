@@ -243,7 +243,8 @@ class Runner:
             self.logger.warning("the journal in %s has no readable run.json; using this optimizer's settings",
                                 directory)
             old = {}
-        self.config["time_ref"] = result.HB_config.get("time_ref") or self.backend.now()
+        time_ref = result.HB_config.get("time_ref")  # 0.0 is a time_ref (a simulated backend's clock starts there)
+        self.config["time_ref"] = self.backend.now() if time_ref is None else time_ref
         with self._cond:
             requeued, counts = self.scheduler.replay(result, attempts)
             self._pending.extend(requeued)
@@ -377,7 +378,12 @@ class Runner:
         self.event("interrupted", running=running, withdrawn=len(withdrawn))
         try:
             with self._cond:
-                self._cond.wait_for(lambda: self.num_running_jobs <= 0, timeout=self.stop_grace_period)
+                deadline = self.backend.monotonic() + self.stop_grace_period
+                while self.num_running_jobs > 0:
+                    remaining = deadline - self.backend.monotonic()
+                    if remaining <= 0:
+                        break
+                    self.backend.wait(self._cond, remaining)  # a simulated backend's grace period is virtual
         except KeyboardInterrupt:
             pass
         with self._cond:
@@ -567,12 +573,14 @@ class Runner:
             self.event(kind, **fields)
 
     def event(self, kind: str, **fields: Any) -> None:
-        """Record an event in the journal; events before the journal opens (workers joining before ``run()``)
-        are kept, with their time, and written when it opens."""
+        """Record an event in the journal, at the backend's time (:meth:`Backend.now`: the results' clock, virtual
+        for a simulated backend); events before the journal opens (workers joining before ``run()``) are kept, with
+        their time, and written when it opens."""
+        fields["time"] = self.backend.now()
         with self._early_lock:
             if self.journal is None or self.journal.manifest is None:
                 if len(self._early_events) < 10_000:
-                    self._early_events.append((kind, dict(fields, time=time.time())))
+                    self._early_events.append((kind, fields))
                 return
         self.journal.event(kind, **fields)
 
