@@ -99,6 +99,11 @@ class Scheduler(abc.ABC):
         Configurations evaluated before any sampled one.
     """
 
+    #: True when a job is charged its full budget at start and given back what it did not consume when it ends
+    #: (stopping-type schedulers: see :meth:`consumed_budget`); the runner's ``max_budget_spent`` then waits for
+    #: running jobs to end before it declares the limit reached.
+    refunds_budget: bool = False
+
     def __init__(self, sampler: Any, initial_design: Any = None) -> None:
         self.sampler = sampler
         self.initial_design = initial_design
@@ -149,6 +154,11 @@ class Scheduler(abc.ABC):
     def on_report(self, job: Job, step: float, loss: float, info: Any = None) -> Decision:
         """An intermediate value of a running job; the default lets every job continue."""
         return Decision.CONTINUE
+
+    def consumed_budget(self, job: Job) -> float:
+        """The budget a finished job consumed (default: its full budget; a stopping scheduler: the step it was
+        stopped at)."""
+        return float(job.kwargs.get("budget") or 0.0)
 
     def end_grant(self) -> None:  # noqa: B027 - optional hook: most schedulers keep nothing per grant
         """A limit was reached or the user interrupted: no further work of the current grant starts."""

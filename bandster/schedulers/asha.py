@@ -822,7 +822,7 @@ class AsyncBracketScheduler(Scheduler):
         self.min_budget, self.max_budget, self.eta = min_budget, max_budget, eta
         self.budgets = brackets.budget_ladder(min_budget, max_budget, eta)
         self.n_brackets = n_brackets
-        self.schedule = AsyncSchedule(self.budgets, eta, n_brackets)
+        self.schedule = self.make_schedule()
         self.brackets = AsyncBrackets(self.schedule)
         self.iterations: list[AsynchronousIteration] = []
         self.granted_iterations = 0
@@ -831,6 +831,10 @@ class AsyncBracketScheduler(Scheduler):
     @property
     def num_iterations(self) -> int:
         return len(self.iterations)
+
+    def make_schedule(self) -> AsyncSchedule:
+        """The shared rung schedule (a subclass may return a subclass of :class:`AsyncSchedule`)."""
+        return AsyncSchedule(self.budgets, self.eta, self.n_brackets)
 
     def budget_limit(self, n_iterations: int) -> float:
         """The budget a run of ``n_iterations`` synchronous Hyperband iterations in total may start."""
