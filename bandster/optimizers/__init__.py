@@ -9,3 +9,6 @@ __all__ = ["BOHB", "HyperBand", "RandomSearch", "SuccessiveHalving", "Successive
 from bandster.optimizers.asynchronous import ASHA, AsyncBOHB, AsyncHyperBand  # noqa: E402
 
 __all__ += ["ASHA", "AsyncBOHB", "AsyncHyperBand"]
+from bandster.optimizers.stopping import PASHA, MedianStopping  # noqa: E402
+
+__all__ += ["MedianStopping", "PASHA"]
