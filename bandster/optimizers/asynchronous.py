@@ -60,8 +60,9 @@ class AsyncBracketOptimizer(BracketOptimizer):
     type : {"promotion", "stopping"}
         "promotion" (default): jobs pause at rungs and the best are promoted (:mod:`bandster.schedulers.asha`).
         "stopping": every job is handed ``max_budget`` and reports its learning curve; it is stopped at the
-        rung levels ``min_budget * eta ** k`` by the rule of :class:`~bandster.schedulers.stopping.StoppingASHAScheduler`
-        (with ``n_brackets`` grace periods). The budget limits then count consumed steps (docs/stopping.md).
+        rung levels ``min_budget * eta ** k`` by the rule of
+        :class:`~bandster.schedulers.stopping.StoppingASHAScheduler` (with ``n_brackets`` grace periods).
+        The budget limits then count consumed steps (docs/stopping.md).
     **kwargs
         Passed to :class:`~bandster.optimizers._bracket_optimizer.BracketOptimizer` and
         :class:`~bandster.core.master.Master` (``run_id`` is required; ``points_to_evaluate``,

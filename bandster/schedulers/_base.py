@@ -155,6 +155,19 @@ class Scheduler(abc.ABC):
         """An intermediate value of a running job; the default lets every job continue."""
         return Decision.CONTINUE
 
+    def add_grant(self, n_iterations: int, max_configs: int | None = None) -> int:
+        """Check the arguments of :meth:`grant` and add ``n_iterations`` to ``granted_iterations``; after
+        :meth:`replay` the first grant counts the run's total instead (set ``resumed = True`` in ``replay``).
+        Returns the iterations granted in total."""
+        positive_int("n_iterations", n_iterations, allow_none=False)
+        positive_int("max_configs", max_configs)
+        if getattr(self, "resumed", False):
+            self.resumed = False
+            self.granted_iterations = n_iterations
+        else:
+            self.granted_iterations = getattr(self, "granted_iterations", 0) + n_iterations
+        return self.granted_iterations
+
     def consumed_budget(self, job: Job) -> float:
         """The budget a finished job consumed (default: its full budget; a stopping scheduler: the step it was
         stopped at)."""

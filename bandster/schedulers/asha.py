@@ -52,7 +52,7 @@ from bandster.core._convert import config_to_dict, is_finite_loss, to_builtin
 from bandster.core.base_iteration import QUEUED, REVIEW, RUNNING, ConfigId, Datum
 from bandster.core.job import Job
 from bandster.schedulers import brackets
-from bandster.schedulers._base import JobRequest, Scheduler, positive_int
+from bandster.schedulers._base import JobRequest, Scheduler
 from bandster.schedulers.hyperband import previous_budget
 
 logger = logging.getLogger(__name__)
@@ -826,7 +826,7 @@ class AsyncBracketScheduler(Scheduler):
         self.brackets = AsyncBrackets(self.schedule)
         self.iterations: list[AsynchronousIteration] = []
         self.granted_iterations = 0
-        self._resumed = False
+        self.resumed = False
 
     @property
     def num_iterations(self) -> int:
@@ -843,13 +843,7 @@ class AsyncBracketScheduler(Scheduler):
     # ------------------------------------------------------------------ Scheduler
     def grant(self, n_iterations: int, max_configs: int | None = None) -> dict[str, Any]:
         """Raise the budget limit by ``n_iterations`` Hyperband iterations; at most ``max_configs`` new ones."""
-        positive_int("n_iterations", n_iterations, allow_none=False)
-        positive_int("max_configs", max_configs)
-        if self._resumed:
-            self._resumed = False
-            self.granted_iterations = n_iterations
-        else:
-            self.granted_iterations += n_iterations
+        self.add_grant(n_iterations, max_configs)
         self.schedule.budget_limit = self.budget_limit(self.granted_iterations)
         self.schedule.new_config_limit = None if max_configs is None else self.schedule.num_configs + max_configs
         self._create_iterations()
@@ -970,5 +964,5 @@ class AsyncBracketScheduler(Scheduler):
                 level = b + iteration.budgets.index(budget)
                 run = iteration.start(config_id, level)
                 requeued.append(self._request(run, attempts[(config_id, budget)] + 1))
-        self._resumed = True
+        self.resumed = True
         return requeued, {"iterations": len(self.iterations), "runs": n_runs, "requeued": len(requeued)}

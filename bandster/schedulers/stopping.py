@@ -39,7 +39,7 @@ from typing import Any
 from bandster.core._convert import is_finite_loss
 from bandster.core.job import Job
 from bandster.schedulers import brackets
-from bandster.schedulers._base import Decision, JobRequest, Scheduler, positive_int
+from bandster.schedulers._base import Decision, JobRequest, Scheduler
 from bandster.schedulers.asha import bracket_weights, choose_bracket, hyperband_budget, ranking_loss
 
 logger = logging.getLogger(__name__)
@@ -240,7 +240,7 @@ class EarlyStoppingScheduler(Scheduler):
         self.budget_limit_value: float | None = None
         self.new_config_limit: int | None = None
         self.granted_iterations = 0
-        self._resumed = False
+        self.resumed = False
 
     # ------------------------------------------------------------------ to implement
     @abc.abstractmethod
@@ -290,13 +290,7 @@ class EarlyStoppingScheduler(Scheduler):
 
     # ------------------------------------------------------------------ Scheduler
     def grant(self, n_iterations: int, max_configs: int | None = None) -> dict[str, Any]:
-        positive_int("n_iterations", n_iterations, allow_none=False)
-        positive_int("max_configs", max_configs)
-        if self._resumed:
-            self._resumed = False
-            self.granted_iterations = n_iterations
-        else:
-            self.granted_iterations += n_iterations
+        self.add_grant(n_iterations, max_configs)
         self.budget_limit_value = self.budget_limit(self.granted_iterations)
         self.new_config_limit = None if max_configs is None else self.num_configs + max_configs
         self._event("stopping_limits", n_iterations=self.granted_iterations, budget_limit=self.budget_limit_value,
@@ -414,7 +408,7 @@ class EarlyStoppingScheduler(Scheduler):
             self.feed_sampler(job, update_model=False)
         if skipped:
             logger.warning("resume: %d configurations of the journal do not fit this scheduler's brackets", skipped)
-        self._resumed = True
+        self.resumed = True
         return requeued, {"iterations": self.n_brackets, "runs": len(finished), "requeued": len(requeued)}
 
 

@@ -71,7 +71,7 @@ def test_epsilon_from_reports_keeps_the_top():
     s.grant(5)
     requests = [s.ask() for _ in range(3)]
     assert s.max_budget_now == 3.0
-    for request, loss in zip(requests, (0.5, 0.2, 0.9)):
+    for request, loss in zip(requests, (0.5, 0.2, 0.9), strict=True):
         s.tell(request, loss)
     promoted = s.ask()
     assert promoted.config_id == requests[1].config_id and promoted.budget == 3.0

@@ -1,4 +1,5 @@
-"""Stopping-type ASHA and asynchronous Hyperband: the rule and the accounting, by hand (bandster/schedulers/stopping.py)."""
+"""Stopping-type ASHA and asynchronous Hyperband: the rule and the accounting, by hand
+(bandster/schedulers/stopping.py)."""
 
 import math
 
