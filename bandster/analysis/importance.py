@@ -34,7 +34,6 @@ from typing import Any
 
 import numpy as np
 
-from bandster.core.result import Result
 from bandster.visualization._utils import Axis, configs_at_budget, hp_lookup
 
 logger = logging.getLogger(__name__)
@@ -173,7 +172,7 @@ def encode_configurations(configs: Sequence[dict], names: Sequence[str] | None =
     return names, X, lower, upper
 
 
-def _default_budget(result: Result) -> float | None:
+def _default_budget(result: Any) -> float | None:
     """The largest budget with at least :data:`MIN_CONFIGURATIONS` finite losses (else the one with most)."""
     counts: dict[float, int] = {}
     for r in result.get_all_runs():
@@ -185,9 +184,12 @@ def _default_budget(result: Result) -> float | None:
     return max(counts, key=lambda b: (counts[b], b)) if counts else None
 
 
-def importance(result: Result, budget: float | None = None, configspace: Any = None, n_trees: int = 64,
+def importance(result: Any, budget: float | None = None, configspace: Any = None, n_trees: int = 64,
                seed: int | None = 0) -> dict[str, Any]:
-    """The functional ANOVA of the losses on one budget; see :meth:`bandster.core.result.Result.importance`.
+    """The functional ANOVA of the losses on one budget; see :meth:`bandster.records.result.Result.importance`.
+
+    ``result`` is a :class:`~bandster.records.result.Result` (not imported here: ``Result.importance`` calls this
+    function, and an import back would be an import cycle).
 
     Returns
     -------

@@ -25,11 +25,17 @@ from typing import Any
 from bandster.__version__ import __version__
 from bandster.backends._base import Backend
 from bandster.core.job import Job
-from bandster.core.journal import Journal, latest_journal_directory, new_journal_directory  # TODO(records)
 from bandster.core.progress import ProgressBar
-from bandster.core.result import Result, Run, logged_results_to_HBS_result
-from bandster.core.resume import dispatch_counts, read_manifest
 from bandster.core.warmstart import warm_start
+from bandster.records.format import (
+    config_directory,
+    dispatch_counts,
+    latest_journal_directory,
+    new_journal_directory,
+    read_manifest,
+)
+from bandster.records.journal import Journal
+from bandster.records.result import Result, Run, logged_results_to_HBS_result
 from bandster.schedulers._base import Decision, JobRequest, Scheduler, positive_int, positive_number
 
 logger = logging.getLogger(__name__)
@@ -564,7 +570,7 @@ class Runner:
     def config_directory(self, config_id: tuple) -> str:
         """The directory of one configuration, for its checkpoints: ``<journal>/configs/config_<i>_<j>_<k>``."""
         base = self.journal.directory if self.journal is not None else self.working_directory
-        return os.path.join(base, "configs", "config_" + "_".join(str(int(i)) for i in config_id))
+        return config_directory(base, config_id)
 
     def _all_done(self) -> bool:
         if self.num_running_jobs > 0:

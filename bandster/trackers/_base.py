@@ -12,7 +12,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from bandster.core.result import Run
+from bandster.records.result import Run
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ class TrackerCallback(abc.ABC):
 
     Examples
     --------
-    >>> from bandster.core.result import Run
+    >>> from bandster.records.result import Run
     >>> class Printer(TrackerCallback):
     ...     def open(self):
     ...         self.lines = []

@@ -27,7 +27,7 @@ Examples
 --------
 >>> import matplotlib
 >>> matplotlib.use("Agg")
->>> from bandster.core.result import Result, Run
+>>> from bandster.records.result import Result, Run
 >>> runs = [Run((0, 0, 0), 1.0, 0.5, {}, {"submitted": 0, "started": 0, "finished": 1}, None, worker_name="w")]
 >>> fig, ax = losses_over_time(runs)
 >>> ax.get_ylabel()
