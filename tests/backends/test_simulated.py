@@ -291,6 +291,19 @@ def test_run_asking_for_more_workers_than_simulated_fails_clearly(make):
         make(HyperBand).run(n_iterations=1, min_n_workers=3, progress=False)
 
 
+def test_bandster_status_of_a_simulated_journal_is_on_the_virtual_clock(make, tmp_path):
+    from bandster.analysis.status import read_status
+
+    opt = make(HyperBand)
+    opt.run(n_iterations=2, progress=False)
+    status = read_status(opt.journal.directory)
+    assert status.state == "finished" and status.virtual_clock
+    assert (status.runs_ok, status.runs_running) == (17, 0)  # dispatch events and results share the clock
+    assert status.started == 0.0 and status.wall_time == 25.0
+    text = status.format()
+    assert "at virtual time 0s (simulated backend); ran 25s of virtual time" in text and " ago" not in text
+
+
 # ---------------------------------------------------------------------------------------------------- resume
 def test_resume_after_a_keyboard_interrupt_from_the_objective(make, tmp_path):
     calls = []
