@@ -28,7 +28,6 @@ import itertools
 import logging
 import math
 import os
-import statistics
 import tempfile
 
 import numpy as np
@@ -138,9 +137,11 @@ def same_configs(problem, seed, args, directory):
 
 
 def summary(values):
-    mean = statistics.fmean(values)
-    se = statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else 0.0
-    return mean, se, statistics.median(values)
+    """Mean, standard error and median (an infinite regret, no configuration returned, gives inf or nan)."""
+    array = np.asarray(values, dtype=float)
+    with np.errstate(invalid="ignore"):
+        se = float(np.std(array, ddof=1) / math.sqrt(len(array))) if len(array) > 1 else 0.0
+    return float(np.mean(array)), se, float(np.median(array))
 
 
 def main() -> None:
@@ -169,6 +170,7 @@ def main() -> None:
                 for name, values in table.items():
                     mean, se, median = summary(values)
                     print(f"  {name:20s} {mean:.4f} +- {se:.4f}   median {median:.4f}")
+                    print("   ", " ".join(f"{v:.4f}" for v in values))
             if "configs" not in skip:
                 regrets = {"ASHA": [], "PASHA": []}
                 steps = {"ASHA": [], "PASHA": []}
