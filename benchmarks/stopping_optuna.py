@@ -68,7 +68,8 @@ def make_study(name: str, seed: int) -> optuna.Study:
         pruner = optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
     else:
         raise ValueError(name)
-    return optuna.create_study(direction="minimize", sampler=sampler, pruner=pruner)
+    # a fixed study name: HyperbandPruner assigns trials to brackets by hashing it with the trial number
+    return optuna.create_study(direction="minimize", sampler=sampler, pruner=pruner, study_name=f"{name}-{seed}")
 
 
 def simulate(name: str, problem: Problem, seed: int, steps: int, workers: int) -> float:
