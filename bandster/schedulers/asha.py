@@ -69,6 +69,7 @@ __all__ = [
     "choose_bracket",
     "hyperband_budget",
     "ranking_loss",
+    "rung_quotient",
 ]
 
 #: Relative tolerance of the budget limit (sums of float budgets).
@@ -86,13 +87,25 @@ def ranking_loss(loss: Any) -> float:
     return float(loss) if is_finite_loss(loss) else math.inf
 
 
-def _num_to_promote(n: int, eta: float) -> int:
-    """``floor(n / eta)``; a quotient within a relative 1e-9 of an integer counts as that integer."""
+def rung_quotient(n: int, eta: float, round_up: bool = False) -> int:
+    """``floor(n / eta)`` (``ceil`` with ``round_up``); a quotient within a relative 1e-9 of an integer counts as
+    that integer (so float eta such as 3.0000000001 ranks as 3).
+
+    Examples
+    --------
+    >>> rung_quotient(7, 3), rung_quotient(7, 3, round_up=True), rung_quotient(6, 3, round_up=True)
+    (2, 3, 2)
+    """
     quotient = n / eta
     nearest = round(quotient)
     if abs(quotient - nearest) <= 1e-9 * max(1.0, quotient):
         return int(nearest)
-    return math.floor(quotient)
+    return math.ceil(quotient) if round_up else math.floor(quotient)
+
+
+def _num_to_promote(n: int, eta: float) -> int:
+    """``floor(n / eta)`` (:func:`rung_quotient`)."""
+    return rung_quotient(n, eta)
 
 
 class RungLadder:

@@ -40,7 +40,7 @@ from bandster.core._convert import is_finite_loss
 from bandster.core.job import Job
 from bandster.schedulers import brackets
 from bandster.schedulers._base import Decision, JobRequest, Scheduler
-from bandster.schedulers.asha import bracket_weights, choose_bracket, hyperband_budget, ranking_loss
+from bandster.schedulers.asha import bracket_weights, choose_bracket, hyperband_budget, ranking_loss, rung_quotient
 
 logger = logging.getLogger(__name__)
 
@@ -80,11 +80,7 @@ def num_to_continue(n: int, eta: float) -> int:
     >>> [num_to_continue(n, 3) for n in range(1, 8)]
     [1, 1, 1, 2, 2, 2, 3]
     """
-    quotient = n / eta
-    nearest = round(quotient)
-    if abs(quotient - nearest) <= 1e-9 * max(1.0, quotient):
-        return int(nearest)
-    return math.ceil(quotient)
+    return rung_quotient(n, eta, round_up=True)
 
 
 class StoppingRungs:
