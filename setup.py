@@ -44,7 +44,7 @@ setup(
         "examples": examples,
         "importance": importance,
         "trackers": trackers,
-        "bench": plots + examples,
+        "bench": plots + examples + ["optuna>=4.0"],  # benchmarks/stopping_optuna.py: the peer compared against
         "test": plots
         + docs  # make test builds the docs too
         + examples  # example 5 (checkpoints with a real model) runs in the tests

@@ -17,3 +17,15 @@ def test_async_simulation_prints_a_row_per_optimizer():
     rows = {line.split("|")[1].strip() for line in out.splitlines() if line.startswith("| ") and "---" not in line}
     assert {"BOHB", "ASHA", "AsyncBOHB", "HyperBand"} <= rows, out
     assert "HyperBand's mean final regret" in out
+
+
+def test_stopping_benchmark_prints_every_method_and_the_pasha_comparison():
+    script = os.path.join(HERE, os.pardir, "benchmarks", "stopping.py")
+    out = subprocess.run(
+        [sys.executable, script, "--seeds", "2", "--problems", "hartmann6", "--steps", "300", "--max_configs", "9",
+         "--workers", "4"],
+        check=True, capture_output=True, text=True, timeout=300,
+    ).stdout
+    for name in ("ASHA_stopping", "AsyncBOHB_stopping", "MedianStopping", "PASHA", "ASHA", "BOHB"):
+        assert f"  {name} " in out, out
+    assert "PASHA/ASHA steps" in out and "max_configs=9, 2 seeds" in out
