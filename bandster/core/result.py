@@ -39,6 +39,8 @@ __all__ = [
     "extract_HBS_learning_curves",
     "logged_results_to_HBS_result",
     "json_result_logger",
+    "LineTail",
+    "JournalReader",
 ]
 
 _NONFINITE_STRINGS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
@@ -735,8 +737,9 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _read_configs(path: str, builder: RunTableBuilder) -> None:
-    for number, entry in _json_lines(path):
+def _read_configs(path: str, builder: RunTableBuilder, lines: Iterable[tuple[int, Any]] | None = None,
+                  on_config: Callable[..., None] | None = None) -> None:
+    for number, entry in _json_lines(path) if lines is None else lines:
         if not isinstance(entry, list) or len(entry) < 2:
             logger.warning("%s: line %d is not [config_id, config, config_info]; skipped", path, number)
             continue
@@ -761,6 +764,8 @@ def _read_configs(path: str, builder: RunTableBuilder) -> None:
         if isinstance(config_info, dict):
             config_info = _compact(config_info)
         builder.add_config(config_id, config, config_info)
+        if on_config is not None:
+            on_config(config_id, config, config_info)
 
 
 def _read_stamps(value: Any, problems: list[str]) -> dict:
@@ -815,10 +820,12 @@ def _read_extras(value: Any, problems: list[str]) -> dict | None:
     return extras
 
 
-def _read_results(path: str, builder: RunTableBuilder) -> tuple[set[float], float | None]:
-    budgets: dict[float, float] = {}  # each budget value as one shared float object
+def _read_results(path: str, builder: RunTableBuilder, lines: Iterable[tuple[int, Any]] | None = None,
+                  budgets: dict[float, float] | None = None, on_run: Callable[..., None] | None = None,
+                  ) -> tuple[set[float], float | None]:
+    budgets = {} if budgets is None else budgets  # each budget value as one shared float object
     time_ref: float | None = None
-    for number, entry in _json_lines(path):
+    for number, entry in _json_lines(path) if lines is None else lines:
         if not isinstance(entry, list) or len(entry) < 5:
             logger.warning("%s: line %d is not a result line; skipped", path, number)
             continue
@@ -845,6 +852,8 @@ def _read_results(path: str, builder: RunTableBuilder) -> tuple[set[float], floa
             logger.warning("%s: result for config %s, which configs.json lacks; config left empty", path, config_id)
             index = builder.add_config(config_id, {}, {})
         builder.add_run(index, budget, stamps, result, exception, extras)
+        if on_run is not None:
+            on_run(config_id, budget, stamps, result, exception, extras)
         submitted = stamps.get("submitted")
         if submitted is not None:
             time_ref = submitted if time_ref is None else min(time_ref, submitted)
@@ -952,3 +961,174 @@ def logged_results_to_HBS_result(directory: str | os.PathLike) -> Result:  # noq
     elif hb_config.get("time_ref") is None:
         hb_config["time_ref"] = time_ref
     return Result._from_builder(builder, hb_config)
+
+
+class LineTail:
+    """The complete lines appended to a file since the last :meth:`read`: a journal file being written.
+
+    A line without its newline yet (the writer is in the middle of it) is left for the next read. When the file
+    shrinks or is replaced (a new journal written over the old one), :attr:`restarted` is set and reading starts
+    over from its beginning.
+
+    Parameters
+    ----------
+    path : str
+
+    Attributes
+    ----------
+    offset : int
+        Bytes consumed so far (up to the end of the last complete line).
+    bytes_read : int
+        Bytes read from the file in total (what an update costs).
+    restarted : bool
+        Whether the last read found the file truncated or replaced.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "events.json")
+    >>> with open(path, "w") as fh:
+    ...     _ = fh.write('{"a": 1}\\n{"b"')
+    >>> tail = LineTail(path)
+    >>> tail.read(), tail.read()
+    ([(1, {'a': 1})], [])
+    >>> with open(path, "a") as fh:
+    ...     _ = fh.write(': 2}\\n')
+    >>> tail.read()
+    [(2, {'b': 2})]
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.offset = 0
+        self.line_number = 0
+        self.bytes_read = 0
+        self.restarted = False
+        self._inode: int | None = None
+
+    def read(self) -> list[tuple[int, Any]]:
+        """``(line_number, value)`` of every complete line appended since the last read that parses as JSON
+        (others are skipped with a warning, as the journal reader does)."""
+        self.restarted = False
+        try:
+            stat = os.stat(self.path)
+        except FileNotFoundError:
+            return []
+        except OSError as err:
+            logger.warning("%s cannot be read (%s); it is skipped", self.path, err)
+            return []
+        if self._inode is not None and (stat.st_ino != self._inode or stat.st_size < self.offset):
+            logger.info("%s was truncated or replaced: reading it again from the start", self.path)
+            self.offset, self.line_number, self.restarted = 0, 0, True
+        self._inode = stat.st_ino
+        if stat.st_size <= self.offset:
+            return []
+        try:
+            with open(self.path, "rb") as fh:
+                fh.seek(self.offset)
+                data = fh.read(stat.st_size - self.offset)
+        except OSError as err:
+            logger.warning("%s cannot be read (%s); it is skipped", self.path, err)
+            return []
+        self.bytes_read += len(data)
+        end = data.rfind(b"\n")
+        if end < 0:
+            return []
+        self.offset += end + 1
+        return list(self._parse(data[: end + 1].split(b"\n")[:-1]))
+
+    def _parse(self, lines: list[bytes]) -> Iterator[tuple[int, Any]]:
+        first = self.line_number + 1
+        self.line_number += len(lines)
+        kept = [(n, line) for n, line in enumerate(lines, start=first) if line.strip(b" \t\r")]
+        try:  # one call for the whole batch: much faster than one per line
+            values = json.loads(b"[" + b",".join(line for _, line in kept) + b"]")
+        except (ValueError, RecursionError):
+            values = None
+        if values is not None and len(values) == len(kept):
+            yield from zip((n for n, _ in kept), values, strict=True)
+            return
+        for number, line in kept:  # a garbled line among them: find it
+            try:
+                yield number, json.loads(line.decode("utf-8"))
+            except (ValueError, RecursionError) as err:
+                reason = "not valid UTF-8" if isinstance(err, UnicodeDecodeError) else "not valid JSON"
+                logger.warning("%s: skipping garbled line %d (%s): %.80r", self.path, number, reason, line)
+
+
+class JournalReader:
+    """Reads a journal's configurations and results as they are appended: each :meth:`read` parses only the
+    lines added since the previous one, and :meth:`result` is the :class:`Result` of everything read so far.
+
+    Parameters
+    ----------
+    directory : str or path-like
+        The journal directory (it may still be empty).
+    on_config : callable, optional
+        ``on_config(config_id, config, config_info)`` for every configuration line read.
+    on_run : callable, optional
+        ``on_run(config_id, budget, time_stamps, result, exception, extras)`` for every result line read
+        (absolute time stamps; ``result`` None for a failed run; ``extras`` bandster's worker, attempt, status).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from bandster.core.journal import Journal
+    >>> directory = tempfile.mkdtemp()
+    >>> reader = JournalReader(directory)
+    >>> with Journal(directory) as journal:
+    ...     journal.new_config((0, 0, 0), {"x": 0.5}, {})
+    ...     journal.flush()
+    ...     restarted = reader.read()
+    ...     len(reader.result().data)
+    1
+    """
+
+    def __init__(self, directory: str | os.PathLike, on_config: Callable[..., None] | None = None,
+                 on_run: Callable[..., None] | None = None) -> None:
+        self.directory = os.fspath(directory)
+        self._configs = LineTail(os.path.join(self.directory, CONFIGS_FILENAME))
+        self._results = LineTail(os.path.join(self.directory, RESULTS_FILENAME))
+        self._on_config, self._on_run = on_config, on_run
+        self._start()
+
+    def _start(self) -> None:
+        self._builder = RunTableBuilder()
+        self._budgets: dict[float, float] = {}
+        self._time_ref: float | None = None
+
+    @property
+    def bytes_read(self) -> int:
+        """Bytes read from ``configs.json`` and ``results.json`` so far."""
+        return self._configs.bytes_read + self._results.bytes_read
+
+    def read(self) -> bool:
+        """Read what was appended since the last call; True when the journal was started over (truncated or
+        replaced), in which case everything was read again from the start and callers must drop what they
+        built from the earlier reads."""
+        configs = self._configs.read()
+        results = self._results.read()
+        restarted = self._configs.restarted or self._results.restarted
+        if restarted:
+            self._start()
+            self._configs.offset = self._results.offset = 0
+            self._configs.line_number = self._results.line_number = 0
+            configs, results = self._configs.read(), self._results.read()
+        _read_configs(self._configs.path, self._builder, configs, self._on_config)
+        _, time_ref = _read_results(self._results.path, self._builder, results, self._budgets, self._on_run)
+        if time_ref is not None:
+            self._time_ref = time_ref if self._time_ref is None else min(self._time_ref, time_ref)
+        return restarted
+
+    def hb_config(self) -> dict:
+        """``HB_config`` from ``run.json`` (read again on every call), else inferred from what was read."""
+        hb_config = _manifest_hb_config(self.directory)
+        if hb_config is None:
+            return _infer_hb_config(set(self._budgets), self._time_ref)
+        if hb_config.get("time_ref") is None:
+            hb_config["time_ref"] = self._time_ref
+        return hb_config
+
+    def result(self, hb_config: dict | None = None) -> Result:
+        """The :class:`Result` of every line read so far (``hb_config`` default :meth:`hb_config`)."""
+        return Result._from_builder(self._builder, self.hb_config() if hb_config is None else hb_config)
