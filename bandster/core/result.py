@@ -41,6 +41,7 @@ __all__ = [
     "json_result_logger",
     "LineTail",
     "JournalReader",
+    "flatten_info",
 ]
 
 _NONFINITE_STRINGS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
@@ -561,9 +562,11 @@ class Result:
 
     def to_dataframe(self) -> Any:
         """One row per run: ``config_id``, the configuration's values, ``budget``, ``loss``, ``status``,
-        ``submitted``, ``started``, ``finished``, ``worker``, ``attempt``, ``model_based_pick``.
+        ``submitted``, ``started``, ``finished``, ``worker``, ``attempt``, ``model_based_pick``, then the
+        user's ``info`` metrics as ``info.<key>`` columns (see :func:`flatten_info`).
 
         A hyperparameter whose name clashes with one of the fixed columns appears as ``config.<name>``.
+        ``df.to_csv(path)`` and ``df.to_parquet(path)`` (with pyarrow installed) export it.
 
         Returns
         -------
@@ -574,6 +577,7 @@ class Result:
         fixed = ["budget", "loss", "status", *_TIME_KEYS, "worker", "attempt", "model_based_pick"]
         reserved = {"config_id", *fixed}
         config_columns: dict[str, None] = {}
+        info_columns: dict[str, None] = {}
         rows = []
         for r in self.get_all_runs():
             index = self._table.index(r.config_id)
@@ -590,8 +594,11 @@ class Result:
             row.update(budget=r.budget, loss=r.loss, status=r.status, worker=r.worker_name, attempt=r.attempt)
             row.update({key: stamps.get(key) for key in _TIME_KEYS})
             row["model_based_pick"] = info.get("model_based_pick")
+            for column, value in flatten_info(r.info).items():
+                info_columns.setdefault(column)
+                row[column] = value
             rows.append(row)
-        return pd.DataFrame(rows, columns=["config_id", *config_columns, *fixed])
+        return pd.DataFrame(rows, columns=["config_id", *config_columns, *fixed, *info_columns])
 
     # --- comparison ---------------------------------------------------------------------------------
 
@@ -615,6 +622,42 @@ class Result:
 
     def __repr__(self) -> str:
         return f"Result({self._table.num_configs} configs, {len(self._table)} runs, {self.num_iterations()} iterations)"
+
+
+def flatten_info(info: Any, prefix: str = "info", depth: int = 3) -> dict[str, Any]:
+    """A run's ``info`` as flat columns: ``{"info.accuracy": 0.9, "info.train.loss": 0.1}``.
+
+    Nested dicts are followed ``depth`` levels deep; numbers, strings, booleans and None are kept; anything else
+    (lists, deeper dicts) becomes its JSON text. An ``info`` that is not a dict is one column, ``info``.
+
+    Examples
+    --------
+    >>> flatten_info({"accuracy": 0.9, "train": {"loss": 0.1}, "sizes": [1, 2]})
+    {'info.accuracy': 0.9, 'info.train.loss': 0.1, 'info.sizes': '[1, 2]'}
+    >>> flatten_info(None), flatten_info(3.5)
+    ({}, {'info': 3.5})
+    """
+    if info is None:
+        return {}
+    if not isinstance(info, Mapping):
+        return {prefix: _cell(info)}
+    out: dict[str, Any] = {}
+    for key, value in info.items():
+        name = f"{prefix}.{key}"
+        if isinstance(value, Mapping) and depth > 1:
+            out.update(flatten_info(value, name, depth - 1))
+        else:
+            out[name] = _cell(value)
+    return out
+
+
+def _cell(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    try:
+        return json.dumps(to_builtin(value), default=str)
+    except (TypeError, ValueError):
+        return repr(value)
 
 
 def _table_from_datums(iterations: Iterable[Mapping], time_ref: float) -> RunTable:
