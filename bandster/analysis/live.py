@@ -167,6 +167,13 @@ class RunsTable:
             self.rows[index] = row
         self._changes.append(index)
 
+    def row(self, config_id: tuple, budget: float) -> dict[str, Any]:
+        """The row of a run as ``{column: value}`` (empty when there is no such run)."""
+        index = self._row_of.get((tuple(config_id), float(budget)))
+        if index is None:
+            return {}
+        return {name: value for (name, _), value in zip(self.columns, self.rows[index], strict=False)}
+
     def changed_since(self, version: int) -> list[tuple[int, list]]:
         """``(row_index, row)`` of every row changed after ``version`` (all rows for 0), by row index."""
         if version <= 0:
