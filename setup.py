@@ -15,6 +15,7 @@ with open(os.path.join(here, "README.md"), encoding="utf-8") as fh:
 plots = ["matplotlib>=3.7", "pandas>=2.0"]
 docs = ["sphinx>=7", "numpydoc>=1.6", "myst-parser>=2"]
 examples = ["scikit-learn>=1.3"]
+importance = ["scikit-learn>=1.3"]  # Result.importance, visualization.hyperparameter_importance
 
 setup(
     name="bandster",
@@ -38,6 +39,7 @@ setup(
         "plots": plots,
         "docs": docs,
         "examples": examples,
+        "importance": importance,
         "bench": plots + examples,
         "test": plots
         + docs  # make test builds the docs too

@@ -145,6 +145,45 @@ def known_result() -> Result:
                                "budgets": [1.0, 3.0], "max_SH_iter": 2})
 
 
+def synthetic_result(configs: list[dict], runs: list[tuple], max_budget: float | None = None) -> Result:
+    """A Result from ``runs``: ``(index into configs, budget, loss or None, started, finished)`` (seconds since the
+    start, worker ``w0``); configuration ``k`` gets the id ``(0, 0, k)``."""
+    data: dict[tuple, Datum] = {}
+    for k, budget, loss, started, finished in runs:
+        config_id = (0, 0, k)
+        if config_id not in data:
+            data[config_id] = _datum(configs[k], {})
+        data[config_id] = _datum(configs[k], {**_runs_of(data[config_id]), budget: (loss, started, finished, "w0")})
+    budgets = sorted({float(r[1]) for r in runs})
+    return Result([data], {"time_ref": KNOWN_T0, "min_budget": budgets[0] if budgets else 1.0,
+                           "max_budget": max_budget or (budgets[-1] if budgets else 1.0), "budgets": budgets})
+
+
+def _runs_of(d: Datum) -> dict:
+    return {b: (None if d.results[b] is None else d.results[b]["loss"], d.time_stamps[b]["started"] - KNOWN_T0,
+                d.time_stamps[b]["finished"] - KNOWN_T0, d.extras[b]["worker"]) for b in d.results}
+
+
+def dominated(n: int = 60, seed: int = 0):
+    """A synthetic Result of ``n`` configurations on budgets 1 and 3, and its space: ``x`` explains nearly all
+    of the loss; ``units`` and ``kind`` a little; ``lr`` nothing."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    configs, runs = [], []
+    for k in range(n):
+        config = {"x": float(rng.uniform()), "lr": float(10 ** rng.uniform(-4, -1)), "units": int(rng.integers(1, 9)),
+                  "kind": str(rng.choice(["a", "b"]))}
+        configs.append(config)
+        for budget in (1.0, 3.0):
+            loss = 5 * (config["x"] - 0.3) ** 2 + 0.02 * config["units"] / 8 + 0.01 * (config["kind"] == "b")
+            runs.append((k, budget, loss + 1 / budget, 2 * k, 2 * k + budget / 3))
+    space = CS.ConfigurationSpace(seed=seed)
+    space.add([CS.UniformFloatHyperparameter("x", 0, 1), CS.UniformFloatHyperparameter("lr", 1e-4, 1e-1, log=True),
+               CS.UniformIntegerHyperparameter("units", 1, 8), CS.CategoricalHyperparameter("kind", ["a", "b"])])
+    return synthetic_result(configs, runs), space
+
+
 def check_png(fig, path, min_size=(400, 250)):
     """Save the matplotlib figure ``fig`` as a PNG and check it is of sensible size and not blank."""
     import matplotlib.image

@@ -528,6 +528,44 @@ class Result:
             y.append(y_value)
         return np.array(X, dtype=float).reshape(len(X), len(hyperparameters)), np.array(y, dtype=float), space
 
+    def importance(self, budget: float | None = None, configspace: Any = None, n_trees: int = 64,
+                   seed: int | None = 0) -> dict[str, float]:
+        """Each hyperparameter's importance on one budget: the share of the loss's variance it explains alone.
+
+        Functional ANOVA (Hutter et al., 2014) over a scikit-learn random forest fitted to the configurations
+        evaluated on the budget (:mod:`bandster.analysis.importance`; install the ``importance`` extra). Read
+        the caveats in the docs' analysis page before drawing conclusions: with few configurations, or with
+        configurations concentrated where a model looked, the shares describe the forest more than the problem.
+
+        Parameters
+        ----------
+        budget : float, optional
+            Default: the largest budget with at least five finite losses.
+        configspace : ConfigSpace.ConfigurationSpace, optional
+            Gives the hyperparameters' ranges, log scales and categories; without it they come from the values
+            seen.
+        n_trees : int
+            Trees in the forest.
+        seed : int, optional
+            The forest's random state (the shares vary a little with it).
+
+        Returns
+        -------
+        dict
+            ``{hyperparameter: share in [0, 1]}``, most important first. The shares sum to at most 1; the rest
+            is explained only by interactions.
+
+        Raises
+        ------
+        ImportError
+            Without scikit-learn (the message names the extra).
+        ValueError
+            With fewer than five finite losses on the budget.
+        """
+        from bandster.analysis.importance import importance
+
+        return importance(self, budget, configspace=configspace, n_trees=n_trees, seed=seed)["importance"]
+
     def get_pandas_dataframe(
         self, budgets: Iterable[float] | None = None, loss_fn: Callable[[Run], float] = lambda r: r.loss
     ) -> tuple[Any, Any]:

@@ -8,7 +8,10 @@ plot honours ``log_x`` and ``colors_floats``, and ``num_points`` is accepted (th
 
 New plots, each returning ``(fig, ax)``: :func:`incumbent_over_time` (incumbent or regret over time),
 :func:`worker_timeline` (which worker ran what, when), :func:`parallel_coordinates` (configurations coloured by
-loss), :func:`hyperparameter_scatter` (two hyperparameters against the loss) and :func:`learning_curves`.
+loss), :func:`hyperparameter_scatter` (two hyperparameters against the loss), :func:`learning_curves`,
+:func:`hyperparameter_importance` (functional ANOVA per budget; needs scikit-learn), :func:`hyperparameter_slices`
+(Optuna's slice plot) and :func:`compare` (several runs' incumbents over time and budget spent, with a band over
+seeds; returns ``(fig, axes)``).
 
 One module per figure (``bandster.visualization.losses``, ``.incumbent``, ...), each with a function computing
 the figure's data as plain dicts, lists and numpy arrays (``_get_<figure>_info``, as in Optuna) and the function
@@ -36,15 +39,18 @@ from __future__ import annotations
 from typing import Any
 
 from bandster.visualization._utils import budget_colors
+from bandster.visualization.compare import compare
 from bandster.visualization.concurrent_runs import concurrent_runs_over_time
 from bandster.visualization.correlation import correlation_across_budgets
 from bandster.visualization.curves import learning_curves
 from bandster.visualization.finished_runs import finished_runs_over_time
 from bandster.visualization.histogram import performance_histogram_model_vs_random
+from bandster.visualization.importance import hyperparameter_importance
 from bandster.visualization.incumbent import incumbent_over_time
 from bandster.visualization.losses import losses_over_time
 from bandster.visualization.parallel import parallel_coordinates
 from bandster.visualization.scatter import hyperparameter_scatter
+from bandster.visualization.slices import hyperparameter_slices
 from bandster.visualization.timeline import worker_timeline
 from bandster.visualization.tool_tips import default_tool_tips
 
@@ -61,6 +67,9 @@ __all__ = [
     "parallel_coordinates",
     "hyperparameter_scatter",
     "learning_curves",
+    "hyperparameter_importance",
+    "hyperparameter_slices",
+    "compare",
     "budget_colors",
 ]
 
