@@ -393,42 +393,47 @@ def interactive_figures(result: Result, configspace: Any = None) -> list[tuple[s
 def comparison_figures(info: dict) -> list[tuple[str, str, dict]]:
     """Incumbent trajectories of several runs overlaid: over wall-clock time and over budget spent.
 
-    ``info`` is what :func:`bandster.visualization.compare._get_compare_info` (or the equivalent) returns:
-    ``groups``, each with a ``label`` and its ``runs`` (each with ``label``, ``times``, ``spent`` and
-    ``losses``), and per group a ``band`` over seeds per axis (``x``, ``median``, ``q25``, ``q75``).
+    ``info`` is what :func:`bandster.analysis.compare.compare_info` returns (the data of
+    :func:`bandster.visualization.compare`, each run named): ``groups``, each with a ``label``, its ``runs`` (each
+    with ``name``, ``time``, ``spent``, ``value`` and ``config_ids``) and, for several runs, the band over them per
+    axis (``time`` and ``spent``: ``x``, ``median``, ``q25``, ``q75``).
     """
     figures = []
-    for axis, title, xlabel in (("times", "Incumbent over wall-clock time", "seconds since the start"),
-                                ("spent", "Incumbent over budget spent", "budget spent (sum of run budgets)")):
+    ylabel = "regret" if info.get("regret") else "incumbent's loss"
+    for axis, title, xlabel in (("time", "Incumbent over wall-clock time", "seconds since the start"),
+                                ("spent", "Incumbent over budget spent", "budget spent (sum of the finished runs' "
+                                                                          "budgets)")):
         traces = []
-        losses: list[float] = []
+        values: list[float] = []
         for k, group in enumerate(info["groups"]):
             color = _COLORS[k % len(_COLORS)]
-            band = (group.get("bands") or {}).get(axis)
-            if band is not None and len(group["runs"]) > 1:
+            band = group.get(axis)
+            many = len(group["runs"]) > 1
+            if band is not None:
                 x = _list(band["x"])
                 traces.append({"type": "scatter", "mode": "lines", "x": x + x[::-1],
                                "y": _list(band["q75"]) + _list(band["q25"])[::-1], "fill": "toself",
-                               "fillcolor": color, "opacity": 0.2, "line": {"width": 0}, "hoverinfo": "skip",
-                               "legendgroup": group["label"], "showlegend": False})
+                               "fillcolor": color, "opacity": 0.2, "line": {"width": 0, "shape": "hv"},
+                               "hoverinfo": "skip", "legendgroup": group["label"], "showlegend": False})
                 traces.append({"type": "scatter", "mode": "lines", "x": x, "y": _list(band["median"]),
                                "line": {"shape": "hv", "color": color, "width": 3},
-                               "name": f"{group['label']} (median of {len(group['runs'])})",
+                               "name": f"{group['label']}: median of {len(group['runs'])} (band: quartiles)",
                                "legendgroup": group["label"],
-                               "hovertemplate": group["label"] + " median %{y:.6g} at %{x:.4g}<extra></extra>"})
+                               "hovertemplate": html.escape(group["label"]) + " median %{y:.6g} at %{x:.4g}"
+                                                                              "<extra></extra>"})
             for run in group["runs"]:
-                y = _list(run["losses"])
-                losses.extend(v for v in y if v is not None)
+                y = _list(run["value"])
+                values.extend(v for v in y if v is not None)
+                name = html.escape(str(run.get("name", group["label"])))
                 traces.append({"type": "scatter", "mode": "lines+markers", "x": _list(run[axis]), "y": y,
-                               "line": {"shape": "hv", "color": color, "width": 1}, "marker": {"size": 4},
-                               "opacity": 0.6 if len(group["runs"]) > 1 else 1.0, "name": run["label"],
-                               "legendgroup": group["label"], "text": run.get("texts"),
-                               "hovertemplate": run["label"] + "<br>%{text}<br>loss %{y:.6g} at %{x:.4g}"
-                                                               "<extra></extra>"})
-        layout = _layout(title, xlabel, "incumbent's loss", yaxis={"type": "log" if _log_helps(losses) else "linear"})
+                               "line": {"shape": "hv", "color": color, "width": 1 if many else 2},
+                               "marker": {"size": 4}, "opacity": 0.55 if many else 1.0, "name": name,
+                               "legendgroup": group["label"], "text": [_cid(c) for c in run["config_ids"]],
+                               "hovertemplate": name + "<br>incumbent %{text}<br>" + ylabel
+                                                + " %{y:.6g} at %{x:.4g}<extra></extra>"})
+        layout = _layout(title, xlabel, ylabel, yaxis={"type": "log" if _log_helps(values) else "linear"})
         if axis == "spent" and any(_log_helps(r["spent"], 10) for g in info["groups"] for r in g["runs"]):
             layout["xaxis"]["type"] = "log"
-        figures.append((f"compare_{axis}", title + ": one line per run; with several seeds of one optimizer and "
-                        "problem, the median and the band between the quartiles.", {"data": traces,
-                                                                                    "layout": layout}))
+        figures.append((f"compare_{axis}", f"{title}: one line per run; for several runs of one optimizer, their "
+                        "median and the band between the quartiles.", {"data": traces, "layout": layout}))
     return figures

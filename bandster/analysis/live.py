@@ -288,6 +288,16 @@ class LiveRun:
                 self._result = (self.version, self._reader.result())
             return self._result[1]
 
+    def running_jobs(self) -> dict[tuple, dict]:
+        """``{(config_id, budget): dispatch event}`` of the jobs in flight."""
+        with self._lock:
+            return dict(self._builder.in_flight.jobs)
+
+    def n_configs(self) -> int:
+        """Configurations read so far, warm-start ones (iteration -1) left out."""
+        with self._lock:
+            return sum(1 for cid in self._configs if not (cid and cid[0] == -1))
+
     def config(self, config_id: tuple) -> dict:
         with self._lock:
             return dict(self._configs.get(tuple(config_id)) or {})

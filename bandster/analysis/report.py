@@ -39,7 +39,7 @@ from bandster.plan import format_duration
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["render_report", "write_report", "report_figures", "load_configspace"]
+__all__ = ["render_report", "write_report", "report_figures", "load_configspace", "summary_facts"]
 
 def load_configspace(manifest: dict | None) -> Any:
     """The run's ConfigSpace from its manifest, or None when it is missing or cannot be read."""
@@ -256,7 +256,8 @@ def _date(epoch: Any) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch))
 
 
-def _summary(status: RunStatus, result: Result) -> str:
+def summary_facts(status: RunStatus, n_configs: int) -> list[tuple[str, str]]:
+    """The run's summary as ``(name, text)`` pairs (the report's and the dashboard's top section)."""
     hb = status.hb_config
     facts = [
         ("optimizer", status.optimizer or "?"),
@@ -268,18 +269,25 @@ def _summary(status: RunStatus, result: Result) -> str:
                                                                              if hb.get("eta") else "")),
         ("iterations", f"{status.iterations_started} started"
          + (f" of {status.n_iterations}" if status.n_iterations is not None else "")),
-        ("configurations", str(len([c for c in result.data if c[0] != -1]))),
+        ("configurations", str(n_configs)),
         ("runs", f"{status.runs_ok + status.runs_failed} finished: {status.runs_ok} ok, {status.runs_failed} "
          f"failed; {status.runs_running} {'running' if status.state == 'running' else 'in flight at stop'}"),
         ("computing", format_duration(status.compute_time)
          + (f" ({100 * status.utilisation:.0f}% of the workers' time)" if status.utilisation is not None else "")),
     ]
+    if status.incumbent is not None:
+        facts.append(("incumbent", f"{_cid(status.incumbent)}, loss {status.incumbent_loss:.6g}"))
     if status.warmstart_runs:
         facts.append(("warm start", f"{status.warmstart_runs} runs of {status.warmstart_configs} configurations "
                       "from an earlier run (iteration -1)"))
     if status.state == "running":
         facts.append(("remaining", (f"about {format_duration(status.remaining_seconds)}; "
                                     if status.remaining_seconds is not None else "") + status.remaining_note))
+    return facts
+
+
+def _summary(status: RunStatus, result: Result) -> str:
+    facts = summary_facts(status, len([c for c in result.data if c[0] != -1]))
     body = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in facts)
     return f'<h2 id="summary">Summary</h2><dl class="facts">{body}</dl>'
 

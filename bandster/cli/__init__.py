@@ -14,7 +14,7 @@ import sys
 from bandster.__version__ import __version__
 
 #: modules of this package that provide subcommands, in the order ``--help`` lists them
-SUBCOMMANDS: list[str] = ["nameserver", "worker", "stop", "status", "report", "plan"]
+SUBCOMMANDS: list[str] = ["nameserver", "worker", "stop", "status", "report", "dashboard", "plan"]
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
