@@ -42,8 +42,9 @@ from bandster.core.journal import Journal  # noqa: E402
 BUDGETS = [1.0, 3.0, 9.0, 27.0, 81.0]
 
 
-def write_runs(journal: Journal, first: int, n_runs: int, rng: random.Random, t0: float) -> None:
-    """``n_runs`` runs (config ids from ``first`` on), each a new configuration on a budget of the ladder."""
+def write_runs(journal: Journal, first: int, n_runs: int, rng: random.Random) -> None:
+    """``n_runs`` runs (config ids from ``first`` on), each a new configuration on a budget of the ladder,
+    dispatched (the event's time is now) and finished a few milliseconds later."""
     for k in range(first, first + n_runs):
         cid = (k // 100, 0, k % 100)
         budget = BUDGETS[k % len(BUDGETS)]
@@ -51,8 +52,7 @@ def write_runs(journal: Journal, first: int, n_runs: int, rng: random.Random, t0
                   "kind": rng.choice(["a", "b", "c"])}
         journal.new_config(cid, config, {"model_based_pick": k % 3 == 0})
         job = Job(cid, config=config, budget=budget)
-        start = t0 + 0.01 * k
-        job.timestamps = {"submitted": start, "started": start + 0.001, "finished": start + 0.009}
+        start = time.time()
         job.worker_name = f"bandster.run_bench.worker.host.{k % 2}.{1000 + k % 2}"
         loss = (config["x"] - 0.3) ** 2 + 1.0 / budget
         if k % 50 == 49:
@@ -60,13 +60,14 @@ def write_runs(journal: Journal, first: int, n_runs: int, rng: random.Random, t0
         else:
             job.result = {"loss": loss, "info": {"accuracy": 1 - loss, "epochs": int(budget)}}
         journal.event("dispatch", config_id=list(cid), budget=budget, worker=job.worker_name)
+        job.timestamps = {"submitted": start, "started": start + 0.001, "finished": start + 0.009}
         journal(job)
 
 
 def make_journal(directory: str, n_runs: int, seed: int = 0) -> str:
     """A finished 100,000-run-like journal in ``directory``; returns it."""
     rng = random.Random(seed)
-    t0 = time.time() - 0.01 * n_runs - 10
+    t0 = time.time()
     with Journal(directory, overwrite=True) as journal:
         journal.write_manifest({
             "run_id": "bench", "optimizer": "HyperBand", "created": t0,
@@ -74,7 +75,7 @@ def make_journal(directory: str, n_runs: int, seed: int = 0) -> str:
                           "max_SH_iter": 5, "time_ref": t0},
         })
         journal.event("run_started", n_iterations=n_runs // 100)
-        write_runs(journal, 0, n_runs, rng, t0)
+        write_runs(journal, 0, n_runs, rng)
         journal.event("run_finished")
     return directory
 
@@ -123,11 +124,11 @@ def main() -> None:
               f"plotly.js {t_js * 1000:.0f} ms, {len(js) / 2**20:.1f} MiB; /api/state {t_state:.2f} s, "
               f"{len(state) / 2**20:.1f} MiB)")
 
-        version = payload["version"]
+        version = payload["runs"]["version"]
         read_before = dashboard.bytes_read
         rng = random.Random(1)
         with Journal(directory, append=True) as journal:
-            write_runs(journal, args.runs, args.append, rng, time.time())
+            write_runs(journal, args.runs, args.append, rng)
         appended = sum(os.path.getsize(os.path.join(directory, name)) for name in sizes) - sum(sizes.values())
         t_update, update = get(port, f"/api/state?since={version}")
         delta = json.loads(update)

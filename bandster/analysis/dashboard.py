@@ -333,6 +333,7 @@ class Dashboard:
 
     def start(self) -> None:
         """Start serving in a thread named ``bandster-dashboard-server``."""
+        import bandster.optimizers.brackets  # noqa: F401 - the status's stage plans need it: loaded before serving
         handler = type("Handler", (_Handler,), {"dashboard": self})
         _Server.address_family = http.server.socket.AF_INET6 if ":" in self.host else http.server.socket.AF_INET
         self._server = _Server((self.host, self._port), handler)

@@ -248,14 +248,13 @@ class LiveRun:
             if self._events.restarted:
                 self._start()
                 return self.update() or True
-            restarted = self._reader.read()
-            if restarted:
-                self._start()
-                return self.update() or True
-            for _, event in events:
+            for _, event in events:  # in the journal's order: an event before the results read after it
                 if is_event(event):
                     self._builder.add_event(event)
                     self.version += 1
+            if self._reader.read():  # restarted: the journal was written over
+                self._start()
+                return self.update() or True
             return self.version != before
 
     @property

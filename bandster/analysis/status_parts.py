@@ -329,11 +329,14 @@ class Progress:
 def stage_statuses(counts: dict[tuple[int, float], list[int]], plans: dict[int, tuple[list, list]],
                    derived: dict[int, tuple[list, list]]) -> list[StageStatus]:
     """The stages of every started iteration: announced plans first, else ``derived`` ones, else what ran."""
-    iterations = sorted({i for i, _ in counts if i >= 0} | set(plans))
+    ran: dict[int, list[float]] = {}
+    for i, b in counts:
+        ran.setdefault(i, []).append(b)
+    iterations = sorted({i for i in ran if i >= 0} | set(plans))
     stages: list[StageStatus] = []
     for i in iterations:
         ns, budgets = plans.get(i) or derived.get(i) or ([], [])
-        seen = sorted(b for it, b in counts if it == i)
+        seen = sorted(ran.get(i, []))
         for b in seen:
             if b not in budgets:  # a journal that does not match its plan: show what is there
                 ns, budgets = [None] * len(seen), seen
@@ -421,7 +424,7 @@ class WorkerActivity:
                 return
             if isinstance(event.get("host"), str):
                 w.host = event["host"]
-            w.joined = when if w.joined is None else w.joined
+            w.joined = when if w.joined is None else min(w.joined, when)  # the earliest sign, in any order
             w.state, w.reason = "idle", None
             w.spans.append([when, None])
             w.last_activity = _later(w.last_activity, when)
@@ -440,8 +443,7 @@ class WorkerActivity:
             w = self._worker(event.get("worker"))
             if w is not None:
                 w.last_activity = _later(w.last_activity, when)
-                if w.joined is None:
-                    w.joined = when
+                w.joined = when if w.joined is None else min(w.joined, when)
 
     def _count(self, run: RunRecord, sign: int) -> None:
         w = self.workers.get(run.worker) if isinstance(run.worker, str) else None
