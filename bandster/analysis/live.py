@@ -67,6 +67,12 @@ def _cell(value: Any) -> Any:
 
 
 def _number(value: Any) -> float | None:
+    """``value`` as a finite float, else None."""
+    kind = type(value)
+    if kind is float:
+        return value if value - value == 0.0 else None  # NaN and infinities give NaN
+    if kind is int:
+        return float(value) if -1e308 < value < 1e308 else None
     if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
         return float(value)
     return None
