@@ -76,7 +76,6 @@ def make_journal(directory: str, n_runs: int, seed: int = 0) -> str:
         })
         journal.event("run_started", n_iterations=n_runs // 100)
         write_runs(journal, 0, n_runs, rng)
-        journal.event("run_finished")
     return directory
 
 
@@ -111,6 +110,8 @@ def main() -> None:
     print(f"journal of {args.runs} runs written in {time.perf_counter() - start:.1f} s "
           f"({sum(sizes.values()) / 2**20:.1f} MiB): {directory}")
 
+    print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    cpu0 = time.process_time()
     dashboard = Dashboard(directory, host="127.0.0.1", port=0)
     dashboard.start()
     try:
@@ -118,22 +119,31 @@ def main() -> None:
         t_page, page = get(port, "/")
         t_js, js = get(port, "/static/plotly.min.js")
         t_state, state = get(port, "/api/state?since=0")
+        cpu = time.process_time() - cpu0  # the server's CPU time (this process: every thread), whatever the load
         payload = json.loads(state)
         assert len(payload["runs"]["rows"]) == args.runs, len(payload["runs"]["rows"])
-        print(f"first page: {t_page + t_js + t_state:.2f} s (page {t_page * 1000:.0f} ms, {len(page) / 1024:.0f} KiB; "
-              f"plotly.js {t_js * 1000:.0f} ms, {len(js) / 2**20:.1f} MiB; /api/state {t_state:.2f} s, "
-              f"{len(state) / 2**20:.1f} MiB)")
+        print(f"first page: {t_page + t_js + t_state:.2f} s wall, {cpu:.2f} s CPU (page {t_page * 1000:.0f} ms, "
+              f"{len(page) / 1024:.0f} KiB; plotly.js {t_js * 1000:.0f} ms, {len(js) / 2**20:.1f} MiB; /api/state "
+              f"{t_state:.2f} s, {len(state) / 2**20:.1f} MiB)")
+        cpu0 = time.process_time()
+        t_figures, figures = get(port, "/api/figures")
+        print(f"figures: {t_figures:.2f} s wall, {time.process_time() - cpu0:.2f} s CPU, "
+              f"{len(figures) / 2**20:.1f} MiB")
 
         version = payload["runs"]["version"]
         read_before = dashboard.bytes_read
         rng = random.Random(1)
         with Journal(directory, append=True) as journal:
             write_runs(journal, args.runs, args.append, rng)
+            journal.event("run_finished")
         appended = sum(os.path.getsize(os.path.join(directory, name)) for name in sizes) - sum(sizes.values())
+        cpu0 = time.process_time()
         t_update, update = get(port, f"/api/state?since={version}")
+        cpu = time.process_time() - cpu0
         delta = json.loads(update)
         read = dashboard.bytes_read - read_before
-        print(f"update after {args.append} appended runs: {t_update:.2f} s, {len(delta['runs']['rows'])} new rows, "
+        print(f"update after {args.append} appended runs: {t_update:.2f} s wall, {cpu:.2f} s CPU, "
+              f"{len(delta['runs']['rows'])} new rows, "
               f"read {read} bytes of the journal (appended: {appended} bytes; whole files: "
               f"{sum(sizes.values()) + appended} bytes)")
     finally:
