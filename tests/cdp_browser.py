@@ -100,6 +100,7 @@ class Browser:
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--disable-default-apps", "--disable-extensions", "--disable-dev-shm-usage", "--hide-scrollbars",
                 "--mute-audio", f"--user-data-dir={self.profile}", f"--window-size={width},{height}",
+                "--enable-unsafe-swiftshader",  # software WebGL for plotly (our own pages only)
                 # everything but loopback goes to a proxy that is not there: no request leaves the machine
                 f"--proxy-server=127.0.0.1:{self.proxy_port}", "--proxy-bypass-list=127.0.0.1;localhost",
                 "--remote-debugging-pipe", "about:blank"]
