@@ -261,7 +261,7 @@ class Dashboard:
             fresh = cached is not None and (cached[0] == live.version
                                             or time.monotonic() - cached[1] < FIGURES_INTERVAL)
             if not fresh:
-                figures = interactive_figures(live.result(), load_configspace(live.manifest()))
+                figures = interactive_figures(live.result(), load_configspace(live.manifest()), live.configs())
                 cached = self._figures[name] = (live.version, time.monotonic(),
                                                 [{"name": n, "caption": c, "spec": s} for n, c, s in figures])
         return {"run": name, "version": cached[0], "figures": cached[2]}

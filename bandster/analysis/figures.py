@@ -103,24 +103,31 @@ def _scatter(n: int) -> str:
 
 
 class _Hover:
-    """Hover texts of configurations: id, budget, loss and the configuration's values."""
+    """Hover texts of configurations: id, budget, loss and (``detail``) the configuration's values."""
 
-    def __init__(self, result: Result) -> None:
-        self._data = result.data
+    def __init__(self, configs: Mapping[tuple, Any]) -> None:
+        self._configs = configs
         self._cache: dict[tuple, str] = {}
 
-    def __call__(self, config_id: tuple, budget: float | None = None, loss: float | None = None) -> str:
+    def __call__(self, config_id: tuple, budget: float | None = None, loss: float | None = None,
+                 detail: bool = True) -> str:
         config_id = tuple(config_id)
-        text = self._cache.get(config_id)
-        if text is None:
-            datum = self._data.get(config_id) if config_id in self._data else None
-            text = self._cache[config_id] = config_text(getattr(datum, "config", None))
         head = f"<b>{_cid(config_id)}</b>"
         if budget is not None:
             head += f"  budget {_fmt(float(budget))}"
         if loss is not None and math.isfinite(loss):
             head += f"  loss {loss:.6g}"
+        if not detail:
+            return head
+        text = self._cache.get(config_id)
+        if text is None:
+            text = self._cache[config_id] = config_text(self._configs.get(config_id))
         return head + ("<br>" + text if text else "")
+
+
+#: above this many points in one figure, hovering shows a point's id, budget and loss but not its configuration
+#: (the page would carry every configuration's text; the runs table has them)
+DETAILED_HOVER_POINTS = 20000
 
 
 # --- one function per figure ----------------------------------------------------------------------------
@@ -148,7 +155,8 @@ def losses_figure(info: dict, hover: Callable[..., str]) -> dict:
         color = _COLORS[k % len(_COLORS)]
         losses = _list(entry["losses"])
         all_losses.extend(v for v in losses if v is not None)
-        texts = [hover(cid, budget, loss) for cid, loss in zip(entry["config_ids"], losses, strict=True)]
+        detail = sum(len(e["losses"]) for e in info["per_budget"].values()) <= DETAILED_HOVER_POINTS
+        texts = [hover(cid, budget, loss, detail) for cid, loss in zip(entry["config_ids"], losses, strict=True)]
         traces.append({"type": _scatter(len(losses)), "mode": "markers", "x": _list(entry["times"]), "y": losses,
                        "name": f"budget {_fmt(float(budget))}", "legendgroup": str(budget), "text": texts,
                        "hovertemplate": "%{text}<br>finished after %{x:.4g} s<extra></extra>",
@@ -209,7 +217,8 @@ def scatter_figure(info: dict, hover: Callable[..., str]) -> dict:
     """Two hyperparameters against the loss (colour); the best configuration ringed."""
     losses = _list(info["losses"])
     budget = info.get("budget")
-    texts = [hover(cid, budget, loss) for cid, loss in zip(info["config_ids"], losses, strict=True)]
+    detail = len(losses) <= DETAILED_HOVER_POINTS
+    texts = [hover(cid, budget, loss, detail) for cid, loss in zip(info["config_ids"], losses, strict=True)]
     axes = {}
     for key in ("x", "y"):
         entry = info[key]
@@ -280,7 +289,8 @@ def timeline_figure(info: dict, hover: Callable[..., str], max_bars: int = 20000
                        "x": [durations[i] for i in idx], "y": [workers[int(rows[i])] for i in idx],
                        "name": "failed" if budget == "failed" else f"budget {_fmt(budget)}",
                        "marker": {"color": color}, "width": 0.7,
-                       "text": [hover(info["config_ids"][i], budgets[i]) for i in idx], "textposition": "none",
+                       "text": [hover(info["config_ids"][i], budgets[i], detail=len(keep) <= DETAILED_HOVER_POINTS)
+                                for i in idx], "textposition": "none",
                        "hovertemplate": "%{text}<br>%{y}: from %{base:.4g} s for %{x:.4g} s<extra></extra>"})
     height = max(300, 60 + 28 * len(workers))
     return {"data": traces, "layout": _layout("Worker timeline", "seconds since the start", "", height=height,
@@ -330,11 +340,13 @@ def scatter_pair(result: Result, configspace: Any) -> tuple[str, str] | None:
     return (ordered[0], ordered[1]) if len(ordered) >= 2 else None
 
 
-def interactive_figures(result: Result, configspace: Any = None) -> list[tuple[str, str, dict]]:
+def interactive_figures(result: Result, configspace: Any = None,
+                        configs: Mapping[tuple, Mapping] | None = None) -> list[tuple[str, str, dict]]:
     """The interactive figures of a run: ``(name, caption, plotly spec)``.
 
     Warm-start runs (iteration -1, computed by an earlier run) are left out of the figures over time. A figure
-    whose data cannot be computed is left out (logged).
+    whose data cannot be computed is left out (logged). ``configs`` (``{config_id: configuration}``, default
+    from ``result``) gives the hover texts.
     """
     from bandster.visualization.concurrent_runs import _get_concurrent_runs_info
     from bandster.visualization.correlation import _get_correlation_info
@@ -347,7 +359,9 @@ def interactive_figures(result: Result, configspace: Any = None) -> list[tuple[s
     from bandster.visualization.scatter import _get_hyperparameter_scatter_info
     from bandster.visualization.timeline import _get_worker_timeline_info
 
-    hover = _Hover(result)
+    if configs is None:
+        configs = {cid: entry["config"] for cid, entry in result.get_id2config_mapping().items()}
+    hover = _Hover(configs)
     all_runs = result.get_all_runs()
     own = [r for r in all_runs if not (r.config_id and r.config_id[0] == -1)]
     budgets = {float(r.budget) for r in all_runs if r.status == "ok"}

@@ -303,6 +303,12 @@ class LiveRun:
         with self._lock:
             return sum(1 for cid in self._configs if not (cid and cid[0] == -1))
 
+    def configs(self) -> dict[tuple, Any]:
+        """``{config_id: configuration}`` of every configuration read (a copy of the mapping; the configurations
+        themselves are shared: do not change them)."""
+        with self._lock:
+            return dict(self._configs)
+
     def config(self, config_id: tuple) -> dict:
         with self._lock:
             return dict(self._configs.get(tuple(config_id)) or {})

@@ -188,7 +188,7 @@ def render_report(path: str | os.PathLike, title: str | None = None, top: int = 
     if interactive:
         from bandster.analysis.figures import interactive_figures
 
-        figures = interactive_figures(result, configspace)
+        figures = interactive_figures(result, configspace, live.configs())
         figure_names = [name for name, _, _ in figures]
         parts.append('<p class="muted">Hover over a point for its configuration, budget and loss; drag to zoom, '
                      "double-click to zoom out.</p>")
