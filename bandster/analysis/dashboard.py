@@ -84,6 +84,7 @@ def find_journals(path: str | os.PathLike, depth: int = SEARCH_DEPTH) -> dict[st
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     server_version = f"bandster-dashboard/{__version__}"
+    timeout = 30  # seconds a connection may stay silent: stop() joins every request thread
     dashboard: Dashboard  # set on the subclass the server uses
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
@@ -148,14 +149,31 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 class _Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    _requests = 0
+    """One named thread per request (``bandster-dashboard-request-N``), all joined by :meth:`server_close`."""
+
+    daemon_threads = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._threads_lock = threading.Lock()  # guards _request_threads, _requests
+        self._request_threads: list[threading.Thread] = []
+        self._requests = 0
 
     def process_request(self, request: Any, client_address: Any) -> None:
-        self._requests += 1
-        thread = threading.Thread(target=self.process_request_thread, args=(request, client_address),
-                                  name=f"bandster-dashboard-request-{self._requests}", daemon=True)
+        with self._threads_lock:
+            self._requests += 1
+            self._request_threads = [t for t in self._request_threads if t.is_alive()]
+            thread = threading.Thread(target=self.process_request_thread, args=(request, client_address),
+                                      name=f"bandster-dashboard-request-{self._requests}")
+            self._request_threads.append(thread)
         thread.start()
+
+    def server_close(self) -> None:
+        super().server_close()
+        with self._threads_lock:
+            threads, self._request_threads = self._request_threads, []
+        for thread in threads:
+            thread.join()
 
 
 class Dashboard:
