@@ -19,6 +19,7 @@ from html.parser import HTMLParser
 
 import pytest
 from analysis_helpers import make_run
+from cdp_browser import find_chromium as chromium
 
 import bandster
 from bandster.analysis.journal import find_journal, journal_is_live
@@ -315,15 +316,6 @@ def test_report(finished_run, tmp_path, capsys):
     assert f"<b>{'(' + ', '.join(map(str, status.incumbent)) + ')'}</b>" in text
     assert "Failed runs (" in text and "every worker&#x27;s first job fails" in text
     assert cli(["report", str(tmp_path / "nothing")]) == 1
-
-
-def chromium():
-    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
-        path = shutil.which(name)
-        if path:
-            return path
-    pytest.skip("no chromium: install it with `apt-get install chromium` (`make test` does this when it runs "
-                "as root or with passwordless sudo)")
 
 
 def render(browser, page, screenshot, profile):
