@@ -138,6 +138,7 @@ def test_runs_table_columns():
 
 
 def test_to_dataframe_exports_info_metrics(tmp_path):
+    pd = pytest.importorskip("pandas")
     directory = str(tmp_path / "j")
     with Journal(directory) as journal:
         for k in range(4):
@@ -149,4 +150,7 @@ def test_to_dataframe_exports_info_metrics(tmp_path):
     df.to_csv(csv, index=False)
     assert csv.read_text().splitlines()[0].endswith("info.acc,info.k")
     pytest.importorskip("pyarrow", reason="Parquet export needs pyarrow (pip install pyarrow)")
-    df.assign(config_id=df["config_id"].map(str)).to_parquet(tmp_path / "runs.parquet")
+    df.to_parquet(tmp_path / "runs.parquet")
+    back = pd.read_parquet(tmp_path / "runs.parquet")
+    assert list(back.columns) == list(df.columns) and list(back["config_id"].iloc[0]) == [0, 0, 0]
+    assert back["info.acc"].tolist()[:3] == pytest.approx([0.5, 0.6, 0.7])
