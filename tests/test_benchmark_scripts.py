@@ -25,7 +25,7 @@ def test_dashboard_benchmark_on_a_small_journal(tmp_path):
     out = subprocess.run([sys.executable, script, "--runs", "300", "--append", "7", "--keep", str(tmp_path / "j")],
                          check=True, capture_output=True, text=True, timeout=300,
                          env=dict(os.environ, PYTHONPATH=os.path.join(HERE, os.pardir))).stdout
-    assert "first page:" in out and "figures:" in out, out
+    assert "first page:" in out and "complete first state:" in out and "figures:" in out, out
     update = next(line for line in out.splitlines() if line.startswith("update after 7 appended runs"))
     read = int(update.split(" read ")[1].split(" bytes")[0])
     appended = int(update.split("(appended: ")[1].split(" bytes")[0])

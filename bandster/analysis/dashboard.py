@@ -43,7 +43,7 @@ __all__ = ["Dashboard", "find_journals"]
 
 #: how deep below the given directory journals are looked for
 SEARCH_DEPTH = 3
-#: figures are recomputed at most this often (seconds) while a run changes
+#: figures are recomputed at most this often (seconds) while a run changes (the page asks every 10 s at most)
 FIGURES_INTERVAL = 5.0
 
 
@@ -200,6 +200,7 @@ class Dashboard:
         self._figures: dict[str, tuple[int, float, Any]] = {}  # name -> (version, when, figures)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._loader: threading.Thread | None = None
         self.scan()
         if not self._runs:
             raise FileNotFoundError(f"no run journal at or below {self.path} (looked {SEARCH_DEPTH} levels deep for "
@@ -242,6 +243,10 @@ class Dashboard:
         from bandster.analysis.report import summary_facts
 
         name, live = self.run(name)
+        if not live.loaded and self._loader is not None and self._loader.is_alive():
+            # the first read of a large journal is under way: say so at once instead of keeping the page waiting
+            return {"run": name, "directory": live.directory, "loading": True, "journal_bytes": live.journal_bytes(),
+                    "read_bytes": live.bytes_read}
         live.update()
         status = live.status(top=10)
         running = []
@@ -358,7 +363,20 @@ class Dashboard:
         self._thread = threading.Thread(target=self._server.serve_forever, name="bandster-dashboard-server",
                                         kwargs={"poll_interval": 0.2})
         self._thread.start()
+        # the first read of every journal starts now, so that a large one is ready sooner; the page shows that
+        # it is being read meanwhile
+        self._loader = threading.Thread(target=self._load, name="bandster-dashboard-loader")
+        self._loader.start()
         logger.info("dashboard of %s on %s", self.path, self.url)
+
+    def _load(self) -> None:
+        for name, live in sorted(self.scan(max_age=float("inf")).items(), reverse=True):  # the shown one first
+            if self._server is None:
+                return
+            try:
+                live.update()
+            except Exception:  # the page's own request will show the error
+                logger.exception("reading the journal of %s failed", name)
 
     def stop(self) -> None:
         """Stop serving and join the server's thread."""
@@ -369,6 +387,9 @@ class Dashboard:
         if self._thread is not None:
             self._thread.join()
         self._server, self._thread = None, None
+        if self._loader is not None:
+            self._loader.join()  # ends after the journal it is reading
+            self._loader = None
 
     def __enter__(self) -> Dashboard:
         self.start()

@@ -39,7 +39,7 @@ from typing import Any
 from bandster.analysis.journal import journal_is_live, read_manifest
 from bandster.analysis.status import RunStatus, StatusBuilder
 from bandster.analysis.status_parts import RunRecord
-from bandster.core.journal import EVENTS_FILENAME
+from bandster.core.journal import CONFIGS_FILENAME, EVENTS_FILENAME, RESULTS_FILENAME
 from bandster.core.result import JournalReader, LineTail, Result, flatten_info
 
 __all__ = ["LiveRun", "RunsTable", "is_event"]
@@ -212,6 +212,7 @@ class LiveRun:
     def __init__(self, directory: str | os.PathLike) -> None:
         self.directory = os.path.abspath(os.fspath(directory))
         self._lock = threading.RLock()  # guards everything below: update() and the readers of the state
+        self._loaded = threading.Event()  # set once the first update is done
         self._bytes_before = 0
         self._start()
 
@@ -246,21 +247,45 @@ class LiveRun:
                                         _number(stamps.get("started")), _number(stamps.get("finished")), worker))
         self.version += 1
 
+    @property
+    def loaded(self) -> bool:
+        """Whether the journal has been read once (the first read of a large journal takes a while)."""
+        return self._loaded.is_set()
+
+    def wait_loaded(self, timeout: float | None = None) -> bool:
+        return self._loaded.wait(timeout)
+
+    def journal_bytes(self) -> int:
+        """The size of the journal's files now."""
+        total = 0
+        for name in (CONFIGS_FILENAME, RESULTS_FILENAME, EVENTS_FILENAME):
+            try:
+                total += os.path.getsize(os.path.join(self.directory, name))
+            except OSError:
+                pass
+        return total
+
     def update(self) -> bool:
         """Read the lines appended since the last update; True when anything changed."""
+        try:
+            return self._update()
+        finally:
+            self._loaded.set()
+
+    def _update(self) -> bool:
         with self._lock:
             before = self.version
             events = self._events.read()  # events first: a result written meanwhile then has its dispatch
             if self._events.restarted:
                 self._start()
-                return self.update() or True
+                return self._update() or True
             for _, event in events:  # in the journal's order: an event before the results read after it
                 if is_event(event):
                     self._builder.add_event(event)
                     self.version += 1
             if self._reader.read():  # restarted: the journal was written over
                 self._start()
-                return self.update() or True
+                return self._update() or True
             return self.version != before
 
     @property

@@ -74,8 +74,13 @@ def test_dashboard_of_finished_runs(two_runs, tmp_path):
         rows = page.wait_for(f"document.getElementById('runs-table').getAttribute('data-rows') == '{n_runs}' "
                              "&& document.querySelectorAll('#runs-table tbody tr').length")
         assert rows == min(n_runs, 50)
-        page.wait_for("document.querySelectorAll('#figures .plot[data-drawn]').length >= 9")
-        assert page.wait_for("document.querySelectorAll('#compare .plot[data-drawn]').length") == 2
+        for box, least in (("#figures", 9), ("#compare", 2)):  # figures are drawn as they scroll into view
+            n = page.wait_for(f"document.querySelectorAll('{box} .plot').length >= {least} && "
+                              f"document.querySelectorAll('{box} .plot').length")
+            for i in range(n):
+                page.evaluate(f"document.querySelectorAll('{box} .plot')[{i}].scrollIntoView()")
+                page.wait_for(f"document.querySelectorAll('{box} .plot')[{i}].dataset.drawn")
+        page.evaluate("window.scrollTo(0, 0)")
         assert page.evaluate("document.getElementById('state').textContent") == "finished"
         headers = page.evaluate("Array.from(document.querySelectorAll('#runs-table thead tr:first-child th'))"
                                 ".map(th => th.dataset.column)")
@@ -190,3 +195,19 @@ def test_dashboard_command(two_runs):
     missing = subprocess.run([sys.executable, "-m", "bandster", "dashboard", two_runs + "/nope"], env=env,
                              capture_output=True, text=True, timeout=60)
     assert missing.returncode == 1 and "is not a directory" in missing.stderr
+
+
+def test_state_says_loading_while_the_first_read_is_under_way(two_runs):
+    """A large journal's first read takes seconds: meanwhile /api/state answers at once that it is being read."""
+    dashboard = Dashboard(two_runs, port=0)
+    release = threading.Event()
+    dashboard._loader = threading.Thread(target=release.wait, name="test-loader")  # a first read that lasts
+    dashboard._loader.start()
+    try:
+        view = dashboard.state_view(None)
+        assert view["loading"] is True and view["journal_bytes"] > 0 and "runs" not in view
+    finally:
+        release.set()
+        dashboard._loader.join()
+    view = dashboard.state_view(None)  # no read under way: the request reads
+    assert "loading" not in view and view["runs"]["total"] > 0 and view["state"] == "finished"

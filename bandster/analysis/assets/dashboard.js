@@ -1,7 +1,7 @@
 /* bandster dashboard: polls /api/state (only the runs changed since the version it has) and redraws. */
 (function () {
   'use strict';
-  var INTERVAL = 2000, FIGURES_EVERY = 5000;
+  var INTERVAL = 2000, FIGURES_EVERY = 10000;
   var current = { run: null, since: 0, version: -1, figuresVersion: -1, figuresAt: 0, table: null };
 
   function $(id) { return document.getElementById(id); }
@@ -50,6 +50,14 @@
   function render(data) {
     if (data.run !== current.run) { return; }
     $('error').hidden = true;
+    if (data.loading) {  // the server is reading a large journal for the first time
+      var share = data.journal_bytes ? Math.min(data.read_bytes / data.journal_bytes, 1) : 0;
+      $('progress-text').textContent = 'Reading the journal (' + (data.journal_bytes / 1048576).toFixed(1) +
+        ' MiB) for the first time\u2026';
+      $('state').textContent = 'reading';
+      $('progress').firstChild.style.width = (100 * share).toFixed(1) + '%';
+      return;
+    }
     $('title').textContent = 'bandster run ' + (data.run_id || data.run);
     $('state').textContent = data.state;
     $('state').className = 'state state-' + data.state;
@@ -97,7 +105,7 @@
         figure.appendChild(el('figcaption', f.caption));
         box.appendChild(figure);
       }
-      window.bandsterDrawFigure(node, f.spec);
+      window.bandsterDrawWhenVisible(node, f.spec);
     });
   }
 
