@@ -1,6 +1,6 @@
 """Result callbacks: functions the master calls with every finished run (``result_callbacks=[...]``).
 
-A callback receives a :class:`~bandster.core.result.Run` (times relative to the start of the run; its
+A callback receives a :class:`~bandster.records.result.Run` (times relative to the start of the run; its
 ``config`` attribute holds the configuration's values) and is
 called outside the master's lock, from the thread that delivered the result; exceptions are logged and
 ignored, so a failing tracker never stops an optimization. Stream results to any experiment tracker this way;
@@ -23,7 +23,7 @@ import os
 import threading
 from typing import Any
 
-from bandster.core.result import Run
+from bandster.records.result import Run
 from bandster.trackers.mlflow_tracker import MLflowCallback
 from bandster.trackers.tensorboard import TensorBoardCallback
 

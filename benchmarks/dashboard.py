@@ -1,6 +1,6 @@
 """Dashboard speed: a 100,000-run journal served by ``bandster dashboard``.
 
-The journal is written through bandster's own :class:`~bandster.core.journal.Journal` (the master's writer: a
+The journal is written through bandster's own :class:`~bandster.records.journal.Journal` (the master's writer: a
 manifest, one ``configs.json`` line per configuration, a ``dispatch`` event and a ``results.json`` line per
 run, with the user's ``info`` metrics), as a HyperBand run with budgets 1, 3, 9, 27, 81 and two workers would
 leave it, only written as fast as the writer takes it (no optimizer, no network: the run itself is not what is
@@ -38,7 +38,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
 from bandster.core.job import Job  # noqa: E402
-from bandster.core.journal import Journal  # noqa: E402
+from bandster.records.journal import Journal  # noqa: E402
 
 BUDGETS = [1.0, 3.0, 9.0, 27.0, 81.0]
 

@@ -64,11 +64,11 @@ class GatedWorker(AnalysisWorker):
 
 
 def make_run(optimizer: type, working_directory: str, run_id: str, n_iterations: int = 4, n_workers: int = 2,
-             **kwargs) -> str:
-    """Run ``optimizer`` over thread workers and return its journal directory."""
+             worker: type = AnalysisWorker, **kwargs) -> str:
+    """Run ``optimizer`` over thread workers (of class ``worker``) and return its journal directory."""
     ns = NameServer(run_id=run_id, working_directory=working_directory)
     host, port = ns.start()
-    workers = [AnalysisWorker(run_id=run_id, nameserver=host, nameserver_port=port, id=i) for i in range(n_workers)]
+    workers = [worker(run_id=run_id, nameserver=host, nameserver_port=port, id=i) for i in range(n_workers)]
     try:
         for w in workers:
             w.run(background=True)

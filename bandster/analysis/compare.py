@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bandster.__version__ import __version__
-from bandster.core.result import Result
+from bandster.records.result import Result
 
 __all__ = ["compare_info", "default_label", "render_comparison", "write_comparison"]
 

@@ -32,10 +32,9 @@ import urllib.parse
 from typing import Any
 
 from bandster.__version__ import __version__
-from bandster.analysis.journal import is_journal
 from bandster.analysis.live import LiveRun
 from bandster.analysis.page import asset, escape, plotly_js, to_json
-from bandster.core.journal import RUNS_DIRNAME
+from bandster.records.format import RUNS_DIRNAME, is_journal
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ when they span more than one.
 
 Examples
 --------
->>> from bandster.core.result import Result, Run
+>>> from bandster.records.result import Result, Run
 >>> from bandster.core.base_iteration import Datum
 >>> d = Datum({"x": 0.5}, {}, budget=1.0)
 >>> d.results[1.0] = {"loss": 0.3, "info": None}
@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from bandster.core.result import Result
+from bandster.records.result import Result
 
 logger = logging.getLogger(__name__)
 

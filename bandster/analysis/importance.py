@@ -34,7 +34,6 @@ from typing import Any
 
 import numpy as np
 
-from bandster.core.result import Result
 from bandster.visualization._utils import Axis, configs_at_budget, hp_lookup
 
 logger = logging.getLogger(__name__)
@@ -89,10 +88,13 @@ def _tree_shares(tree: Any, lower: np.ndarray, upper: np.ndarray) -> np.ndarray 
     shares = np.zeros(len(lower))
     for j in range(len(lower)):
         cuts = np.unique(np.concatenate([low[:, j], high[:, j]]))  # every split on j (and the range's ends)
-        middles = (cuts[:-1] + cuts[1:]) / 2
-        inside = (low[:, j][:, None] <= middles[None, :]) & (middles[None, :] < high[:, j][:, None])
         others = np.prod(np.delete(widths, j, axis=1), axis=1)  # each leaf's share of the other dimensions
-        marginal = (value * others) @ inside  # the tree averaged over the others, on each cell of j
+        # the tree averaged over the others, on each cell between two cuts: every leaf adds value * share to the
+        # cells its interval on j covers (a difference array: linear in the number of leaves)
+        changes = np.zeros(len(cuts))
+        np.add.at(changes, np.searchsorted(cuts, low[:, j]), value * others)
+        np.add.at(changes, np.searchsorted(cuts, high[:, j]), -value * others)
+        marginal = np.cumsum(changes)[:-1]
         weights = np.diff(cuts) / (upper[j] - lower[j])
         shares[j] = float(weights @ (marginal - mean) ** 2) / total
     return shares
@@ -170,7 +172,7 @@ def encode_configurations(configs: Sequence[dict], names: Sequence[str] | None =
     return names, X, lower, upper
 
 
-def _default_budget(result: Result) -> float | None:
+def _default_budget(result: Any) -> float | None:
     """The largest budget with at least :data:`MIN_CONFIGURATIONS` finite losses (else the one with most)."""
     counts: dict[float, int] = {}
     for r in result.get_all_runs():
@@ -182,9 +184,12 @@ def _default_budget(result: Result) -> float | None:
     return max(counts, key=lambda b: (counts[b], b)) if counts else None
 
 
-def importance(result: Result, budget: float | None = None, configspace: Any = None, n_trees: int = 64,
+def importance(result: Any, budget: float | None = None, configspace: Any = None, n_trees: int = 64,
                seed: int | None = 0) -> dict[str, Any]:
-    """The functional ANOVA of the losses on one budget; see :meth:`bandster.core.result.Result.importance`.
+    """The functional ANOVA of the losses on one budget; see :meth:`bandster.records.result.Result.importance`.
+
+    ``result`` is a :class:`~bandster.records.result.Result` (not imported here: ``Result.importance`` calls this
+    function, and an import back would be an import cycle).
 
     Returns
     -------

@@ -2,12 +2,12 @@
 
 :class:`LiveRun` keeps one journal's state in memory and, on each :meth:`~LiveRun.update`, reads only the lines
 appended to ``configs.json``, ``results.json`` and ``events.json`` since the previous one
-(:class:`~bandster.core.result.JournalReader`, :class:`~bandster.core.result.LineTail`). From them it keeps
+(:class:`~bandster.records.result.JournalReader`, :class:`~bandster.records.format.LineTail`). From them it keeps
 
 - the status (:class:`~bandster.analysis.status.StatusBuilder`, the parts of ``bandster status``),
 - the runs table (:class:`RunsTable`: one row per run, the user's ``info`` metrics as columns), with a version
   number per change so that a client asks only for the rows changed since the version it has,
-- the :class:`~bandster.core.result.Result` of everything read, built on demand for the figures.
+- the :class:`~bandster.records.result.Result` of everything read, built on demand for the figures.
 
 It only reads: it works on a run that is being written, on one that is finished, and on one written on another
 machine into a shared directory.
@@ -15,7 +15,7 @@ machine into a shared directory.
 Examples
 --------
 >>> import tempfile
->>> from bandster.core.journal import Journal
+>>> from bandster.records.journal import Journal
 >>> directory = tempfile.mkdtemp()
 >>> live = LiveRun(directory)
 >>> with Journal(directory) as journal:
@@ -36,11 +36,17 @@ import threading
 import time
 from typing import Any
 
-from bandster.analysis.journal import journal_is_live, read_manifest
 from bandster.analysis.status import RunStatus, StatusBuilder
 from bandster.analysis.status_parts import RunRecord
-from bandster.core.journal import CONFIGS_FILENAME, EVENTS_FILENAME, RESULTS_FILENAME
-from bandster.core.result import JournalReader, LineTail, Result, flatten_info
+from bandster.records.format import (
+    CONFIGS_FILENAME,
+    EVENTS_FILENAME,
+    RESULTS_FILENAME,
+    LineTail,
+    journal_is_live,
+    read_manifest,
+)
+from bandster.records.result import JournalReader, Result, flatten_info
 
 __all__ = ["LiveRun", "RunsTable", "is_event"]
 
@@ -312,7 +318,7 @@ class LiveRun:
                                         config_of=lambda cid: dict(configs.get(cid) or {}))
 
     def result(self) -> Result:
-        """The :class:`~bandster.core.result.Result` of everything read so far (built once per version)."""
+        """The :class:`~bandster.records.result.Result` of everything read so far (built once per version)."""
         with self._lock:
             if self._result is None or self._result[0] != self.version:
                 self._result = (self.version, self._reader.result())

@@ -29,13 +29,13 @@ from typing import Any
 
 from bandster.__version__ import __version__
 from bandster.analysis.figures import scatter_pair
-from bandster.analysis.journal import find_journal
 from bandster.analysis.live import LiveRun
 from bandster.analysis.page import asset, escape, figures_html, has_plotly, runs_table_html, scripts
 from bandster.analysis.status import RunStatus
 from bandster.core._convert import is_finite_loss
-from bandster.core.result import Result
 from bandster.plan import format_duration
+from bandster.records.format import find_journal
+from bandster.records.result import Result
 
 logger = logging.getLogger(__name__)
 

@@ -17,13 +17,11 @@ Print what ``bandster status`` prints::
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from bandster.analysis.journal import find_journal, journal_is_live, read_events, read_manifest
 from bandster.analysis.status_parts import (
     InFlight,
     LifeCycle,
@@ -37,8 +35,9 @@ from bandster.analysis.status_parts import (
     stage_statuses,
     worker_time,
 )
-from bandster.core.result import Run, logged_results_to_HBS_result
 from bandster.plan import format_duration
+from bandster.records.format import find_journal, is_finite_number, journal_is_live, read_events, read_manifest
+from bandster.records.result import Run, logged_results_to_HBS_result
 
 __all__ = ["read_status", "RunStatus", "StageStatus", "WorkerStatus", "StatusBuilder", "run_record"]
 
@@ -291,7 +290,7 @@ def read_status(
     builder = StatusBuilder()
     for event in events:
         builder.add_event(event)
-    time_ref = hb.get("time_ref") if _is_number(hb.get("time_ref")) else 0.0
+    time_ref = hb.get("time_ref") if is_finite_number(hb.get("time_ref")) else 0.0
     for run in result.get_all_runs():
         builder.add_run(run_record(run, time_ref))
     return builder.status(directory, manifest, hb, live=live, now=now, top=top,
@@ -299,14 +298,14 @@ def read_status(
 
 
 def run_record(run: Run, time_ref: float = 0.0) -> RunRecord:
-    """A :class:`~bandster.core.result.Run` as the status sees it: absolute times (``time_ref`` added)."""
+    """A :class:`~bandster.records.result.Run` as the status sees it: absolute times (``time_ref`` added)."""
     stamps = run.time_stamps if isinstance(run.time_stamps, dict) else {}
 
     def absolute(key: str) -> float | None:
         value = stamps.get(key)
-        return value + time_ref if _is_number(value) else None
+        return value + time_ref if is_finite_number(value) else None
 
-    loss = float(run.loss) if _is_number(run.loss) else None
+    loss = float(run.loss) if is_finite_number(run.loss) else None
     worker = run.worker_name if isinstance(run.worker_name, str) else None
     return RunRecord(tuple(run.config_id), float(run.budget), run.status == "ok", loss, absolute("submitted"),
                      absolute("started"), absolute("finished"), worker)
@@ -377,7 +376,7 @@ class StatusBuilder:
         config_of : callable, optional
             ``config_of(config_id) -> dict``, the configurations of the best ones (default: empty dicts).
         """
-        time_ref = hb.get("time_ref") if _is_number(hb.get("time_ref")) else 0.0
+        time_ref = hb.get("time_ref") if is_finite_number(hb.get("time_ref")) else 0.0
         in_flight = dict(self.in_flight.jobs)
         progress = self.progress
         state, ended, warnings = self.life.state(live, has_runs=bool(progress.runs))
@@ -393,7 +392,7 @@ class StatusBuilder:
         config_of = config_of or (lambda cid: {})
         top_list = [(cid, top_budget, loss, config_of(cid)) for cid, loss in progress.best(top_budget, top)]
         max_budget = hb.get("max_budget")
-        if not _is_number(max_budget):
+        if not is_finite_number(max_budget):
             max_budget = max((key[1] for key in progress.runs), default=None)
         best = progress.best(float(max_budget), 1) if max_budget is not None else []
         incumbent, incumbent_loss = best[0] if best else (None, None)
@@ -482,28 +481,12 @@ def _derived_plans(manifest: dict, hb: dict, iterations: list[int]) -> dict[int,
     return out
 
 
-
-
-
-
-
-
-
-
-
-
-
-
 def _later(a: float | None, b: float | None) -> float | None:
     return b if a is None else a if b is None else max(a, b)
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def _num(value: Any) -> str:
-    if not _is_number(value):
+    if not is_finite_number(value):
         return str(value)
     value = float(value)
     return str(int(value)) if value.is_integer() and abs(value) < 1e15 else f"{value:.4g}"

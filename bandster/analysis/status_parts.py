@@ -11,7 +11,7 @@ lines appended since its last read and ``bandster status`` feeds them a whole jo
 - :class:`RunTimes`: computing time, dispatch latency, gaps between a worker's runs.
 
 A run is a :class:`RunRecord` (absolute epoch times); the latest result of a (configuration, budget) pair
-replaces an earlier one, as in :class:`~bandster.core.result.Result`. Nothing here reads a file.
+replaces an earlier one, as in :class:`~bandster.records.result.Result`. Nothing here reads a file.
 
 Examples
 --------

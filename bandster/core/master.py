@@ -24,9 +24,9 @@ from bandster.backends.pyro import PyroBackend
 from bandster.core.base_config_generator import base_config_generator
 from bandster.core.base_iteration import BaseIteration
 from bandster.core.job import Job
-from bandster.core.journal import Journal
 from bandster.core.nameserver import validate_run_id
-from bandster.core.result import Result, Run
+from bandster.records.journal import Journal
+from bandster.records.result import Result, Run
 from bandster.runtime.runner import Runner, run_from_job
 from bandster.schedulers._base import Scheduler
 from bandster.schedulers.hyperband import IterationScheduler
@@ -64,7 +64,7 @@ class Master:
         If False, ``job_queue_sizes[1]`` is the absolute number of outstanding jobs.
     logger : logging.Logger, optional
     result_logger : json_result_logger or callable, optional
-        A :class:`~bandster.core.result.json_result_logger` becomes this run's journal; any other callable
+        A :class:`~bandster.records.journal.json_result_logger` becomes this run's journal; any other callable
         is called with every finished job, in addition to the default journal.
     previous_result : Result or str, optional
         Warm start: an earlier run's Result, or its journal directory. Its runs (failed ones included) are fed
@@ -87,7 +87,7 @@ class Master:
         finished runs are not repeated, runs in flight are queued again, the brackets and the model continue,
         and ``run(n_iterations)`` counts the run's total. Starts a new run if there is no journal.
     result_callbacks : list of callable, optional
-        Each is called with a :class:`~bandster.core.result.Run` for every finished job (outside the master's
+        Each is called with a :class:`~bandster.records.result.Run` for every finished job (outside the master's
         lock; exceptions are logged and ignored), e.g. to stream results to an experiment tracker.
     stop_grace_period : float
         On Ctrl-C (or ``bandster stop``), how long running jobs may still finish before they are abandoned.

@@ -30,9 +30,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bandster.core.result import Result
 from bandster.optimizers._bracket_optimizer import BracketOptimizer, require_configspace
 from bandster.optimizers.bohb import bohb_model
+from bandster.records.result import Result
 from bandster.samplers.random import RandomSampling
 from bandster.schedulers import brackets
 from bandster.schedulers.asha import AsyncBracketScheduler, AsynchronousIteration, AsyncSchedule

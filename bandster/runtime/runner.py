@@ -25,11 +25,17 @@ from typing import Any
 from bandster.__version__ import __version__
 from bandster.backends._base import Backend
 from bandster.core.job import Job
-from bandster.core.journal import Journal, latest_journal_directory, new_journal_directory  # TODO(records)
 from bandster.core.progress import ProgressBar
-from bandster.core.result import Result, Run, logged_results_to_HBS_result
-from bandster.core.resume import dispatch_counts, read_manifest
 from bandster.core.warmstart import warm_start
+from bandster.records.format import (
+    config_directory,
+    dispatch_counts,
+    latest_journal_directory,
+    new_journal_directory,
+    read_manifest,
+)
+from bandster.records.journal import Journal
+from bandster.records.result import Result, Run, logged_results_to_HBS_result
 from bandster.schedulers._base import Decision, JobRequest, Scheduler, positive_int, positive_number
 
 logger = logging.getLogger(__name__)
@@ -170,6 +176,7 @@ class Runner:
         self._n_workers = 0
         self._pending: collections.deque[JobRequest] = collections.deque()
         self._no_workers_since: float | None = None
+        self._last_wait_log = float("-inf")
         self._resume = bool(resume)
         self._started_configs: set[tuple] = set()
         self._new_configs = 0
@@ -351,16 +358,18 @@ class Runner:
                 f"run stopped. Everything finished is in {self.journal.directory if self.journal else '?'}; "
                 "start workers and continue it with resume=True."
             )
-        timeout = WAIT_LOG_INTERVAL
+        last_log = max(since, self._last_wait_log)
+        if now - last_log >= WAIT_LOG_INTERVAL:
+            self._last_wait_log = last_log = now
+            self.logger.warning("no worker for %.0f s while %d runs wait for one (run %s); start workers (%s)",
+                                waited, len(self._pending) + self.num_running_jobs, self.run_id,
+                                self.backend.describe().get("how_to_join", "see docs/workers.md"))
+        timeout = last_log + WAIT_LOG_INTERVAL - now
         if self.max_wait_for_workers is not None:
             timeout = min(timeout, self.max_wait_for_workers - waited)
         if wallclock is not None:
             timeout = min(timeout, wallclock)
-        self.backend.wait(self._cond, timeout)
-        if self._n_workers == 0 and not self._all_done() and self.backend.monotonic() - since >= WAIT_LOG_INTERVAL:
-            self.logger.warning("no worker for %.0f s while %d runs wait for one (run %s); start workers (%s)",
-                                self.backend.monotonic() - since, len(self._pending) + self.num_running_jobs,
-                                self.run_id, self.backend.describe().get("how_to_join", "see docs/workers.md"))
+        self.backend.wait(self._cond, max(0.0, timeout))
 
     def _stop_after_interrupt(self) -> None:
         """Ctrl-C: no new jobs; let running ones finish for ``stop_grace_period`` s (a second Ctrl-C: don't)."""
@@ -386,26 +395,28 @@ class Runner:
     def wait_for_workers(self, min_n_workers: int = 1) -> None:
         """Block until at least ``min_n_workers`` workers have joined, saying every few seconds what it waits for."""
         self.attach()
-        start = self.backend.monotonic()
+        start = last_log = self.backend.monotonic()
         with self._cond:
             while self._n_workers < min_n_workers:
-                waited = self.backend.monotonic() - start
+                now = self.backend.monotonic()
+                waited = now - start
                 if self.max_wait_for_workers is not None and waited >= self.max_wait_for_workers:
                     raise NoWorkersError(
                         f"Only {self._n_workers} of {min_n_workers} workers joined within "
                         f"{self.max_wait_for_workers:g} s (max_wait_for_workers). Are the workers started with the "
                         "same run_id and name server?"
                     )
-                timeout = WAIT_LOG_INTERVAL
-                if self.max_wait_for_workers is not None:
-                    timeout = min(timeout, self.max_wait_for_workers - waited)
-                self.backend.wait(self._cond, timeout)
-                if self._n_workers < min_n_workers:
+                if now - last_log >= WAIT_LOG_INTERVAL:
+                    last_log = now
                     self.logger.warning(
                         "waiting for %d workers (%d present) for run %s for %.0f s; start workers (%s)",
-                        min_n_workers, self._n_workers, self.run_id, self.backend.monotonic() - start,
+                        min_n_workers, self._n_workers, self.run_id, waited,
                         self.backend.describe().get("how_to_join", "see docs/workers.md"),
                     )
+                timeout = last_log + WAIT_LOG_INTERVAL - now
+                if self.max_wait_for_workers is not None:
+                    timeout = min(timeout, self.max_wait_for_workers - waited)
+                self.backend.wait(self._cond, max(0.0, timeout))
 
     def shutdown(self, shutdown_workers: bool = False) -> None:
         """Shut the backend down (telling workers to shut down if ``shutdown_workers``) and close the journal."""
@@ -539,7 +550,7 @@ class Runner:
     def config_directory(self, config_id: tuple) -> str:
         """The directory of one configuration, for its checkpoints: ``<journal>/configs/config_<i>_<j>_<k>``."""
         base = self.journal.directory if self.journal is not None else self.working_directory
-        return os.path.join(base, "configs", "config_" + "_".join(str(int(i)) for i in config_id))
+        return config_directory(base, config_id)
 
     def _all_done(self) -> bool:
         if self.num_running_jobs > 0:

@@ -49,8 +49,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bandster.core._convert import config_to_dict, is_finite_loss, to_builtin
-from bandster.core.base_iteration import QUEUED, REVIEW, RUNNING, ConfigId, Datum
+from bandster.core.base_iteration import ConfigId
 from bandster.core.job import Job
+from bandster.records.datum import QUEUED, REVIEW, RUNNING, Datum
 from bandster.schedulers import brackets
 from bandster.schedulers._base import JobRequest, Scheduler, positive_int
 from bandster.schedulers.hyperband import previous_budget

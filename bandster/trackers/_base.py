@@ -12,7 +12,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from bandster.core.result import Run
+from bandster.records.result import Run
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +82,21 @@ class TrackerCallback(abc.ABC):
     recorded (:meth:`record`) under one lock. Nothing escapes: a missing package switches the tracker off with
     one error in the log, and any other failure is logged with the run it concerns and counted in
     :attr:`failures`, while the optimization goes on.
+
+    Examples
+    --------
+    >>> from bandster.records.result import Run
+    >>> class Printer(TrackerCallback):
+    ...     def open(self):
+    ...         self.lines = []
+    ...     def record(self, run):
+    ...         self.lines.append(f"{run.config_id} {run.budget:g}: {run_metrics(run)}")
+    ...     def close(self):
+    ...         pass
+    >>> printer = Printer()
+    >>> printer(Run((0, 0, 1), 3.0, 0.25, {"acc": 0.9}, {"started": 1.0, "finished": 3.5}, None))
+    >>> printer.lines
+    ["(0, 0, 1) 3: {'loss': 0.25, 'duration': 2.5, 'info.acc': 0.9}"]
     """
 
     def __init__(self) -> None:

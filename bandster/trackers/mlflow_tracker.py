@@ -7,7 +7,7 @@ import re
 import time
 from typing import Any
 
-from bandster.core.result import Run
+from bandster.records.result import Run
 from bandster.trackers._base import TrackerCallback, check_installed, require, run_metrics, run_params
 
 _INVALID_KEY = re.compile(r"[^\w\-. /]")

@@ -6,7 +6,7 @@ import math
 import os
 from typing import Any
 
-from bandster.core.result import Run
+from bandster.records.result import Run
 from bandster.trackers._base import TrackerCallback, check_installed, config_id_text, require, run_metrics, run_params
 
 

@@ -27,7 +27,7 @@ Examples
 --------
 >>> import matplotlib
 >>> matplotlib.use("Agg")
->>> from bandster.core.result import Result, Run
+>>> from bandster.records.result import Result, Run
 >>> runs = [Run((0, 0, 0), 1.0, 0.5, {}, {"submitted": 0, "started": 0, "finished": 1}, None, worker_name="w")]
 >>> fig, ax = losses_over_time(runs)
 >>> ax.get_ylabel()
@@ -39,7 +39,7 @@ from __future__ import annotations
 from typing import Any
 
 from bandster.visualization._utils import budget_colors
-from bandster.visualization.compare import compare
+from bandster.visualization.comparison import compare
 from bandster.visualization.concurrent_runs import concurrent_runs_over_time
 from bandster.visualization.correlation import correlation_across_budgets
 from bandster.visualization.curves import learning_curves

@@ -8,7 +8,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from bandster.core._convert import is_finite_loss
-from bandster.core.result import Result, Run
 
 FAILED_COLOR = "#d62728"
 
@@ -25,14 +24,18 @@ def pyplot() -> Any:
     return plt
 
 
-def run_list(runs_or_result: Any) -> list[Run]:
+# Results and runs are duck-typed here (no import of bandster.records.result): Result.importance calls into
+# bandster.analysis.importance, which uses these helpers, and an import back would be a cycle.
+
+
+def run_list(runs_or_result: Any) -> list[Any]:
     """A list of runs from a Result (all its runs, finish-time order) or an iterable of runs."""
-    if isinstance(runs_or_result, Result):
+    if hasattr(runs_or_result, "get_all_runs"):
         return runs_or_result.get_all_runs()
     return list(runs_or_result)
 
 
-def stamp(run: Run, key: str) -> float | None:
+def stamp(run: Any, key: str) -> float | None:
     """The run's time stamp ``key`` as a finite float, or None."""
     stamps = run.time_stamps if isinstance(run.time_stamps, Mapping) else {}
     value = stamps.get(key)
@@ -88,7 +91,7 @@ def short_worker(name: str) -> str:
     return name.split(marker, 1)[1] if marker in name else name
 
 
-def configs_at_budget(result: Result, budget: float | None) -> tuple[float | None, list[tuple[tuple, dict, float]]]:
+def configs_at_budget(result: Any, budget: float | None) -> tuple[float | None, list[tuple[tuple, dict, float]]]:
     """``(budget, [(config_id, config, loss)])``: finite-loss runs on ``budget`` (default: the largest budget
     with at least two of them, else the largest with any)."""
     by_budget: dict[float, list[tuple[tuple, dict, float]]] = {}

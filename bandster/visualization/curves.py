@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from bandster.core._convert import is_finite_loss
-from bandster.core.result import Result
+from bandster.records.result import Result
 from bandster.visualization._utils import finish, no_data, pyplot
 
 

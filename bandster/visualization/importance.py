@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from bandster.core.result import Result
+from bandster.records.result import Result
 from bandster.visualization._utils import budget_colors, budget_label, finish, no_data, pyplot
 
 
@@ -62,7 +62,7 @@ def hyperparameter_importance(result: Result, budgets: Iterable[float] | None = 
     """Each hyperparameter's importance (the share of the loss's variance it explains alone), per budget.
 
     Horizontal bars, one colour per budget, with the standard deviation over the forest's trees; see
-    :meth:`bandster.core.result.Result.importance` and the caveats in the docs' analysis page.
+    :meth:`bandster.records.result.Result.importance` and the caveats in the docs' analysis page.
 
     Parameters
     ----------

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from bandster.core.result import Result
+from bandster.records.result import Result
 from bandster.visualization._utils import budget_colors, budget_label, finish, no_data, pyplot
 
 

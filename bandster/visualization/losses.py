@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from bandster.core._convert import is_finite_loss
-from bandster.core.result import Result, Run
+from bandster.records.result import Result, Run
 from bandster.visualization._utils import (
     FAILED_COLOR,
     budget_colors,

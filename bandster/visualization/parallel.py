@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from bandster.core.result import Result
+from bandster.records.result import Result
 from bandster.visualization._utils import Axis, budget_label, configs_at_budget, finish, hp_lookup, no_data, pyplot
 
 INACTIVE = -0.08  # where an inactive hyperparameter is drawn, below its axis

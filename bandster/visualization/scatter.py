@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from bandster.core.result import Result
+from bandster.records.result import Result
 from bandster.visualization._utils import (
     FAILED_COLOR,
     Axis,

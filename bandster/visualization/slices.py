@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from bandster.core.result import Result
+from bandster.records.result import Result
 from bandster.visualization._utils import Axis, budget_label, configs_at_budget, hp_lookup, no_data, pyplot
 
 

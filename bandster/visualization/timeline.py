@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from bandster.core.result import Result, Run
+from bandster.records.result import Result, Run
 from bandster.visualization._utils import (
     FAILED_COLOR,
     budget_colors,

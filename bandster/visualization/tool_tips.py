@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bandster.core.result import Result
+from bandster.records.result import Result
 from bandster.visualization._utils import budget_label, stamp
 
 

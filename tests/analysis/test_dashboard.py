@@ -20,9 +20,9 @@ from cdp_browser import Browser
 
 from bandster.analysis.dashboard import Dashboard, find_journals
 from bandster.core.job import Job
-from bandster.core.journal import Journal
-from bandster.core.result import logged_results_to_HBS_result
 from bandster.optimizers import BOHB, HyperBand
+from bandster.records.journal import Journal
+from bandster.records.result import logged_results_to_HBS_result
 
 _ids = itertools.count()
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -13,8 +13,9 @@ import pytest
 from bandster.analysis.live import LiveRun, RunsTable
 from bandster.analysis.status import read_status
 from bandster.core.job import Job
-from bandster.core.journal import Journal
-from bandster.core.result import JournalReader, LineTail, logged_results_to_HBS_result
+from bandster.records.format import LineTail
+from bandster.records.journal import Journal
+from bandster.records.result import JournalReader, logged_results_to_HBS_result
 
 
 def write(journal, k, loss=0.5, info=None, worker="bandster.run_t.worker.h.1.0"):

@@ -15,8 +15,8 @@ from cdp_browser import Browser
 from bandster.analysis.report import render_report
 from bandster.analysis.status import read_status
 from bandster.cli import main as cli
-from bandster.core.result import logged_results_to_HBS_result
 from bandster.optimizers import BOHB, HyperBand
+from bandster.records.result import logged_results_to_HBS_result
 
 _ids = itertools.count()
 FIGURES = {"incumbent_over_time", "losses_over_time", "learning_curves", "parallel_coordinates",
@@ -108,7 +108,7 @@ def test_comparison_of_three_seeds_of_two_optimizers(seeds, tmp_path):
 
 def test_stage_table_shows_the_stages_that_ran(tmp_path):
     """A run stopped in its first iteration: the later stages (and iterations) that never ran are one line."""
-    from bandster.core.journal import Journal
+    from bandster.records.journal import Journal
 
     directory = str(tmp_path / "stopped")
     with Journal(directory) as journal:

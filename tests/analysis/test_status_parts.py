@@ -9,7 +9,6 @@ import os
 import pytest
 from analysis_helpers import make_run
 
-from bandster.analysis.journal import read_events, read_manifest
 from bandster.analysis.status import StatusBuilder, read_status, run_record
 from bandster.analysis.status_parts import (
     InFlight,
@@ -22,8 +21,9 @@ from bandster.analysis.status_parts import (
     stage_statuses,
     worker_time,
 )
-from bandster.core.result import logged_results_to_HBS_result
 from bandster.optimizers import BOHB
+from bandster.records.format import read_events, read_manifest
+from bandster.records.result import logged_results_to_HBS_result
 
 _ids = itertools.count()
 

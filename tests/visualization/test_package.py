@@ -2,6 +2,7 @@
 module is still there, the runs the figure tests use have what they need, and every figure survives empty input."""
 
 import os
+import pkgutil
 import subprocess
 import sys
 
@@ -15,7 +16,8 @@ FIGURE_MODULES = {
     "curves": "_get_learning_curves_info", "finished_runs": "_get_finished_runs_info",
     "histogram": "_get_histogram_info", "incumbent": "_get_incumbent_info", "losses": "_get_losses_info",
     "parallel": "_get_parallel_coordinates_info", "scatter": "_get_hyperparameter_scatter_info",
-    "timeline": "_get_worker_timeline_info",
+    "timeline": "_get_worker_timeline_info", "slices": "_get_slice_info", "comparison": "_get_compare_info",
+    "importance": "_get_importance_info",
 }
 
 WITHOUT_MATPLOTLIB = r"""
@@ -30,7 +32,8 @@ calls = {
     "concurrent_runs": lambda f: f(result), "correlation": lambda f: f(result), "curves": lambda f: f(result),
     "finished_runs": lambda f: f(result), "histogram": lambda f: f(result, result.get_id2config_mapping()),
     "incumbent": lambda f: f(result), "losses": lambda f: f(result), "parallel": lambda f: f(result),
-    "scatter": lambda f: f(result, "x", "kind"), "timeline": lambda f: f(result),
+    "scatter": lambda f: f(result, "x", "kind"), "timeline": lambda f: f(result), "slices": lambda f: f(result),
+    "comparison": lambda f: f([result, result], ["A", "A"]), "importance": lambda f: f(result),
 }
 for module, function in %r.items():
     info = calls[module](getattr(importlib.import_module("bandster.visualization." + module), function))
@@ -63,6 +66,8 @@ def test_data_functions_need_no_matplotlib():
 def test_public_names():
     for name in vis.__all__:
         assert callable(getattr(vis, name)), name
+    modules = {module.name for module in pkgutil.iter_modules(vis.__path__)}
+    assert set(FIGURE_MODULES) < modules and not modules & set(vis.__all__)  # no module hides a function
     from bandster.visualization import interactive_HBS_plot  # noqa: F401 - loaded on first use
 
 

@@ -1,11 +1,11 @@
-"""bandster.visualization.compare: incumbents of several runs over time and budget spent, banded over seeds."""
+"""bandster.visualization.comparison: incumbents of several runs over time and budget spent, banded over seeds."""
 
 import numpy as np
 import pytest
 from analysis_helpers import check_png, synthetic_result
 
 from bandster import visualization as vis
-from bandster.visualization.compare import _get_compare_info
+from bandster.visualization.comparison import _get_compare_info
 
 
 def seed_run(losses):

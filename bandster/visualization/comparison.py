@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from bandster.core.result import Result
+from bandster.records.result import Result
 from bandster.visualization._utils import finish, no_data, pyplot, stamp
 
 AXES = ("time", "spent")
@@ -113,7 +113,7 @@ def compare(results: Sequence[Result], labels: Sequence[str] | None = None, all_
     --------
     >>> import matplotlib
     >>> matplotlib.use("Agg")
-    >>> from bandster.core.result import Result
+    >>> from bandster.records.result import Result
     >>> fig, axes = compare([Result([{}], {"time_ref": 0})])
     >>> axes.shape
     (2,)
