@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bandster.__version__ import __version__
+from bandster.records.format import find_journals
 from bandster.records.result import Result
 
 __all__ = ["compare_info", "default_label", "render_comparison", "write_comparison"]
@@ -34,7 +35,7 @@ def default_label(manifest: Mapping | None, name: str) -> str:
 def compare_info(results: Mapping[str, Result], labels: Mapping[str, str]) -> dict[str, Any]:
     """:func:`bandster.visualization.compare`'s data of ``{name: Result}``, grouped by ``labels[name]``, each
     run carrying its ``name``."""
-    from bandster.visualization.compare import _get_compare_info
+    from bandster.visualization.comparison import _get_compare_info
 
     names = list(results)
     info = _get_compare_info([results[n] for n in names], [labels[n] for n in names])
@@ -66,7 +67,6 @@ def render_comparison(paths: Sequence[str | os.PathLike], title: str | None = No
     ValueError
         With fewer than two runs, or labels that do not match the runs.
     """
-    from bandster.analysis.dashboard import find_journals
     from bandster.analysis.figures import comparison_figures
     from bandster.analysis.live import LiveRun
     from bandster.analysis.page import asset, escape, figures_html, scripts

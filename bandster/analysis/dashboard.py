@@ -34,51 +34,14 @@ from typing import Any
 from bandster.__version__ import __version__
 from bandster.analysis.live import LiveRun
 from bandster.analysis.page import asset, escape, plotly_js, to_json
-from bandster.records.format import RUNS_DIRNAME, is_journal
+from bandster.records.format import find_journals
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Dashboard", "find_journals"]
+__all__ = ["Dashboard"]
 
-#: how deep below the given directory journals are looked for
-SEARCH_DEPTH = 3
 #: figures are recomputed at most this often (seconds) while a run changes (the page asks every 10 s at most)
 FIGURES_INTERVAL = 5.0
-
-
-def find_journals(path: str | os.PathLike, depth: int = SEARCH_DEPTH) -> dict[str, str]:
-    """``{name: journal directory}`` of the journals at or below ``path`` (``depth`` levels at most).
-
-    A journal's name is its path relative to ``path`` (its directory's name when ``path`` is the journal).
-
-    Raises
-    ------
-    FileNotFoundError
-        When ``path`` is not a directory.
-    """
-    root = os.path.abspath(os.fspath(path))
-    if not os.path.isdir(root):
-        raise FileNotFoundError(f"{root} is not a directory; pass a run's journal directory, a working directory "
-                                f"(with {RUNS_DIRNAME}/) or a folder of them")
-    if is_journal(root):
-        return {os.path.basename(root): root}
-    found: dict[str, str] = {}
-    level = [root]
-    for _ in range(depth):
-        below = []
-        for directory in level:
-            try:
-                entries = sorted(os.scandir(directory), key=lambda e: e.name)
-            except OSError:
-                continue
-            for entry in entries:
-                if entry.is_dir() and not entry.name.startswith("."):
-                    if is_journal(entry.path):
-                        found[os.path.relpath(entry.path, root)] = entry.path
-                    else:
-                        below.append(entry.path)
-        level = below
-    return found
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -202,7 +165,7 @@ class Dashboard:
         self._loader: threading.Thread | None = None
         self.scan()
         if not self._runs:
-            raise FileNotFoundError(f"no run journal at or below {self.path} (looked {SEARCH_DEPTH} levels deep for "
+            raise FileNotFoundError(f"no run journal at or below {self.path} (looked 3 levels deep for "
                                     f"directories with configs.json or results.json)")
 
     # --- runs ---------------------------------------------------------------------------------------

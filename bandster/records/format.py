@@ -52,6 +52,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "LineTail",
+    "find_journals",
     "RUNS_DIRNAME",
     "CONFIGS_FILENAME",
     "RESULTS_FILENAME",
@@ -252,6 +253,41 @@ def find_journal(path: str | os.PathLike, run_id: str | None = None) -> str:
             f"{RUNS_DIRNAME}/ folder with journals"
         )
     return max(candidates)[2]
+
+
+def find_journals(path: str | os.PathLike, depth: int = 3) -> dict[str, str]:
+    """``{name: journal directory}`` of the journals at or below ``path`` (``depth`` levels at most).
+
+    A journal's name is its path relative to ``path`` (its directory's name when ``path`` is the journal).
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``path`` is not a directory.
+    """
+    root = os.path.abspath(os.fspath(path))
+    if not os.path.isdir(root):
+        raise FileNotFoundError(f"{root} is not a directory; pass a run's journal directory, a working directory "
+                                f"(with {RUNS_DIRNAME}/) or a folder of them")
+    if is_journal(root):
+        return {os.path.basename(root): root}
+    found: dict[str, str] = {}
+    level = [root]
+    for _ in range(depth):
+        below = []
+        for directory in level:
+            try:
+                entries = sorted(os.scandir(directory), key=lambda e: e.name)
+            except OSError:
+                continue
+            for entry in entries:
+                if entry.is_dir() and not entry.name.startswith("."):
+                    if is_journal(entry.path):
+                        found[os.path.relpath(entry.path, root)] = entry.path
+                    else:
+                        below.append(entry.path)
+        level = below
+    return found
 
 
 def lock_holder(directory: str | os.PathLike) -> tuple[int, str] | None:

@@ -18,9 +18,10 @@ import pytest
 from analysis_helpers import make_run
 from cdp_browser import Browser
 
-from bandster.analysis.dashboard import Dashboard, find_journals
+from bandster.analysis.dashboard import Dashboard
 from bandster.core.job import Job
 from bandster.optimizers import BOHB, HyperBand
+from bandster.records.format import find_journals
 from bandster.records.journal import Journal
 from bandster.records.result import logged_results_to_HBS_result
 
