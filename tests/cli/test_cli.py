@@ -32,7 +32,7 @@ def test_help_texts_are_plain_text(capsys):
         assert all(o.count("(default") <= 1 for o in options), (command, out)
     with pytest.raises(SystemExit):
         cli_main(["report", "--help"])
-    assert "the HTML file to write (default: DIR/report.html)\n" in capsys.readouterr().out
+    assert "the HTML file to write (default: DIR/report.html;\n" in capsys.readouterr().out
 
 
 def test_plan_counts_in_words(capsys):
