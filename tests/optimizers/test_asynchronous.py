@@ -386,13 +386,19 @@ def test_status_estimates_the_rest_of_an_asynchronous_run_from_its_budget(namese
     try:
         runner.start()
         assert holding.wait(60), "the worker never got its 13th job"
-        wait_until(lambda: read_status(opt.journal.directory).runs_running == 1)  # its dispatch is journalled
-        status = read_status(opt.journal.directory)
         limit = hyperband_budget(3, 1, 9, 3)
         started = opt.schedule.budget_started  # nothing starts while the only worker is held
+        note = f"a budget of {limit - started:g} of {limit:g} is still to start"
+
+        def caught_up():  # the journal writer may still be writing the last lines when the worker is held
+            s = read_status(opt.journal.directory)
+            return s if s.runs_running == 1 and note in (s.remaining_note or "") else None
+
+        wait_until(lambda: caught_up() is not None, timeout=30)
+        status = caught_up()
         assert status.state == "running" and status.remaining_runs is None
         assert status.remaining_seconds is not None
-        assert f"a budget of {limit - started:g} of {limit:g} is still to start" in status.remaining_note
+        assert note in status.remaining_note
         assert "remaining: about " in status.format() and " runs (" not in status.format().split("remaining:")[-1]
     finally:
         gate.set()
