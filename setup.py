@@ -15,6 +15,10 @@ with open(os.path.join(here, "README.md"), encoding="utf-8") as fh:
 plots = ["matplotlib>=3.7", "pandas>=2.0"]
 docs = ["sphinx>=7", "numpydoc>=1.6", "myst-parser>=2"]
 examples = ["scikit-learn>=1.3"]
+# the peers benchmarks/peers.py compares against; never dependencies of bandster. DEHB pins numpy < 2: install
+# this extra in a virtualenv of its own (HpBandSter needs older pins still and is installed by hand, see
+# docs/benchmarks.md)
+peers = ["dehb>=0.1.2", "smac>=2.4", "optuna>=4.0", "syne-tune>=0.16"]
 
 setup(
     name="bandster",
@@ -38,7 +42,7 @@ setup(
         "plots": plots,
         "docs": docs,
         "examples": examples,
-        "bench": plots + examples,
+        "bench": plots + examples + peers,
         "test": plots
         + docs  # make test builds the docs too
         + examples  # example 5 (checkpoints with a real model) runs in the tests

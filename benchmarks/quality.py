@@ -114,6 +114,9 @@ def run_one(problem: Problem, optimizer: str, seed: int, n_iterations: int, work
 def trajectory(problem: Problem, runs: list[tuple], budget_cap: float) -> tuple[np.ndarray, np.ndarray, float]:
     """Cumulative budget (units of max_budget) and the incumbent's exact loss after each run up to ``budget_cap``.
 
+    ``runs`` are ``(budget, loss, config)`` or ``(budget, loss, config, cost)``, where ``cost`` is what the run
+    added to the cumulative budget (``benchmarks/peers.py``: a rung of a continued trial costs its increment).
+
     Also returns the lowest ``max_budget`` loss seen (observed runs and incumbents' exact losses), used as the
     reference of problems without a known optimum.
     """
@@ -122,10 +125,11 @@ def trajectory(problem: Problem, runs: list[tuple], budget_cap: float) -> tuple[
     cum, values = [], []
     spent = 0.0
     best_top = math.inf
-    for budget, loss, config in runs:
-        if spent + budget > budget_cap * (1 + 1e-9):
+    for budget, loss, config, *cost in runs:  # cost: what the run added to the total (default: its budget)
+        cost = cost[0] if cost else budget
+        if spent + cost > budget_cap * (1 + 1e-9):
             break
-        spent += budget
+        spent += cost
         if loss is not None and math.isfinite(loss):
             if budget >= problem.max_budget:
                 best_top = min(best_top, loss)
