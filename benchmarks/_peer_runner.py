@@ -129,7 +129,7 @@ def run_hpbandster(problem: Problem, seed: int, budget: float, iterations: int) 
     random.seed(seed)
     np.random.seed(seed)
     run_id = f"peers-{problem.name}-{seed}-{os.getpid()}"
-    ns = hpns.NameServer(run_id=run_id, host="127.0.0.1", port=None)
+    ns = hpns.NameServer(run_id=run_id, host="127.0.0.1", port=0)  # a free port (None means 9090)
     host, port = ns.start()
     worker = ProblemWorker(run_id=run_id, nameserver=host, nameserver_port=port)
     worker.run(background=True)
