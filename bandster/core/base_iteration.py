@@ -1,4 +1,5 @@
-"""Datum (one configuration's record inside an iteration) and BaseIteration (one bracket's state machine)."""
+"""BaseIteration (one bracket's state machine); Datum, the record of one configuration, lives in
+:mod:`bandster.records.datum` and is re-exported here (HpBandSter users import it from this module)."""
 
 from __future__ import annotations
 
@@ -9,82 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from bandster.core._convert import config_to_dict, is_finite_loss, loss_for_ranking, to_builtin
+from bandster.core._convert import config_to_dict, loss_for_ranking, to_builtin
 from bandster.core.job import Job
-
-
-class Datum:
-    """Everything one iteration knows about one configuration.
-
-    Parameters
-    ----------
-    config : dict
-        The configuration, builtins only.
-    config_info : dict
-        Facts about how the configuration was chosen (e.g. ``model_based_pick``).
-    results, time_stamps, exceptions : dict, optional
-        Keyed by budget: the result dict (or None), the ``submitted/started/finished`` stamps, the error text.
-    status : str
-        ``QUEUED -> RUNNING -> REVIEW | CRASHED -> (QUEUED | TERMINATED) -> COMPLETED``.
-    budget : float
-        The current (or last) budget.
-    """
-
-    def __init__(
-        self,
-        config: dict,
-        config_info: dict,
-        results: dict | None = None,
-        time_stamps: dict | None = None,
-        exceptions: dict | None = None,
-        status: str = "QUEUED",
-        budget: float = 0,
-    ) -> None:
-        self.config = config
-        self.config_info = config_info
-        self.results = results if results is not None else {}
-        self.time_stamps = time_stamps if time_stamps is not None else {}
-        self.exceptions = exceptions if exceptions is not None else {}
-        self.status = status
-        self.budget = budget
-        #: bandster extras per budget: ``{'worker': str, 'attempt': int, 'status': 'ok'|'failed'}``
-        self.extras: dict[float, dict[str, Any]] = {}
-
-    def record(self, budget: float, job: Any) -> bool:
-        """Store a finished job's outcome on ``budget``; status REVIEW if its loss is finite, else CRASHED.
-
-        Returns True for a usable (finite) result. Never raises on a bad result.
-        """
-        result = job.result
-        ok = isinstance(result, Mapping) and is_finite_loss(result.get("loss"))
-        self.results[budget] = result
-        self.time_stamps[budget] = dict(job.timestamps or {})
-        self.exceptions[budget] = job.exception
-        self.extras[budget] = {
-            "worker": job.worker_name,
-            "attempt": getattr(job, "attempt", 1),
-            "status": "ok" if ok else "failed",
-        }
-        self.budget = budget
-        self.status = REVIEW if ok else CRASHED
-        return ok
-
-    def __repr__(self) -> str:
-        return (
-            f"Datum(config={self.config}, config_info={self.config_info}, status={self.status}, "
-            f"budget={self.budget}, results={self.results}, exceptions={self.exceptions})"
-        )
-
-
-#: Statuses of a :class:`Datum` during an iteration.
-QUEUED, RUNNING, REVIEW, CRASHED, TERMINATED, COMPLETED = (
-    "QUEUED",
-    "RUNNING",
-    "REVIEW",
-    "CRASHED",
-    "TERMINATED",
-    "COMPLETED",
-)
+from bandster.records.datum import COMPLETED, CRASHED, QUEUED, REVIEW, RUNNING, TERMINATED, Datum
 
 ConfigId = tuple[int, int, int]
 
@@ -381,3 +309,62 @@ class BaseIteration:
         self._queue.clear()
         self.is_finished = True
         self.logger.debug("iteration %d finished with %d configurations", self.HPB_iter, len(self.data))
+
+
+class WarmStartIteration(BaseIteration):
+    """An earlier run's results as iteration -1 of a new run (HpBandSter's ``WarmStartIteration``).
+
+    Every configuration of ``Result`` becomes ``(-1, 0, i)`` (its ``config_info`` marked ``warmstart=True``,
+    with its old id), every run is registered (failed ones too: they count as loss +inf; HpBandSter crashed
+    on them) and fed to ``config_generator`` in finishing order, the model refit once at the end. The
+    iteration is finished from the start: it hands out no runs. Time stamps are shifted so that the last run
+    finishes at 0; :meth:`fix_timestamps` moves them to a new run's time reference.
+
+    An optimizer's ``previous_result=`` does all of this (and journals the runs); this class is for code that
+    builds iterations itself.
+
+    Parameters
+    ----------
+    Result : Result or str
+        The earlier run's :class:`~bandster.core.result.Result`, or its journal directory.
+    config_generator : base_config_generator
+        Receives every run through ``new_result``.
+
+    Examples
+    --------
+    >>> import ConfigSpace as CS
+    >>> from bandster.core.result import Result
+    >>> from bandster.optimizers.config_generators import RandomSampling
+    >>> old = Result([{(0, 0, 0): Datum({'x': 0.5}, {}, results={1.0: {'loss': 0.2, 'info': None}},
+    ...                                 time_stamps={1.0: {'submitted': 0.0, 'started': 1.0, 'finished': 2.0}})}],
+    ...              {'time_ref': 0.0, 'max_budget': 1.0})
+    >>> it = WarmStartIteration(old, RandomSampling(CS.ConfigurationSpace({'x': (0.0, 1.0)})))
+    >>> list(it.data), it.is_finished, it.get_next_run()
+    ([(-1, 0, 0)], True, None)
+    >>> it.fix_timestamps(100.0)
+    >>> it.data[(-1, 0, 0)].time_stamps[1.0]['finished']
+    100.0
+    """
+
+    def __init__(self, Result: Any, config_generator: Any) -> None:  # noqa: N803 - HpBandSter's names
+        from bandster.core.warmstart import last_finished, load_previous_result, warmstart_runs
+
+        result, _ = load_previous_result(Result)
+        last = last_finished(result)
+        entries, jobs = warmstart_runs(result, -last if last is not None else 0.0)
+        budgets = sorted({float(job.kwargs["budget"]) for job in jobs}) or [0.0]
+        super().__init__(-1, [max(1, len(entries))], [budgets[-1]], None)
+        for new_id, entry in entries.items():
+            self.data[new_id] = Datum(config=entry["config"], config_info=entry["config_info"], budget=budgets[-1])
+        self.actual_num_configs = [len(entries)]
+        for k, job in enumerate(jobs):
+            self.register_result(job, skip_sanity_checks=True)
+            config_generator.new_result(job, update_model=(k == len(jobs) - 1))
+        self.finish_up()
+
+    def fix_timestamps(self, time_ref: float) -> None:
+        """Add ``time_ref`` to every time stamp (HpBandSter's method: place the runs before a new run)."""
+        for datum in self.data.values():
+            for stamps in datum.time_stamps.values():
+                for key, value in stamps.items():
+                    stamps[key] = value + time_ref

@@ -5,14 +5,19 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from bandster.records.format import as_id, id_to_json
+
+__all__ = ["Job", "as_id", "id_to_json"]
+
 
 class Job:
     """One evaluation of a configuration on a budget.
 
     Parameters
     ----------
-    id : tuple
-        The config id ``(iteration, stage_sampled, n)``.
+    id : tuple or any
+        The config id ``(iteration, stage_sampled, n)``; any other id is kept as given (a list becomes a
+        tuple).
     **kwargs
         What the worker's ``compute`` receives: ``config``, ``budget``, ``working_directory``.
 
@@ -31,7 +36,7 @@ class Job:
     """
 
     def __init__(self, id: tuple, **kwargs: Any) -> None:
-        self.id = tuple(id)
+        self.id = as_id(id)
         self.kwargs = kwargs
         self.timestamps: dict[str, float] = {}
         self.result: dict | None = None
@@ -64,7 +69,7 @@ class Job:
 
     @classmethod
     def from_run(cls, run: Any, config: dict, time_shift: float = 0.0, config_id: tuple | None = None) -> Job:
-        """A finished job rebuilt from a :class:`~bandster.core.result.Run` (warm starts, resume).
+        """A finished job rebuilt from a :class:`~bandster.records.result.Run` (warm starts, resume).
 
         ``time_shift`` is added to the run's time stamps (a Result's are relative to its ``time_ref``);
         ``config_id`` replaces the run's id (warm-start runs become ``(-1, 0, i)``).
@@ -80,7 +85,7 @@ class Job:
         return job
 
     def recreate_from_run(self, run: Any) -> None:  # pragma: no cover - kept for API compatibility
-        """Fill this job from a :class:`~bandster.core.result.Run` (HpBandSter's name; see :meth:`from_run`)."""
+        """Fill this job from a :class:`~bandster.records.result.Run` (HpBandSter's name; see :meth:`from_run`)."""
         other = Job.from_run(run, self.kwargs.get("config", {}), config_id=self.id)
         self.kwargs["budget"] = other.kwargs["budget"]
         self.timestamps, self.result, self.exception = other.timestamps, other.result, other.exception
