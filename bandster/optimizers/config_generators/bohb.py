@@ -341,7 +341,7 @@ class BOHB(base_config_generator):
             return None
         good, bad = model
         enc = self.encoding
-        candidates = enc.snap(good.sample(self.num_samples, self.rng, self.bandwidth_factor))
+        candidates = enc.snap(good.sample(self.num_samples, self.rng, self.bandwidth_factor, categorical_resample=True))
         with np.errstate(invalid="ignore"):
             score = good.logpdf(candidates) - bad.logpdf(candidates)
         score = np.where(np.isnan(score), -np.inf, score)
