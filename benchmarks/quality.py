@@ -35,7 +35,8 @@ Protocol
   its runs judged by the same incumbent rule here.
 * Also printed: the median final regret and the median at 50 % of B per optimizer, and one-sided Mann-Whitney
   p-values of BOHB against each other optimizer in both directions (``p(<)``: BOHB's final regrets are lower;
-  ``p(>)``: higher). ``--json PATH`` saves every seed's regrets at each fraction.
+  ``p(>)``: higher). ``--json PATH`` saves every seed's regrets at each fraction; ``--bohb-kwargs JSON`` passes
+  keywords to bandster's BOHB (e.g. ``'{"prior_weight": 3}'``).
 
     python benchmarks/quality.py [--seeds 10] [--iterations 40] [--problems counting_ones,hartmann6,...]
                                  [--optimizers RandomSearch,HyperBand,BOHB,HpBandSterBOHB]
@@ -107,7 +108,13 @@ def run_hpbandster(problem: Problem, seed: int, n_iterations: int, python: str) 
 
 
 def run_one(
-    problem: Problem, optimizer: str, seed: int, n_iterations: int, workdir: str, hpbandster_python: str = ""
+    problem: Problem,
+    optimizer: str,
+    seed: int,
+    n_iterations: int,
+    workdir: str,
+    hpbandster_python: str = "",
+    bohb_kwargs: dict | None = None,
 ) -> list[tuple]:
     """Run one optimizer once; return ``(budget, loss, config)`` for every run, in finish order."""
     if optimizer == "HpBandSterBOHB":
@@ -131,6 +138,7 @@ def run_one(
         eta=problem.eta,
         seed=seed,
         working_directory=os.path.join(workdir, run_id),
+        **((bohb_kwargs or {}) if optimizer == "BOHB" else {}),
     )
     try:
         result = opt.run(n_iterations=n_iterations, min_n_workers=1, progress=False)
@@ -250,6 +258,7 @@ def main():
     parser.add_argument("--hpbandster-python", default=HPBANDSTER_PYTHON, help="interpreter with HpBandSter 0.7.4")
     parser.add_argument("--first-seed", type=int, default=0, help="seeds are first-seed .. first-seed + N - 1")
     parser.add_argument("--json", default=None, help="save every seed's regrets here")
+    parser.add_argument("--bohb-kwargs", default="{}", help='JSON keywords for BOHB, e.g. \'{"prior_weight": 3}\'')
     parser.add_argument("--plot-dir", default=None, help="where to save the plots (default: a new temp dir)")
     parser.add_argument("--quick", action="store_true", help="3 seeds, 10 iterations: a smoke test")
     args = parser.parse_args()
@@ -268,6 +277,7 @@ def main():
     os.makedirs(plot_dir, exist_ok=True)
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     saved: dict[str, dict] = {}
+    bohb_kwargs = json.loads(args.bohb_kwargs)
     print(f"seeds {seeds[0]}..{seeds[-1]}, {args.iterations} HyperBand/BOHB iterations per run; plots in {plot_dir}")
     t_all = time.perf_counter()
     with tempfile.TemporaryDirectory() as workdir:
@@ -280,7 +290,9 @@ def main():
             for opt_name in optimizers:
                 curves[opt_name] = []
                 for seed in seeds:
-                    runs = run_one(problem, opt_name, seed, args.iterations, workdir, args.hpbandster_python)
+                    runs = run_one(
+                        problem, opt_name, seed, args.iterations, workdir, args.hpbandster_python, bohb_kwargs
+                    )
                     cum, vals, best_top = trajectory(problem, runs, total * problem.max_budget)
                     curves[opt_name].append((cum, vals))
                     best_seen = min(best_seen, best_top)

@@ -515,6 +515,19 @@ def test_categorical_levels_of_candidates_follow_hpbandsters_rule():
     assert share == pytest.approx(2 / 3 * (1 - lam / 2) + 1 / 3 * lam / 2, abs=0.02)
 
 
+def test_prior_weight_goes_into_the_good_density_only():
+    cs = floats(2, seed=0)
+    cg = BOHB(cs, prior_weight=2.0, seed=1)
+    feed(cg, cs, 20, 1.0, lambda c: c["x0"], seed=2)
+    good, bad = cg.get_model(1.0)
+    assert (good.prior_weight, bad.prior_weight) == (2.0, 0.0)
+    # far from every good point, l(x) is at least w / (n_good + w) times the uniform density (1 here)
+    assert good.pdf([[1.0, 1.0]])[0] >= 2.0 / (len(good) + 2.0)
+    assert BOHB(cs).get_model(1.0) is None and BOHB(cs).prior_weight == 0.0
+    with pytest.raises(ValueError, match="prior_weight"):
+        BOHB(cs, prior_weight=-1)
+
+
 def test_parameter_validation():
     cs = floats(1)
     for kwargs in (

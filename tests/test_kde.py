@@ -257,6 +257,30 @@ def test_categorical_resample_keeps_the_level_with_probability_one_minus_lambda(
     assert freq == pytest.approx(wang_ryzin_table(0.3, 5)[:, 2], abs=0.01)
 
 
+def test_prior_weight_mixes_the_uniform_density_in():
+    # one continuous point, h = 0.1 (untruncated), w = 1: p(x) = (N(x; 0.5, 0.1) + 1) / 2
+    kde = ProductKDE([[0.5]], "c", bandwidths=[0.1], renormalize=False, prior_weight=1.0)
+    normal = 1 / (0.1 * np.sqrt(2 * np.pi))
+    assert kde.pdf([[0.5]])[0] == pytest.approx((normal + 1) / 2)
+    assert kde.pdf([[0.0]])[0] == pytest.approx((normal * np.exp(-12.5) + 1) / 2)
+    # a categorical with 3 levels, λ = 0.001, w = 2 over n = 1: level 2 has (0.001 / 2 + 2 / 3) / 3
+    kde = ProductKDE([[0]], "u", num_levels=[3], bandwidths=[1e-3], prior_weight=2.0)
+    assert kde.pdf([[2]])[0] == pytest.approx((0.0005 + 2 / 3) / 3)
+    assert kde.pdf([[0], [1], [2]]).sum() == pytest.approx(1.0)
+    # the default is the plain KDE
+    assert ProductKDE([[0]], "u", num_levels=[3], bandwidths=[1e-3]).pdf([[2]])[0] == pytest.approx(0.0005)
+
+
+def test_prior_weight_draws_uniform_points():
+    # 3 points on level 0 of 4, λ = 0.001, w = 1: a quarter of the draws are uniform, 3/4 of those leave level 0
+    kde = ProductKDE([[0.0, 0.5]] * 3, "uc", num_levels=[4, 0], bandwidths=[1e-3, 1e-3], prior_weight=1.0)
+    s = kde.sample(40000, np.random.default_rng(3), bandwidth_factor=3.0, categorical_resample=True)
+    assert float((s[:, 0] != 0).mean()) == pytest.approx(0.25 * 0.75, abs=0.01)
+    moved = np.abs(s[:, 1] - 0.5) > 0.01  # the continuous column: uniform in the prior draws only
+    assert float(moved.mean()) == pytest.approx(0.25 * 0.98, abs=0.01)
+    assert set(np.unique(s[:, 0])) <= {0.0, 1.0, 2.0, 3.0}
+
+
 def test_ordinal_samples_follow_the_wang_ryzin_kernel():
     rng = np.random.default_rng(8)
     kde = ProductKDE(np.array([[2.0]]), "o", num_levels=[5], bandwidths=[0.3])

@@ -109,6 +109,12 @@ class BOHB(base_config_generator):
         Lower bound on every bandwidth (keeps a constant column from collapsing the density).
     model_budget_rule : {"enough", "full_split"}
         Which budget's model proposes (see above); "enough" is BOHB's.
+    prior_weight : float
+        Weight, in points, of the uniform prior mixed into the good density l(x) (TPE's prior; see
+        :class:`~bandster.optimizers.kde.ProductKDE`): candidates are then also drawn from the prior, and
+        l(x) never falls below ``w / (n_good + w)`` times the prior's density. Default 0 (BOHB's model). On
+        the conditional Branin it lets the model leave a decoy branch more often, on counting ones it costs
+        (figures in docs/bohb.md), so it is off by default.
     seed : int, optional
         Seeds the private ConfigurationSpace copy and this object's ``numpy.random.Generator``: with
         the same seed and the same results fed back, the sequence of configurations is the same.
@@ -146,6 +152,7 @@ class BOHB(base_config_generator):
         min_bandwidth: float = 1e-3,
         seed: int | None = None,
         model_budget_rule: str = "enough",
+        prior_weight: float = 0.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(logger=kwargs.pop("logger", None))
@@ -167,6 +174,8 @@ class BOHB(base_config_generator):
             raise ValueError(f"min_bandwidth must be positive; got {min_bandwidth!r}")
         if min_points_in_model is not None and int(min_points_in_model) < 1:
             raise ValueError(f"min_points_in_model must be at least 1; got {min_points_in_model!r}")
+        if not (math.isfinite(prior_weight) and prior_weight >= 0):
+            raise ValueError(f"prior_weight must be a finite number >= 0; got {prior_weight!r}")
         if model_budget_rule not in MODEL_BUDGET_RULES:
             raise ValueError(f"model_budget_rule must be one of {MODEL_BUDGET_RULES}; got {model_budget_rule!r}")
 
@@ -187,6 +196,7 @@ class BOHB(base_config_generator):
         self.bandwidth_factor = float(bandwidth_factor)
         self.min_bandwidth = float(min_bandwidth)
         self.model_budget_rule = model_budget_rule
+        self.prior_weight = float(prior_weight)
 
         self._observations: dict[float, _Observations] = {}
         self._models: dict[float, tuple[int, ProductKDE, ProductKDE]] = {}
@@ -313,7 +323,9 @@ class BOHB(base_config_generator):
         bad = self.impute_conditional_data(obs.vectors[order[n_good : n_good + n_bad]], rng)
         enc = self.encoding
         return (
-            ProductKDE(good, enc.var_types, enc.num_levels, min_bandwidth=self.min_bandwidth),
+            ProductKDE(
+                good, enc.var_types, enc.num_levels, min_bandwidth=self.min_bandwidth, prior_weight=self.prior_weight
+            ),
             ProductKDE(bad, enc.var_types, enc.num_levels, min_bandwidth=self.min_bandwidth),
         )
 

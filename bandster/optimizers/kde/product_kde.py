@@ -78,6 +78,11 @@ class ProductKDE:
         True (default): continuous kernels are truncated to [0, 1] and renormalised there, and
         Wang–Ryzin kernels are renormalised over the ``c`` levels, so the density integrates to 1 on
         the space. False: statsmodels' kernels (untruncated Gaussian, raw Wang–Ryzin), for comparison.
+    prior_weight : float
+        Weight ``w``, in training points, of the uniform distribution on the space mixed into the
+        density (TPE's prior): ``p(x) = (n KDE(x) + w u(x)) / (n + w)`` with ``u`` 1 on [0, 1] per
+        continuous column and ``1 / c`` per level of a discrete one; :meth:`sample` draws a row from ``u``
+        with probability ``w / (n + w)``. Default 0: the plain KDE.
 
     Attributes
     ----------
@@ -108,6 +113,7 @@ class ProductKDE:
         bandwidths: np.ndarray | Sequence[float] | None = None,
         min_bandwidth: float = 1e-3,
         renormalize: bool = True,
+        prior_weight: float = 0.0,
     ) -> None:
         data = np.array(data, dtype=float, ndmin=2)
         self.var_types = "".join(var_types)
@@ -137,6 +143,9 @@ class ProductKDE:
             cont = data[:, self._cont]
             if cont.min() < 0.0 or cont.max() > 1.0:
                 raise ValueError("continuous columns must lie in [0, 1] (ConfigSpace's vector form)")
+        if not (np.isfinite(prior_weight) and prior_weight >= 0):
+            raise ValueError(f"prior_weight must be a finite number >= 0; got {prior_weight!r}")
+        self.prior_weight = float(prior_weight)
         self.data = data
         self.num_levels = levels
         self.renormalize = bool(renormalize)
@@ -151,7 +160,7 @@ class ProductKDE:
                     f"(at most {self._max_bw.tolist()}); got {bw.tolist()}"
                 )
             self.bandwidths = bw
-        self._sampling_cdfs: dict[float, list[np.ndarray]] = {}
+        self._sampling_cdfs: dict[tuple[float, bool], list[np.ndarray]] = {}
         self._build_features()
 
     # ------------------------------------------------------------------ fit
@@ -184,6 +193,11 @@ class ProductKDE:
         self._train_features = np.ascontiguousarray(np.hstack(blocks).T)  # (K, n)
         self._num_features = offset + 1
         self._log_n = float(np.log(n))
+        # log of the mixture weight of the KDE and of the prior's weight times its (constant) log density
+        self._log_kde_share = float(np.log(n / (n + self.prior_weight)))
+        if self.prior_weight > 0:
+            log_u = -float(np.log(self.num_levels[self._disc].astype(float)).sum())
+            self._log_prior_term = float(np.log(self.prior_weight / (n + self.prior_weight))) + log_u
 
     # ------------------------------------------------------------------ density
     def logpdf(self, points: np.ndarray | Sequence) -> np.ndarray:
@@ -229,6 +243,8 @@ class ProductKDE:
         terms = log_k.astype(np.float32)
         np.exp(terms, out=terms)
         out = top + np.log(terms.sum(axis=1, dtype=np.float64)) - self._log_n
+        if self.prior_weight > 0:
+            out = np.logaddexp(out + self._log_kde_share, self._log_prior_term)
         out[outside] = -np.inf
         return out
 
@@ -315,6 +331,13 @@ class ProductKDE:
                 self._cdfs(factor, bool(categorical_resample)),
                 rng.random((len(idx), len(self._disc))),
             )
+        if self.prior_weight > 0:
+            from_prior = rng.random(len(idx)) < self.prior_weight / (self.data.shape[0] + self.prior_weight)
+            k = int(from_prior.sum())
+            if k:
+                uniform = rng.random((k, out.shape[1]))
+                uniform[:, self._disc] = np.floor(uniform[:, self._disc] * self.num_levels[self._disc])
+                out[from_prior] = uniform
         return out
 
     def __len__(self) -> int:
