@@ -107,8 +107,12 @@ def main() -> None:
     print(f"1. split: bandster good {n_good} / bad {n_bad}; HpBandSter good {len(first['good_data'])} / bad "
           f"{len(first['bad_data'])}; good losses up to {losses[n_good - 1]:.4g}")
     hgood = np.array(first["good_data"], dtype=float)[:, col]
-    same = np.allclose(np.sort(hgood, axis=0), np.sort(good.data, axis=0)) if hgood.shape == good.data.shape else False
-    print(f"   same good rows (column-wise sorted): {same}\n")
+    raw, _ = cg.observations(args.budget)
+    always = ~np.isnan(raw).any(axis=0)  # columns active in every observation (the others hold imputed values)
+    same = hgood.shape == good.data.shape and np.allclose(
+        np.sort(hgood[:, always], axis=0), np.sort(good.data[:, always], axis=0)
+    )
+    print(f"   same good rows on the {always.sum()} always-active columns (column-wise sorted): {same}\n")
     # 2. bandwidths
     print("2. bandwidths | column | type | bandster good | HpBandSter good | bandster bad | HpBandSter bad |")
     hgb, hbb = np.array(first["good_bw"])[col], np.array(first["bad_bw"])[col]

@@ -338,7 +338,8 @@ def main():
                     wins = sum(a < b - 1e-12 for a, b in pairs)
                     ties = sum(abs(a - b) <= 1e-12 for a, b in pairs)
                     comparisons.append(f"lower than {other} in {wins}/{len(pairs)} seeds ({ties} ties)")
-                print("\nBOHB's final regret is " + ", ".join(comparisons) + ".")
+                if comparisons:
+                    print("\nBOHB's final regret is " + ", ".join(comparisons) + ".")
             path = os.path.join(plot_dir, f"quality_{name}.png")
             plot(problem, curves, reference, total, path)
             print(f"plot: {path}", flush=True)

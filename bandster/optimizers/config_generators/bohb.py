@@ -56,8 +56,11 @@ class BOHB(base_config_generator):
     and two product-kernel KDEs are fitted: l on the good, g on the bad points (Gaussian kernels
     truncated to [0, 1] for floats and integers, Aitchison–Aitken for categoricals, Wang–Ryzin for
     ordinals; bandwidths from statsmodels' normal-reference rule, floored at ``min_bandwidth`` and
-    kept inside each kernel's valid range). ``num_samples`` candidates are drawn from l with every
-    bandwidth times ``bandwidth_factor``; all are scored at once by ``log l(x) - log g(x)`` and the
+    kept inside each kernel's valid range). ``num_samples`` candidates are drawn around good points:
+    continuous, integer and ordinal columns with their bandwidth times ``bandwidth_factor``, categorical
+    columns keeping the point's level with probability 1 - λ and otherwise drawing a uniform level, as
+    HpBandSter does (widening λ instead made the candidates' categoricals nearly uniform and cost quality,
+    see docs/bohb.md); all are scored at once by ``log l(x) - log g(x)`` and the
     best one that satisfies the space's conditions and forbidden clauses is returned. If none does,
     or with probability ``random_fraction``, or before any model exists, the proposal is a sample
     from the space's prior.
