@@ -15,6 +15,9 @@ with open(os.path.join(here, "README.md"), encoding="utf-8") as fh:
 plots = ["matplotlib>=3.7", "pandas>=2.0"]
 docs = ["sphinx>=7", "numpydoc>=1.6", "myst-parser>=2"]
 examples = ["scikit-learn>=1.3"]
+importance = ["scikit-learn>=1.3"]  # Result.importance, visualization.hyperparameter_importance
+# the experiment trackers of bandster.callbacks; SQLAlchemy and Alembic give mlflow-skinny its local sqlite store
+trackers = ["tensorboardX>=2.6", "mlflow-skinny>=3.0", "sqlalchemy>=2.0", "alembic>=1.10"]
 
 setup(
     name="bandster",
@@ -38,11 +41,16 @@ setup(
         "plots": plots,
         "docs": docs,
         "examples": examples,
+        "importance": importance,
+        "trackers": trackers,
         "bench": plots + examples,
         "test": plots
         + docs  # make test builds the docs too
         + examples  # example 5 (checkpoints with a real model) runs in the tests
+        + importance
+        + trackers
         + [
+            "tensorboard>=2.14",  # the tests read the TensorBoard tracker's files back with TensorBoard's reader
             "pytest>=7.4",
             "pytest-timeout>=2.2",
             "hypothesis>=6.80",

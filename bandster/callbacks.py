@@ -1,10 +1,12 @@
 """Result callbacks: functions the master calls with every finished run (``result_callbacks=[...]``).
 
-A callback receives a :class:`~bandster.core.result.Run` (times relative to the start of the run; its
+A callback receives a :class:`~bandster.records.result.Run` (times relative to the start of the run; its
 ``config`` attribute holds the configuration's values) and is
 called outside the master's lock, from the thread that delivered the result; exceptions are logged and
 ignored, so a failing tracker never stops an optimization. Stream results to any experiment tracker this way;
-:class:`CSVWriter` is a complete example with no dependency.
+:class:`CSVWriter` is a complete example with no dependency. :class:`TensorBoardCallback` and
+:class:`MLflowCallback` (the ``trackers`` extra; see :mod:`bandster.trackers`) record runs in TensorBoard and
+MLflow.
 
 Examples
 --------
@@ -21,7 +23,11 @@ import os
 import threading
 from typing import Any
 
-from bandster.core.result import Run
+from bandster.records.result import Run
+from bandster.trackers.mlflow_tracker import MLflowCallback
+from bandster.trackers.tensorboard import TensorBoardCallback
+
+__all__ = ["CSVWriter", "read_csv", "TensorBoardCallback", "MLflowCallback"]
 
 COLUMNS = ["config_id", "budget", "loss", "status", "worker", "attempt", "started", "finished", "config", "info",
            "error"]

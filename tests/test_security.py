@@ -9,8 +9,8 @@ import Pyro5.serializers
 import pytest
 
 from bandster.core import credentials
+from bandster.core.names import dispatcher_name, worker_prefix
 from bandster.core.security import make_proxy, nameserver_proxy
-from bandster.core.worker import dispatcher_name, worker_prefix
 from bandster.optimizers import RandomSearch
 
 from toy_workers import QuadraticWorker

@@ -26,11 +26,11 @@ from collections.abc import Callable
 from typing import Any
 
 from bandster.__version__ import __version__
-from bandster.analysis.journal import find_journal, read_manifest
 from bandster.analysis.status import RunStatus, read_status
 from bandster.core._convert import is_finite_loss
-from bandster.core.result import Result, logged_results_to_HBS_result
 from bandster.plan import format_duration
+from bandster.records.format import find_journal, read_manifest
+from bandster.records.result import Result, logged_results_to_HBS_result
 
 logger = logging.getLogger(__name__)
 

@@ -24,10 +24,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from bandster.analysis.journal import find_journal, journal_is_live, read_events, read_manifest
 from bandster.core._convert import is_finite_loss
-from bandster.core.result import Run, logged_results_to_HBS_result
 from bandster.plan import format_duration
+from bandster.records.format import find_journal, is_finite_number, journal_is_live, read_events, read_manifest
+from bandster.records.result import Run, logged_results_to_HBS_result
 
 __all__ = ["read_status", "RunStatus", "StageStatus", "WorkerStatus"]
 
@@ -358,12 +358,12 @@ def read_status(
     manifest = read_manifest(directory) or {}
     result = logged_results_to_HBS_result(directory)
     hb = dict(result.HB_config)
-    time_ref = hb.get("time_ref") if _is_number(hb.get("time_ref")) else 0.0
+    time_ref = hb.get("time_ref") if is_finite_number(hb.get("time_ref")) else 0.0
     runs = [r for r in result.get_all_runs()]
 
     def absolute(run: Run, key: str) -> float | None:
         value = run.time_stamps.get(key) if isinstance(run.time_stamps, dict) else None
-        return value + time_ref if _is_number(value) else None
+        return value + time_ref if is_finite_number(value) else None
 
     # --- life cycle --------------------------------------------------------------------------------
     started = None
@@ -372,7 +372,7 @@ def read_status(
             started = e["time"]
             break
     if started is None:
-        started = manifest.get("created") if _is_number(manifest.get("created")) else time_ref or None
+        started = manifest.get("created") if is_finite_number(manifest.get("created")) else time_ref or None
     last_start = max((e["time"] for e in events if e["event"] in _START_EVENTS), default=-math.inf)
     since_start = [e for e in events if e["time"] >= last_start]
     ends = [e for e in since_start if e["event"] in _END_EVENTS]
@@ -698,13 +698,13 @@ def _budget_limit(events: list[dict]) -> float | None:
     for e in events:
         if e.get("event") == "async_limits":
             value = e.get("budget_limit")
-            limit = float(value) if _is_number(value) and math.isfinite(value) else None
+            limit = float(value) if is_finite_number(value) and math.isfinite(value) else None
     return limit
 
 
 def _run_key(event: dict) -> tuple | None:
     cid, budget = event.get("config_id"), event.get("budget")
-    if not isinstance(cid, list) or not _is_number(budget):
+    if not isinstance(cid, list) or not is_finite_number(budget):
         return None
     try:
         key = tuple(cid)
@@ -736,12 +736,8 @@ def _later(a: float | None, b: float | None) -> float | None:
     return max(a, b)
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def _num(value: Any) -> str:
-    if not _is_number(value):
+    if not is_finite_number(value):
         return str(value)
     value = float(value)
     return str(int(value)) if value.is_integer() and abs(value) < 1e15 else f"{value:.4g}"

@@ -8,7 +8,7 @@ import signal
 import socket
 import sys
 
-from bandster.core.journal import lock_holder
+from bandster.records.format import PICKLE_FILENAME, RUNS_DIRNAME, latest_journal_directory, lock_holder
 
 EPILOG = """\
 examples:
@@ -32,11 +32,10 @@ def register(subparsers: argparse._SubParsersAction, formatter_class: type) -> N
 def main(args: argparse.Namespace) -> int:
     directory = os.path.abspath(args.dir)
     if args.run_id:
-        from bandster.core.journal import latest_journal_directory
-
         latest = latest_journal_directory(directory, args.run_id)
         if latest is None:
-            print(f"bandster stop: no journal of run {args.run_id!r} under {directory}/bandster_runs", file=sys.stderr)
+            print(f"bandster stop: no journal of run {args.run_id!r} under {os.path.join(directory, RUNS_DIRNAME)}",
+                  file=sys.stderr)
             return 2
         directory = latest
     if not os.path.isdir(directory):
@@ -58,5 +57,6 @@ def main(args: argparse.Namespace) -> int:
     except ProcessLookupError:
         print(f"bandster stop: the master (pid {pid}) is gone", file=sys.stderr)
         return 1
-    print(f"asked the master (pid {pid}) to stop; it finishes its running jobs and writes {directory}/results.pkl")
+    print(f"asked the master (pid {pid}) to stop; it finishes its running jobs and writes "
+          f"{os.path.join(directory, PICKLE_FILENAME)}")
     return 0

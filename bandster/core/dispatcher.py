@@ -23,21 +23,17 @@ import Pyro5.errors
 
 from bandster.core import protocol
 from bandster.core.job import Job
+from bandster.core.names import (
+    dispatcher_name,
+    local_dispatcher,
+    register_local_dispatcher,
+    unregister_local_dispatcher,
+    worker_prefix,
+)
 from bandster.core.nameserver import DEFAULT_PORT, local_address_towards, validate_run_id
 from bandster.core.security import AuthDaemon, ThreadLocalProxies, make_proxy, nameserver_proxy
-from bandster.core.worker import dispatcher_name, worker_prefix
 
 __all__ = ["Dispatcher", "Job", "local_dispatcher"]
-
-_local: dict[str, Dispatcher] = {}
-_local_lock = threading.Lock()
-
-
-def local_dispatcher(uri: str | None) -> Dispatcher | None:
-    """The dispatcher serving ``uri`` if it lives in this process (thread workers use it directly)."""
-    with _local_lock:
-        return _local.get(str(uri)) if uri else None
-
 
 class WorkerRecord:
     """What the dispatcher knows about one worker."""
@@ -133,8 +129,7 @@ class Dispatcher:
         bind = self.host or local_address_towards(self.nameserver)
         self._daemon = AuthDaemon(host=bind, port=0, secret=self.secret)
         self.uri = str(self._daemon.register(DispatcherService(self), objectId=dispatcher_name(self.run_id)))
-        with _local_lock:
-            _local[self.uri] = self
+        register_local_dispatcher(self.uri, self)
         self._daemon_thread = threading.Thread(
             target=self._daemon.requestLoop, name=f"bandster-dispatcher-pyro-{self.run_id}", daemon=True
         )
@@ -188,9 +183,7 @@ class Dispatcher:
             self._tell_worker_to_stop(record)
 
     def _teardown(self) -> None:
-        with _local_lock:
-            if self.uri:
-                _local.pop(self.uri, None)
+        unregister_local_dispatcher(self.uri)
         if self.uri is not None:
             try:
                 with self._ns(timeout=5) as ns:

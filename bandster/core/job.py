@@ -64,7 +64,7 @@ class Job:
 
     @classmethod
     def from_run(cls, run: Any, config: dict, time_shift: float = 0.0, config_id: tuple | None = None) -> Job:
-        """A finished job rebuilt from a :class:`~bandster.core.result.Run` (warm starts, resume).
+        """A finished job rebuilt from a :class:`~bandster.records.result.Run` (warm starts, resume).
 
         ``time_shift`` is added to the run's time stamps (a Result's are relative to its ``time_ref``);
         ``config_id`` replaces the run's id (warm-start runs become ``(-1, 0, i)``).
@@ -80,7 +80,7 @@ class Job:
         return job
 
     def recreate_from_run(self, run: Any) -> None:  # pragma: no cover - kept for API compatibility
-        """Fill this job from a :class:`~bandster.core.result.Run` (HpBandSter's name; see :meth:`from_run`)."""
+        """Fill this job from a :class:`~bandster.records.result.Run` (HpBandSter's name; see :meth:`from_run`)."""
         other = Job.from_run(run, self.kwargs.get("config", {}), config_id=self.id)
         self.kwargs["budget"] = other.kwargs["budget"]
         self.timestamps, self.result, self.exception = other.timestamps, other.result, other.exception

@@ -1,64 +1,39 @@
-"""The Master: runs iterations (brackets) over the dispatcher's workers and keeps the journal.
+"""HpBandSter's Master: an optimizer as one object, now a facade over a scheduler, a runner and a backend.
 
-The scheduling step (:meth:`Master._fill`) is event driven: it runs whenever a result arrives or the
-number of workers changes, in the thread that brought the news, under the master's condition variable.
-It keeps as many jobs outstanding as there are workers (plus ``job_queue_sizes[1]``), asking the active
-iterations, oldest first, for their next run and starting a new iteration when none has one. The thread
-that called :meth:`run` only waits until the last iteration is finished: nothing polls or sleeps.
+``Master(run_id, config_generator, ...)`` builds
+
+* a scheduler (:class:`~bandster.schedulers.IterationScheduler` over :meth:`Master.get_next_iteration`, which each
+  optimizer implements; the asynchronous optimizers use :class:`~bandster.schedulers.AsyncBracketScheduler`),
+* a backend (``backend=``; by default :class:`~bandster.backends.PyroBackend` on ``nameserver``/``run_id``,
+  started at once, as HpBandSter's dispatcher was, so workers may join before :meth:`run`),
+* a :class:`~bandster.runtime.runner.Runner` between them that also keeps the journal.
+
+Everything HpBandSter users call (``run``, ``shutdown``, ``iterations``, ``config``, ``wait_for_workers``,
+``job_callback``, ...) keeps its name, signature and behaviour; docs/architecture.md describes the layers.
 """
 
 from __future__ import annotations
 
-import collections
-import json
 import logging
 import os
-import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
-from bandster.__version__ import __version__
-from bandster.core import credentials, resume
+from bandster.backends._base import Backend
+from bandster.backends.pyro import PyroBackend
 from bandster.core.base_config_generator import base_config_generator
 from bandster.core.base_iteration import BaseIteration
-from bandster.core.dispatcher import Dispatcher
-from bandster.core.initial_design import InitialDesign
 from bandster.core.job import Job
-from bandster.core.journal import Journal, latest_journal_directory, new_journal_directory
 from bandster.core.nameserver import validate_run_id
-from bandster.core.progress import ProgressBar
-from bandster.core.result import Result, Run, logged_results_to_HBS_result
-from bandster.core.warmstart import warm_start
+from bandster.records.journal import Journal
+from bandster.records.result import Result, Run
+from bandster.runtime.runner import Runner, run_from_job
+from bandster.schedulers._base import Scheduler
+from bandster.schedulers.hyperband import IterationScheduler
 
 logger = logging.getLogger(__name__)
 
-
-class _NoWorkers(Exception):
-    """No worker for longer than ``max_wait_for_workers``."""
-
-
-def run_from_job(job: Job, time_ref: float) -> Run:
-    """The :class:`Run` a finished job becomes in the Result (times relative to ``time_ref``), plus ``config``."""
-    result = job.result if isinstance(job.result, dict) else None
-    run = Run(
-        job.id,
-        job.kwargs.get("budget"),
-        None if result is None else result.get("loss"),
-        None if result is None else result.get("info"),
-        {k: v - time_ref for k, v in job.timestamps.items()},
-        job.exception,
-        worker_name=job.worker_name,
-        attempt=job.attempt,
-        status=job.status,
-    )
-    run.config = dict(job.kwargs.get("config") or {})  # for trackers: the hyperparameters of this run
-    return run
-
-
-def _positive(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
+__all__ = ["Master", "run_from_job"]
 
 
 class Master:
@@ -89,7 +64,7 @@ class Master:
         If False, ``job_queue_sizes[1]`` is the absolute number of outstanding jobs.
     logger : logging.Logger, optional
     result_logger : json_result_logger or callable, optional
-        A :class:`~bandster.core.result.json_result_logger` becomes this run's journal; any other callable
+        A :class:`~bandster.records.journal.json_result_logger` becomes this run's journal; any other callable
         is called with every finished job, in addition to the default journal.
     previous_result : Result or str, optional
         Warm start: an earlier run's Result, or its journal directory. Its runs (failed ones included) are fed
@@ -112,10 +87,13 @@ class Master:
         finished runs are not repeated, runs in flight are queued again, the brackets and the model continue,
         and ``run(n_iterations)`` counts the run's total. Starts a new run if there is no journal.
     result_callbacks : list of callable, optional
-        Each is called with a :class:`~bandster.core.result.Run` for every finished job (outside the master's
+        Each is called with a :class:`~bandster.records.result.Run` for every finished job (outside the master's
         lock; exceptions are logged and ignored), e.g. to stream results to an experiment tracker.
     stop_grace_period : float
         On Ctrl-C (or ``bandster stop``), how long running jobs may still finish before they are abandoned.
+    backend : Backend, optional
+        Where jobs run (:mod:`bandster.backends`); default: a :class:`~bandster.backends.PyroBackend` on
+        ``nameserver``, ``nameserver_port`` and ``run_id`` (the name-server arguments are ignored otherwise).
     """
 
     def __init__(
@@ -140,112 +118,62 @@ class Master:
         resume: bool = False,
         result_callbacks: list[Callable[[Run], Any]] | None = None,
         stop_grace_period: float = 60.0,
+        backend: Backend | None = None,
     ) -> None:
-        self.run_id = validate_run_id(run_id)
-        if job_timeout is not None and not callable(job_timeout):
-            _positive("job_timeout", job_timeout)
-        if max_wait_for_workers is not None:
-            _positive("max_wait_for_workers", max_wait_for_workers)
-        self.job_timeout = job_timeout
-        self.max_wait_for_workers = max_wait_for_workers
-        self.stop_grace_period = float(stop_grace_period)
-        self.result_callbacks = list(result_callbacks or [])
-        if job_queue_sizes[0] >= job_queue_sizes[1]:
-            raise ValueError(f"job_queue_sizes must be (min, max) with min < max, got {job_queue_sizes!r}")
+        self._run_id = validate_run_id(run_id)
         self.working_directory = os.path.abspath(working_directory)
-        os.makedirs(self.working_directory, exist_ok=True)
         self.config_generator = config_generator
         self.logger = logger if logger is not None else logging.getLogger(type(self).__module__)
-        self.job_queue_sizes = tuple(job_queue_sizes)
-        self.dynamic_queue_size = dynamic_queue_size
         self.shutdown_workers = shutdown_workers
         self.previous_result = previous_result
-        self.iterations: list[BaseIteration] = []
-        self.config: dict[str, Any] = {"time_ref": None}
-        self.num_running_jobs = 0
+        self.config: dict[str, Any] = getattr(self, "config", None) or {"time_ref": None}
+        self.config.setdefault("time_ref", None)
         self.warmstart_iteration: list = []
-
-        self.journal: Journal | None = result_logger if isinstance(result_logger, Journal) else None
-        self._owns_journal = False
-        self._extra_result_logger: Callable[[Job], None] | None = (
-            None if result_logger is None or isinstance(result_logger, Journal) else result_logger
+        if backend is not None and not isinstance(backend, Backend):
+            raise TypeError(f"backend must be a bandster.backends.Backend, got {type(backend).__name__}")
+        self.scheduler = self.make_scheduler()
+        self.backend = backend if backend is not None else PyroBackend(
+            self.run_id, nameserver=nameserver, nameserver_port=nameserver_port, host=host,
+            ping_interval=ping_interval, nameserver_secret=nameserver_secret, max_attempts=max_attempts,
         )
-        self._cond = threading.Condition()
-        self._early_lock = threading.Lock()  # guards _early_events
-        self._early_events: list[tuple[str, dict]] = []
-        self._n_workers = 0
-        self._iterations_left = 0
-        self._iteration_kwargs: dict[str, Any] = {}
-        # runs taken from iterations but not submitted yet (no room, or re-queued on resume), with their attempt
-        self._pending_runs: collections.deque[tuple[tuple, int]] = collections.deque()
-        self._active: list[BaseIteration] = []  # unfinished iterations, oldest first
-        self._no_workers_since: float | None = time.monotonic()
-        self._resume = bool(resume)
-        self._resumed_iterations: int | None = None
-        self._budget_spent = 0.0
-        self._budget_limit: float | None = None
-        self._deadline: float | None = None
-        self._stopping = False
-        self._progress: ProgressBar | None = None
-        self._initial_design: InitialDesign | None = None
-
-        secret = credentials.find_secret(nameserver, nameserver_port or 9090, nameserver_secret)
-        self.dispatcher = Dispatcher(
-            self.job_callback,
+        self.runner = Runner(
+            self.scheduler,
+            self.backend,
             run_id=self.run_id,
-            ping_interval=ping_interval,
-            nameserver=nameserver,
-            nameserver_port=nameserver_port,
-            host=host,
-            logger=logging.getLogger("bandster.core.dispatcher"),
-            queue_callback=self.adjust_queue_size,
-            nameserver_secret=secret,
-            max_attempts=max_attempts,
-            event_callback=self._event,
+            working_directory=self.working_directory,
+            hb_config=self.config,
+            manifest=self._manifest,
+            journal=result_logger if isinstance(result_logger, Journal) else None,
+            extra_result_logger=None if result_logger is None or isinstance(result_logger, Journal) else result_logger,
+            result_callbacks=result_callbacks,
+            job_timeout=job_timeout,
+            max_wait_for_workers=max_wait_for_workers,
+            stop_grace_period=stop_grace_period,
+            job_queue_sizes=job_queue_sizes,
+            dynamic_queue_size=dynamic_queue_size,
+            previous_result=previous_result,
+            resume=resume,
+            logger=self.logger,
         )
-        self.dispatcher.start()
+        self.runner.attach()
 
     # ------------------------------------------------------------------ to implement
     def get_next_iteration(self, iteration: int, iteration_kwargs: dict | None = None) -> BaseIteration:
         """Return the iteration (bracket) with index ``iteration``; implemented by each optimizer."""
         raise NotImplementedError("subclasses of Master implement get_next_iteration(iteration, iteration_kwargs)")
 
-    def _iterations_to_start(self, n_iterations: int) -> int:
-        """How many new iterations ``run(n_iterations)`` lets the master start (called with ``_cond`` held).
-
-        The synchronous optimizers start ``n_iterations`` more brackets. The asynchronous ones
-        (:mod:`bandster.optimizers.asynchronous`) keep one iteration per bracket for the whole run, raise the
-        budget those may spend instead, and return 0.
-        """
-        return n_iterations
-
-    def _replay(self, result: Result, attempts: collections.Counter) -> dict[str, int]:
-        """Rebuild the iterations from a journal read back (``resume=True``; called with ``_cond`` held).
-
-        Returns the counts logged with the ``resumed`` event: ``iterations``, ``runs``, ``requeued``.
-        """
-        return resume.replay(self, result, attempts)
-
-    def _planned_runs(self, first: int, n_iterations: int) -> int | None:
-        """How many runs iterations ``first .. first + n_iterations - 1`` will make, if known."""
-        return None
+    def make_scheduler(self) -> Scheduler:
+        """The scheduler this optimizer runs: iterations from :meth:`get_next_iteration`, one after another."""
+        return IterationScheduler(self.config_generator, self.get_next_iteration)
 
     def _manifest(self) -> dict[str, Any]:
-        """What run.json records about this optimizer; subclasses add their arguments and config space."""
+        """What run.json records about this optimizer (the runner adds the journal's and the backend's facts)."""
         return {
-            "format": "bandster-journal",
-            "format_version": 1,
-            "bandster_version": __version__,
-            "run_id": self.run_id,
             "optimizer": type(self).__name__,
-            "optimizer_kwargs": getattr(self, "_optimizer_kwargs", {}),
-            "HB_config": self.config,
-            "configspace": getattr(self, "_configspace_json", None),
+            "optimizer_kwargs": getattr(self, "optimizer_kwargs", {}),
+            "configspace": getattr(self, "configspace_json", None),
             "seed": getattr(self, "seed", None),
-            "working_directory": self.working_directory,
-            "created": time.time(),
-            "hostname": os.uname().nodename,
-            "pid": os.getpid(),
+            "scheduler": self.scheduler.manifest(),
         }
 
     # ------------------------------------------------------------------ public API
@@ -257,6 +185,7 @@ class Master:
         progress: bool | None = None,
         max_wallclock_time: float | None = None,
         max_budget_spent: float | None = None,
+        max_configs: int | None = None,
     ) -> Result:
         """Run ``n_iterations`` more iterations and return the :class:`Result` of the whole run so far.
 
@@ -282,257 +211,47 @@ class Master:
             Seconds after which no new job starts (running jobs finish, then ``run`` returns).
         max_budget_spent : float, optional
             No new job starts once the budgets of the jobs started in this run (this call) add up to this.
+        max_configs : int, optional
+            No new configuration starts once this many have started in this call (the synchronous optimizers
+            then stop starting jobs, as for ``max_budget_spent``; the asynchronous ones keep promoting).
         """
-        for name, value in (("max_wallclock_time", max_wallclock_time), ("max_budget_spent", max_budget_spent)):
-            if value is not None:
-                _positive(name, value)
-        if isinstance(n_iterations, bool) or not isinstance(n_iterations, int) or n_iterations < 1:
-            raise ValueError(f"n_iterations must be an integer >= 1, got {n_iterations!r}")
-        if int(min_n_workers) < 0:
-            raise ValueError(f"min_n_workers must be >= 0, got {min_n_workers!r}")
-        self._open_journal()
-        if self._resumed_iterations is not None:  # n_iterations counts the resumed run's total
-            n_iterations = max(0, n_iterations - self._resumed_iterations)
-            self._resumed_iterations = None
-        first = len(self.iterations) + self._iterations_left
-        self._progress = ProgressBar(progress, self._planned_runs(first, n_iterations) if n_iterations else 0,
-                                     type(self).__name__)
-        try:
-            self.wait_for_workers(min_n_workers)
-            self.logger.info("starting %d iterations with %d workers", n_iterations, self._n_workers)
-            with self._cond:
-                self._stopping = False
-                self._iteration_kwargs = dict(iteration_kwargs or {})
-                self._iterations_left += self._iterations_to_start(n_iterations)
-                # n_iterations: the iterations the run will have in all (what `bandster status` counts against)
-                self._event("run_requested", n_iterations=len(self.iterations) + self._iterations_left,
-                            requested=n_iterations, max_wallclock_time=max_wallclock_time,
-                            max_budget_spent=max_budget_spent)
-                self._budget_spent = 0.0
-                self._budget_limit = max_budget_spent
-                self._deadline = None if max_wallclock_time is None else time.monotonic() + max_wallclock_time
-                self._fill()
-                while not self._all_done():
-                    self._wait_for_news()
-                    if self._deadline is not None and time.monotonic() >= self._deadline and not self._stopping:
-                        self._stop_starting_jobs("max_wallclock_time")
-        except KeyboardInterrupt:
-            self._stop_after_interrupt()
-        except _NoWorkers as exc:
-            self._event("no_workers", waited=self.max_wait_for_workers)
-            self._write_result()
-            raise RuntimeError(str(exc)) from None
-        finally:
-            self._progress.close()
-            self._progress = None
-        self._event("run_finished", iterations=len(self.iterations))
-        return self._write_result()
+        self._set_iteration_kwargs(iteration_kwargs)
+        return self.runner.run(
+            n_iterations,
+            min_n_workers=min_n_workers,
+            progress=progress,
+            max_wallclock_time=max_wallclock_time,
+            max_budget_spent=max_budget_spent,
+            max_configs=max_configs,
+            progress_name=type(self).__name__,
+        )
 
-    def _stop_starting_jobs(self, reason: str) -> None:
-        """A limit is reached (called with ``_cond`` held): no new job starts; running ones finish."""
-        self._stopping = True
-        self._iterations_left = 0
-        withdrawn = self._withdraw_queued()
-        self.logger.info("%s reached: no new jobs; %d running jobs finish", reason, self.num_running_jobs)
-        self._event("limit_reached", limit=reason, running=self.num_running_jobs, withdrawn=len(withdrawn))
-
-    def _withdraw_queued(self) -> list[Job]:
-        """Take back the jobs no worker has started (with ``_cond`` held); they wait as pending runs, first in
-        line for the next ``run()``, so their iterations can still finish."""
-        withdrawn = self.dispatcher.withdraw_queued()
-        self.num_running_jobs -= len(withdrawn)
-        for job in reversed(withdrawn):
-            self._pending_runs.appendleft(((job.id, job.kwargs.get("config"), job.kwargs.get("budget")), job.attempt))
-        return withdrawn
-
-    def _wait_for_news(self) -> None:
-        """Wait (holding ``_cond``) for a result or a change of workers; enforce ``max_wait_for_workers``."""
-        wallclock = None if self._deadline is None or self._stopping else max(0.0, self._deadline - time.monotonic())
-        if self._n_workers > 0 or self.max_wait_for_workers is None:
-            self._cond.wait(wallclock)
-            return
-        since = self._no_workers_since if self._no_workers_since is not None else time.monotonic()
-        remaining = since + self.max_wait_for_workers - time.monotonic()
-        if remaining <= 0:
-            raise _NoWorkers(
-                f"No worker for {self.max_wait_for_workers:g} s (max_wait_for_workers) while runs remained; the "
-                f"run stopped. Everything finished is in {self.journal.directory if self.journal else '?'}; "
-                "start workers and continue it with resume=True."
-            )
-        self._cond.wait(remaining if wallclock is None else min(remaining, wallclock))
-
-    def _stop_after_interrupt(self) -> None:
-        """Ctrl-C: no new jobs; let running ones finish for ``stop_grace_period`` s (a second Ctrl-C: don't)."""
-        with self._cond:
-            self._stopping = True
-            self._iterations_left = 0
-            withdrawn = self._withdraw_queued()
-            running = self.num_running_jobs
-        self.logger.warning("interrupted: no new jobs; waiting up to %g s for %d running jobs (Ctrl-C again to "
-                            "abandon them)", self.stop_grace_period, running)
-        self._event("interrupted", running=running, withdrawn=len(withdrawn))
-        try:
-            with self._cond:
-                self._cond.wait_for(lambda: self.num_running_jobs <= 0, timeout=self.stop_grace_period)
-        except KeyboardInterrupt:
-            pass
-        with self._cond:
-            abandoned = self.num_running_jobs
-        if abandoned:
-            self.logger.warning("%d running jobs abandoned", abandoned)
-            self._event("abandoned", running=abandoned)
+    def _set_iteration_kwargs(self, iteration_kwargs: dict | None) -> None:
+        if isinstance(self.scheduler, IterationScheduler):
+            self.scheduler.set_iteration_kwargs(iteration_kwargs)
+        elif iteration_kwargs:
+            self.logger.warning("%s takes no iteration_kwargs; ignoring %s", type(self).__name__,
+                                sorted(iteration_kwargs))
 
     def wait_for_workers(self, min_n_workers: int = 1) -> None:
         """Block until at least ``min_n_workers`` workers have joined (woken by each join; no polling)."""
-        with self._cond:
-            if self._n_workers < min_n_workers:
-                self.logger.info("waiting for %d workers (%d present)", min_n_workers, self._n_workers)
-            if self.max_wait_for_workers is None:
-                self._cond.wait_for(lambda: self._n_workers >= min_n_workers)
-            elif not self._cond.wait_for(lambda: self._n_workers >= min_n_workers, self.max_wait_for_workers):
-                raise _NoWorkers(
-                    f"Only {self._n_workers} of {min_n_workers} workers joined within {self.max_wait_for_workers:g} s "
-                    "(max_wait_for_workers). Are the workers started with the same run_id and name server?"
-                )
+        self.runner.wait_for_workers(min_n_workers)
 
     def shutdown(self, shutdown_workers: bool = False) -> None:
-        """Stop the dispatcher (telling workers to shut down if ``shutdown_workers``) and close the journal."""
-        self.dispatcher.shutdown(shutdown_workers)
-        if self.journal is not None:
-            self.journal.close()
+        """Stop the backend (telling workers to shut down if ``shutdown_workers``) and close the journal."""
+        self.runner.shutdown(shutdown_workers)
 
     def adjust_queue_size(self, number_of_workers: int | None = None) -> None:
-        """Called by the dispatcher when the number of workers changes."""
-        with self._cond:
-            if number_of_workers is not None:
-                self._n_workers = number_of_workers
-            if self._n_workers == 0:
-                if self._no_workers_since is None:
-                    self._no_workers_since = time.monotonic()
-                if not self._all_done() and self.num_running_jobs + len(self._pending_runs) > 0:
-                    self.logger.warning("no worker left; waiting for workers to join (max_wait_for_workers=%s)",
-                                        self.max_wait_for_workers)
-            else:
-                self._no_workers_since = None
-            self._fill()
-            self._cond.notify_all()
+        """HpBandSter's name: the number of workers changed (the backend tells the runner)."""
+        self.runner.workers_changed(self.backend.n_workers if number_of_workers is None else number_of_workers)
+
+    def job_callback(self, job: Job) -> None:
+        """HpBandSter's name: record a finished job (journal, then the iteration, then the config generator)."""
+        self.runner.job_finished(job)
 
     def active_iterations(self) -> list[int]:
         """Indices of the iterations that are not finished."""
         return [i for i, it in enumerate(self.iterations) if not it.is_finished]
-
-    def job_callback(self, job: Job) -> None:
-        """Record a finished job: journal first, then the iteration, then the config generator."""
-        with self._cond:
-            self.num_running_jobs -= 1
-            if self.journal is not None:
-                self.journal(job)
-            if self._progress is not None:
-                self._progress.update(job)
-            if self._extra_result_logger is not None:
-                try:
-                    self._extra_result_logger(job)
-                except Exception:
-                    self.logger.exception("result_logger failed on job %s", job.id)
-            try:
-                self.iterations[job.id[0]].register_result(job)
-            except Exception:
-                self.logger.exception("iteration %s could not register the result of %s", job.id[0], job.id)
-            try:
-                self.config_generator.new_result(job)
-            except Exception:
-                self.logger.exception("the config generator failed on the result of %s", job.id)
-            self._fill()
-            if self._all_done() or self._stopping:
-                self._cond.notify_all()
-        if self.result_callbacks:
-            run = run_from_job(job, self.config.get("time_ref") or 0.0)
-            for callback in self.result_callbacks:
-                try:
-                    callback(run)
-                except Exception:
-                    self.logger.exception("result callback %r failed on job %s", callback, job.id)
-
-    # ------------------------------------------------------------------ scheduling
-    def _sample_config(self, budget: float) -> tuple[dict, dict]:
-        """The iterations' config sampler: the initial design first, then the config generator."""
-        if self._initial_design is not None:
-            config = self._initial_design.pop()
-            if config is not None:
-                return config, {"model_based_pick": False, "initial_design": True}
-        return self.config_generator.get_config(budget)
-
-    def _max_outstanding(self) -> int:
-        extra = self.job_queue_sizes[1]
-        return extra + self._n_workers if self.dynamic_queue_size else extra
-
-    def _new_iteration(self, index: int) -> BaseIteration:
-        kwargs = dict(self._iteration_kwargs)
-        kwargs.setdefault("result_logger", self.journal)
-        iteration = self.get_next_iteration(index, kwargs)
-        self.iterations.append(iteration)
-        self._active.append(iteration)
-        self._event("iteration_started", iteration=index, num_configs=list(iteration.num_configs),
-                    budgets=list(iteration.budgets))
-        return iteration
-
-    def _next_run(self) -> tuple[tuple, int] | None:
-        """The next ``(run, attempt)`` to submit: pending runs first, then the iterations, oldest first."""
-        if self._pending_runs:
-            return self._pending_runs.popleft()
-        while True:
-            for it in list(self._active):
-                run = it.get_next_run()
-                if run is not None:
-                    return run, 1
-                if it.is_finished:
-                    self._active.remove(it)
-                    # the journal (and the Result read back from it) holds its records: keep the master's memory
-                    # proportional to the unfinished iterations, not to the length of the run
-                    it.data = {}
-            if self._iterations_left <= 0 or self._stopping:
-                return None
-            self._iterations_left -= 1
-            self._new_iteration(len(self.iterations))
-
-    def _fill(self) -> None:
-        """Submit runs while there is room (called with ``_cond`` held)."""
-        if self._stopping:
-            return
-        while True:
-            room = self.num_running_jobs < self._max_outstanding()
-            if not room and (self.num_running_jobs > 0 or self._pending_runs):
-                return
-            # with no room and nothing running, still advance the iterations (a run taken waits as pending)
-            taken = self._next_run()
-            if taken is None:
-                return
-            if not room:
-                self._pending_runs.appendleft(taken)
-                return
-            (config_id, config, budget), attempt = taken
-            if self._budget_limit is not None and self._budget_spent >= self._budget_limit:
-                self._pending_runs.appendleft(taken)
-                self._stop_starting_jobs("max_budget_spent")
-                return
-            self._budget_spent += float(budget)
-            self.num_running_jobs += 1
-            job = self.dispatcher.submit_job(
-                config_id,
-                job_timeout=self._timeout_for(budget),
-                config=config,
-                budget=float(budget),
-                working_directory=self.working_directory,
-                config_directory=self.config_directory(config_id),
-                previous_budget=self._previous_budget(config_id, budget),
-            )
-            job.attempt = attempt
-
-    def _timeout_for(self, budget: float) -> float | None:
-        if self.job_timeout is None:
-            return None
-        value = self.job_timeout(budget) if callable(self.job_timeout) else self.job_timeout
-        return None if value is None else float(value)
 
     def config_directory(self, config_id: tuple) -> str:
         """The directory of one configuration, for its checkpoints: ``<journal>/configs/config_<i>_<j>_<k>``.
@@ -541,102 +260,63 @@ class Master:
         promoted configuration can resume from its own checkpoint. ``compute`` receives it as
         ``config_directory`` (with ``previous_budget``) when its signature accepts them.
         """
-        base = self.journal.directory if self.journal is not None else self.working_directory
-        return os.path.join(base, "configs", "config_" + "_".join(str(int(i)) for i in config_id))
+        return self.runner.config_directory(config_id)
 
-    def _previous_budget(self, config_id: tuple, budget: float) -> float | None:
-        """The largest smaller budget this configuration already finished successfully on, or None."""
-        try:
-            datum = self.iterations[config_id[0]].data[config_id]
-        except (IndexError, KeyError):
-            return None
-        done = [b for b, r in datum.results.items() if r is not None and b < budget]
-        return float(max(done)) if done else None
+    # ------------------------------------------------------------------ what HpBandSter users read
+    @property
+    def run_id(self) -> str:
+        """The run's id (its journal directory's prefix; workers of this run_id serve it)."""
+        return self._run_id
 
-    def _all_done(self) -> bool:
-        if self.num_running_jobs > 0:
-            return False
-        if self._stopping:
-            return True
-        return self._iterations_left <= 0 and not self._pending_runs and all(it.is_finished for it in self._active)
+    @run_id.setter
+    def run_id(self, value: str) -> None:
+        self._run_id = validate_run_id(value)
+        if hasattr(self, "runner"):
+            self.runner.run_id = self._run_id
 
-    # ------------------------------------------------------------------ records
+    @property
+    def iterations(self) -> list:
+        """The iterations started so far (their ``data`` is released once they finish)."""
+        return getattr(self.scheduler, "iterations", [])
+
+    @property
+    def journal(self) -> Journal | None:
+        """This run's journal (None until :meth:`run` opens it, unless ``result_logger`` gave one)."""
+        return self.runner.journal
+
+    @property
+    def dispatcher(self) -> Any:
+        """The Pyro dispatcher of the default backend (None for other backends)."""
+        return getattr(self.backend, "dispatcher", None)
+
+    @property
+    def num_running_jobs(self) -> int:
+        """Jobs submitted to the backend and not finished."""
+        return self.runner.num_running_jobs
+
+    @property
+    def job_timeout(self) -> Any:
+        return self.runner.job_timeout
+
+    @property
+    def max_wait_for_workers(self) -> float | None:
+        return self.runner.max_wait_for_workers
+
+    @property
+    def result_callbacks(self) -> list:
+        return self.runner.result_callbacks
+
     def _open_journal(self) -> None:
-        if self._resume:
-            self._resume = False
-            directory = latest_journal_directory(self.working_directory, self.run_id)
-            if directory is not None:
-                self._resume_from(directory)
-                return
-            self.logger.info("resume=True but no journal of run %s in %s: starting a new run", self.run_id,
-                             self.working_directory)
-        if self.config["time_ref"] is None:
-            self.config["time_ref"] = time.time()
-        if self.journal is None:
-            self.journal = Journal(new_journal_directory(self.working_directory, self.run_id))
-            self._owns_journal = True
-        if self.journal.manifest is None:
-            manifest = self._manifest()
-            if self.previous_result is not None:
-                manifest["warmstart"] = warm_start(
-                    self.previous_result, self.config_generator, self.journal, self.config["time_ref"]
-                )
-            self.journal.write_manifest(manifest)
-            self._event("run_started")
-            self._write_early_events()
-            self.logger.info("journal: %s", self.journal.directory)
-
-    def _resume_from(self, directory: str) -> None:
-        """Continue the journal in ``directory``: reopen it (taking its lock) and replay it."""
-        if self.journal is not None:
-            raise ValueError("resume=True continues the run's own journal; do not also pass a result_logger")
-        result, attempts = resume.load(directory)
-        self.journal = Journal(directory, append=True)  # refuses if another master holds the journal
-        self._owns_journal = True
-        manifest = {}
-        try:
-            with open(os.path.join(directory, "run.json")) as fh:
-                manifest = json.load(fh)
-        except (OSError, ValueError):
-            self.logger.warning("the journal in %s has no readable run.json; using this optimizer's settings",
-                                directory)
-        self.config["time_ref"] = result.HB_config.get("time_ref") or time.time()
-        with self._cond:
-            counts = self._replay(result, attempts)
-        self._resumed_iterations = len(self.iterations)
-        manifest = {**self._manifest(), **{k: v for k, v in manifest.items() if k in ("created", "warmstart")}}
-        manifest.setdefault("resumed", []).append({"time": time.time(), "pid": os.getpid(), **counts})
-        self.journal.write_manifest(manifest)
-        self._event("resumed", **counts)
-        self._write_early_events()
-        self.logger.info("resumed %s: %d iterations, %d finished runs, %d runs queued again", directory,
-                         counts["iterations"], counts["runs"], counts["requeued"])
+        """Open (or, with ``resume=True``, reopen) the journal now instead of at :meth:`run`."""
+        self.runner.open_journal()
 
     def _write_result(self) -> Result:
-        assert self.journal is not None
-        self.journal.flush()
-        result = logged_results_to_HBS_result(self.journal.directory)
-        self.journal.write_result_pickle(result)
-        return result
-
-    def _event(self, kind: str, **fields: Any) -> None:
-        """Record an event in the journal; events before the journal opens (workers joining before ``run()``)
-        are kept, with their time, and written when it opens."""
-        with self._early_lock:
-            if self.journal is None or self.journal.manifest is None:
-                if len(self._early_events) < 10_000:
-                    self._early_events.append((kind, dict(fields, time=time.time())))
-                return
-        self.journal.event(kind, **fields)
-
-    def _write_early_events(self) -> None:
-        with self._early_lock:
-            early, self._early_events = self._early_events, []
-        for kind, fields in early:
-            self.journal.event(kind, **fields)  # their own "time" field replaces the time of writing
+        """Flush the journal and write ``results.pkl``; return the Result read back."""
+        return self.runner.write_result()
 
     def __enter__(self) -> Master:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.shutdown(self.shutdown_workers)
+

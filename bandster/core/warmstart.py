@@ -14,7 +14,7 @@ from typing import Any
 
 from bandster.core.base_config_generator import base_config_generator
 from bandster.core.job import Job
-from bandster.core.result import Result, logged_results_to_HBS_result
+from bandster.records.result import Result, logged_results_to_HBS_result
 
 logger = logging.getLogger(__name__)
 

@@ -14,6 +14,7 @@ import Pyro5.api
 import Pyro5.errors
 
 from bandster.core import credentials, protocol
+from bandster.core.names import dispatcher_name, local_dispatcher, worker_prefix
 from bandster.core.nameserver import DEFAULT_PORT, local_address_towards, validate_run_id
 from bandster.core.security import AuthDaemon, make_proxy, nameserver_proxy
 
@@ -26,16 +27,6 @@ class HandBack(Exception):
 
 #: Seconds a worker's ``next_job`` call may wait at the dispatcher before it asks again.
 LONG_POLL = 2.0
-
-
-def dispatcher_name(run_id: str) -> str:
-    """The name-server name of a run's dispatcher."""
-    return f"bandster.run_{run_id}.dispatcher"
-
-
-def worker_prefix(run_id: str) -> str:
-    """The name-server prefix of a run's workers."""
-    return f"bandster.run_{run_id}.worker."
 
 
 class Worker:
@@ -283,15 +274,11 @@ class Worker:
         return True
 
     def _local_dispatcher(self) -> Any:
-        from bandster.core.dispatcher import local_dispatcher
-
         uri = getattr(self, "_serving_uri", None)
         return local_dispatcher(uri) if uri else None
 
     def _serve(self, uri: str) -> None:
         """Take jobs from the dispatcher at ``uri`` until it goes away or tells us to stop."""
-        from bandster.core.dispatcher import local_dispatcher
-
         self._serving_uri = uri
         local = local_dispatcher(uri)
         # a worker in the master's process cannot be protected by a child process (the dispatcher retires it

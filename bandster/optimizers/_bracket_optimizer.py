@@ -6,22 +6,26 @@ from typing import Any
 
 from bandster.core.base_config_generator import base_config_generator
 from bandster.core.base_iteration import BaseIteration
-from bandster.core.initial_design import InitialDesign
 from bandster.core.master import Master
-from bandster.optimizers import brackets
-from bandster.optimizers.config_generators.random_sampling import check_configspace
-from bandster.optimizers.iterations import SuccessiveHalving
+from bandster.samplers.initial_design import InitialDesign
+from bandster.samplers.random import check_configspace
+from bandster.schedulers import brackets
+from bandster.schedulers.hyperband import HyperbandScheduler
+from bandster.schedulers.successive_halving import SuccessiveHalving
 
 
 class BracketOptimizer(Master):
     """A :class:`~bandster.core.master.Master` running Hyperband's brackets of successive halving.
+
+    The schedule is a :class:`~bandster.schedulers.HyperbandScheduler` (``scheduler_class``) whose iterations
+    come from :meth:`get_next_iteration`, so a subclass may still override that.
 
     Parameters
     ----------
     configspace : ConfigSpace.ConfigurationSpace
     config_generator : base_config_generator
     eta, min_budget, max_budget : float
-        The budget ladder (see :mod:`bandster.optimizers.brackets`).
+        The budget ladder (see :mod:`bandster.schedulers.brackets`).
     seed : int, optional
         Recorded in the journal's manifest (the config generator is seeded by the subclass).
     optimizer_kwargs : dict
@@ -34,6 +38,7 @@ class BracketOptimizer(Master):
     """
 
     iteration_class: type[BaseIteration] = SuccessiveHalving
+    scheduler_class: type[HyperbandScheduler] = HyperbandScheduler
 
     def __init__(
         self,
@@ -48,7 +53,7 @@ class BracketOptimizer(Master):
         **kwargs: Any,
     ) -> None:
         brackets.validate_budgets(min_budget, max_budget, eta)
-        initial_design = InitialDesign(configspace, points_to_evaluate) if points_to_evaluate else None
+        self.initial_design = InitialDesign(configspace, points_to_evaluate) if points_to_evaluate else None
         self.configspace = configspace
         self.seed = seed
         self.eta = eta
@@ -56,35 +61,31 @@ class BracketOptimizer(Master):
         self.max_budget = max_budget
         self.budgets = brackets.budget_ladder(min_budget, max_budget, eta)
         self.max_SH_iter = len(self.budgets)
-        self._optimizer_kwargs = dict(optimizer_kwargs, eta=eta, min_budget=min_budget, max_budget=max_budget)
-        self._configspace_json = configspace.to_serialized_dict() if configspace is not None else None
+        self.optimizer_kwargs = dict(optimizer_kwargs, eta=eta, min_budget=min_budget, max_budget=max_budget)
+        self.configspace_json = configspace.to_serialized_dict() if configspace is not None else None
+        self.config = {
+            "time_ref": None,
+            "eta": eta,
+            "min_budget": min_budget,
+            "max_budget": max_budget,
+            "budgets": list(self.budgets),
+            "max_SH_iter": self.max_SH_iter,
+        }
         super().__init__(config_generator=config_generator, **kwargs)
-        self._initial_design = initial_design
-        self.config.update(
-            eta=eta,
-            min_budget=min_budget,
-            max_budget=max_budget,
-            budgets=list(self.budgets),
-            max_SH_iter=self.max_SH_iter,
+
+    def make_scheduler(self) -> HyperbandScheduler:
+        return self.scheduler_class(
+            self.config_generator, self.min_budget, self.max_budget, self.eta, iteration_class=self.iteration_class,
+            initial_design=self.initial_design, iteration_factory=self.get_next_iteration,
         )
 
     def stage_plan(self, iteration: int) -> tuple[list[int], list[float]]:
         """``(configs per stage, budget per stage)`` of iteration ``iteration``."""
-        return brackets.hyperband_iteration(iteration, self.min_budget, self.max_budget, self.eta)
-
-    def _planned_runs(self, first: int, n_iterations: int) -> int:
-        return sum(sum(self.stage_plan(i)[0]) for i in range(first, first + n_iterations))
+        return self.scheduler.stage_plan(iteration)
 
     def get_next_iteration(self, iteration: int, iteration_kwargs: dict | None = None) -> BaseIteration:
         """The successive-halving bracket that Hyperband's schedule gives iteration ``iteration``."""
-        ns, budgets = self.stage_plan(iteration)
-        return self.iteration_class(
-            HPB_iter=iteration,
-            num_configs=ns,
-            budgets=budgets,
-            config_sampler=self._sample_config,
-            **(iteration_kwargs or {}),
-        )
+        return self.scheduler.make_iteration(iteration, iteration_kwargs or {})
 
 
 def require_configspace(configspace: Any, optimizer: str) -> Any:

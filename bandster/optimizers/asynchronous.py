@@ -4,7 +4,7 @@ Synchronous successive halving waits at the end of every stage until its slowest
 workers idle meanwhile. ASHA (Li et al., "A System for Massively Parallel Hyperparameter Tuning", MLSys 2020)
 never waits: whenever a worker is free it promotes a configuration that is already in the top ``1/eta`` of
 its rung, or starts a new one on the smallest budget. The rules, and the pure bookkeeping behind them, are in
-:mod:`bandster.optimizers.asha`; docs/asynchronous.md explains when to use which optimizer.
+:mod:`bandster.schedulers.asha`; docs/asynchronous.md explains when to use which optimizer.
 
 * :class:`ASHA`: one rung ladder from ``min_budget`` to ``max_budget``, random configurations; config ids
   ``(0, 0, n)``.
@@ -21,26 +21,21 @@ decides how much to resume from its checkpoint.
 
 Stopping rule of ``run(n_iterations=k)``: jobs start while the budgets of all jobs the run has started add up
 to less than the total budget of ``k`` synchronous Hyperband iterations on the same ladder
-(:func:`~bandster.optimizers.asha.hyperband_budget`; every job counts with its full budget, a promotion
+(:func:`~bandster.schedulers.asha.hyperband_budget`; every job counts with its full budget, a promotion
 included, as in the synchronous optimizers and ``max_budget_spent``). See :meth:`AsyncBracketOptimizer.run`.
 """
 
 from __future__ import annotations
 
-import collections
 import logging
 from typing import Any
 
-from bandster.core.base_iteration import QUEUED, REVIEW
-from bandster.core.job import Job
-from bandster.core.master import _positive
-from bandster.core.result import Result
-from bandster.optimizers import brackets
 from bandster.optimizers._bracket_optimizer import BracketOptimizer, require_configspace
-from bandster.optimizers.asha import AsyncSchedule, hyperband_budget
 from bandster.optimizers.bohb import bohb_model
-from bandster.optimizers.config_generators.random_sampling import RandomSampling
-from bandster.optimizers.iterations.asynchronous import AsyncBrackets, AsynchronousIteration
+from bandster.records.result import Result
+from bandster.samplers.random import RandomSampling
+from bandster.schedulers import brackets
+from bandster.schedulers.asha import AsyncBracketScheduler, AsynchronousIteration, AsyncSchedule
 
 logger = logging.getLogger(__name__)
 
@@ -48,11 +43,7 @@ __all__ = ["ASHA", "AsyncBOHB", "AsyncBracketOptimizer", "AsyncHyperBand"]
 
 
 class AsyncBracketOptimizer(BracketOptimizer):
-    """What ASHA, AsyncHyperBand and AsyncBOHB share: rung ladders driven by asynchronous promotions.
-
-    The master keeps one iteration per bracket (:class:`AsynchronousIteration`, created at the first
-    :meth:`run`) for the whole run; all of them hand out the jobs of one shared
-    :class:`~bandster.optimizers.asha.AsyncSchedule`.
+    """What ASHA, AsyncHyperBand and AsyncBOHB share: a :class:`~bandster.schedulers.AsyncBracketScheduler`.
 
     Parameters
     ----------
@@ -68,7 +59,7 @@ class AsyncBracketOptimizer(BracketOptimizer):
     **kwargs
         Passed to :class:`~bandster.optimizers._bracket_optimizer.BracketOptimizer` and
         :class:`~bandster.core.master.Master` (``run_id`` is required; ``points_to_evaluate``,
-        ``previous_result``, ``resume``, ``job_timeout``, ...).
+        ``previous_result``, ``resume``, ``job_timeout``, ``backend``, ...).
 
     Attributes
     ----------
@@ -109,14 +100,17 @@ class AsyncBracketOptimizer(BracketOptimizer):
             optimizer_kwargs=dict(optimizer_kwargs, n_brackets=n_brackets),
             **kwargs,
         )
-        self.schedule = AsyncSchedule(self.budgets, eta, n_brackets)
-        self._brackets = AsyncBrackets(self.schedule, logger=self.logger)
-        self._granted_iterations = 0  # run(n_iterations) calls add up, like the synchronous iteration indices
-        self._resumed_run = False
-        self._max_configs: int | None = None
         self.config.update(asynchronous=True, n_brackets=n_brackets)
 
-    # ------------------------------------------------------------------ public API
+    def make_scheduler(self) -> AsyncBracketScheduler:
+        return AsyncBracketScheduler(self.config_generator, self.min_budget, self.max_budget, self.eta,
+                                     n_brackets=self.n_brackets, initial_design=self.initial_design)
+
+    @property
+    def schedule(self) -> AsyncSchedule:
+        """The rung ladders, their results, and the limits of the current ``run()``."""
+        return self.scheduler.schedule
+
     def run(
         self,
         n_iterations: int = 1,
@@ -164,154 +158,21 @@ class AsyncBracketOptimizer(BracketOptimizer):
         max_configs : int, optional
             The most new configurations this call starts.
         """
-        if isinstance(n_iterations, bool) or not isinstance(n_iterations, int) or n_iterations < 1:
-            raise ValueError(f"n_iterations must be an integer >= 1, got {n_iterations!r}")
-        if max_configs is not None and (
-            isinstance(max_configs, bool) or not isinstance(max_configs, int) or max_configs < 1
-        ):
-            raise ValueError(f"max_configs must be an integer >= 1 or None, got {max_configs!r}")
-        for name, value in (("max_wallclock_time", max_wallclock_time), ("max_budget_spent", max_budget_spent)):
-            if value is not None:
-                _positive(name, value)  # checked before the journal opens, as the Master does
-        self._open_journal()  # resumes first, if asked
-        if self._resumed_iterations is not None:
-            self._resumed_iterations = None  # the master's own adjustment counts iterations; we count budget
-            self._resumed_run = True
-        self._max_configs = max_configs
-        return super().run(
-            n_iterations=n_iterations,
-            min_n_workers=min_n_workers,
-            iteration_kwargs=iteration_kwargs,
-            progress=progress,
-            max_wallclock_time=max_wallclock_time,
-            max_budget_spent=max_budget_spent,
-        )
+        return super().run(n_iterations, min_n_workers, iteration_kwargs, progress, max_wallclock_time,
+                           max_budget_spent, max_configs)
 
     def budget_limit(self, n_iterations: int) -> float:
         """The budget ``run`` may start for a run of ``n_iterations`` synchronous Hyperband iterations in total."""
-        return hyperband_budget(n_iterations, self.min_budget, self.max_budget, self.eta)
-
-    # ------------------------------------------------------------------ master hooks
-    def _iterations_to_start(self, n_iterations: int) -> int:
-        """Raise the schedule's limits for this ``run()`` and (re)activate the brackets; start no iteration."""
-        if self._resumed_run:
-            self._resumed_run = False
-            self._granted_iterations = n_iterations
-        else:
-            self._granted_iterations += n_iterations
-        self.schedule.budget_limit = self.budget_limit(self._granted_iterations)
-        self.schedule.new_config_limit = (
-            None if self._max_configs is None else self.schedule.num_configs + self._max_configs
-        )
-        for b in range(len(self.iterations), self.n_brackets):
-            self._new_iteration(b)
-        for iteration in self.iterations:
-            if iteration not in self._active:
-                self._active.append(iteration)
-        self._event("async_limits", n_iterations=self._granted_iterations, budget_limit=self.schedule.budget_limit,
-                    budget_started=self.schedule.budget_started, max_configs=self._max_configs)
-        self.logger.info(
-            "budget limit %g (%d Hyperband iterations), %g started so far; %s", self.schedule.budget_limit,
-            self._granted_iterations, self.schedule.budget_started,
-            "no limit on configurations" if self._max_configs is None else f"at most {self._max_configs} new configs",
-        )
-        return 0
+        return self.scheduler.budget_limit(n_iterations)
 
     def get_next_iteration(self, iteration: int, iteration_kwargs: dict | None = None) -> AsynchronousIteration:
-        """The iteration of bracket ``iteration`` (bracket ``b`` climbs ``budgets[b:]``)."""
-        kwargs = dict(iteration_kwargs or {})
-        result_logger = kwargs.pop("result_logger", None)
-        if kwargs:
-            self.logger.warning("the asynchronous iterations take no iteration_kwargs; ignoring %s", sorted(kwargs))
-        return AsynchronousIteration(
-            HPB_iter=iteration,
-            brackets=self._brackets,
-            config_sampler=self._sample_config,
-            result_logger=result_logger,
-        )
+        """The iteration of bracket ``iteration`` (created by the scheduler at the first ``run()``)."""
+        return self.scheduler.iterations[iteration]
 
     def stage_plan(self, iteration: int) -> tuple[list[int | None], list[float]]:
         """``([None] * rungs, budgets)`` of bracket ``iteration``: how many configurations reach a rung is not
         planned in advance."""
-        budgets = self.budgets[iteration:]
-        return [None] * len(budgets), budgets
-
-    def _planned_runs(self, first: int, n_iterations: int) -> int | None:
-        return None  # not known in advance
-
-    def _replay(self, result: Result, attempts: collections.Counter) -> dict[str, int]:
-        """Rebuild the brackets from a journal (``resume=True``).
-
-        Every recorded configuration is restored under its id; every recorded result is started and finished
-        again in the order the results finished, which re-creates the rungs, the promotions and the budget
-        spent. A configuration whose latest job has no result (running at the crash, or sampled and never
-        started) is started again on that budget and queued first, its attempt counted from the journal's
-        dispatches. All recorded results, warm-start runs included, go to the config generator.
-        """
-        time_ref = result.HB_config.get("time_ref") or 0.0
-        id2conf = result.get_id2config_mapping()
-        runs = result.get_all_runs()  # in the order they finished
-        for run in runs:
-            self.config_generator.new_result(Job.from_run(run, id2conf[run.config_id]["config"], time_ref),
-                                             update_model=False)
-        infos = [e["config_info"] for e in id2conf.values()]
-        used = sum(1 for info in infos if isinstance(info, dict) and info.get("initial_design"))
-        for _ in range(used):
-            if self._initial_design is None or self._initial_design.pop() is None:
-                break
-        for b in range(len(self.iterations), self.n_brackets):
-            self._new_iteration(b)
-
-        def iteration_of(config_id: tuple) -> AsynchronousIteration | None:
-            ok = len(config_id) == 3 and config_id[1] == 0 and 0 <= config_id[0] < self.n_brackets
-            return self.iterations[config_id[0]] if ok else None  # type: ignore[return-value]
-
-        skipped = 0
-        for config_id in sorted(cid for cid in id2conf if cid[0] >= 0):
-            iteration = iteration_of(config_id)
-            if iteration is None:
-                skipped += 1
-                continue
-            entry = id2conf[config_id]
-            iteration.restore_configuration(config_id, entry["config"], entry["config_info"])
-        n_runs = 0
-        for run in runs:
-            iteration = iteration_of(run.config_id)
-            if iteration is None or float(run.budget) not in iteration.budgets:
-                skipped += run.config_id[0] >= 0
-                continue
-            b = iteration.HPB_iter
-            level = b + iteration.budgets.index(float(run.budget))
-            known = self.schedule.knows(run.config_id)
-            if (level != b) if not known else (level <= self.schedule.level_of(run.config_id)):
-                skipped += 1  # not a step up the ladder (a second result for a job, or other settings)
-                continue
-            iteration.start(run.config_id, level)
-            iteration.register_result(Job.from_run(run, iteration.data[run.config_id].config, time_ref))
-            n_runs += 1
-        if skipped:
-            self.logger.warning("resume: %d configurations or runs of the journal do not fit this optimizer's "
-                                "brackets (other settings?); they are not replayed", skipped)
-        # the latest job of a configuration without a result: start it again
-        requeued = 0
-        dispatched: dict[tuple, list[float]] = collections.defaultdict(list)
-        for (config_id, budget), _count in attempts.items():
-            dispatched[tuple(config_id)].append(float(budget))
-        for b in range(self.n_brackets):
-            iteration = self.iterations[b]
-            for config_id, datum in iteration.data.items():
-                if datum.status == QUEUED:
-                    budget = iteration.budgets[0]
-                else:
-                    higher = [x for x in dispatched.get(config_id, []) if x > datum.budget and x in iteration.budgets]
-                    if not higher or datum.status != REVIEW:
-                        continue
-                    budget = min(higher)
-                level = b + iteration.budgets.index(budget)
-                run = iteration.start(config_id, level)
-                self._pending_runs.append((run, attempts[(config_id, budget)] + 1))
-                requeued += 1
-        return {"iterations": len(self.iterations), "runs": n_runs, "requeued": requeued}
+        return self.scheduler.stage_plan(iteration)
 
 
 class ASHA(AsyncBracketOptimizer):
@@ -381,7 +242,7 @@ class AsyncHyperBand(AsyncBracketOptimizer):
 
     Bracket ``b`` climbs ``budgets[b:]``: bracket 0 is ASHA's ladder, the last bracket runs every configuration
     on ``max_budget``. Each new configuration goes to the bracket furthest behind its share of the new
-    configurations of synchronous Hyperband (``n0`` of the bracket; :func:`~bandster.optimizers.asha.choose_bracket`,
+    configurations of synchronous Hyperband (``n0`` of the bracket; :func:`~bandster.schedulers.asha.choose_bracket`,
     deterministic). Whenever a worker is free, the best eligible configuration of the highest budget over all
     brackets moves up (each bracket ranks its own rungs), else a new configuration starts. Config ids are
     ``(bracket, 0, n)``.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bandster.optimizers._bracket_optimizer import BracketOptimizer, require_configspace
-from bandster.optimizers.config_generators.random_sampling import RandomSampling
+from bandster.samplers.random import RandomSampling
 
 
 class HyperBand(BracketOptimizer):

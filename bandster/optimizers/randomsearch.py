@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bandster.optimizers import brackets
 from bandster.optimizers._bracket_optimizer import BracketOptimizer, require_configspace
-from bandster.optimizers.config_generators.random_sampling import RandomSampling
+from bandster.samplers.random import RandomSampling
+from bandster.schedulers.hyperband import RandomSearchScheduler
 
 
 class RandomSearch(BracketOptimizer):
@@ -30,6 +30,8 @@ class RandomSearch(BracketOptimizer):
         Warm start from an earlier run's Result or its journal directory.
     """
 
+    scheduler_class = RandomSearchScheduler
+
     def __init__(
         self,
         configspace: Any = None,
@@ -50,9 +52,6 @@ class RandomSearch(BracketOptimizer):
             optimizer_kwargs={},
             **kwargs,
         )
-        self.num_configs_per_iteration = brackets.random_search_num_configs(min_budget, max_budget, eta)
+        self.num_configs_per_iteration = self.scheduler.num_configs_per_iteration
         # HpBandSter recorded min_budget = max_budget for random search: every run is on max_budget
         self.config.update(min_budget=max_budget, budgets=[float(max_budget)], max_SH_iter=1)
-
-    def stage_plan(self, iteration: int) -> tuple[list[int], list[float]]:
-        return [self.num_configs_per_iteration], [float(self.max_budget)]

@@ -13,7 +13,7 @@ import ConfigSpace as CS
 import pytest
 
 from bandster.analysis.status import read_status
-from bandster.core.result import Result, logged_results_to_HBS_result
+from bandster.records.result import Result, logged_results_to_HBS_result
 
 T0 = 1_800_000_000.0
 

@@ -35,9 +35,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bandster.core.base_config_generator import base_config_generator
-from bandster.core.journal import Journal
-from bandster.core.result import Result, logged_results_to_HBS_result
 from bandster.core.warmstart import warm_start
+from bandster.records.journal import Journal
+from bandster.records.result import Result, logged_results_to_HBS_result
 
 # derandomize: CI sees the same examples every time (a failure is then reproducible, not luck)
 FUZZ = settings(max_examples=100, deadline=None, derandomize=True, database=None,
@@ -305,7 +305,7 @@ def captured_warnings():
     records: list[logging.LogRecord] = []
     handler = logging.Handler(logging.WARNING)
     handler.emit = records.append  # type: ignore[method-assign]
-    reader_logger = logging.getLogger("bandster.core.result")
+    reader_logger = logging.getLogger("bandster.records")  # the readers (format) and Result
     reader_logger.addHandler(handler)
     try:
         yield records
@@ -517,7 +517,7 @@ def test_unreadable_files_are_skipped_with_a_warning(tmp_path, caplog):
     (tmp_path / "results.json").write_bytes(
         b'[[0, 0, 0], 1.0, {"submitted": 1.0}, {"loss": 1.0, "info": null}, null]\n'
     )
-    with caplog.at_level(logging.WARNING, logger="bandster.core.result"):
+    with caplog.at_level(logging.WARNING, logger="bandster.records"):
         result = logged_results_to_HBS_result(tmp_path)
     assert str(tmp_path / "configs.json") in caplog.text
     assert [r.loss for r in result.get_all_runs()] == [1.0] and result[(0, 0, 0)].config == {}

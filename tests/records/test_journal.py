@@ -7,7 +7,6 @@ import json
 import math
 import os
 import pickle
-import re
 import subprocess
 import sys
 import threading
@@ -16,15 +15,8 @@ import time
 import numpy as np
 import pytest
 
-import bandster.core.journal as journal_module
 from bandster.core.job import Job
-from bandster.core.journal import (
-    WRITER_THREAD_NAME,
-    Journal,
-    json_result_logger,
-    latest_journal_directory,
-    new_journal_directory,
-)
+from bandster.records.journal import WRITER_THREAD_NAME, Journal, json_result_logger
 
 
 def _reject_constant(token: str) -> None:
@@ -53,46 +45,6 @@ def make_job(config_id=(0, 0, 0), budget=1.0, loss=0.5, info=None, exception=Non
 
 def writer_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == WRITER_THREAD_NAME]
-
-
-# --- directories -------------------------------------------------------------------------------------
-
-
-def test_new_journal_directory_is_fresh_and_named(tmp_path):
-    path = new_journal_directory(tmp_path, "my_run")
-    assert os.path.isabs(path) and os.path.isdir(path) and os.listdir(path) == []
-    assert os.path.dirname(path) == str(tmp_path / "bandster_runs")
-    assert re.fullmatch(r"my_run_\d{8}-\d{6}", os.path.basename(path))
-
-
-def test_new_journal_directory_never_reuses(tmp_path, monkeypatch):
-    monkeypatch.setattr(journal_module.time, "strftime", lambda fmt: "20240102-030405")
-    first = new_journal_directory(tmp_path, "r")
-    second = new_journal_directory(tmp_path, "r")
-    third = new_journal_directory(tmp_path, "r")
-    assert [os.path.basename(p) for p in (first, second, third)] == [
-        "r_20240102-030405",
-        "r_20240102-030405_2",
-        "r_20240102-030405_3",
-    ]
-    assert latest_journal_directory(tmp_path, "r") == third
-
-
-def test_latest_journal_directory(tmp_path):
-    assert latest_journal_directory(tmp_path, "r") is None
-    runs = tmp_path / "bandster_runs"
-    for name in ("r_20240101-000000", "r_20240301-000000", "r_20240201-000000_7", "rr_20250101-000000"):
-        (runs / name).mkdir(parents=True)
-    (runs / "r_20990101-000000.txt").write_text("not a directory")
-    assert latest_journal_directory(tmp_path, "r") == str(runs / "r_20240301-000000")
-    assert latest_journal_directory(tmp_path, "rr") == str(runs / "rr_20250101-000000")
-    assert latest_journal_directory(tmp_path, "other") is None
-
-
-def test_run_id_with_separator_stays_inside(tmp_path):
-    path = new_journal_directory(tmp_path, "a/b")
-    assert os.path.dirname(path) == str(tmp_path / "bandster_runs")
-    assert latest_journal_directory(tmp_path, "a/b") == path
 
 
 # --- line formats ------------------------------------------------------------------------------------
@@ -256,7 +208,7 @@ def test_lock_refuses_second_journal(tmp_path):
 def test_lock_refuses_other_process(tmp_path):
     code = (
         "import sys\n"
-        "from bandster.core.journal import Journal\n"
+        "from bandster.records.journal import Journal\n"
         "try:\n"
         "    Journal(sys.argv[1], overwrite=True)\n"
         "except RuntimeError as err:\n"

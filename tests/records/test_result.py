@@ -12,10 +12,10 @@ import ConfigSpace as CS
 import numpy as np
 import pytest
 
-from bandster.core.base_iteration import Datum
 from bandster.core.job import Job
-from bandster.core.journal import Journal
-from bandster.core.result import Result, Run, extract_HBS_learning_curves, logged_results_to_HBS_result
+from bandster.records.datum import Datum
+from bandster.records.journal import Journal
+from bandster.records.result import Result, Run, extract_HBS_learning_curves, logged_results_to_HBS_result
 
 T0 = 1_700_000_000.0
 HB_CONFIG = {
@@ -392,7 +392,7 @@ def test_torn_last_line_is_skipped_with_warning(tmp_path, caplog):
         '[[0, 0, 0], 1.0, {"submitted": 1.0, "started": 1.1, "finished": 1.5}, {"loss": 1.0, "info": {}}, null]\n'
         '[[0, 0, 0], 3.0, {"submitted": 2.0, "started": 2.1, "fini'
     )
-    with caplog.at_level(logging.WARNING, logger="bandster.core.result"):
+    with caplog.at_level(logging.WARNING, logger="bandster.records"):
         result = logged_results_to_HBS_result(tmp_path)
     torn = [rec for rec in caplog.records if "torn last line" in rec.getMessage()]
     assert len(torn) == 2
@@ -402,7 +402,7 @@ def test_torn_last_line_is_skipped_with_warning(tmp_path, caplog):
 def test_garbled_middle_line_is_skipped_with_warning(tmp_path, caplog):
     (tmp_path / "configs.json").write_text('[[0, 0, 0], {"x": 1}, {}]\n{{{garbage\n[[0, 0, 1], {"x": 2}, {}]\n')
     (tmp_path / "results.json").write_text('"not a result line"\n')
-    with caplog.at_level(logging.WARNING, logger="bandster.core.result"):
+    with caplog.at_level(logging.WARNING, logger="bandster.records"):
         result = logged_results_to_HBS_result(tmp_path)
     assert "garbled line 2" in caplog.text and "line 1 is not a result line" in caplog.text
     assert set(result.data) == {(0, 0, 0), (0, 0, 1)}
@@ -415,7 +415,7 @@ def test_unknown_config_id_gets_empty_datum(tmp_path, caplog):
         '[[5, 0, 3], 1.0, {"submitted": 1.5, "finished": 2.5}, {"loss": 0.5, "info": {}}, null]\n'
         '[[5, 0, 3], 3.0, {"submitted": 3.0, "finished": 4.0}, {"loss": 0.4, "info": {}}, null]\n'
     )
-    with caplog.at_level(logging.WARNING, logger="bandster.core.result"):
+    with caplog.at_level(logging.WARNING, logger="bandster.records"):
         result = logged_results_to_HBS_result(tmp_path)
     assert sum("(5, 0, 3)" in rec.getMessage() for rec in caplog.records) == 1
     assert result[(5, 0, 3)].config == {} and result[(5, 0, 3)].config_info == {}

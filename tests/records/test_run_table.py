@@ -10,9 +10,9 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from bandster.core.base_iteration import Datum
-from bandster.core.result import Result, logged_results_to_HBS_result
-from bandster.core.run_table import RunTableBuilder
+from bandster.records.datum import Datum
+from bandster.records.result import Result, logged_results_to_HBS_result
+from bandster.records.run_table import RunTableBuilder
 
 OK = {"worker": "w0", "attempt": 1, "status": "ok"}
 

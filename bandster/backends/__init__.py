@@ -1,0 +1,20 @@
+"""Backends execute jobs for a runner: bandster's Pyro5 runtime, a simulated one with a virtual clock, ...
+
+Each is a :class:`Backend`; every optimizer takes ``backend=``.
+"""
+
+from bandster.backends._base import Backend, BackendListener
+
+__all__ = ["Backend", "BackendListener", "PyroBackend", "SimulatedBackend"]
+
+
+def __getattr__(name: str):  # the Pyro runtime is imported only when it is used
+    if name == "PyroBackend":
+        from bandster.backends.pyro import PyroBackend
+
+        return PyroBackend
+    if name == "SimulatedBackend":
+        from bandster.backends.simulated import SimulatedBackend
+
+        return SimulatedBackend
+    raise AttributeError(f"module 'bandster.backends' has no attribute {name!r}")

@@ -1,0 +1,622 @@
+"""The run journal's on-disk format: its file names, where journals live, and every reader.
+
+A journal directory ``<working_directory>/bandster_runs/<run_id>_<YYYYmmdd-HHMMSS>`` holds
+
+``configs.json`` (:data:`CONFIGS_FILENAME`)
+    one line per sampled configuration, HpBandSter's format ``[config_id, config, config_info]``;
+``results.json`` (:data:`RESULTS_FILENAME`)
+    one line per finished evaluation, HpBandSter's five elements plus an optional sixth with bandster's
+    extras: ``[config_id, budget, time_stamps, result | null, exception | null, {"worker", "attempt",
+    "status"}]``;
+``events.json`` (:data:`EVENTS_FILENAME`)
+    one JSON object per line: ``{"time": ..., "event": kind, ...}`` (dispatches, worker joins and losses);
+``run.json`` (:data:`MANIFEST_FILENAME`)
+    the manifest (bandster version, optimizer arguments, ``HB_config``, ...);
+``results.pkl`` (:data:`PICKLE_FILENAME`)
+    a pickle of the final :class:`~bandster.records.result.Result`;
+``journal.lock`` (:data:`LOCK_FILENAME`)
+    held with ``fcntl.flock`` while a writer (:class:`~bandster.records.journal.Journal`) is open.
+
+Every line is strict JSON: non-finite floats are written as the strings ``"NaN"``, ``"Infinity"`` and
+``"-Infinity"`` (:func:`replace_nonfinite`); the readers also accept the bare tokens HpBandSter wrote.
+
+This module is the only one that knows these names; the writer is :mod:`bandster.records.journal`. Every
+reader here only reads: it never takes the journal's lock for longer than a non-blocking probe, and a torn or
+garbled line is skipped with a warning naming the file and the line, so it is safe on a run that is still
+being written. For example:
+
+>>> import os, tempfile
+>>> directory = new_journal_directory(tempfile.mkdtemp(), "demo")
+>>> os.path.basename(os.path.dirname(directory)) == RUNS_DIRNAME
+True
+>>> list(read_events(directory)), lock_holder(directory), dispatch_counts(directory)
+([], None, Counter())
+"""
+
+from __future__ import annotations
+
+import collections
+import errno
+import fcntl
+import json
+import logging
+import math
+import os
+import re
+import sys
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "RUNS_DIRNAME",
+    "CONFIGS_FILENAME",
+    "RESULTS_FILENAME",
+    "EVENTS_FILENAME",
+    "MANIFEST_FILENAME",
+    "PICKLE_FILENAME",
+    "LOCK_FILENAME",
+    "CONFIG_DIRECTORIES_DIRNAME",
+    "config_directory",
+    "NONFINITE_STRINGS",
+    "journal_directory_prefix",
+    "new_journal_directory",
+    "latest_journal_directory",
+    "is_journal",
+    "find_journal",
+    "lock_holder",
+    "journal_is_live",
+    "replace_nonfinite",
+    "is_number",
+    "is_float",
+    "is_finite_number",
+    "json_lines",
+    "read_configs",
+    "read_results",
+    "read_manifest",
+    "read_hb_config",
+    "read_events",
+    "dispatch_counts",
+]
+
+#: name of the sub-directory of the working directory that holds the journals of all runs
+RUNS_DIRNAME = "bandster_runs"
+CONFIGS_FILENAME = "configs.json"
+RESULTS_FILENAME = "results.json"
+EVENTS_FILENAME = "events.json"
+MANIFEST_FILENAME = "run.json"
+PICKLE_FILENAME = "results.pkl"
+LOCK_FILENAME = "journal.lock"
+#: the sub-directory of a journal that holds one directory per configuration (checkpoints)
+CONFIG_DIRECTORIES_DIRNAME = "configs"
+
+#: the strings the journal writes for non-finite floats, and their values
+NONFINITE_STRINGS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+_STAMP_FORMAT = "%Y%m%d-%H%M%S"
+
+
+# --------------------------------------------------------------------------------------------------------
+# directories
+
+
+def journal_directory_prefix(run_id: Any) -> str:
+    """``run_id`` as the single path component that starts its journal directories' names.
+
+    Path separators and NUL are replaced by ``_``; ``""``, ``.`` and ``..`` get a ``run`` prefix.
+
+    Examples
+    --------
+    >>> journal_directory_prefix("a/b"), journal_directory_prefix("..")
+    ('a_b', 'run..')
+    """
+    name = re.sub(r"[/\\\x00]", "_", str(run_id))
+    return name if name not in ("", ".", "..") else f"run{name}"
+
+
+def new_journal_directory(working_directory: str | os.PathLike, run_id: Any) -> str:
+    """Create and return a fresh journal directory for a run.
+
+    The directory is ``<working_directory>/bandster_runs/<run_id>_<YYYYmmdd-HHMMSS>`` (local time). If that
+    exists already (two runs started in the same second), ``_2``, ``_3``, ... is appended: an existing
+    directory is never returned. Creation uses ``mkdir``, so two processes cannot get the same directory.
+
+    Parameters
+    ----------
+    working_directory : str or path-like
+        The run's working directory; ``bandster_runs`` is created inside it if needed.
+    run_id : str
+        The run's id; path separators in it are replaced by ``_``.
+
+    Returns
+    -------
+    str
+        The absolute path of the new, empty directory.
+    """
+    parent = os.path.join(os.path.abspath(os.fspath(working_directory)), RUNS_DIRNAME)
+    os.makedirs(parent, exist_ok=True)
+    base = os.path.join(parent, f"{journal_directory_prefix(run_id)}_{time.strftime(_STAMP_FORMAT)}")
+    candidate, n = base, 1
+    while True:
+        try:
+            os.mkdir(candidate)
+            return candidate
+        except FileExistsError:
+            n += 1
+            candidate = f"{base}_{n}"
+
+
+def latest_journal_directory(working_directory: str | os.PathLike, run_id: Any) -> str | None:
+    """The newest journal directory of ``run_id`` under ``working_directory``, or None if there is none.
+
+    "Newest" is by the start time in the directory name, then by the ``_2``, ``_3`` suffix.
+
+    Parameters
+    ----------
+    working_directory : str or path-like
+        The working directory given to :func:`new_journal_directory`.
+    run_id : str
+        The run's id.
+
+    Returns
+    -------
+    str or None
+        An absolute path.
+    """
+    parent = os.path.join(os.path.abspath(os.fspath(working_directory)), RUNS_DIRNAME)
+    pattern = re.compile(re.escape(journal_directory_prefix(run_id)) + r"_(\d{8}-\d{6})(?:_(\d+))?")
+    best: tuple[str, int] | None = None
+    best_path = None
+    try:
+        entries = list(os.scandir(parent))
+    except FileNotFoundError:
+        return None
+    for entry in entries:
+        match = pattern.fullmatch(entry.name)
+        if match is None or not entry.is_dir():
+            continue
+        key = (match.group(1), int(match.group(2) or 1))
+        if best is None or key > best:
+            best, best_path = key, entry.path
+    return best_path
+
+
+def config_directory(journal_directory: str | os.PathLike, config_id: tuple) -> str:
+    """The directory of one configuration, for its checkpoints: ``<journal>/configs/config_<i>_<j>_<k>``.
+
+    Examples
+    --------
+    >>> config_directory("/runs/r", (0, 2, 1))
+    '/runs/r/configs/config_0_2_1'
+    """
+    name = "config_" + "_".join(str(int(i)) for i in config_id)
+    return os.path.join(os.fspath(journal_directory), CONFIG_DIRECTORIES_DIRNAME, name)
+
+
+def is_journal(directory: str | os.PathLike) -> bool:
+    """True when ``directory`` holds a run journal (``configs.json``, ``results.json`` or ``run.json``)."""
+    directory = os.fspath(directory)
+    return any(os.path.isfile(os.path.join(directory, name))
+               for name in (CONFIGS_FILENAME, RESULTS_FILENAME, MANIFEST_FILENAME))
+
+
+def find_journal(path: str | os.PathLike, run_id: str | None = None) -> str:
+    """The journal directory that ``path`` names.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A journal directory; or a working directory (or its ``bandster_runs`` folder), in which case the
+        newest journal in it is taken (of ``run_id`` when given).
+    run_id : str, optional
+        Only consider journals of this run.
+
+    Returns
+    -------
+    str
+        An absolute path.
+
+    Raises
+    ------
+    FileNotFoundError
+        When there is no journal there, with what was looked for.
+    """
+    path = os.path.abspath(os.fspath(path))
+    if not os.path.isdir(path):
+        raise FileNotFoundError(f"{path} is not a directory; pass a run's journal directory "
+                                f"(<working_directory>/{RUNS_DIRNAME}/<run_id>_<time>) or its working directory")
+    if is_journal(path):
+        return path
+    parent = path if os.path.basename(path) == RUNS_DIRNAME else os.path.join(path, RUNS_DIRNAME)
+    candidates = []
+    if os.path.isdir(parent):
+        for entry in os.scandir(parent):
+            if not entry.is_dir() or not is_journal(entry.path):
+                continue
+            if run_id is not None and not entry.name.startswith(f"{run_id}_"):
+                continue
+            manifest = os.path.join(entry.path, MANIFEST_FILENAME)
+            created = None
+            if os.path.exists(manifest):
+                created = (read_manifest(entry.path) or {}).get("created")
+            if not isinstance(created, int | float):
+                created = entry.stat().st_mtime
+            candidates.append((created, entry.name, entry.path))
+    if not candidates:
+        which = f" of run {run_id!r}" if run_id is not None else ""
+        raise FileNotFoundError(
+            f"no run journal{which} in {path}: it holds neither {CONFIGS_FILENAME}/{RESULTS_FILENAME} nor a "
+            f"{RUNS_DIRNAME}/ folder with journals"
+        )
+    return max(candidates)[2]
+
+
+def lock_holder(directory: str | os.PathLike) -> tuple[int, str] | None:
+    """``(pid, hostname)`` of the process holding the journal's lock, or None if no writer holds it.
+
+    A non-blocking shared ``flock`` is tried and released at once: it fails only while a
+    :class:`~bandster.records.journal.Journal` holds the exclusive lock. A journal without a lock file (e.g.
+    HpBandSter's) has no holder.
+    """
+    path = os.path.join(os.fspath(directory), LOCK_FILENAME)
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError as err:
+            if err.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise
+            fields = os.pread(fd, 300, 0).decode("utf-8", "replace").split()
+            try:
+                return int(fields[0]), fields[1] if len(fields) > 1 else ""
+            except (IndexError, ValueError):
+                return 0, ""  # held, by a writer that had not yet written its pid
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
+def journal_is_live(directory: str | os.PathLike) -> bool:
+    """True while a writer (a :class:`~bandster.records.journal.Journal`) holds the journal's lock
+    (:func:`lock_holder`)."""
+    return lock_holder(directory) is not None
+
+
+# --------------------------------------------------------------------------------------------------------
+# values
+
+
+def replace_nonfinite(value: Any) -> Any:
+    """``value`` with every non-finite float replaced by ``"NaN"``, ``"Infinity"`` or ``"-Infinity"``.
+
+    Dicts, lists and tuples are copied (tuples become lists), other values are returned as they are.
+
+    Examples
+    --------
+    >>> replace_nonfinite({"loss": float("inf"), "curve": (1.0, float("nan"))})
+    {'loss': 'Infinity', 'curve': [1.0, 'NaN']}
+    """
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return value
+        if math.isnan(value):
+            return "NaN"
+        return "Infinity" if value > 0 else "-Infinity"
+    if isinstance(value, dict):
+        return {k: replace_nonfinite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [replace_nonfinite(v) for v in value]
+    return value
+
+
+def is_number(value: Any) -> bool:
+    """An int or float that is not a bool (NaN and infinities included)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def is_float(value: Any) -> bool:
+    """A number (NaN and infinities included) that ``float()`` can convert (a 400-digit integer cannot)."""
+    if not is_number(value):
+        return False
+    try:
+        float(value)
+    except OverflowError:
+        return False
+    return True
+
+
+def is_finite_number(value: Any) -> bool:
+    """A number, not a bool, that converts to a finite float."""
+    if type(value) is float:  # the common case, first
+        return math.isfinite(value)
+    return is_float(value) and math.isfinite(value)
+
+
+def _compact(value: dict) -> dict:
+    """``value`` with its keys interned: json makes new key strings on every line, and 100,000 runs of
+    ``{"submitted": ..., "started": ..., "finished": ...}`` would otherwise hold 300,000 copies of them."""
+    return {sys.intern(key): item for key, item in value.items()}
+
+
+def _as_config_id(value: Any) -> tuple | None:
+    """``value`` as a config id ``(iteration, stage, n)``, or None when it is not a list of three integers."""
+    if not isinstance(value, list) or len(value) != 3:
+        return None
+    return tuple(value) if all(isinstance(v, int) and not isinstance(v, bool) for v in value) else None
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# --------------------------------------------------------------------------------------------------------
+# the JSON-lines files
+#
+# The readers never trust a line: a line they cannot parse, or whose config id or budget they cannot use, is
+# skipped; a line whose other fields have the wrong type is kept with those fields replaced by "unknown"
+# (no result, no time stamp, no extras). Both are logged as warnings naming the file and the line.
+
+
+def json_lines(path: str | os.PathLike, *, missing_ok: bool = False, containing: bytes | None = None
+               ) -> Iterator[tuple[int, Any]]:
+    """``(line_number, value)`` for every parseable line of ``path``, read as a stream.
+
+    Lines are split on ``\\n`` only (a stray ``\\r`` cannot shift the line numbers). A line that is not valid
+    UTF-8 or not valid JSON (torn, garbled, nested too deeply) is skipped with a warning; a file that cannot
+    be opened is skipped with a warning.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file.
+    missing_ok : bool
+        A missing file yields nothing, without a warning.
+    containing : bytes, optional
+        Only parse the lines that contain these bytes (the others are skipped silently, unparsed).
+    """
+    try:
+        fh = open(path, "rb")
+    except FileNotFoundError as err:
+        if not missing_ok:
+            logger.warning("%s cannot be read (%s); it is skipped", path, err)
+        return
+    except OSError as err:
+        logger.warning("%s cannot be read (%s); it is skipped", path, err)
+        return
+    with fh:
+        number = 0
+        while True:
+            try:
+                raw = fh.readline()
+            except OSError as err:  # e.g. a directory where the file should be, or an I/O error
+                logger.warning("%s cannot be read after line %d (%s); the rest is skipped", path, number, err)
+                return
+            if not raw:
+                return
+            number += 1
+            if containing is not None and containing not in raw:
+                continue
+            if not raw.strip(b" \t\r\n"):
+                continue
+            try:
+                value = json.loads(raw.decode("utf-8"))
+            except (ValueError, RecursionError) as err:  # UnicodeDecodeError is a ValueError
+                if not raw.endswith(b"\n"):  # the last line, unfinished: the writer was interrupted mid-line
+                    logger.warning(
+                        "%s: skipping the torn last line %d (the run stopped while writing it)", path, number
+                    )
+                else:
+                    reason = "not valid UTF-8" if isinstance(err, UnicodeDecodeError) else "not valid JSON"
+                    logger.warning("%s: skipping garbled line %d (%s): %.80r", path, number, reason, raw)
+                continue
+            yield number, value
+
+
+def _lines_with_config_id(path: str | os.PathLike, min_length: int, shape: str) -> Iterator[tuple[int, list, tuple]]:
+    """``(line_number, entry, config_id)`` for the lines of ``path`` that are lists of at least ``min_length``
+    elements starting with a config id; the others are skipped with a warning (``shape`` names the expected
+    line)."""
+    for number, entry in json_lines(path):
+        if not isinstance(entry, list) or len(entry) < min_length:
+            logger.warning("%s: line %d is not %s; skipped", path, number, shape)
+            continue
+        config_id = _as_config_id(entry[0])
+        if config_id is None:
+            logger.warning("%s: line %d: config id %s is not three integers; skipped", path, number, _short(entry[0]))
+            continue
+        yield number, entry, config_id
+
+
+def read_configs(path: str | os.PathLike) -> Iterator[tuple[tuple, dict, Any]]:
+    """``(config_id, config, config_info)`` for every usable line of a ``configs.json``.
+
+    ``config_info`` is ``"N/A"`` for HpBandSter's two-element lines, ``{}`` when it is not a JSON object
+    (with a warning). Configuration keys and short string values are interned.
+    """
+    for number, entry, config_id in _lines_with_config_id(path, 2, "[config_id, config, config_info]"):
+        if not isinstance(entry[1], dict):
+            logger.warning("%s: line %d: the configuration is not a JSON object; skipped", path, number)
+            continue
+        config_info: Any = "N/A"  # HpBandSter's value for its 2-element lines
+        if len(entry) >= 3:
+            config_info = entry[2]
+            if not isinstance(config_info, dict):
+                logger.warning("%s: line %d: config_info %s is not a JSON object; left empty", path, number,
+                               _short(config_info))
+                config_info = {}
+        config = {
+            sys.intern(key): sys.intern(value) if type(value) is str and len(value) <= 64 else value
+            for key, value in entry[1].items()
+        }
+        if isinstance(config_info, dict):
+            config_info = _compact(config_info)
+        yield config_id, config, config_info
+
+
+def _read_stamps(value: Any, problems: list[str]) -> dict:
+    if not isinstance(value, dict):
+        problems.append(f"time stamps {_short(value)} are not a JSON object")
+        return {}
+    bad = [key for key, stamp in value.items() if not is_finite_number(stamp)]
+    if bad:
+        problems.append(f"time stamps {', '.join(map(repr, bad))} are not finite numbers")
+    return {sys.intern(key): stamp for key, stamp in value.items() if key not in bad}
+
+
+def _read_result(value: Any, problems: list[str]) -> dict | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        problems.append(f"the result {_short(value)} is neither a JSON object nor null")
+        return None
+    loss = value.get("loss")
+    if isinstance(loss, str) and loss in NONFINITE_STRINGS:
+        loss = NONFINITE_STRINGS[loss]
+    elif not (loss is None or is_float(loss)):
+        problems.append(f"the loss {_short(loss)} is not a number")
+        return None
+    if len(value) == 2 and "loss" in value and "info" in value:  # the usual one
+        return {"loss": loss, "info": value["info"]}
+    result = _compact(value)
+    if "loss" in result:
+        result["loss"] = loss
+    return result
+
+
+#: what a usable value of each of bandster's extras looks like
+_EXTRAS_CHECKS: dict[str, Callable[[Any], bool]] = {
+    "worker": lambda v: v is None or isinstance(v, str),
+    "attempt": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1,
+    "status": lambda v: v in ("ok", "failed"),
+}
+
+
+def _read_extras(value: Any, problems: list[str]) -> dict | None:
+    if not isinstance(value, dict):
+        problems.append(f"the extras {_short(value)} are not a JSON object")
+        return None
+    bad = [key for key, check in _EXTRAS_CHECKS.items() if key in value and not check(value[key])]
+    if bad:
+        problems.append(", ".join(f"{key} {_short(value[key])}" for key in bad) + " not valid")
+    extras = {sys.intern(key): extra for key, extra in value.items() if key not in bad}
+    for key in ("worker", "status"):  # a few distinct values, repeated on every line
+        if isinstance(extras.get(key), str):
+            extras[key] = sys.intern(extras[key])
+    return extras
+
+
+def read_results(path: str | os.PathLike) -> Iterator[tuple[tuple, float, dict, dict | None, str | None, dict | None]]:
+    """``(config_id, budget, time_stamps, result, exception, extras)`` for every usable line of a
+    ``results.json``.
+
+    The loss strings ``"NaN"``/``"Infinity"``/``"-Infinity"`` are read as floats; ``extras`` is None for
+    HpBandSter's five-element lines. Fields of the wrong type are replaced by "unknown" (``{}`` stamps, None
+    result or extras) with a warning; lines without a usable config id or budget are skipped. Equal budgets
+    are one shared float object.
+    """
+    budgets: dict[float, float] = {}  # each budget value as one shared float object
+    for number, entry, config_id in _lines_with_config_id(path, 5, "a result line"):
+        if not is_finite_number(entry[1]):
+            logger.warning("%s: line %d: budget %s is not a finite number; skipped", path, number, _short(entry[1]))
+            continue
+        budget = budgets.setdefault(float(entry[1]), float(entry[1]))
+        problems: list[str] = []
+        stamps = _read_stamps(entry[2], problems)
+        result = _read_result(entry[3], problems)
+        exception = entry[4]
+        if exception is not None and not isinstance(exception, str):
+            problems.append("the exception is not a string")
+            exception = json.dumps(exception)
+        extras = _read_extras(entry[5], problems) if len(entry) >= 6 else None
+        if problems:
+            logger.warning("%s: line %d: %s; kept without them", path, number, "; ".join(problems))
+        yield config_id, budget, stamps, result, exception, extras
+
+
+def read_events(directory: str | os.PathLike) -> list[dict[str, Any]]:
+    """The events of a journal (``events.json``), in file order.
+
+    Each is a dict with at least ``time`` (epoch seconds) and ``event`` (its kind). A torn last line (a run
+    being written, or one that was killed) or a garbled line is skipped with a warning; lines that are not
+    such objects are skipped silently. A journal without ``events.json`` (HpBandSter's) has no events.
+    """
+    path = os.path.join(os.fspath(directory), EVENTS_FILENAME)
+    return [
+        event
+        for _, event in json_lines(path, missing_ok=True)
+        if isinstance(event, dict) and isinstance(event.get("event"), str) and is_number(event.get("time"))
+    ]
+
+
+def dispatch_counts(directory: str | os.PathLike) -> collections.Counter:
+    """How often each ``(config_id, budget)`` was dispatched, from ``events.json`` (empty without one)."""
+    counts: collections.Counter = collections.Counter()
+    path = os.path.join(os.fspath(directory), EVENTS_FILENAME)
+    for _, event in json_lines(path, missing_ok=True, containing=b'"dispatch"'):
+        try:
+            if event["event"] == "dispatch":
+                counts[(tuple(event["config_id"]), float(event["budget"]))] += 1
+        except (KeyError, TypeError, ValueError):
+            continue
+    return counts
+
+
+# --------------------------------------------------------------------------------------------------------
+# the manifest
+
+
+def read_manifest(directory: str | os.PathLike) -> dict | None:
+    """``run.json`` of a journal as a dict, or None when it is missing or unreadable (logged)."""
+    path = os.path.join(os.fspath(directory), MANIFEST_FILENAME)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            manifest = json.load(fh)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, RecursionError) as err:
+        logger.warning("%s cannot be read: %.80s", path, err)
+        return None
+    return manifest if isinstance(manifest, dict) else None
+
+
+#: what a usable value of each HB_config entry looks like (None is accepted for all of them)
+_HB_CONFIG_CHECKS: dict[str, Callable[[Any], bool]] = {
+    "eta": is_finite_number,
+    "min_budget": is_finite_number,
+    "max_budget": is_finite_number,
+    "time_ref": is_finite_number,
+    "budgets": lambda v: isinstance(v, list) and all(is_finite_number(b) for b in v),
+    "max_SH_iter": lambda v: isinstance(v, int) and not isinstance(v, bool),
+}
+
+
+def read_hb_config(directory: str | os.PathLike) -> dict | None:
+    """``HB_config`` from ``run.json``, entries of the wrong type left out (with a warning); None without a
+    usable one (a missing, unreadable or HpBandSter journal)."""
+    path = os.path.join(os.fspath(directory), MANIFEST_FILENAME)
+    try:
+        with open(path, "rb") as fh:
+            manifest = json.loads(fh.read().decode("utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, RecursionError) as err:
+        logger.warning("%s cannot be read (%.80s); HB_config is inferred from the results", path, err)
+        return None
+    hb_config = manifest.get("HB_config") if isinstance(manifest, dict) else None
+    if not isinstance(hb_config, dict):
+        logger.warning("%s has no HB_config; it is inferred from the results", path)
+        return None
+    hb_config = dict(hb_config)
+    bad = [k for k, check in _HB_CONFIG_CHECKS.items() if hb_config.get(k) is not None and not check(hb_config[k])]
+    if bad:
+        logger.warning("%s: HB_config entries %s are not valid; left out", path, ", ".join(bad))
+        for key in bad:
+            del hb_config[key]
+    return hb_config

@@ -1,0 +1,789 @@
+"""What a run produced: :class:`Run`, :class:`Result`, and reading a run journal back.
+
+``Result`` keeps HpBandSter's method names and return shapes, with its known bugs fixed:
+``get_incumbent_trajectory(all_budgets=False)`` works, NaN/inf losses never become incumbents,
+``get_all_runs`` is ordered by finish time, ``get_fANOVA_data`` leaves its argument alone,
+``get_pandas_dataframe`` honours ``loss_fn``, and :func:`logged_results_to_HBS_result` survives torn lines
+and results for unknown config ids.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from bandster.core._convert import is_finite_loss, to_builtin
+from bandster.records.datum import Datum
+from bandster.records.format import (
+    CONFIGS_FILENAME,
+    RESULTS_FILENAME,
+    is_float,
+    read_configs,
+    read_hb_config,
+    read_results,
+    replace_nonfinite,
+)
+from bandster.records.journal import json_result_logger  # re-exported: HpBandSter users import it from here
+from bandster.records.run_table import RunTable, RunTableBuilder, copy_dict
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "Run",
+    "Result",
+    "extract_HBS_learning_curves",
+    "logged_results_to_HBS_result",
+    "json_result_logger",
+]
+
+_TIME_KEYS = ("submitted", "started", "finished")
+
+
+def _canonical(value: Any) -> Any:
+    """``value`` as it reads back from the journal: builtins, lists for tuples, non-finite floats as strings."""
+    return replace_nonfinite(to_builtin(value, path="compared value"))
+
+
+def _same_loss(a: Any, b: Any) -> bool:
+    """Loss equality in which NaN equals NaN."""
+    if a is None or b is None:
+        return a is None and b is None
+    try:
+        if math.isnan(a) and math.isnan(b):
+            return True
+    except TypeError:
+        pass
+    return bool(a == b)
+
+
+def _finished(run: Run) -> float | None:
+    stamp = run.time_stamps.get("finished") if isinstance(run.time_stamps, Mapping) else None
+    return stamp if isinstance(stamp, int | float) and not isinstance(stamp, bool) else None
+
+
+class Run:
+    """One evaluation of one configuration on one budget.
+
+    Parameters
+    ----------
+    config_id : tuple
+        ``(iteration, stage_sampled, n)``.
+    budget : float
+        The budget it ran on.
+    loss : float or None
+        The loss; None when the evaluation failed without one. NaN or inf losses are kept as they are.
+    info : object
+        What the worker returned as ``info`` (None on failure).
+    time_stamps : dict
+        ``submitted``, ``started``, ``finished`` (relative to the run's ``time_ref`` in a :class:`Result`).
+    error_logs : str or None
+        The traceback of a failed evaluation.
+    worker_name : str, optional
+        The worker that ran it.
+    attempt : int
+        1 for the first try, more when the job was re-queued after its worker died.
+    status : {'ok', 'failed'}, optional
+        Derived from ``loss`` when not given: ``'ok'`` for a finite loss.
+
+    Examples
+    --------
+    >>> r = Run((0, 0, 0), 1.0, 0.5, {}, {"finished": 2.0}, None)
+    >>> r["loss"], r.status
+    (0.5, 'ok')
+    """
+
+    def __init__(
+        self,
+        config_id: tuple,
+        budget: float,
+        loss: float | None,
+        info: Any,
+        time_stamps: dict | None,
+        error_logs: str | None,
+        worker_name: str | None = None,
+        attempt: int = 1,
+        status: str | None = None,
+    ) -> None:
+        self.config_id = config_id
+        self.budget = budget
+        self.loss = loss
+        self.info = info
+        self.time_stamps = time_stamps if time_stamps is not None else {}
+        self.error_logs = error_logs
+        self.worker_name = worker_name
+        self.attempt = attempt
+        self.status = status if status is not None else ("ok" if is_finite_loss(loss) else "failed")
+
+    def __getitem__(self, key: str) -> Any:
+        try:
+            return getattr(self, key)
+        except AttributeError:
+            raise KeyError(key) from None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Run):
+            return NotImplemented
+        return (
+            tuple(self.config_id) == tuple(other.config_id)
+            and self.budget == other.budget
+            and _same_loss(self.loss, other.loss)
+            and self.time_stamps == other.time_stamps
+            and self.error_logs == other.error_logs
+            and self.worker_name == other.worker_name
+            and self.attempt == other.attempt
+            and self.status == other.status
+            and _canonical(self.info) == _canonical(other.info)
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
+
+    def __repr__(self) -> str:
+        stamps = self.time_stamps if isinstance(self.time_stamps, Mapping) else {}
+        when = ", ".join(f"{key}={stamps.get(key, '?')}" for key in _TIME_KEYS)
+        text = (
+            f"Run(config_id={self.config_id}, budget={self.budget}, loss={self.loss}, status={self.status}, "
+            f"{when}, worker={self.worker_name}, attempt={self.attempt}, info={self.info!r}"
+        )
+        if self.error_logs:
+            text += f", error_logs={self.error_logs!r}"
+        return text + ")"
+
+
+def extract_HBS_learning_curves(runs: Iterable[Run]) -> list[list[tuple[float, float]]]:  # noqa: N802 - HpBandSter's name
+    """The learning curve of one configuration's runs: ``[[(budget, loss), ...]]``.
+
+    Parameters
+    ----------
+    runs : iterable of Run
+        The runs of one configuration.
+
+    Returns
+    -------
+    list
+        A list holding one curve, sorted by budget, runs without a loss (None) left out.
+    """
+    ordered = sorted(runs, key=lambda r: r.budget)
+    return [[(r.budget, r.loss) for r in ordered if r.loss is not None]]
+
+
+def _import_pandas() -> Any:
+    try:
+        import pandas
+    except ImportError as err:  # pragma: no cover - pandas is installed in the test environment
+        raise ImportError("this needs pandas, which is not installed: pip install bandster[plots]") from err
+    return pandas
+
+
+class _Configurations(Mapping):
+    """``Result.data``: ``{config_id: Datum}``, read-only. Each Datum is built when it is asked for, and is a
+    copy: changing it does not change the Result."""
+
+    def __init__(self, table: RunTable) -> None:
+        self._table = table
+
+    def __getitem__(self, config_id: tuple) -> Datum:
+        return self._table.datum(self._table.index(tuple(config_id)))
+
+    def __contains__(self, config_id: object) -> bool:
+        try:
+            self._table.index(tuple(config_id))  # type: ignore[arg-type]
+        except (KeyError, TypeError):
+            return False
+        return True
+
+    def __iter__(self) -> Iterator[tuple]:
+        return iter(self._table.config_ids)
+
+    def __len__(self) -> int:
+        return self._table.num_configs
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} configurations of a Result>"
+
+
+class Result:
+    """Everything a run found: configurations, their runs on each budget, and the run's ``HB_config``.
+
+    Parameters
+    ----------
+    HB_iteration_data : list of dict
+        One dict ``{config_id: Datum}`` per iteration (a single dict is accepted too). The dicts are merged;
+        the Datums are copied, never changed.
+    HB_config : dict
+        ``eta``, ``min_budget``, ``max_budget``, ``budgets``, ``max_SH_iter``, ``time_ref``, ... All time
+        stamps in the Result are relative to ``time_ref``.
+
+    Attributes
+    ----------
+    data : Mapping
+        ``{config_id: Datum}`` over all iterations, read-only: a Datum taken from it is a copy.
+    HB_config : dict
+        As given.
+
+    Notes
+    -----
+    The runs are kept column-wise (:class:`~bandster.records.run_table.RunTable`, about 0.8 KB per run with its
+    configuration, instead of 2-3 KB for a Datum per configuration), so a Result of 100,000 runs takes about
+    80 MB; ``data`` builds the Datums of HpBandSter's layout on demand. A later run of the same configuration
+    on the same budget replaces the earlier one; budgets are floats.
+
+    Examples
+    --------
+    >>> from bandster.records.datum import Datum
+    >>> datum = Datum({"x": 0.5}, {"model_based_pick": False}, results={1.0: {"loss": 0.3, "info": None}},
+    ...               time_stamps={1.0: {"submitted": 0.0, "started": 0.1, "finished": 1.0}})
+    >>> result = Result([{(0, 0, 0): datum}], {"time_ref": 0.0, "budgets": [1.0], "max_budget": 1.0})
+    >>> result.get_incumbent_id(), [run.loss for run in result.get_all_runs()]
+    ((0, 0, 0), [0.3])
+    """
+
+    def __init__(self, HB_iteration_data: list[dict] | dict, HB_config: dict) -> None:  # noqa: N803
+        self.HB_config = dict(HB_config) if HB_config is not None else {}
+        if isinstance(HB_iteration_data, Mapping):
+            HB_iteration_data = [HB_iteration_data]
+        self._table = _table_from_datums(HB_iteration_data, self._time_ref())
+
+    def _time_ref(self) -> float:
+        """``HB_config['time_ref']`` when it is a finite number, else 0."""
+        time_ref = self.HB_config.get("time_ref")
+        if not isinstance(time_ref, int | float) or isinstance(time_ref, bool):
+            return 0.0
+        try:
+            return time_ref if math.isfinite(time_ref) else 0.0
+        except OverflowError:  # an integer too large for a float
+            return 0.0
+
+    @classmethod
+    def _from_builder(cls, builder: RunTableBuilder, HB_config: dict) -> Result:  # noqa: N803
+        """A Result of the journal reader's runs, configurations ordered by iteration (stable), as the
+        constructor orders them."""
+        self = cls.__new__(cls)
+        self.HB_config = dict(HB_config) if HB_config is not None else {}
+        self._table = builder.finish(self._time_ref(), order_by_iteration=True)
+        return self
+
+    def __setstate__(self, state: dict) -> None:
+        if "data" in state and "_table" not in state:  # pickled by bandster 0.1 (a dict of Datums)
+            state = dict(state)
+            state["_table"] = _table_from_datums([state.pop("data")], 0.0)  # its stamps are relative already
+        self.__dict__.update(state)
+
+    # --- access -------------------------------------------------------------------------------------
+
+    @property
+    def data(self) -> Mapping[tuple, Datum]:
+        return _Configurations(self._table)
+
+    def __getitem__(self, config_id: tuple) -> Datum:
+        return self.data[config_id]
+
+    def _budgets_present(self) -> list[float]:
+        return sorted(set(self._table.budget.tolist()))
+
+    def _budgets(self, budgets: Iterable[float] | None) -> list[float]:
+        if budgets is None:
+            budgets = self.HB_config.get("budgets")
+        if budgets is None:  # e.g. a RandomSearch HB_config without "budgets"
+            return self._budgets_present()
+        return list(budgets)
+
+    def _max_budget(self) -> float | None:
+        max_budget = self.HB_config.get("max_budget")
+        if max_budget is None:
+            present = self._budgets_present()
+            max_budget = present[-1] if present else None
+        return max_budget
+
+    def _runs(self, rows: Iterable[int]) -> list[Run]:
+        runs = []
+        for config_id, budget, loss, info, stamps, error, extras in self._table.run_fields(rows):
+            runs.append(
+                Run(
+                    config_id,
+                    budget,
+                    loss,
+                    info,
+                    stamps,
+                    error,
+                    worker_name=extras.get("worker"),
+                    attempt=extras.get("attempt", 1),
+                    status=extras.get("status"),
+                )
+            )
+        return runs
+
+    def _config(self, config_id: tuple) -> Any:
+        """The stored configuration of ``config_id`` (not a copy: callers must not change it)."""
+        return self._table.configs[self._table.index(tuple(config_id))]
+
+    def get_runs_by_id(self, config_id: tuple) -> list[Run]:
+        """The runs of one configuration, sorted by budget.
+
+        Parameters
+        ----------
+        config_id : tuple
+            The configuration's id.
+
+        Returns
+        -------
+        list of Run
+            Failed runs have ``loss=None``, ``info=None`` and the traceback in ``error_logs``; runs that
+            returned a NaN or infinite loss keep that loss (status ``'failed'``).
+        """
+        return self._runs(self._table.rows_of(self._table.index(tuple(config_id))))
+
+    def get_all_runs(self, only_largest_budget: bool = False) -> list[Run]:
+        """All runs, ordered by the time they finished.
+
+        Parameters
+        ----------
+        only_largest_budget : bool
+            Keep only each configuration's run on its largest budget.
+
+        Returns
+        -------
+        list of Run
+            Runs without a ``finished`` time stamp come last.
+        """
+        table = self._table
+        rows = None
+        if only_largest_budget:
+            has_runs = table.starts[1:] > table.starts[:-1]
+            rows = table.starts[1:][has_runs] - 1
+        return self._runs(table.finish_order(rows))
+
+    def get_id2config_mapping(self) -> dict[tuple, dict[str, Any]]:
+        """``{config_id: {'config': dict, 'config_info': dict}}``, deep copies."""
+        table = self._table
+        return {
+            config_id: {"config": copy.deepcopy(config), "config_info": copy.deepcopy(info)}
+            for config_id, config, info in zip(table.config_ids, table.configs, table.config_infos, strict=True)
+        }
+
+    def num_iterations(self) -> int:
+        """The number of iterations (brackets): the largest iteration index plus one."""
+        return max(config_id[0] for config_id in self._table.config_ids) + 1 if self._table.num_configs else 0
+
+    def get_learning_curves(
+        self,
+        lc_extractor: Callable[[list[Run]], Any] = extract_HBS_learning_curves,
+        config_ids: Iterable[tuple] | None = None,
+    ) -> dict[tuple, Any]:
+        """``{config_id: lc_extractor(runs)}`` for the given (default: all) configurations."""
+        config_ids = list(self._table.config_ids) if config_ids is None else config_ids
+        return {tuple(cid): lc_extractor(self.get_runs_by_id(cid)) for cid in config_ids}
+
+    # --- incumbents ---------------------------------------------------------------------------------
+
+    def _best_rows(self, mask: np.ndarray) -> dict[float, tuple]:
+        """``{budget: config_id}``: among the rows in ``mask`` with a finite loss, the lowest loss on each
+        budget (ties to the smaller config id)."""
+        table = self._table
+        losses = table.ranking_losses()
+        usable = mask & ~np.isnan(losses)
+        best: dict[float, tuple] = {}
+        for budget in sorted(set(table.budget[usable].tolist())):
+            here = usable & (table.budget == budget)
+            lowest = losses[here].min()
+            rows = np.flatnonzero(here & (losses == lowest))
+            best[budget] = min(table.config_ids[table.row_config[row]] for row in rows.tolist())
+        return best
+
+    def get_incumbent_id(self) -> tuple | None:
+        """The id of the configuration with the lowest finite loss on exactly ``HB_config['max_budget']``.
+
+        Returns
+        -------
+        tuple or None
+            None when no run on the largest budget has a finite loss. Ties go to the smaller id.
+        """
+        max_budget = self._max_budget()
+        if not is_float(max_budget):
+            return None
+        return self._best_rows(self._table.budget == float(max_budget)).get(float(max_budget))
+
+    def get_incumbent_per_budget(self) -> dict[float, tuple]:
+        """``{budget: config_id}``: the configuration with the lowest finite loss on each budget."""
+        return self._best_rows(np.ones(len(self._table), dtype=bool))
+
+    def get_incumbent_trajectory(
+        self, all_budgets: bool = True, bigger_is_better: bool = True, non_decreasing_budget: bool = True
+    ) -> dict[str, list]:
+        """How the incumbent changed over time.
+
+        Runs are visited in order of their finish time; only finite losses can become incumbents. A run
+        becomes the incumbent when its loss is lower than the incumbent's, or (with ``bigger_is_better``)
+        when its budget is larger; with ``non_decreasing_budget`` a run on a smaller budget never does.
+        If runs finished after the last change, the last incumbent is repeated at the last finish time.
+
+        Parameters
+        ----------
+        all_budgets : bool
+            Consider runs on all budgets; when False, only runs on ``HB_config['max_budget']``.
+        bigger_is_better : bool
+            A run on a larger budget replaces the incumbent even with a higher loss.
+        non_decreasing_budget : bool
+            The incumbent's budget never decreases.
+
+        Returns
+        -------
+        dict
+            Lists ``config_ids``, ``times_finished``, ``budgets``, ``losses``.
+        """
+        runs = self.get_all_runs()
+        if not all_budgets:
+            max_budget = self._max_budget()
+            runs = [r for r in runs if r.budget == max_budget]
+        trajectory: dict[str, list] = {"config_ids": [], "times_finished": [], "budgets": [], "losses": []}
+        current = math.inf
+        budget = self.HB_config.get("min_budget")
+        if budget is None:
+            budget = min((r.budget for r in runs), default=-math.inf)
+        last_incumbent = None
+        for r in runs:
+            if not is_finite_loss(r.loss):
+                continue
+            new = (bigger_is_better and r.budget > budget) or r.loss < current
+            if non_decreasing_budget and r.budget < budget:
+                new = False
+            if new:
+                current, budget, last_incumbent = r.loss, r.budget, r
+                trajectory["config_ids"].append(r.config_id)
+                trajectory["times_finished"].append(_finished(r))
+                trajectory["budgets"].append(r.budget)
+                trajectory["losses"].append(r.loss)
+        if last_incumbent is not None and runs[-1] is not last_incumbent:
+            end = _finished(runs[-1])
+            if end is not None and (trajectory["times_finished"][-1] is None or end > trajectory["times_finished"][-1]):
+                for key in ("config_ids", "budgets", "losses"):
+                    trajectory[key].append(trajectory[key][-1])
+                trajectory["times_finished"].append(end)
+        return trajectory
+
+    # --- analysis helpers ---------------------------------------------------------------------------
+
+    def get_fANOVA_data(  # noqa: N802 - HpBandSter's name
+        self,
+        config_space: Any,
+        budgets: Iterable[float] | None = None,
+        loss_fn: Callable[[Run], float] = lambda r: r.loss,
+        failed_loss: float | None = None,
+    ) -> tuple[Any, Any, Any]:
+        """The data the ``fanova`` package needs: ``(X, y, config_space)``.
+
+        Parameters
+        ----------
+        config_space : ConfigSpace.ConfigurationSpace
+            The run's search space. It is not modified: with more than one budget, a copy gains a
+            log-uniform ``budget`` hyperparameter, and that copy is returned.
+        budgets : list of float, optional
+            Which budgets to use; default ``HB_config['budgets']`` (or all budgets present).
+        loss_fn : callable
+            ``loss_fn(run) -> float`` for runs with a finite loss.
+        failed_loss : float, optional
+            The ``y`` of failed runs (loss None, NaN or infinite); they are left out when None.
+
+        Returns
+        -------
+        X : numpy.ndarray
+            One row per run, one column per hyperparameter of the returned space, in its order:
+            numerical values as they are, categoricals and ordinals as the index of their value,
+            constants as 0, inactive hyperparameters as NaN.
+        y : numpy.ndarray
+            The losses.
+        config_space : ConfigSpace.ConfigurationSpace
+            The space ``X`` belongs to.
+        """
+        import ConfigSpace as CS
+
+        space = copy.deepcopy(config_space)
+        budgets = self._budgets(budgets)
+        several = len(budgets) > 1
+        if several:
+            if "budget" in space:
+                raise ValueError("the config space already has a hyperparameter named 'budget'")
+            low, high = float(min(budgets)), float(max(budgets))
+            space.add(CS.UniformFloatHyperparameter("budget", lower=low, upper=high, log=low > 0))
+        hyperparameters = list(space.values())
+        wanted = set(budgets)
+        X: list[list[float]] = []
+        y: list[float] = []
+        for r in self.get_all_runs():
+            if r.budget not in wanted:
+                continue
+            if is_finite_loss(r.loss):
+                y_value = loss_fn(r)
+            elif failed_loss is not None:
+                y_value = failed_loss
+            else:
+                continue
+            values = dict(self._config(r.config_id))
+            if several:
+                values["budget"] = float(r.budget)
+            try:
+                config = CS.Configuration(space, values=values)
+            except Exception as err:
+                raise ValueError(f"configuration {r.config_id} does not belong to config_space: {err}") from err
+            X.append([_fanova_value(hp, config.get(hp.name), CS) for hp in hyperparameters])
+            y.append(y_value)
+        return np.array(X, dtype=float).reshape(len(X), len(hyperparameters)), np.array(y, dtype=float), space
+
+    def importance(self, budget: float | None = None, configspace: Any = None, n_trees: int = 64,
+                   seed: int | None = 0) -> dict[str, float]:
+        """Each hyperparameter's importance on one budget: the share of the loss's variance it explains alone.
+
+        Functional ANOVA (Hutter et al., 2014) over a scikit-learn random forest fitted to the configurations
+        evaluated on the budget (:mod:`bandster.analysis.importance`; install the ``importance`` extra). Read
+        the caveats in the docs' analysis page before drawing conclusions: with few configurations, or with
+        configurations concentrated where a model looked, the shares describe the forest more than the problem.
+
+        Parameters
+        ----------
+        budget : float, optional
+            Default: the largest budget with at least five finite losses.
+        configspace : ConfigSpace.ConfigurationSpace, optional
+            Gives the hyperparameters' ranges, log scales and categories; without it they come from the values
+            seen.
+        n_trees : int
+            Trees in the forest.
+        seed : int, optional
+            The forest's random state (the shares vary a little with it).
+
+        Returns
+        -------
+        dict
+            ``{hyperparameter: share in [0, 1]}``, most important first. The shares sum to at most 1; the rest
+            is explained only by interactions.
+
+        Raises
+        ------
+        ImportError
+            Without scikit-learn (the message names the extra).
+        ValueError
+            With fewer than five finite losses on the budget.
+        """
+        from bandster.analysis.importance import importance
+
+        return importance(self, budget, configspace=configspace, n_trees=n_trees, seed=seed)["importance"]
+
+    def get_pandas_dataframe(
+        self, budgets: Iterable[float] | None = None, loss_fn: Callable[[Run], float] = lambda r: r.loss
+    ) -> tuple[Any, Any]:
+        """The configurations and their losses as two DataFrames ``(df_X, df_y)``.
+
+        Parameters
+        ----------
+        budgets : list of float, optional
+            Which budgets to use; default ``HB_config['budgets']`` (or all budgets present). With more than
+            one, ``df_X`` has a ``budget`` column.
+        loss_fn : callable
+            ``loss_fn(run) -> float``, the value in ``df_y['loss']``.
+
+        Returns
+        -------
+        df_X, df_y : pandas.DataFrame
+            One row per run with a loss (failed runs without one are left out), in finish-time order.
+        """
+        pd = _import_pandas()
+        budgets = self._budgets(budgets)
+        wanted = set(budgets)
+        configs, losses = [], []
+        for r in self.get_all_runs():
+            if r.budget not in wanted or r.loss is None:
+                continue
+            config = dict(self._config(r.config_id))
+            if len(budgets) > 1:
+                config["budget"] = r.budget
+            configs.append(config)
+            losses.append({"loss": loss_fn(r)})
+        return pd.DataFrame(configs), pd.DataFrame(losses, columns=["loss"])
+
+    def to_dataframe(self) -> Any:
+        """One row per run: ``config_id``, the configuration's values, ``budget``, ``loss``, ``status``,
+        ``submitted``, ``started``, ``finished``, ``worker``, ``attempt``, ``model_based_pick``.
+
+        A hyperparameter whose name clashes with one of the fixed columns appears as ``config.<name>``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            In finish-time order.
+        """
+        pd = _import_pandas()
+        fixed = ["budget", "loss", "status", *_TIME_KEYS, "worker", "attempt", "model_based_pick"]
+        reserved = {"config_id", *fixed}
+        config_columns: dict[str, None] = {}
+        rows = []
+        for r in self.get_all_runs():
+            index = self._table.index(r.config_id)
+            row: dict[str, Any] = {"config_id": r.config_id}
+            config = self._table.configs[index]
+            config = config if isinstance(config, Mapping) else {}
+            for name, value in config.items():
+                column = f"config.{name}" if name in reserved else name
+                config_columns.setdefault(column)
+                row[column] = value
+            info = self._table.config_infos[index]
+            info = info if isinstance(info, Mapping) else {}
+            stamps = r.time_stamps if isinstance(r.time_stamps, Mapping) else {}
+            row.update(budget=r.budget, loss=r.loss, status=r.status, worker=r.worker_name, attempt=r.attempt)
+            row.update({key: stamps.get(key) for key in _TIME_KEYS})
+            row["model_based_pick"] = info.get("model_based_pick")
+            rows.append(row)
+        return pd.DataFrame(rows, columns=["config_id", *config_columns, *fixed])
+
+    # --- comparison ---------------------------------------------------------------------------------
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Result):
+            return NotImplemented
+        mine, theirs = self._table, other._table
+        if _canonical(self.HB_config) != _canonical(other.HB_config) or set(mine.config_ids) != set(theirs.config_ids):
+            return False
+        for i, config_id in enumerate(mine.config_ids):
+            j = theirs.index(config_id)
+            if _canonical(mine.configs[i]) != _canonical(theirs.configs[j]):
+                return False
+            if _canonical(mine.config_infos[i]) != _canonical(theirs.config_infos[j]):
+                return False
+            if self._runs(mine.rows_of(i)) != other._runs(theirs.rows_of(j)):
+                return False
+        return True
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Result({self._table.num_configs} configs, {len(self._table)} runs, {self.num_iterations()} iterations)"
+
+
+def _table_from_datums(iterations: Iterable[Mapping], time_ref: float) -> RunTable:
+    """The table of ``{config_id: Datum}`` dicts (later iterations' Datums replace earlier ones of the same id)."""
+    builder = RunTableBuilder()
+    for iteration in iterations:
+        for config_id, datum in iteration.items():
+            index = builder.add_config(
+                tuple(config_id), copy_dict(datum.config), copy_dict(datum.config_info), datum.status, datum.budget
+            )
+            extras = getattr(datum, "extras", None) or {}
+            for budget, result in datum.results.items():
+                builder.add_run(
+                    index,
+                    budget,
+                    copy_dict(datum.time_stamps.get(budget, {})),
+                    copy_dict(result),
+                    datum.exceptions.get(budget),
+                    copy_dict(extras.get(budget)),
+                )
+    return builder.finish(time_ref)
+
+
+def _fanova_value(hp: Any, value: Any, CS: Any) -> float:
+    """One hyperparameter value as a number for fANOVA."""
+    if value is None:
+        return math.nan
+    if isinstance(hp, CS.CategoricalHyperparameter):
+        return float(list(hp.choices).index(value))
+    if isinstance(hp, CS.OrdinalHyperparameter):
+        return float(list(hp.sequence).index(value))
+    if isinstance(hp, CS.Constant):
+        return 0.0
+    return float(value)
+
+
+# --------------------------------------------------------------------------------------------------------
+# reading a journal (the line readers are in bandster.records.format)
+
+
+def _load_configs(path: str, builder: RunTableBuilder) -> None:
+    for config_id, config, config_info in read_configs(path):
+        builder.add_config(config_id, config, config_info)
+
+
+def _load_results(path: str, builder: RunTableBuilder) -> tuple[set[float], float | None]:
+    budgets: set[float] = set()
+    time_ref: float | None = None
+    for config_id, budget, stamps, result, exception, extras in read_results(path):
+        budgets.add(budget)
+        index = builder.index_of(config_id)
+        if index is None:
+            logger.warning("%s: result for config %s, which configs.json lacks; config left empty", path, config_id)
+            index = builder.add_config(config_id, {}, {})
+        builder.add_run(index, budget, stamps, result, exception, extras)
+        submitted = stamps.get("submitted")
+        if submitted is not None:
+            time_ref = submitted if time_ref is None else min(time_ref, submitted)
+    return budgets, time_ref
+
+
+def _infer_hb_config(budgets: set[float], time_ref: float | None) -> dict[str, Any]:
+    ladder = sorted(budgets)
+    return {
+        "eta": ladder[1] / ladder[0] if len(ladder) > 1 and ladder[0] else None,
+        "min_budget": ladder[0] if ladder else None,
+        "max_budget": ladder[-1] if ladder else None,
+        "budgets": ladder,
+        "max_SH_iter": len(ladder),
+        "time_ref": time_ref,
+    }
+
+
+def logged_results_to_HBS_result(directory: str | os.PathLike) -> Result:  # noqa: N802 - HpBandSter's name
+    """Rebuild a :class:`Result` from a run journal (bandster's or HpBandSter's ``json_result_logger``'s).
+
+    Parameters
+    ----------
+    directory : str or path-like
+        The journal directory with ``configs.json`` and ``results.json`` (and, from bandster, ``run.json``).
+
+    Returns
+    -------
+    Result
+        ``HB_config`` comes from ``run.json`` when there is one; otherwise it is inferred from the results
+        (``eta`` from the two smallest budgets, ``time_ref`` the earliest submission).
+
+    Notes
+    -----
+    Reads the strings ``"NaN"``/``"Infinity"``/``"-Infinity"`` and the bare tokens HpBandSter wrote. Never
+    raises on damaged files (only when neither file exists), and warns with the file and line number for
+    everything it cannot use:
+
+    - a torn, garbled (not JSON, not UTF-8) or wrongly shaped line, a config id that is not three integers,
+      a configuration that is not a JSON object, or a budget that is not a finite number: the line is
+      skipped;
+    - time stamps that are not finite numbers, a result that is neither an object nor null, a loss that is
+      not a number (or ``"NaN"``/``"Infinity"``/``"-Infinity"``), extras of the wrong type, a non-object
+      ``config_info``: the line is kept without them (no result, no stamp, default extras, empty info);
+    - an unreadable ``run.json``, or ``HB_config`` entries of the wrong type: inferred from the results.
+
+    Unknown fields and trailing elements are ignored. A result for a config id missing from
+    ``configs.json`` gets an empty configuration (with a warning); a later result for the same
+    (config id, budget) wins.
+    """
+    directory = os.fspath(directory)
+    configs_fn = os.path.join(directory, CONFIGS_FILENAME)
+    results_fn = os.path.join(directory, RESULTS_FILENAME)
+    if not os.path.exists(configs_fn) and not os.path.exists(results_fn):
+        raise FileNotFoundError(f"{directory} holds no run journal (neither {CONFIGS_FILENAME} nor {RESULTS_FILENAME})")
+    builder = RunTableBuilder()
+    budgets: set[float] = set()
+    time_ref = None
+    if os.path.exists(configs_fn):
+        _load_configs(configs_fn, builder)
+    else:
+        logger.warning("%s is missing; configurations are left empty", configs_fn)
+    if os.path.exists(results_fn):
+        budgets, time_ref = _load_results(results_fn, builder)
+    else:
+        logger.warning("%s is missing; the result has no runs", results_fn)
+    hb_config = read_hb_config(directory)
+    if hb_config is None:
+        hb_config = _infer_hb_config(budgets, time_ref)
+    elif hb_config.get("time_ref") is None:
+        hb_config["time_ref"] = time_ref
+    return Result._from_builder(builder, hb_config)

@@ -1,0 +1,1 @@
+"""The runtime: the runner that drives a scheduler over a backend."""

@@ -1,0 +1,11 @@
+"""Samplers propose configurations: random sampling, BOHB's KDE model, an initial design, a warm start.
+
+Each is a :class:`Sampler` (``get_config(budget)``, ``new_result(job)``); a scheduler asks them for new
+configurations. They hold no threads and touch no network.
+"""
+
+from bandster.samplers._base import Sampler
+from bandster.samplers.initial_design import InitialDesign
+from bandster.samplers.random import RandomSampling
+
+__all__ = ["InitialDesign", "RandomSampling", "Sampler"]

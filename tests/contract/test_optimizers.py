@@ -1,0 +1,144 @@
+"""One contract, every optimizer, every backend: the same checks for RandomSearch, HyperBand, BOHB, ASHA,
+AsyncHyperBand and AsyncBOHB, on bandster's Pyro runtime (a real name server and a thread worker) and on the
+simulated backend (virtual clock)."""
+
+import collections
+import os
+import pickle
+
+import ConfigSpace as CS
+import pytest
+
+from bandster import optimizers
+from bandster.core.result import logged_results_to_HBS_result
+from bandster.schedulers import brackets
+from bandster.schedulers.asha import hyperband_budget
+
+from toy_workers import QuadraticWorker
+
+SYNC = ["RandomSearch", "HyperBand", "BOHB"]
+ASYNC = ["ASHA", "AsyncHyperBand", "AsyncBOHB"]
+BACKENDS = ["pyro", "simulated"]
+LADDER = {"min_budget": 1, "max_budget": 9, "eta": 3}
+
+
+def space():
+    return CS.ConfigurationSpace({"x": (0.0, 1.0), "y": (0.0, 1.0)}, seed=0)
+
+
+def objective(config, budget):
+    return {"loss": (config["x"] - 0.3) ** 2 + config["y"] / 10 + 1.0 / budget, "info": {"budget": budget},
+            "cost": budget}
+
+
+class Setup:
+    """Makes optimizers of one kind on one backend (one worker: every run is deterministic)."""
+
+    def __init__(self, name, backend, request, tmp_path, run_id):
+        self.name, self.backend, self.tmp_path, self.run_id = name, backend, tmp_path, run_id
+        self.made = []
+        if backend == "pyro":
+            ns = request.getfixturevalue("nameserver")
+            self.ns = ns
+            self.worker = QuadraticWorker(run_id=run_id, nameserver=ns.host, nameserver_port=ns.port)
+            self.worker.run(background=True)
+
+    def make(self, **kwargs):
+        cls = getattr(optimizers, self.name)
+        if self.backend == "pyro":
+            kwargs.update(nameserver=self.ns.host, nameserver_port=self.ns.port)
+        else:
+            from bandster.backends import SimulatedBackend
+
+            kwargs["backend"] = SimulatedBackend(1, objective)
+        opt = cls(configspace=space(), run_id=self.run_id, working_directory=str(self.tmp_path), seed=1,
+                  **LADDER, **kwargs)
+        self.made.append(opt)
+        return opt
+
+    def close(self):
+        for i, opt in enumerate(self.made):
+            opt.shutdown(shutdown_workers=self.backend == "pyro" and i == len(self.made) - 1)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    return request.param
+
+
+@pytest.fixture
+def setup(request, backend, tmp_path, run_id):
+    name = request.node.callspec.params["name"]
+    s = Setup(name, backend, request, tmp_path, run_id)
+    yield s
+    s.close()
+
+
+def planned_counts(name, n_iterations):
+    counts = collections.Counter()
+    for i in range(n_iterations):
+        if name == "RandomSearch":
+            ns, budgets = [brackets.random_search_num_configs(1, 9, 3)], [9.0]
+        else:
+            ns, budgets = brackets.hyperband_iteration(i, 1, 9, 3)
+        for n, b in zip(ns, budgets, strict=True):
+            counts[(i, b)] += n
+    return dict(counts)
+
+
+def counts(result):
+    return dict(collections.Counter((r.config_id[0], r.budget) for r in result.get_all_runs()))
+
+
+def check_async_budget(result, n_iterations):
+    started = [r.budget for r in sorted(result.get_all_runs(), key=lambda r: r.time_stamps["submitted"])]
+    limit = hyperband_budget(n_iterations, 1, 9, 3)
+    assert sum(started[:-1]) < limit <= sum(started)  # one worker: jobs start while less than the limit started
+    keys = [(r.config_id, r.budget) for r in result.get_all_runs()]
+    assert len(keys) == len(set(keys))  # no job twice
+
+
+@pytest.mark.parametrize("name", SYNC + ASYNC)
+def test_runs_per_budget_and_journal_round_trip(setup, name):
+    opt = setup.make()
+    result = opt.run(n_iterations=2, progress=False)
+    if name in SYNC:
+        assert counts(result) == planned_counts(name, 2)
+    else:
+        check_async_budget(result, 2)
+    assert all(r.loss is not None for r in result.get_all_runs())
+    directory = opt.journal.directory
+    assert logged_results_to_HBS_result(directory) == result
+    with open(os.path.join(directory, "results.pkl"), "rb") as fh:
+        assert pickle.load(fh) == result
+    assert result.get_incumbent_id() is not None
+
+
+@pytest.mark.parametrize("name", SYNC + ASYNC)
+def test_resume_after_stopping_mid_run(setup, name):
+    first = setup.make()
+    partial = first.run(n_iterations=3, progress=False, max_budget_spent=30)
+    assert 0 < len(partial.get_all_runs())
+    first.shutdown()
+    second = setup.make(resume=True)
+    result = second.run(n_iterations=3, progress=False)  # counts the run's total
+    assert second.journal.directory == first.journal.directory
+    if name in SYNC:
+        assert counts(result) == planned_counts(name, 3)
+    else:
+        check_async_budget(result, 3)
+    finished_first = {(r.config_id, r.budget): r.loss for r in partial.get_all_runs()}
+    after = {(r.config_id, r.budget): r.loss for r in result.get_all_runs()}
+    assert all(after[key] == loss for key, loss in finished_first.items())  # nothing finished was run again
+
+
+@pytest.mark.parametrize("name", SYNC + ASYNC)
+def test_limits(setup, name):
+    opt = setup.make()
+    result = opt.run(n_iterations=5, progress=False, max_budget_spent=20)
+    started = [r.budget for r in result.get_all_runs()]
+    assert sum(started[:-1]) < 20 <= sum(started) or sum(started) < 20  # the last job to start crosses the limit
+    before = set(result.get_id2config_mapping())
+    result = opt.run(n_iterations=5, progress=False, max_configs=4)
+    new = set(result.get_id2config_mapping()) - before
+    assert 1 <= len(new) <= 4
