@@ -2,7 +2,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat setup.py pyproject.toml | cksum | cut -d' ' -f1)
+CKSUM := $(shell cat setup.py pyproject.toml | cksum | cut -d' ' -f1)
+# `make test` (and docs, bench, lint) install bandster with its test extra; `make demo` needs only bandster itself
+STAMP := $(VENV)/.installed-test-$(CKSUM)
+CORE_STAMP := $(VENV)/.installed-core-$(CKSUM)
 
 .PHONY: demo test docs browser bench lint clean venv
 
@@ -12,10 +15,19 @@ $(STAMP): setup.py pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	rm -f $(VENV)/.installed-*
+	rm -f $(VENV)/.installed-test-*
 	touch $(STAMP)
 
-demo: $(STAMP)
+# the demo's own stamp: bandster and its dependencies only (no Sphinx, Jupyter or scikit-learn); nothing to
+# install when the test extra is already there
+$(CORE_STAMP): setup.py pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -e $(STAMP) || $(BIN)/python -m pip install --quiet --upgrade pip
+	test -e $(STAMP) || $(BIN)/python -m pip install --quiet -e .
+	rm -f $(VENV)/.installed-core-*
+	touch $(CORE_STAMP)
+
+demo: $(CORE_STAMP)
 	$(BIN)/python examples/demo.py
 
 # the docs are built (warnings are errors) before the tests, and chromium installed for the report's browser test

@@ -260,8 +260,8 @@ class Plan:
                 lines.append("")
         unit = "" if timed else " budget units"
         lines.append(
-            f"overall: {len(self.iterations)} iterations, {self.total_runs} runs of {self.total_configs} "
-            f"configurations, cost {_num(self.total_cost)} budget units"
+            f"overall: {_count(len(self.iterations), 'iteration')}, {_count(self.total_runs, 'run')} of "
+            f"{_count(self.total_configs, 'configuration')}, cost {_num(self.total_cost)} budget units"
             + (f" = {format_duration(self.total_seconds)} on one worker" if timed else "")
         )
         wall = format_duration(self.wall_clock) if timed else _num(self.wall_clock) + unit
@@ -275,6 +275,11 @@ class Plan:
 
     def __str__(self) -> str:
         return self.format()
+
+
+def _count(n: int, noun: str) -> str:
+    """``'1 iteration'``, ``'2 iterations'``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def plan(

@@ -3,6 +3,10 @@
 The objective is the Branin function with a fidelity: the budget is the number of "epochs" of a noisy
 estimate whose noise shrinks with the budget. Results go to ``./demo_run/`` (the run's journal, with
 ``results.pkl``).
+
+The noise of each evaluation is drawn from ``--seed``, the configuration and the budget, so with one worker
+(``--n_workers 1``) the same ``--seed`` gives the same run. With several workers the order in which results
+reach BOHB's model depends on timing, and so does the run.
 """
 
 import argparse
@@ -22,16 +26,18 @@ from bandster.optimizers import BOHB as Optimizer
 class BraninWorker(Worker):
     """Branin's function, observed through noise that shrinks as the budget grows."""
 
-    def __init__(self, *args, sleep_per_budget=0.0, **kwargs):
+    def __init__(self, *args, sleep_per_budget=0.0, seed=0, **kwargs):
         super().__init__(*args, **kwargs)
         self.sleep_per_budget = sleep_per_budget
-        self.rng = np.random.default_rng(abs(hash(self.worker_id)) % 2**32)
+        self.seed = seed
 
-    def compute(self, config, budget, **kwargs):
+    def compute(self, config_id, config, budget, **kwargs):
         x1, x2 = config["x1"], config["x2"]
         value = (x2 - 5.1 / (4 * math.pi**2) * x1**2 + 5 / math.pi * x1 - 6) ** 2
         value += 10 * (1 - 1 / (8 * math.pi)) * math.cos(x1) + 10
-        noise = self.rng.normal(0, 2.0 / math.sqrt(budget))
+        # the same noise for the same evaluation, whichever worker runs it
+        rng = np.random.default_rng([self.seed, *config_id, int(round(budget * 1000))])
+        noise = rng.normal(0, 2.0 / math.sqrt(budget))
         time.sleep(self.sleep_per_budget * budget)
         return {"loss": value + noise, "info": {"exact": value, "budget": budget}}
 
@@ -49,14 +55,16 @@ def main():
     parser.add_argument("--min_budget", type=float, default=1)
     parser.add_argument("--max_budget", type=float, default=27)
     parser.add_argument("--working_directory", default="demo_run")
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=1,
+                        help="seeds BOHB and the noise; with --n_workers 1 the run is reproducible")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     ns = NameServer(run_id="demo")
     host, port = ns.start()
     workers = [
-        BraninWorker(run_id="demo", nameserver=host, nameserver_port=port, id=i, sleep_per_budget=0.002)
+        BraninWorker(run_id="demo", nameserver=host, nameserver_port=port, id=i, sleep_per_budget=0.002,
+                     seed=args.seed)
         for i in range(args.n_workers)
     ]
     for w in workers:
@@ -80,16 +88,28 @@ def main():
 
     runs = result.get_all_runs()
     incumbent = result.get_incumbent_id()
-    best = min((r for r in runs if r.config_id == incumbent and r.loss is not None), key=lambda r: -r.budget)
-    config = result.get_id2config_mapping()[incumbent]["config"]
+    journal = optimizer.journal.directory
     print(f"{type(optimizer).__name__}: {len(runs)} runs of {len(result.get_id2config_mapping())} configurations "
-          f"on {args.n_workers} workers in {time.time() - started:.1f} s")
-    print(f"incumbent {incumbent}: x1={config['x1']:.4f} x2={config['x2']:.4f} "
-          f"loss on budget {best.budget:g}: {best.loss:.4f} (exact Branin value {best.info['exact']:.4f}; "
-          "global minimum 0.3979)")
-    print(f"results: {os.path.join(optimizer.journal.directory, 'results.pkl')} "
-          f"(journal in {optimizer.journal.directory})")
-
+          f"on {args.n_workers} worker{'s' if args.n_workers != 1 else ''} in {time.time() - started:.1f} s "
+          f"(seed {args.seed})")
+    if incumbent is None:
+        print("no incumbent: no run on the largest budget finished (see the journal's results.json)")
+    else:
+        best = [r for r in runs if r.config_id == incumbent and r.budget == max(r.budget for r in runs)][-1]
+        config = result.get_id2config_mapping()[incumbent]["config"]
+        print(f"incumbent {incumbent}: x1={config['x1']:.4f} x2={config['x2']:.4f}; loss on budget {best.budget:g}: "
+              f"{best.loss:.4f}, its exact Branin value {best.info['exact']:.4f} (global minimum 0.3979)")
+        print(f"""
+what the numbers mean:
+  {incumbent} is the configuration's id: (iteration, stage of the iteration it was sampled in, number within it).
+  The loss is a noisy measurement of Branin's function; its noise shrinks as the budget grows (standard
+  deviation 2/sqrt(budget)), so a loss below the global minimum 0.3979 is noise, not an error. The exact value
+  is what a noise-free evaluation of the same x1, x2 gives.""")
+    print(f"""
+results: {os.path.join(journal, 'results.pkl')} (the journal: {journal})
+next:
+  bandster status {journal}      the runs per iteration and stage, the best configurations, the workers
+  bandster report {journal}      one HTML file with the summary and the plots""")
 
 if __name__ == "__main__":
     main()

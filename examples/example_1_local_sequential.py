@@ -10,7 +10,7 @@ import logging
 import bandster.core.nameserver as hpns
 from bandster.optimizers import BOHB as opt
 
-from commons import MyWorker
+from commons import MyWorker, print_summary
 
 logging.basicConfig(level=logging.WARNING)
 
@@ -44,12 +44,5 @@ bohb.shutdown(shutdown_workers=True)
 NS.shutdown()
 
 # Step 5: analysis
-id2config = res.get_id2config_mapping()
-incumbent = res.get_incumbent_id()
-
-print("Best found configuration:", id2config[incumbent]["config"])
-print("A total of %i unique configurations where sampled." % len(id2config.keys()))
-print("A total of %i runs where executed." % len(res.get_all_runs()))
-print("Total budget corresponds to %.1f full function evaluations."
-      % (sum([r.budget for r in res.get_all_runs()]) / args.max_budget))
+print_summary(res, args.max_budget)
 print("The run's journal is in", bohb.journal.directory)

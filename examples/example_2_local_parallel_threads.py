@@ -10,7 +10,7 @@ import logging
 import bandster.core.nameserver as hpns
 from bandster.optimizers import BOHB as opt
 
-from commons import MyWorker
+from commons import MyWorker, print_summary
 
 logging.basicConfig(level=logging.WARNING)
 
@@ -44,14 +44,8 @@ res = bohb.run(n_iterations=args.n_iterations, min_n_workers=args.n_workers)
 bohb.shutdown(shutdown_workers=True)
 NS.shutdown()
 
-id2config = res.get_id2config_mapping()
-incumbent = res.get_incumbent_id()
+print_summary(res, args.max_budget)
 all_runs = res.get_all_runs()  # sorted by finish time
-
-print("Best found configuration:", id2config[incumbent]["config"])
-print("A total of %i unique configurations where sampled." % len(id2config.keys()))
-print("A total of %i runs where executed." % len(all_runs))
-print("Total budget corresponds to %.1f full function evaluations."
-      % (sum([r.budget for r in all_runs]) / args.max_budget))
-print("The run took %.1f seconds to complete."
-      % (max(r.time_stamps["finished"] for r in all_runs) - min(r.time_stamps["started"] for r in all_runs)))
+if all_runs:
+    print("The run took %.1f seconds to complete."
+          % (max(r.time_stamps["finished"] for r in all_runs) - min(r.time_stamps["started"] for r in all_runs)))

@@ -2,7 +2,9 @@
 
 Port of HpBandSter's example 3; only the imports changed. Start workers with ``--worker`` and the master
 without it, in any order; each process finds the name server on 127.0.0.1:9090 by itself (and its
-secret in this user's private runtime directory)::
+secret in this user's private runtime directory). A worker started before the master waits for the name
+server up to 60 s (``Worker(nameserver_wait=)``), logging a warning every few seconds; a master waits for
+its workers, saying so every few seconds::
 
     python examples/example_3_local_parallel_processes.py --worker &
     python examples/example_3_local_parallel_processes.py --worker &
@@ -15,7 +17,7 @@ import logging
 import bandster.core.nameserver as hpns
 from bandster.optimizers import BOHB as opt
 
-from commons import MyWorker
+from commons import MyWorker, print_summary
 
 logging.basicConfig(level=logging.WARNING)
 
@@ -53,10 +55,4 @@ res = bohb.run(n_iterations=args.n_iterations, min_n_workers=args.n_workers)
 bohb.shutdown(shutdown_workers=True)
 NS.shutdown()
 
-id2config = res.get_id2config_mapping()
-incumbent = res.get_incumbent_id()
-print("Best found configuration:", id2config[incumbent]["config"])
-print("A total of %i unique configurations where sampled." % len(id2config.keys()))
-print("A total of %i runs where executed." % len(res.get_all_runs()))
-print("Total budget corresponds to %.1f full function evaluations."
-      % (sum([r.budget for r in res.get_all_runs()]) / args.max_budget))
+print_summary(res, args.max_budget)

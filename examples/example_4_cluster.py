@@ -29,7 +29,7 @@ import pickle
 import bandster.core.nameserver as hpns
 from bandster.optimizers import BOHB
 
-from commons import MyWorker
+from commons import MyWorker, print_summary
 
 logging.basicConfig(level=logging.WARNING)
 
@@ -92,12 +92,6 @@ finally:
     w.shutdown()
     NS.shutdown()  # removes the credentials file
 
-id2config = res.get_id2config_mapping()
-incumbent = res.get_incumbent_id()
-all_runs = res.get_all_runs()
-print("Best found configuration:", id2config[incumbent]["config"])
-print("A total of %i unique configurations where sampled." % len(id2config.keys()))
-print("A total of %i runs where executed." % len(all_runs))
-print("Total budget corresponds to %.1f full function evaluations."
-      % (sum([r.budget for r in all_runs]) / args.max_budget))
+print_summary(res, args.max_budget)
+all_runs = res.get_all_runs()  # sorted by finish time
 print("Workers that computed: %i" % len({r.worker_name for r in all_runs}))

@@ -128,6 +128,10 @@ def main():
 
     runs = [r for r in res.get_all_runs() if r.info]
     incumbent = res.get_incumbent_id()
+    if incumbent is None:
+        print("No incumbent: no run on the largest budget finished (the run was stopped early or every run "
+              "failed). A total of %i runs were executed." % len(res.get_all_runs()))
+        return
     best = res.get_runs_by_id(incumbent)[-1]
     resumed = [r for r in runs if r.info["resumed from"] > 0]
     promoted = [r for r in runs if r.budget > args.min_budget and r.config_id in {q.config_id for q in runs
@@ -136,7 +140,7 @@ def main():
     scratch = sum(int(round(r.budget)) for r in runs)
     print("Best found configuration:", res.get_id2config_mapping()[incumbent]["config"])
     print("Its validation accuracy: %.3f after %i epochs" % (best.info["validation accuracy"], best.budget))
-    print("A total of %i runs where executed." % len(res.get_all_runs()))
+    print("A total of %i runs were executed." % len(res.get_all_runs()))
     print("%i of %i promoted runs resumed from a checkpoint." % (len(resumed), len(promoted)))
     print("Epochs trained: %i instead of %i without checkpoints." % (trained, scratch))
     print("Worker processes: %i" % len({r.info["worker pid"] for r in runs}))

@@ -114,3 +114,59 @@ def test_bad_results_are_recorded_and_nothing_hangs(mode, nameserver, run_id, tm
         assert "a" in runs[0].info["df"] and isinstance(runs[0].info["df"], str)  # kept as its repr
     if kind != "ok":  # failed runs are never promoted: the budget-3 run of iteration 0 is a fresh sample
         assert (0, 1, 0) in result.get_id2config_mapping()
+
+
+@pytest.mark.timeout(60)
+def test_non_finite_losses_warn_once_per_kind_and_are_counted_at_the_end(nameserver, run_id, tmp_path, caplog):
+    """Issue 11, item 5: NaN and inf losses are failures that say so (once per kind, a count at the end), and an
+    all-failed run says that it has no incumbent."""
+    import logging
+
+    def fn(config, budget):
+        return {"loss": math.nan if config["x"] < 0.5 else math.inf, "info": None}
+
+    w = ReturnsWorker(run_id=run_id, nameserver=nameserver.host, nameserver_port=nameserver.port, fn=fn)
+    w.run(background=True)
+    hb = HyperBand(configspace=CS.ConfigurationSpace({"x": (0.0, 1.0)}, seed=3), run_id=run_id,
+                   nameserver=nameserver.host, nameserver_port=nameserver.port, min_budget=1, max_budget=3,
+                   working_directory=str(tmp_path), seed=1)
+    try:
+        with caplog.at_level(logging.WARNING, logger="bandster"):
+            result = hb.run(n_iterations=2)
+    finally:
+        hb.shutdown(shutdown_workers=True)
+        w.shutdown()
+    runs = result.get_all_runs()
+    nan = sum(1 for r in runs if math.isnan(r.loss))
+    inf = sum(1 for r in runs if r.loss == math.inf)
+    assert nan and inf and nan + inf == len(runs) == 6
+    messages = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert sum("returned a loss of NaN" in m for m in messages) == 1
+    assert sum("returned a loss of inf" in m for m in messages) == 1
+    final = [m for m in messages if "returned a non-finite loss" in m]
+    assert final == [f"6 of 6 runs returned a non-finite loss ({nan} NaN, {inf} inf) and count as failed; the run "
+                     "has no incumbent (no run on the largest budget has a finite loss)"]
+    assert result.get_incumbent_id() is None
+
+
+@pytest.mark.timeout(60)
+def test_non_finite_floats_in_info_come_back_as_floats(nameserver, run_id, tmp_path):
+    """Issue 11, item 6: NaN/inf inside ``info`` are floats in the Result that ``run()`` returns, as in compute."""
+
+    def fn(config, budget):
+        return {"loss": 1.0, "info": {"nan": math.nan, "curve": [0.5, math.inf, -math.inf], "deep": {"v": math.nan},
+                                      "text": "NaN"}}
+
+    w = ReturnsWorker(run_id=run_id, nameserver=nameserver.host, nameserver_port=nameserver.port, fn=fn)
+    w.run(background=True)
+    rs = RandomSearch(configspace=space(), run_id=run_id, nameserver=nameserver.host, nameserver_port=nameserver.port,
+                      min_budget=1, max_budget=1, working_directory=str(tmp_path), seed=1)
+    try:
+        result = rs.run(n_iterations=1)
+    finally:
+        rs.shutdown(shutdown_workers=True)
+        w.shutdown()
+    info = result.get_all_runs()[0].info
+    assert isinstance(info["nan"], float) and math.isnan(info["nan"])
+    assert info["curve"][0] == 0.5 and info["curve"][1] == math.inf and info["curve"][2] == -math.inf
+    assert math.isnan(info["deep"]["v"]) and info["text"] == "NaN"  # a string stays a string

@@ -39,6 +39,7 @@ def _hyperband(run_id, host, port, secret, workdir, **kwargs):
 @pytest.mark.timeout(120)
 def test_standalone_nameserver_master_and_two_class_workers(tmp_path, run_id, spawn):
     shared = str(tmp_path / "shared dir")  # a space: every path must be passed through quoted
+    os.makedirs(shared)  # the workers start with the name server: --dir must exist (issue 11, item 3)
     ns = spawn("-m", "bandster", "nameserver", "--run-id", run_id, f"{run_id}_b", "--dir", shared)
     first = spawn("-m", "bandster", "worker", "--run-id", run_id, "--dir", shared, "--env", "BANDSTER_TEST_MARK=m1",
                   "--worker-kwargs", '{"scale": 2, "sleep": 0.3}', "cmd_scripts.cli_workers:EchoWorker")
@@ -296,6 +297,31 @@ def test_usage_errors(tmp_path, capsys, monkeypatch, run_id):
         assert code == 2 and message in err, (target, err)
 
 
+@pytest.mark.timeout(60)
+def test_missing_directory_fails_at_once(tmp_path, capsys, run_id):
+    """Issue 11, item 3: ``--dir`` that does not exist is an error at once, not after ``--wait``."""
+    missing = tmp_path / "nonexistent"
+    start = time.monotonic()
+    code = cli_main(["worker", "--run-id", run_id, "--dir", str(missing), "--wait", "30", "--command", "true"])
+    err = capsys.readouterr().err
+    assert code == 2 and f"--dir {missing}: no such directory" in err and "working_directory" in err
+    assert time.monotonic() - start < 25  # it did not wait out --wait
+
+
+@pytest.mark.timeout(60)
+def test_worker_without_name_server_waits_then_exits_1(capsys, run_id):
+    """``--nameserver`` with no name server: waits ``--wait`` s (saying so), then exit status 1 and the reason."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    code = cli_main(["worker", "--run-id", run_id, "--nameserver", "127.0.0.1", "--nameserver-port", str(port),
+                     "--wait", "0.5", "--command", "true"])
+    err = capsys.readouterr().err
+    assert code == 1 and f"cannot reach the name server at 127.0.0.1:{port}" in err
+
+
 def test_help_has_examples(capsys):
     for command, expected in [("worker", "--command 'python train.py"), ("nameserver", "bandster nameserver --run-id")]:
         with pytest.raises(SystemExit) as info:
@@ -311,3 +337,26 @@ def test_nameserver_usage_errors(tmp_path, capsys):
     assert cli_main(["nameserver", "--run-id", "ok", "--dir", str(tmp_path), "--nic", "nosuchnic0"]) == 1
     assert "Interfaces here" in capsys.readouterr().err
     assert not os.listdir(tmp_path)
+
+
+@pytest.mark.timeout(60)
+def test_a_garbled_result_is_logged_with_its_reason(nameserver, run_id, tmp_path, caplog):
+    """Issue 11, item 8: the log line of a failed command run says why (not the last line of its output)."""
+    import logging
+
+    worker = CommandWorker(run_id=run_id, nameserver=nameserver.host, nameserver_port=nameserver.port,
+                           command="echo abc > {result}")
+    worker.run(background=True)
+    hb = HyperBand(configspace=CS.ConfigurationSpace({"x": (0.0, 1.0)}, seed=1), run_id=run_id,
+                   nameserver=nameserver.host, nameserver_port=nameserver.port, min_budget=1, max_budget=1,
+                   working_directory=str(tmp_path))
+    try:
+        with caplog.at_level(logging.WARNING, logger="bandster"):
+            result = hb.run(n_iterations=1)
+    finally:
+        hb.shutdown(shutdown_workers=True)
+        worker.shutdown()
+    assert "<no output>" in result.get_all_runs()[0].error_logs  # the full text keeps the (empty) output
+    failed = [r.getMessage() for r in caplog.records if "failed:" in r.getMessage()]
+    assert failed and all("neither a number nor JSON: 'abc'" in m for m in failed), failed
+    assert not any(m.endswith("<no output>") for m in failed)

@@ -196,7 +196,8 @@ def test_max_wait_for_workers_ends_the_run_with_a_clear_error(nameserver, run_id
 
 
 @pytest.mark.timeout(120)
-def test_bandster_stop_from_another_shell(tmp_path, run_id, spawn):
+@pytest.mark.parametrize("which", ["working_directory", "with_run_id"])
+def test_bandster_stop_from_another_shell(tmp_path, run_id, spawn, which):
     shared = str(tmp_path / "shared")
     os.makedirs(shared)
     master = spawn(os.path.join(HERE, "master_script.py"), shared, run_id, "4")
@@ -204,7 +205,9 @@ def test_bandster_stop_from_another_shell(tmp_path, run_id, spawn):
     workers = [spawn(os.path.join(HERE, "toy_workers.py"), run_id, "--dir", shared, "sleepy", str(i),
                      env={"TOY_SLEEP": "0.3"}) for i in range(2)]
     wait_until(lambda: len(result_lines(journal)) >= 2)
-    stop = subprocess.run([sys.executable, "-m", "bandster", "stop", shared, "--run-id", run_id],
+    # the working directory alone is accepted, as by `bandster status` (issue 11, item 4)
+    extra = ["--run-id", run_id] if which == "with_run_id" else []
+    stop = subprocess.run([sys.executable, "-m", "bandster", "stop", shared, *extra],
                           capture_output=True, text=True, timeout=60)
     assert stop.returncode == 0, stop.stderr
     assert f"pid {master.pid}" in stop.stdout

@@ -395,3 +395,45 @@ def test_crashed_configs_count_as_inf_in_resampling():
         finish(it, run, ok(float(k)) if k == 8 else {"loss": math.inf})
     # only one finite loss; two fresh samples fill the stage
     assert [r[0] for r in take_all(it)] == [(0, 0, 8), (0, 1, 1), (0, 1, 2)]
+
+
+def test_warm_start_iteration_imports_an_earlier_result(tmp_path):
+    """Issue 11, item 18: HpBandSter's ``bandster.core.base_iteration.WarmStartIteration``, failed runs included."""
+    from bandster.core.base_iteration import WarmStartIteration
+    from bandster.core.journal import Journal
+    from bandster.core.result import logged_results_to_HBS_result
+
+    directory = str(tmp_path / "old")
+    with Journal(directory) as journal:
+        journal.write_manifest({"HB_config": {"time_ref": 100.0, "max_budget": 3.0, "budgets": [1.0, 3.0]}})
+        for n, (budget, loss) in enumerate([(1.0, 0.5), (3.0, 0.25), (1.0, None)]):
+            job = Job((0, 0, n), config={"x": n / 10}, budget=budget)
+            job.timestamps = {"submitted": 100.0 + n, "started": 100.5 + n, "finished": 101.0 + n}
+            job.result = None if loss is None else {"loss": loss, "info": {"n": n}}
+            job.exception = "ValueError: boom" if loss is None else None
+            journal.new_config(job.id, job.kwargs["config"], {"model_based_pick": False})
+            journal(job)
+
+    class Recorder:
+        def __init__(self):
+            self.seen = []
+
+        def new_result(self, job, update_model=True):
+            self.seen.append((job.id, job.kwargs["budget"], job.result, update_model))
+
+    for source in (directory, logged_results_to_HBS_result(directory)):  # a journal directory or a Result
+        recorder = Recorder()
+        it = WarmStartIteration(source, recorder)
+        assert it.HPB_iter == -1 and it.is_finished and it.get_next_run() is None
+        assert sorted(it.data) == [(-1, 0, 0), (-1, 0, 1), (-1, 0, 2)]
+        assert it.data[(-1, 0, 1)].config == {"x": 0.1}
+        assert it.data[(-1, 0, 1)].config_info == {"model_based_pick": False, "warmstart": True,
+                                                   "warmstart_id": [0, 0, 1]}
+        assert it.data[(-1, 0, 2)].results == {1.0: None} and "boom" in it.data[(-1, 0, 2)].exceptions[1.0]
+        # every run reaches the model, in finishing order, refit once at the end
+        assert [(s[0], s[1], s[3]) for s in recorder.seen] == [((-1, 0, 0), 1.0, False), ((-1, 0, 1), 3.0, False),
+                                                              ((-1, 0, 2), 1.0, True)]
+        # the last run finishes at 0; fix_timestamps moves the runs before a new run's start
+        assert it.data[(-1, 0, 2)].time_stamps[1.0]["finished"] == 0.0
+        it.fix_timestamps(50.0)
+        assert it.data[(-1, 0, 0)].time_stamps[1.0] == {"submitted": 47.0, "started": 47.5, "finished": 48.0}

@@ -124,7 +124,7 @@ def test_example_4_across_network_namespaces(hosts, tmp_path):
             if proc.poll() is None:
                 proc.kill()
             proc.wait()
-    assert "A total of 20 runs where executed." in outputs["a"]
+    assert "A total of 20 runs were executed." in outputs["a"]
     with open(shared / "results.pkl", "rb") as fh:
         result = pickle.load(fh)
     runs = _check_counts(result)
@@ -170,7 +170,7 @@ def test_scripts_are_valid_bash():
 def test_sge_array_script_runs_example_4(tmp_path):
     outputs = _run_array(SGE_SCRIPT, 3, lambda t: {"JOB_ID": "4242", "SGE_TASK_ID": str(t), "SGE_TASK_FIRST": "1",
                                                    "SGE_TASK_LAST": "3", "SGE_TASK_STEPSIZE": "1"}, tmp_path)
-    assert "A total of 20 runs where executed." in outputs[0] and "Workers that computed: 3" in outputs[0]
+    assert "A total of 20 runs were executed." in outputs[0] and "Workers that computed: 3" in outputs[0]
     with open(tmp_path / "example4_runs" / "example4_4242" / "results.pkl", "rb") as fh:
         _check_counts(pickle.load(fh))
 
@@ -180,7 +180,7 @@ def test_slurm_array_script_runs_example_4(tmp_path):
     outputs = _run_array(SLURM_SCRIPT, 2, lambda t: {"SLURM_ARRAY_JOB_ID": "77", "SLURM_ARRAY_TASK_ID": str(t),
                                                      "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_COUNT": "2",
                                                      "SLURM_SUBMIT_DIR": str(tmp_path)}, tmp_path)
-    assert "A total of 20 runs where executed." in outputs[0] and "Workers that computed: 2" in outputs[0]
+    assert "A total of 20 runs were executed." in outputs[0] and "Workers that computed: 2" in outputs[0]
     with open(tmp_path / "example4_runs" / "example4_77" / "results.pkl", "rb") as fh:
         _check_counts(pickle.load(fh))
 
@@ -204,7 +204,7 @@ def test_example_5_promoted_configs_resume_from_checkpoints(tmp_path):
     assert [p.returncode for p in procs] == [0, 0], outputs
     out = outputs[1]
     # (1, 9, 3), 2 iterations: 9 + 3 + 1 and 3 + 1 runs; 3 + 1 + 1 of them continue a configuration
-    assert "A total of 17 runs where executed." in out
+    assert "A total of 17 runs were executed." in out
     assert "5 of 5 promoted runs resumed from a checkpoint." in out
     # from scratch: 9*1 + 3*3 + 9 + 3*3 + 9 = 45 epochs; resuming: 9 + 3*2 + 6 + 3*3 + 6 = 36
     assert "Epochs trained: 36 instead of 45 without checkpoints." in out

@@ -94,6 +94,6 @@ def test_secret_found_for_local_name_server(nameserver):
 
 
 def test_worker_without_name_server_fails_in_foreground():
-    w = Worker(run_id="alone", nameserver="127.0.0.1", nameserver_port=1)
+    w = Worker(run_id="alone", nameserver="127.0.0.1", nameserver_port=1, nameserver_wait=1)
     with pytest.raises(RuntimeError, match="cannot reach the name server"):
         w.run(background=False)

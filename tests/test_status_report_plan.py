@@ -9,8 +9,8 @@ import itertools
 import json
 import logging
 import os
+import shlex
 import shutil
-import signal
 import struct
 import subprocess
 import sys
@@ -19,6 +19,7 @@ from html.parser import HTMLParser
 
 import pytest
 from analysis_helpers import make_run
+from browser import open_page
 
 import bandster
 from bandster.analysis.journal import find_journal, journal_is_live
@@ -169,6 +170,59 @@ def test_status_of_a_finished_run(finished_run, capsys):
     assert "bandster status: error:" in capsys.readouterr().err
 
 
+def _bandster(*args, env=None, **kwargs):
+    env = dict(os.environ if env is None else env)
+    env["PYTHONPATH"] = os.pathsep.join([os.path.dirname(HERE), os.environ.get("PYTHONPATH", "")])
+    return subprocess.Popen([sys.executable, "-m", "bandster", *args], env=env, **kwargs)
+
+
+@pytest.mark.timeout(120)
+def test_status_into_a_closed_pipe_is_quiet(finished_run):
+    """Issue 11, item 9: ``bandster status DIR | head -1``: the reader leaves early; no traceback, exit 0."""
+    proc = _bandster("status", finished_run, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # nobody reads: every write meets a broken pipe
+    _, err = proc.communicate(timeout=100)
+    assert proc.returncode == 0 and b"Traceback" not in err and b"BrokenPipe" not in err, err.decode()
+    head = subprocess.run(f"{shlex.quote(sys.executable)} -m bandster status {shlex.quote(finished_run)} | head -1",
+                          shell=True, capture_output=True, text=True, timeout=100,
+                          env=dict(os.environ, PYTHONPATH=os.path.dirname(HERE)))
+    assert head.stdout.startswith("run ") or head.stdout.strip(), head
+    assert "Traceback" not in head.stderr
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("rows", [8, 14])
+def test_status_watch_fits_the_terminal(finished_run, rows):
+    """Issue 11, item 9: ``--watch`` in a terminal of ``rows`` lines draws at most ``rows - 1`` lines, header first."""
+    import fcntl
+    import pty
+    import termios
+
+    full = subprocess.run([sys.executable, "-m", "bandster", "status", finished_run], capture_output=True, text=True,
+                          timeout=100, env=dict(os.environ, PYTHONPATH=os.path.dirname(HERE))).stdout.splitlines()
+    assert len(full) > rows  # the status of this run does not fit
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, 120, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("LINES", "COLUMNS")}
+    proc = _bandster("status", finished_run, "--watch", stdout=slave, stderr=slave, env=env)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    assert proc.wait(timeout=100) == 0
+    lines = b"".join(chunks).decode().replace("\r\n", "\n").rstrip("\n").split("\n")
+    assert len(lines) == rows - 1, lines
+    assert lines[0] == full[0]  # the header stays on screen
+    assert lines[-1].startswith(f"... {len(full) - (rows - 2)} more lines")
+
+
 def test_status_with_torn_lines(finished_run, tmp_path, caplog):
     copy = shutil.copytree(finished_run, tmp_path / "torn", ignore=shutil.ignore_patterns("configs"))
     before = read_status(copy).to_dict()
@@ -317,35 +371,6 @@ def test_report(finished_run, tmp_path, capsys):
     assert cli(["report", str(tmp_path / "nothing")]) == 1
 
 
-def chromium():
-    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
-        path = shutil.which(name)
-        if path:
-            return path
-    pytest.skip("no chromium: install it with `apt-get install chromium` (`make test` does this when it runs "
-                "as root or with passwordless sudo)")
-
-
-def render(browser, page, screenshot, profile):
-    """Open ``page`` in headless chromium, save a screenshot; return what the page logged to the console."""
-    args = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0",
-            "--hide-scrollbars", "--window-size=1200,2400", "--virtual-time-budget=5000",
-            f"--screenshot={screenshot}", f"file://{page}"]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        _, err = proc.communicate(timeout=180)
-    finally:
-        try:  # chromium's helper processes share its session: end them all
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait()
-    assert os.path.exists(screenshot), f"chromium wrote no screenshot:\n{err[-3000:]}"
-    return [line for line in err.splitlines() if ":CONSOLE" in line]
-
-
 def picture_stats(path):
     """(fraction of pixels that are not near-white, number of distinct colours) of a screenshot."""
     import matplotlib.image
@@ -358,18 +383,24 @@ def picture_stats(path):
 
 @pytest.mark.timeout(600)
 def test_report_in_a_headless_browser(finished_run, tmp_path):
-    browser = chromium()
     # a control page: the console capture must see an error when there is one
     bad = tmp_path / "bad.html"
     bad.write_text("<!DOCTYPE html><html><body><p>x</p><script>console.error('control-error'); "
                    "notDefined();</script></body></html>")
-    console = render(browser, bad, tmp_path / "bad.png", tmp_path / "profile-control")
+    control = open_page(bad, tmp_path / "control")
+    console = control.console
     assert any("control-error" in line for line in console) and any("notDefined" in line for line in console)
 
     report = write_report(finished_run)  # by default into the journal
     assert report == os.path.join(finished_run, "report.html")
-    console = render(browser, report, tmp_path / "report.png", tmp_path / "profile-report")
-    assert console == []
+    page = open_page(report, tmp_path / "report")
+    assert page.console == []
+    # only loopback is ever contacted: the report asked for nothing outside (Chromium's own background requests
+    # went to the refusing proxy, like everything not on loopback)
+    assert page.outside_requests == [] and control.outside_requests == []
+    assert "Failed runs (" in page.dom
+    shutil.copy(page.screenshot, tmp_path / "report.png")
+    shutil.copy(control.screenshot, tmp_path / "bad.png")
     width, height = png_size((tmp_path / "report.png").read_bytes())
     assert (width, height) == (1200, 2400)
     ink, colours = picture_stats(tmp_path / "report.png")

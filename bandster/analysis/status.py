@@ -150,6 +150,8 @@ class RunStatus:
     remaining_seconds: float | None
     remaining_note: str
     warnings: list[str] = field(default_factory=list)
+    #: the journal's times are a simulated backend's virtual seconds, not epoch seconds
+    virtual_clock: bool = False
 
     @property
     def wall_time(self) -> float | None:
@@ -206,6 +208,7 @@ class RunStatus:
             "gap_between_runs": self.gap_between_runs,
             "remaining": {"runs": self.remaining_runs, "seconds": self.remaining_seconds, "note": self.remaining_note},
             "warnings": list(self.warnings),
+            "virtual_clock": self.virtual_clock,
         }
 
     # --- text ---------------------------------------------------------------------------------------
@@ -222,7 +225,10 @@ class RunStatus:
         title = f"run {self.run_id or '?'}" + (f" ({self.optimizer})" if self.optimizer else "")
         out.append(f"{title}: {self.state.upper()}")
         out.append(f"  journal    {self.directory}")
-        if self.started is not None:
+        if self.started is not None and self.virtual_clock:
+            out.append(f"  started    at virtual time {format_duration(self.started)} (simulated backend); ran "
+                       f"{format_duration(self.wall_time)} of virtual time")
+        elif self.started is not None:
             ago = _ago(self.now, self.last_activity)
             out.append(f"  started    {_clock(self.started)}; ran {format_duration(self.wall_time)}; "
                        f"last activity {ago}")
@@ -288,7 +294,9 @@ class RunStatus:
                 elif w.reason and w.state in ("left", "lost", "retired"):
                     state += f" ({w.reason})"
                 rows.append([w.short_name, w.host or "?", state, str(w.runs), str(w.failed),
-                             format_duration(w.busy), _ago(self.now, w.last_activity)])
+                             format_duration(w.busy),
+                             f"at {format_duration(w.last_activity)}" if self.virtual_clock
+                             else _ago(self.now, w.last_activity)])
             out.extend(_table(["worker", "host", "state", "runs", "failed", "busy", "last activity"], rows,
                               align_left={0, 1, 2}))
         else:
@@ -644,6 +652,7 @@ def read_status(
         remaining_seconds=remaining_seconds,
         remaining_note=note,
         warnings=warnings,
+        virtual_clock=isinstance(manifest.get("backend"), dict) and manifest["backend"].get("name") == "simulated",
     )
 
 

@@ -87,3 +87,8 @@ class Backend(abc.ABC):
     def describe(self) -> dict[str, Any]:
         """What run.json records about the backend."""
         return {"name": self.name}
+
+    def how_to_add_workers(self) -> str:
+        """What the runner logs while it waits for workers: how to start them, and anything the backend sees
+        that explains their absence. Called without the runner's lock held."""
+        return "start workers (" + str(self.describe().get("how_to_join", "see docs/workers.md")) + ")"

@@ -11,7 +11,7 @@ from bandster.backends._base import Backend, BackendListener
 from bandster.core import credentials
 from bandster.core.dispatcher import Dispatcher
 from bandster.core.job import Job
-from bandster.core.nameserver import validate_run_id
+from bandster.core.nameserver import describe_runs, known_runs, validate_run_id
 
 __all__ = ["PyroBackend"]
 
@@ -119,6 +119,17 @@ class PyroBackend(Backend):
     def shutdown(self, shutdown_workers: bool = False) -> None:
         if self.dispatcher is not None:
             self.dispatcher.shutdown(shutdown_workers)
+
+    def how_to_add_workers(self) -> str:
+        """How to start workers, and the other runs the name server knows (a worker started with another
+        run_id is the usual reason why none comes)."""
+        text = super().how_to_add_workers()
+        host, port = self.nameserver, self.nameserver_port or 9090
+        try:
+            others = {k: v for k, v in known_runs(host, port, self.secret, timeout=2.0).items() if k != self.run_id}
+        except Exception as exc:  # noqa: BLE001 - only for the message
+            return f"{text}; the name server {host}:{port} did not answer ({exc})"
+        return f"{text}; workers or masters of other runs on the name server {host}:{port}: {describe_runs(others)}"
 
     def describe(self) -> dict[str, Any]:
         port = self.nameserver_port or 9090

@@ -38,18 +38,6 @@ Stop with Ctrl-C or SIGTERM; the files are then removed.
 """
 
 
-def plain_defaults(formatter_class: type) -> type:
-    """``formatter_class`` that shows no ``(default: None)`` and leaves alone helps that state their default."""
-
-    class Formatter(formatter_class):  # type: ignore[misc, valid-type]
-        def _get_help_string(self, action: argparse.Action) -> str | None:
-            if action.default is None or action.default == [] or "(default" in (action.help or ""):
-                return action.help
-            return super()._get_help_string(action)
-
-    return Formatter
-
-
 def register(subparsers: argparse._SubParsersAction, formatter_class: type = argparse.HelpFormatter) -> None:
     """Add the ``nameserver`` subcommand."""
     parser = subparsers.add_parser(
@@ -57,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction, formatter_class: type = arg
         help="run a standalone name server that writes its credentials into a shared directory",
         description=__doc__,
         epilog=EPILOG,
-        formatter_class=plain_defaults(formatter_class),
+        formatter_class=formatter_class,
     )
     parser.add_argument("--run-id", "--run_id", dest="run_id", nargs="+", required=True, metavar="RUN_ID",
                         help="the run(s) to serve: one credentials file is written for each")

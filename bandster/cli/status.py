@@ -4,8 +4,28 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import time
+
+
+def fit_height(text: str, height: int) -> str:
+    """``text`` cut to ``height`` lines, its last line saying how many were left out (``--watch`` in a
+    terminal redraws the status in place: what does not fit would scroll the header away).
+
+    Examples
+    --------
+    >>> fit_height("a\\nb\\nc\\nd", 3)
+    'a\\nb\\n... 2 more lines: a taller terminal, or bandster status without --watch, shows them'
+    >>> fit_height("a\\nb", 3)
+    'a\\nb'
+    """
+    lines = text.splitlines()
+    if height < 2 or len(lines) <= height:
+        return text
+    keep = height - 1
+    return "\n".join(lines[:keep] + [f"... {len(lines) - keep} more lines: a taller terminal, or bandster status "
+                                      "without --watch, shows them"])
 
 
 def register(subparsers: argparse._SubParsersAction, formatter_class: type) -> None:
@@ -40,16 +60,20 @@ def main(args: argparse.Namespace) -> int:
     def show(clear: bool) -> str:
         status = read_status(args.dir, top=args.top, run_id=args.run_id)
         text = json.dumps(status.to_dict(), indent=2, default=str) if args.json else status.format()
+        if args.watch and terminal:
+            # redrawn in place: fit the terminal (one line is left for the cursor)
+            text = fit_height(text, shutil.get_terminal_size().lines - 1)
         if clear:
             sys.stdout.write("\033[H\033[2J")
         print(text, flush=True)
         return status.state
 
+    terminal = sys.stdout.isatty() and not args.json
     try:
         state = show(clear=False)
         if not args.watch:
             return 0
-        clear = sys.stdout.isatty() and not args.json
+        clear = terminal
         while state == "running":
             time.sleep(max(args.interval, 0.05))
             state = show(clear=clear)

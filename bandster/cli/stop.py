@@ -8,12 +8,13 @@ import signal
 import socket
 import sys
 
-from bandster.records.format import PICKLE_FILENAME, RUNS_DIRNAME, latest_journal_directory, lock_holder
+from bandster.records.format import PICKLE_FILENAME, lock_holder
 
 EPILOG = """\
 examples:
   bandster stop bandster_runs/mnist_20261122-101500     stop the run writing this journal
-  bandster stop .  --run-id mnist                       the latest journal of run 'mnist' under ./bandster_runs
+  bandster stop .                                       the newest journal under ./bandster_runs
+  bandster stop .  --run-id mnist                       the newest journal of run 'mnist' under ./bandster_runs
 
 The master stops starting jobs, lets running jobs finish (its stop_grace_period, 60 s by default), writes
 results.pkl and returns the Result of every finished run. The master must run on this machine.
@@ -23,23 +24,20 @@ results.pkl and returns the Result of every finished run. The master must run on
 def register(subparsers: argparse._SubParsersAction, formatter_class: type) -> None:
     parser = subparsers.add_parser("stop", help="stop a running master cleanly", description=__doc__,
                                    epilog=EPILOG, formatter_class=formatter_class)
-    parser.add_argument("dir", help="the run's journal directory (or its working directory, with --run-id)")
+    parser.add_argument("dir", help="the run's journal directory, or its working directory (as for `bandster "
+                                    "status`: the newest journal there)")
     parser.add_argument("--run-id", "--run_id", dest="run_id", default=None,
                         help="pick the latest journal of this run under DIR/bandster_runs")
     parser.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace) -> int:
-    directory = os.path.abspath(args.dir)
-    if args.run_id:
-        latest = latest_journal_directory(directory, args.run_id)
-        if latest is None:
-            print(f"bandster stop: no journal of run {args.run_id!r} under {os.path.join(directory, RUNS_DIRNAME)}",
-                  file=sys.stderr)
-            return 2
-        directory = latest
-    if not os.path.isdir(directory):
-        print(f"bandster stop: {directory} is not a directory", file=sys.stderr)
+    from bandster.records.format import find_journal
+
+    try:  # the same paths as `bandster status`: a journal, a working directory or its bandster_runs folder
+        directory = find_journal(args.dir, run_id=args.run_id)
+    except FileNotFoundError as err:
+        print(f"bandster stop: {err}", file=sys.stderr)
         return 2
     master = lock_holder(directory)
     if master is None:

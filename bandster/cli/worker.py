@@ -21,7 +21,7 @@ import sys
 import threading
 from typing import Any
 
-from bandster.cli.nameserver import LOG_FORMAT, plain_defaults
+from bandster.cli.nameserver import LOG_FORMAT
 
 EPILOG = """\
 examples:
@@ -61,7 +61,7 @@ def register(subparsers: argparse._SubParsersAction, formatter_class: type = arg
         help="run a worker process (a Worker class MODULE:CLASS, or --command for programs in any language)",
         description=__doc__,
         epilog=EPILOG,
-        formatter_class=plain_defaults(formatter_class),
+        formatter_class=formatter_class,
     )
     parser.add_argument("target", nargs="?", metavar="MODULE:CLASS",
                         help="the Worker subclass to run: a module importable from the current directory or "
@@ -94,7 +94,8 @@ def register(subparsers: argparse._SubParsersAction, formatter_class: type = arg
                         help="shut down after this many seconds idle after a job, or waiting for a master "
                              "(HpBandSter's Worker(timeout=); default: never)")
     parser.add_argument("--wait", type=float, default=600.0, metavar="SECONDS",
-                        help="how long to wait for the master's credentials file ('inf': forever)")
+                        help="how long to wait for the master's credentials file (with --dir) or its name server "
+                             "(with --nameserver) ('inf': forever)")
     parser.add_argument("--log-level", "--log_level", dest="log_level", default="INFO",
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="logging level (to stderr)")
     parser.set_defaults(func=main)
@@ -190,6 +191,10 @@ def _make_worker(args: argparse.Namespace, log: logging.Logger) -> Any:
         raise UsageError("give either MODULE:CLASS or --command '...' (see bandster worker --help)")
     if (args.dir is None) == (args.nameserver is None):
         raise UsageError("give either --dir (the shared directory with the credentials file) or --nameserver")
+    if args.dir is not None and not os.path.isdir(args.dir):
+        raise UsageError(f"--dir {args.dir}: no such directory. Give the shared directory the master writes its "
+                         "credentials file to (its working_directory), and create it first if the workers start "
+                         "before the master")
     try:
         run_id = validate_run_id(args.run_id)
     except ValueError as exc:
@@ -220,6 +225,8 @@ def _make_worker(args: argparse.Namespace, log: logging.Logger) -> Any:
         worker = cls(**common, **kwargs)
     except TypeError as exc:
         raise UsageError(f"cannot create {cls.__name__}(...): {exc}") from exc
+    # with --nameserver: how long run() waits for a name server that is not up yet
+    worker.nameserver_wait = sys.float_info.max if math.isinf(args.wait) else args.wait
     if args.dir is not None:
         interval = 1.0
         tries = sys.maxsize if math.isinf(args.wait) else max(1, math.ceil(args.wait / interval))
@@ -258,6 +265,9 @@ def _serve(worker: Any, log: logging.Logger) -> int:
                 else:
                     log.warning("got %s again: exiting now; the master re-queues a running job", name)
                     return 128 + signals[-1]
+        if worker.error is not None:  # the name server never answered: the thread logged why and ended
+            print(f"bandster worker: {worker.error}", file=sys.stderr)
+            return 1
         log.info("worker %s exits", worker.worker_id)
         return 0
     finally:

@@ -309,3 +309,62 @@ class BaseIteration:
         self._queue.clear()
         self.is_finished = True
         self.logger.debug("iteration %d finished with %d configurations", self.HPB_iter, len(self.data))
+
+
+class WarmStartIteration(BaseIteration):
+    """An earlier run's results as iteration -1 of a new run (HpBandSter's ``WarmStartIteration``).
+
+    Every configuration of ``Result`` becomes ``(-1, 0, i)`` (its ``config_info`` marked ``warmstart=True``,
+    with its old id), every run is registered (failed ones too: they count as loss +inf; HpBandSter crashed
+    on them) and fed to ``config_generator`` in finishing order, the model refit once at the end. The
+    iteration is finished from the start: it hands out no runs. Time stamps are shifted so that the last run
+    finishes at 0; :meth:`fix_timestamps` moves them to a new run's time reference.
+
+    An optimizer's ``previous_result=`` does all of this (and journals the runs); this class is for code that
+    builds iterations itself.
+
+    Parameters
+    ----------
+    Result : Result or str
+        The earlier run's :class:`~bandster.core.result.Result`, or its journal directory.
+    config_generator : base_config_generator
+        Receives every run through ``new_result``.
+
+    Examples
+    --------
+    >>> import ConfigSpace as CS
+    >>> from bandster.core.result import Result
+    >>> from bandster.optimizers.config_generators import RandomSampling
+    >>> old = Result([{(0, 0, 0): Datum({'x': 0.5}, {}, results={1.0: {'loss': 0.2, 'info': None}},
+    ...                                 time_stamps={1.0: {'submitted': 0.0, 'started': 1.0, 'finished': 2.0}})}],
+    ...              {'time_ref': 0.0, 'max_budget': 1.0})
+    >>> it = WarmStartIteration(old, RandomSampling(CS.ConfigurationSpace({'x': (0.0, 1.0)})))
+    >>> list(it.data), it.is_finished, it.get_next_run()
+    ([(-1, 0, 0)], True, None)
+    >>> it.fix_timestamps(100.0)
+    >>> it.data[(-1, 0, 0)].time_stamps[1.0]['finished']
+    100.0
+    """
+
+    def __init__(self, Result: Any, config_generator: Any) -> None:  # noqa: N803 - HpBandSter's names
+        from bandster.core.warmstart import last_finished, load_previous_result, warmstart_runs
+
+        result, _ = load_previous_result(Result)
+        last = last_finished(result)
+        entries, jobs = warmstart_runs(result, -last if last is not None else 0.0)
+        budgets = sorted({float(job.kwargs["budget"]) for job in jobs}) or [0.0]
+        super().__init__(-1, [max(1, len(entries))], [budgets[-1]], None)
+        for new_id, entry in entries.items():
+            self.data[new_id] = Datum(config=entry["config"], config_info=entry["config_info"], budget=budgets[-1])
+        self.actual_num_configs = [len(entries)]
+        for k, job in enumerate(jobs):
+            self.register_result(job, skip_sanity_checks=True)
+            config_generator.new_result(job, update_model=(k == len(jobs) - 1))
+        self.finish_up()
+
+    def fix_timestamps(self, time_ref: float) -> None:
+        """Add ``time_ref`` to every time stamp (HpBandSter's method: place the runs before a new run)."""
+        for datum in self.data.values():
+            for stamps in datum.time_stamps.values():
+                for key, value in stamps.items():
+                    stamps[key] = value + time_ref

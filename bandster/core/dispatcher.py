@@ -22,7 +22,7 @@ import Pyro5.api
 import Pyro5.errors
 
 from bandster.core import protocol
-from bandster.core.job import Job
+from bandster.core.job import Job, as_id
 from bandster.core.names import (
     dispatcher_name,
     local_dispatcher,
@@ -323,7 +323,7 @@ class Dispatcher:
         return message
 
     def _deliver(self, worker_name: str, outcome: dict) -> None:
-        job_id = tuple(outcome.get("id") or ())
+        job_id = as_id(outcome.get("id"))
         with self._cond:
             job = self._running.pop(job_id, None)
             if job is None:

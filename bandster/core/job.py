@@ -5,14 +5,19 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from bandster.records.format import as_id, id_to_json
+
+__all__ = ["Job", "as_id", "id_to_json"]
+
 
 class Job:
     """One evaluation of a configuration on a budget.
 
     Parameters
     ----------
-    id : tuple
-        The config id ``(iteration, stage_sampled, n)``.
+    id : tuple or any
+        The config id ``(iteration, stage_sampled, n)``; any other id is kept as given (a list becomes a
+        tuple).
     **kwargs
         What the worker's ``compute`` receives: ``config``, ``budget``, ``working_directory``.
 
@@ -31,7 +36,7 @@ class Job:
     """
 
     def __init__(self, id: tuple, **kwargs: Any) -> None:
-        self.id = tuple(id)
+        self.id = as_id(id)
         self.kwargs = kwargs
         self.timestamps: dict[str, float] = {}
         self.result: dict | None = None

@@ -13,12 +13,13 @@ import threading
 import netifaces
 
 from bandster.core import credentials
-from bandster.core.security import AuthNameServerDaemon, new_secret
+from bandster.core.security import AuthNameServerDaemon, nameserver_proxy, new_secret
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_PORT = 9090
 _RUN_ID = re.compile(r"^[A-Za-z0-9_\-]+$")
+_REGISTERED = re.compile(r"^bandster\.run_([A-Za-z0-9_\-]+)\.(dispatcher$|worker\.)")
 
 
 def validate_run_id(run_id: object) -> str:
@@ -30,6 +31,33 @@ def validate_run_id(run_id: object) -> str:
             "(for example run_id='mnist_1')"
         )
     return text
+
+
+def known_runs(host: str, port: int, secret: str | None, timeout: float = 5.0) -> dict[str, dict[str, int]]:
+    """The runs registered with the name server at ``host:port``: ``{run_id: {"dispatchers": 0 or 1,
+    "workers": n}}`` (for messages that tell a worker or master with a mistyped run_id what exists).
+
+    Raises :class:`Pyro5.errors.PyroError` when the name server cannot be asked.
+    """
+    with nameserver_proxy(host, port, secret, timeout=timeout) as ns:
+        names = ns.list(prefix="bandster.run_")
+    runs: dict[str, dict[str, int]] = {}
+    for name in names:
+        match = _REGISTERED.match(name)
+        if match:
+            entry = runs.setdefault(match.group(1), {"dispatchers": 0, "workers": 0})
+            entry["dispatchers" if match.group(2) == "dispatcher" else "workers"] += 1
+    return runs
+
+
+def describe_runs(runs: dict[str, dict[str, int]]) -> str:
+    """``known_runs``' answer in words: ``"run 'a' (a master, 2 workers), run 'b' (1 worker)"`` or ``"none"``."""
+    parts = []
+    for run_id, entry in sorted(runs.items()):
+        what = (["a master"] if entry["dispatchers"] else []) + (
+            [f"{entry['workers']} worker{'s' if entry['workers'] != 1 else ''}"] if entry["workers"] else [])
+        parts.append(f"run {run_id!r} ({', '.join(what)})")
+    return ", ".join(parts) or "none"
 
 
 def nic_name_to_host(nic_name: str) -> str:

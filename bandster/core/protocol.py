@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bandster.core._convert import UnserializableValue, to_builtin
+from bandster.core.job import as_id, id_to_json
 
 JOB = "job"
 WAIT = "wait"
@@ -34,7 +35,7 @@ SHUTDOWN = "shutdown"
 
 def job_message(job_id: tuple, kwargs: dict[str, Any], attempt: int, timeout: float | None = None) -> dict[str, Any]:
     """The reply that hands a job to a worker."""
-    return {"command": JOB, "job": {"id": list(job_id), "kwargs": kwargs, "attempt": attempt, "timeout": timeout}}
+    return {"command": JOB, "job": {"id": id_to_json(job_id), "kwargs": kwargs, "attempt": attempt, "timeout": timeout}}
 
 
 def check_result(value: Any) -> tuple[dict | None, str | None]:
@@ -90,7 +91,7 @@ def accepted_arguments(compute: Any) -> set[str] | None:
 
 def compute_kwargs(job: Mapping[str, Any], accepted: set[str] | None) -> dict[str, Any]:
     """The keyword arguments for ``compute``: HpBandSter's four, plus the optional ones it can take."""
-    kwargs = dict(job["kwargs"], config_id=tuple(job["id"]))
+    kwargs = dict(job["kwargs"], config_id=as_id(job["id"]))
     if accepted is not None and ANY not in accepted:
         for name in OPTIONAL_ARGUMENTS:
             if name not in accepted:
@@ -117,11 +118,41 @@ def run_compute(compute: Any, job: Mapping[str, Any], accepted: set[str] | None 
             raise
         result, error = None, traceback.format_exc()
     return {
-        "id": list(job["id"]),
+        "id": id_to_json(job["id"]),
         "result": result,
         "exception": error,
         "duration": time.monotonic() - start,
     }
+
+
+_CHAINED = ("During handling of the above exception, another exception occurred:",
+            "The above exception was the direct cause of the following exception:")
+
+
+def error_summary(text: Any) -> str:
+    """The line of a failed run's error text that says what went wrong, for a log line.
+
+    For a Python traceback: its last exception's ``Type: message`` line (the first line of the message, not
+    the end of a long message such as a command's output). For other text: its first non-empty line.
+
+    Examples
+    --------
+    >>> error_summary('Traceback (most recent call last):\\n  File "w.py", line 3, in compute\\n'
+    ...               "CommandFailed: the result holds neither a number nor JSON: 'abc'.\\noutput:\\n<no output>")
+    "CommandFailed: the result holds neither a number nor JSON: 'abc'."
+    """
+    lines = str(text).strip().splitlines()
+    start = None
+    for i, line in enumerate(lines):
+        if line == "Traceback (most recent call last):":
+            before = [x for x in lines[:i] if x.strip()]
+            if not before or before[-1] in _CHAINED:
+                start = i
+    if start is not None:
+        for line in lines[start + 1:]:
+            if line.strip() and not line.startswith(" "):
+                return line
+    return next((line for line in lines if line.strip()), "")
 
 
 def _short(value: Any, limit: int = 80) -> str:
@@ -159,7 +190,7 @@ def run_compute_in_child(compute: Any, job: Mapping[str, Any], accepted: set[str
             child.kill()
         child.join()
         receiver.close()
-    return {"id": list(job["id"]), "result": None, "exception": error, "duration": time.monotonic() - start}
+    return {"id": id_to_json(job["id"]), "result": None, "exception": error, "duration": time.monotonic() - start}
 
 
 def _child_main(compute: Any, job: Mapping[str, Any], accepted: set[str] | None, sender: Any) -> None:

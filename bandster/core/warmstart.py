@@ -34,6 +34,34 @@ def load_previous_result(previous: Any) -> tuple[Result, str]:
     )
 
 
+def warmstart_runs(result: Result, time_shift: float) -> tuple[dict[tuple, dict], list[Job]]:
+    """An earlier run's configurations and runs as a new run's iteration -1.
+
+    Returns ``({new_id: {'config': ..., 'config_info': ...}}, jobs)``: config ids ``(-1, 0, i)`` in the order
+    of the old ids, ``config_info`` marked ``warmstart=True`` with the old id, and one finished :class:`Job`
+    per run (failed ones included), in finishing order, its time stamps shifted by ``time_shift``.
+    """
+    configs = result.get_id2config_mapping()
+    id_map: dict[tuple, tuple] = {}
+    entries: dict[tuple, dict] = {}
+    for i, (old_id, entry) in enumerate(sorted(configs.items())):
+        new_id = (-1, 0, i)
+        id_map[old_id] = new_id
+        info = dict(entry.get("config_info") or {}) if isinstance(entry.get("config_info"), dict) else {}
+        info.update(warmstart=True, warmstart_id=list(old_id))
+        entries[new_id] = {"config": entry["config"], "config_info": info}
+    jobs = [Job.from_run(run, configs[run.config_id]["config"], time_shift, config_id=id_map[run.config_id])
+            for run in result.get_all_runs()]
+    return entries, jobs
+
+
+def last_finished(result: Result) -> float | None:
+    """When the last run of ``result`` finished (relative to its ``time_ref``), None if none did."""
+    finished = [r.time_stamps.get("finished") for r in result.get_all_runs()]
+    finished = [f for f in finished if f is not None]
+    return max(finished) if finished else None
+
+
 def warm_start(
     previous: Any, config_generator: base_config_generator, journal: Any, time_ref: float
 ) -> dict[str, Any]:
@@ -42,21 +70,13 @@ def warm_start(
     Returns a summary for the run's manifest: where the data came from, how many configs and runs.
     """
     result, source = load_previous_result(previous)
-    runs = result.get_all_runs()
-    finished = [r.time_stamps.get("finished") for r in runs if r.time_stamps.get("finished") is not None]
-    shift = time_ref - max(finished) if finished else time_ref
-    id_map: dict[tuple, tuple] = {}
-    for i, (old_id, entry) in enumerate(sorted(result.get_id2config_mapping().items())):
-        new_id = (-1, 0, i)
-        id_map[old_id] = new_id
-        info = dict(entry.get("config_info") or {}) if isinstance(entry.get("config_info"), dict) else {}
-        info.update(warmstart=True, warmstart_id=list(old_id))
-        journal.new_config(new_id, entry["config"], info)
-    configs = result.get_id2config_mapping()
-    for k, run in enumerate(runs):
-        job = Job.from_run(run, configs[run.config_id]["config"], shift, config_id=id_map[run.config_id])
+    last = last_finished(result)
+    entries, jobs = warmstart_runs(result, time_ref - last if last is not None else time_ref)
+    for new_id, entry in entries.items():
+        journal.new_config(new_id, entry["config"], entry["config_info"])
+    for k, job in enumerate(jobs):
         journal(job)
-        config_generator.new_result(job, update_model=(k == len(runs) - 1))
-    summary = {"source": source, "configs": len(id_map), "runs": len(runs)}
-    logger.info("warm-started from %s: %d runs of %d configurations", source, len(runs), len(id_map))
+        config_generator.new_result(job, update_model=(k == len(jobs) - 1))
+    summary = {"source": source, "configs": len(entries), "runs": len(jobs)}
+    logger.info("warm-started from %s: %d runs of %d configurations", source, len(jobs), len(entries))
     return summary

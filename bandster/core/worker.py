@@ -15,8 +15,9 @@ import Pyro5.errors
 
 from bandster.core import credentials, protocol
 from bandster.core.names import dispatcher_name, local_dispatcher, worker_prefix
-from bandster.core.nameserver import DEFAULT_PORT, local_address_towards, validate_run_id
+from bandster.core.nameserver import DEFAULT_PORT, describe_runs, known_runs, local_address_towards, validate_run_id
 from bandster.core.security import AuthDaemon, make_proxy, nameserver_proxy
+from bandster.core.waiting import WaitWarnings
 
 _counter = itertools.count()
 
@@ -27,6 +28,9 @@ class HandBack(Exception):
 
 #: Seconds a worker's ``next_job`` call may wait at the dispatcher before it asks again.
 LONG_POLL = 2.0
+
+#: Seconds between two attempts to reach a name server that is not up yet.
+NAMESERVER_RETRY = 0.5
 
 
 class Worker:
@@ -53,6 +57,9 @@ class Worker:
     nameserver_secret : str, optional
         The name server's secret; found automatically for name servers of this machine's user and read
         from the credentials file by :meth:`load_nameserver_credentials`.
+    nameserver_wait : float
+        How long :meth:`run` waits for a name server that is not up yet (a worker may start before its
+        master), logging a warning every few seconds; then it gives up (see :meth:`run`). Default 60 s.
 
     Examples
     --------
@@ -71,8 +78,13 @@ class Worker:
         id: Any = None,
         timeout: float | None = None,
         nameserver_secret: str | None = None,
+        nameserver_wait: float = 60.0,
     ) -> None:
         self.run_id = validate_run_id(run_id)
+        self.nameserver_wait = float(nameserver_wait)
+        self._given_secret = nameserver_secret  # found again on every attempt when None (a new name server)
+        #: why the worker's background thread ended early (the name server never came), else None
+        self.error: str | None = None
         self.nameserver = nameserver
         self.nameserver_port = nameserver_port
         self.nameserver_secret = nameserver_secret
@@ -122,24 +134,40 @@ class Worker:
         record = credentials.wait_for_credentials(working_directory, self.run_id, num_tries, interval)
         self.nameserver = record["host"]
         self.nameserver_port = int(record["port"])
-        self.nameserver_secret = record["secret"]
+        self.nameserver_secret = self._given_secret = record["secret"]
         # remembered so that the worker can follow a new master (and its new name server) after a crash
         self._credentials = (working_directory, float(record.get("started", 0.0)), num_tries, interval)
 
     def run(self, background: bool = False) -> None:
-        """Serve jobs until shut down; in a named background thread if ``background``.
+        """Serve jobs until shut down; in a named background thread (:attr:`thread`) if ``background``.
 
-        Raises RuntimeError (in the foreground) when the name server cannot be reached.
+        A name server that is not up yet is waited for, up to ``nameserver_wait`` seconds (a warning every
+        few seconds says what is missing), so workers and master may be started in any order. If it never
+        answers, ``run(background=False)`` raises RuntimeError; ``run(background=True)`` logs the error,
+        sets :attr:`error` and ends its thread (as HpBandSter did).
         """
-        self._start_daemon()
+        self._running = True
         if background:
             self._thread = threading.Thread(
-                target=self._main_loop, name=f"bandster-worker-{self.worker_id}", daemon=True
+                target=self._background_main, name=f"bandster-worker-{self.worker_id}", daemon=True
             )
             self._thread.start()
         else:
             self._thread = threading.current_thread()
-            self._main_loop()
+            try:
+                started = self._start_daemon()
+            except BaseException:
+                self._running = False
+                raise
+            if started:
+                self._main_loop()
+            self._running = False
+
+    @property
+    def thread(self) -> threading.Thread | None:
+        """The thread that serves jobs (HpBandSter's ``Worker.thread``, e.g. to ``join`` it); None before
+        :meth:`run`."""
+        return self._thread
 
     def shutdown(self) -> None:
         """Stop after the current job (if any); joins the worker's threads unless called from one of them."""
@@ -181,22 +209,58 @@ class Worker:
     def _ns_address(self) -> tuple[str, int]:
         return self.nameserver or "127.0.0.1", int(self.nameserver_port or DEFAULT_PORT)
 
-    def _secret(self) -> str | None:
-        host, port = self._ns_address
-        self.nameserver_secret = credentials.find_secret(host, port, self.nameserver_secret)
-        return self.nameserver_secret
-
-    def _start_daemon(self) -> None:
-        host, port = self._ns_address
-        secret = self._secret()
+    def _background_main(self) -> None:
+        """The background thread: reach the name server (or log why not and end), then serve."""
         try:
-            with nameserver_proxy(host, port, secret, timeout=10) as ns:
-                ns.ping()
-        except Pyro5.errors.PyroError as exc:
-            raise RuntimeError(
-                f"Worker {self.worker_id} cannot reach the name server at {host}:{port} ({exc}). Start the "
-                "NameServer first, pass nameserver=/nameserver_port=, or call load_nameserver_credentials()."
-            ) from exc
+            started = self._start_daemon()
+        except RuntimeError as exc:
+            self.error = str(exc)
+            self.logger.error("%s", exc)
+            self._running = False
+            return
+        if started:
+            self._main_loop()
+        self._running = False
+
+    def _reach_nameserver(self) -> str | None:
+        """Wait until the name server answers (up to ``nameserver_wait`` s); return its secret, or None if the
+        worker was asked to stop meanwhile. Raises RuntimeError naming the address when it never answers."""
+        host, port = self._ns_address
+        deadline = time.monotonic() + self.nameserver_wait
+        clock = WaitWarnings()
+        while True:
+            # looked up again each time: a name server started meanwhile writes its secret when it starts
+            secret = credentials.find_secret(host, port, self._given_secret)
+            try:
+                with nameserver_proxy(host, port, secret, timeout=10) as ns:
+                    ns.ping()
+                self.nameserver_secret = secret
+                return secret
+            except Pyro5.errors.PyroError as exc:
+                error = exc
+            if time.monotonic() >= deadline:
+                raise RuntimeError(
+                    f"Worker {self.worker_id} cannot reach the name server at {host}:{port} ({error}) after "
+                    f"waiting {self.nameserver_wait:g} s (nameserver_wait). Start the master (or `bandster "
+                    "nameserver`) for this address, pass nameserver=/nameserver_port=, or call "
+                    "load_nameserver_credentials()."
+                ) from error
+            if clock.due():
+                self.logger.warning(
+                    "worker %s has waited %.0f s for the name server at %s:%s (%s); it waits up to %g s "
+                    "(nameserver_wait). Start the master of run %r (or `bandster nameserver`) on that address.",
+                    self.worker_id, clock.waited, host, port, error, self.nameserver_wait, self.run_id)
+            with self._cond:
+                if self._cond.wait_for(lambda: self._stop,
+                                       min(NAMESERVER_RETRY, max(0.0, deadline - time.monotonic()))):
+                    return None
+
+    def _start_daemon(self) -> bool:
+        """Reach the name server and register this worker; False if asked to stop while waiting for it."""
+        host, port = self._ns_address
+        secret = self._reach_nameserver()
+        if secret is None and self._stop:
+            return False
         bind = self.host or local_address_towards(host)
         self._daemon = AuthDaemon(host=bind, port=0, secret=secret)
         self._uri = str(self._daemon.register(WorkerService(self), objectId=self.worker_id))
@@ -208,6 +272,7 @@ class Worker:
             ns.register(self.worker_id, self._uri)
         self._running = True
         self.logger.info("worker %s registered at %s", self.worker_id, self._uri)
+        return True
 
     def _main_loop(self) -> None:
         try:
@@ -237,20 +302,40 @@ class Worker:
                     break
                 if not self._follow_new_nameserver():
                     return None
-        with self._cond:
-            if found and self._dispatcher_uri is None:
-                self._dispatcher_uri = next(iter(found.values()))
-            deadline = None if self.timeout is None else time.monotonic() + self.timeout
-            while self._dispatcher_uri is None and not self._stop:
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    self.logger.info("worker %s idle for %s s: shutting down", self.worker_id, self.timeout)
-                    return None
-                self._cond.wait(remaining)
-            if self._stop:
-                return None
-            uri, self._dispatcher_uri = self._dispatcher_uri, None
-            return uri
+        deadline = None if self.timeout is None else time.monotonic() + self.timeout
+        clock = WaitWarnings()
+        while True:
+            with self._cond:
+                if found and self._dispatcher_uri is None:
+                    self._dispatcher_uri = next(iter(found.values()))
+                    found = {}
+                while self._dispatcher_uri is None and not self._stop:
+                    remaining = None if deadline is None else deadline - time.monotonic()
+                    if remaining is not None and remaining <= 0:
+                        self.logger.info("worker %s idle for %s s: shutting down", self.worker_id, self.timeout)
+                        return None
+                    wait = clock.until_next() if remaining is None else min(remaining, clock.until_next())
+                    self._cond.wait(wait)
+                    if self._dispatcher_uri is None and not self._stop and clock.due():
+                        break
+                else:
+                    if self._stop:
+                        return None
+                    uri, self._dispatcher_uri = self._dispatcher_uri, None
+                    return uri
+            self._warn_no_master(clock.waited)  # outside the lock: it asks the name server
+
+    def _warn_no_master(self, waited: float) -> None:
+        """A warning for a worker whose run has no master (yet), with the runs the name server does know."""
+        host, port = self._ns_address
+        try:
+            runs = describe_runs(known_runs(host, port, self.nameserver_secret))
+        except Pyro5.errors.PyroError as exc:
+            runs = f"unknown (the name server did not answer: {exc})"
+        self.logger.warning(
+            "worker %s has waited %.0f s for a master of run %r on the name server %s:%s. The name server knows: "
+            "%s. Start the master with run_id=%r on this name server, or start this worker with the master's "
+            "run_id.", self.worker_id, waited, self.run_id, host, port, runs, self.run_id)
 
     def _follow_new_nameserver(self) -> bool:
         """The name server is gone (its master crashed): wait for a newer credentials file and re-register."""
@@ -264,14 +349,13 @@ class Worker:
             return False
         self._credentials = (directory, float(record.get("started", 0.0)), num_tries, interval)
         self.nameserver, self.nameserver_port = record["host"], int(record["port"])
-        self.nameserver_secret = record["secret"]
+        self.nameserver_secret = self._given_secret = record["secret"]
         self._stop_daemon()
         try:
-            self._start_daemon()
+            return self._start_daemon()
         except RuntimeError as exc:
             self.logger.error("worker %s cannot rejoin: %s", self.worker_id, exc)
             return False
-        return True
 
     def _local_dispatcher(self) -> Any:
         uri = getattr(self, "_serving_uri", None)

@@ -61,6 +61,11 @@ __all__ = [
     "CONFIG_DIRECTORIES_DIRNAME",
     "config_directory",
     "NONFINITE_STRINGS",
+    "NONFINITE_INFO",
+    "as_id",
+    "id_to_json",
+    "nonfinite_paths",
+    "restore_nonfinite",
     "journal_directory_prefix",
     "new_journal_directory",
     "latest_journal_directory",
@@ -94,6 +99,89 @@ CONFIG_DIRECTORIES_DIRNAME = "configs"
 
 #: the strings the journal writes for non-finite floats, and their values
 NONFINITE_STRINGS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+#: the results-line extra listing where ``info`` held non-finite floats (written as ``"NaN"`` etc.)
+NONFINITE_INFO = "nonfinite_info"
+
+
+def as_id(value: Any) -> Any:
+    """A job or config id as given (HpBandSter accepted any id), except that a list (what JSON and serpent
+    give back for a tuple) becomes a tuple, so that it can key a dict.
+
+    Examples
+    --------
+    >>> as_id([0, 1, 2]), as_id((0, 1, 2)), as_id(0), as_id('12')
+    ((0, 1, 2), (0, 1, 2), 0, '12')
+    """
+    return tuple(value) if isinstance(value, list) else value
+
+
+def id_to_json(value: Any) -> Any:
+    """An id as JSON holds it: a tuple as a list, anything else as it is.
+
+    Examples
+    --------
+    >>> id_to_json((0, 1, 2)), id_to_json('12')
+    ([0, 1, 2], '12')
+    """
+    return list(value) if isinstance(value, tuple) else value
+
+
+def nonfinite_paths(value: Any) -> list[list]:
+    """Where ``value`` holds non-finite floats (numpy ones included): each place as the list of keys and
+    indices leading to it, keys as JSON writes them.
+
+    Examples
+    --------
+    >>> nonfinite_paths({'a': [1.0, float('nan')], 'b': {'c': float('inf')}, 'd': 'NaN'})
+    [['a', 1], ['b', 'c']]
+    """
+    import numpy as np
+
+    found: list[list] = []
+
+    def walk(item: Any, path: list) -> None:
+        if isinstance(item, np.ndarray):
+            item = item.tolist()
+        if isinstance(item, float | np.floating):
+            if not math.isfinite(float(item)):
+                found.append(list(path))
+        elif isinstance(item, dict):
+            for key, sub in item.items():
+                if not isinstance(key, str):  # as JSON writes an object key: 1 -> "1", True -> "true"
+                    key = json.dumps(key.item() if hasattr(key, "item") else key, default=str)
+                walk(sub, [*path, key])
+        elif isinstance(item, list | tuple):
+            for i, sub in enumerate(item):
+                walk(sub, [*path, i])
+
+    walk(value, [])
+    return found
+
+
+def restore_nonfinite(info: Any, paths: Any) -> Any:
+    """``info`` read back with the strings at ``paths`` (the ``nonfinite_info`` extra: where ``compute``
+    returned non-finite floats) turned back into floats, in place; other strings stay strings.
+
+    Examples
+    --------
+    >>> restore_nonfinite({'curve': [0.5, 'NaN'], 'name': 'NaN'}, [['curve', 1]])
+    {'curve': [0.5, nan], 'name': 'NaN'}
+    """
+    if not isinstance(paths, list):
+        return info
+    for path in paths:
+        if not isinstance(path, list) or not path:
+            continue
+        parent = info
+        try:
+            for step in path[:-1]:
+                parent = parent[step]
+            value = parent[path[-1]]
+        except (KeyError, IndexError, TypeError):
+            continue
+        if isinstance(value, str) and value in NONFINITE_STRINGS:
+            parent[path[-1]] = NONFINITE_STRINGS[value]
+    return info
 
 _STAMP_FORMAT = "%Y%m%d-%H%M%S"
 
@@ -535,6 +623,10 @@ def read_results(path: str | os.PathLike) -> Iterator[tuple[tuple, float, dict, 
             problems.append("the exception is not a string")
             exception = json.dumps(exception)
         extras = _read_extras(entry[5], problems) if len(entry) >= 6 else None
+        if extras is not None and NONFINITE_INFO in extras:
+            paths = extras.pop(NONFINITE_INFO)
+            if isinstance(result, dict):
+                result["info"] = restore_nonfinite(result.get("info"), paths)
         if problems:
             logger.warning("%s: line %d: %s; kept without them", path, number, "; ".join(problems))
         yield config_id, budget, stamps, result, exception, extras

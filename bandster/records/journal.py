@@ -30,8 +30,12 @@ from bandster.records.format import (
     EVENTS_FILENAME,
     LOCK_FILENAME,
     MANIFEST_FILENAME,
+    NONFINITE_INFO,
     PICKLE_FILENAME,
     RESULTS_FILENAME,
+    as_id,
+    id_to_json,
+    nonfinite_paths,
     replace_nonfinite,
 )
 
@@ -477,14 +481,14 @@ class Journal:
         config_info : dict
             How the configuration was chosen, e.g. ``{"model_based_pick": True}``.
         """
-        key = tuple(config_id)
+        key = as_id(config_id)  # kept as given: HpBandSter wrote '12' as "12", not ["1", "2"]
         if key in self.config_ids:
             return
         try:
-            line = encode_line([list(key), config, config_info])
+            line = encode_line([id_to_json(key), config, config_info])
         except Exception:
             logger.exception("config %s cannot be journaled as JSON; its values are kept as repr()", key)
-            line = encode_line([list(key), _repr_values(config), _repr_values(config_info)])
+            line = encode_line([id_to_json(key), _repr_values(config), _repr_values(config_info)])
         with self._ids_lock:
             if key in self.config_ids:
                 return
@@ -504,15 +508,23 @@ class Journal:
         job : Job
             The finished job.
         """
-        key = tuple(job.id)
+        key = as_id(job.id)
         if key not in self.config_ids:
             self.new_config(key, job.kwargs.get("config", {}), {})
         result = job.result
         status = "ok" if isinstance(result, dict) and is_finite_loss(result.get("loss")) else "failed"
         extras = {"worker": job.worker_name, "attempt": job.attempt, "status": status}
-        entry = [list(key), job.kwargs.get("budget"), job.timestamps, result, job.exception, extras]
+        entry = [id_to_json(key), job.kwargs.get("budget"), job.timestamps, result, job.exception, extras]
         try:
-            line = encode_line(entry)
+            line = _ENCODER.encode(entry)  # the common case: builtins only, all finite
+        except (ValueError, TypeError):
+            line = None
+        try:
+            if line is None:
+                paths = nonfinite_paths(result.get("info")) if isinstance(result, dict) else []
+                if paths:  # written as strings; the reader turns exactly these back into floats
+                    extras[NONFINITE_INFO] = paths
+                line = encode_line(entry)
         except Exception:
             logger.exception("the result of job %s cannot be journaled as JSON; its info is kept as repr()", key)
             if isinstance(result, dict):
@@ -621,6 +633,10 @@ class json_result_logger(Journal):  # noqa: N801 - HpBandSter's public name
 
     Pass it as ``result_logger=`` to an optimizer to choose where the run is journaled.
 
+    Unlike the journal a master opens by itself (which fsyncs in batches, at most 50 ms apart), each
+    :meth:`new_config` and each call returns only once its line is in the file (written and fsynced), as
+    HpBandSter's logger, which reopened the file for every line, did: a reader sees every line logged so far.
+
     Parameters
     ----------
     directory : str or path-like
@@ -639,3 +655,13 @@ class json_result_logger(Journal):  # noqa: N801 - HpBandSter's public name
 
     def __init__(self, directory: str | os.PathLike, overwrite: bool = False) -> None:
         super().__init__(directory, overwrite=overwrite)
+
+    def new_config(self, config_id: Any, config: dict, config_info: dict) -> None:
+        """Append ``[config_id, config, config_info]`` to ``configs.json`` (once per id); returns once it is there."""
+        super().new_config(config_id, config, config_info)
+        self.flush()
+
+    def __call__(self, job: Any) -> None:
+        """Append the result of a finished job to ``results.json``; returns once it is there."""
+        super().__call__(job)
+        self.flush()

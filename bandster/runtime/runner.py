@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import math
 import os
 import shutil
 import threading
@@ -24,6 +25,7 @@ from typing import Any
 
 from bandster.__version__ import __version__
 from bandster.backends._base import Backend
+from bandster.core import waiting
 from bandster.core.job import Job
 from bandster.core.progress import ProgressBar
 from bandster.core.warmstart import warm_start
@@ -42,12 +44,18 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["NoWorkersError", "Runner", "run_from_job"]
 
-#: how often a wait for workers is repeated in the log
-WAIT_LOG_INTERVAL = 10.0
 
 
 class NoWorkersError(RuntimeError):
     """No worker for longer than ``max_wait_for_workers``."""
+
+
+def nonfinite_loss_kind(job: Job) -> str | None:
+    """``'NaN'``, ``'inf'`` or ``'-inf'`` when the job returned such a loss (it counts as failed), else None."""
+    loss = job.result.get("loss") if isinstance(job.result, dict) else None
+    if not isinstance(loss, float) or math.isfinite(loss):
+        return None
+    return "NaN" if math.isnan(loss) else ("inf" if loss > 0 else "-inf")
 
 
 def run_from_job(job: Job, time_ref: float) -> Run:
@@ -176,6 +184,7 @@ class Runner:
         self._n_workers = 0
         self._pending: collections.deque[JobRequest] = collections.deque()
         self._no_workers_since: float | None = None
+        self._nonfinite: collections.Counter[str] = collections.Counter()  # NaN/inf losses in this run() call
         self._last_wait_log = float("-inf")
         self._resume = bool(resume)
         self._started_configs: set[tuple] = set()
@@ -249,7 +258,8 @@ class Runner:
             self.logger.warning("the journal in %s has no readable run.json; using this optimizer's settings",
                                 directory)
             old = {}
-        self.config["time_ref"] = result.HB_config.get("time_ref") or self.backend.now()
+        time_ref = result.HB_config.get("time_ref")  # 0.0 is a time_ref (a simulated backend's clock starts there)
+        self.config["time_ref"] = self.backend.now() if time_ref is None else time_ref
         with self._cond:
             requeued, counts = self.scheduler.replay(result, attempts)
             self._pending.extend(requeued)
@@ -290,6 +300,8 @@ class Runner:
         self.open_journal()
         planned = self.scheduler.planned_runs(n_iterations)
         self._progress = ProgressBar(progress, planned, progress_name or type(self.scheduler).__name__)
+        with self._cond:
+            self._nonfinite.clear()
         try:
             self.wait_for_workers(min_n_workers)
             with self._cond:
@@ -321,7 +333,22 @@ class Runner:
             self._progress.close()
             self._progress = None
         self.event("run_finished", iterations=self.scheduler.num_iterations)
-        return self.write_result()
+        result = self.write_result()
+        self._report_nonfinite(result)
+        return result
+
+    def _report_nonfinite(self, result: Result) -> None:
+        """At the end of ``run()``: how many runs returned NaN or infinite losses (each kind was warned about
+        once, when it first came), and whether the run therefore has no incumbent."""
+        with self._cond:
+            counts = dict(self._nonfinite)
+        if not counts:
+            return
+        kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
+        incumbent = "" if result.get_incumbent_id() is not None else (
+            "; the run has no incumbent (no run on the largest budget has a finite loss)")
+        self.logger.warning("%d of %d runs returned a non-finite loss (%s) and count as failed%s",
+                            sum(counts.values()), len(result.get_all_runs()), kinds, incumbent)
 
     def _stop_starting_jobs(self, reason: str) -> None:
         """A limit is reached (called with ``_cond`` held): no new job starts; running ones finish."""
@@ -359,12 +386,12 @@ class Runner:
                 "start workers and continue it with resume=True."
             )
         last_log = max(since, self._last_wait_log)
-        if now - last_log >= WAIT_LOG_INTERVAL:
+        if now - last_log >= waiting.WARNING_INTERVAL:
             self._last_wait_log = last_log = now
             self.logger.warning("no worker for %.0f s while %d runs wait for one (run %s); start workers (%s)",
                                 waited, len(self._pending) + self.num_running_jobs, self.run_id,
                                 self.backend.describe().get("how_to_join", "see docs/workers.md"))
-        timeout = last_log + WAIT_LOG_INTERVAL - now
+        timeout = last_log + waiting.WARNING_INTERVAL - now
         if self.max_wait_for_workers is not None:
             timeout = min(timeout, self.max_wait_for_workers - waited)
         if wallclock is not None:
@@ -383,7 +410,12 @@ class Runner:
         self.event("interrupted", running=running, withdrawn=len(withdrawn))
         try:
             with self._cond:
-                self._cond.wait_for(lambda: self.num_running_jobs <= 0, timeout=self.stop_grace_period)
+                deadline = self.backend.monotonic() + self.stop_grace_period
+                while self.num_running_jobs > 0:
+                    remaining = deadline - self.backend.monotonic()
+                    if remaining <= 0:
+                        break
+                    self.backend.wait(self._cond, remaining)  # a simulated backend's grace period is virtual
         except KeyboardInterrupt:
             pass
         with self._cond:
@@ -395,28 +427,32 @@ class Runner:
     def wait_for_workers(self, min_n_workers: int = 1) -> None:
         """Block until at least ``min_n_workers`` workers have joined, saying every few seconds what it waits for."""
         self.attach()
-        start = last_log = self.backend.monotonic()
-        with self._cond:
-            while self._n_workers < min_n_workers:
-                now = self.backend.monotonic()
-                waited = now - start
+        start = self.backend.monotonic()
+        next_warning = start + waiting.WARNING_INTERVAL
+        while True:
+            with self._cond:
+                if self._n_workers >= min_n_workers:
+                    return
+                waited = self.backend.monotonic() - start
                 if self.max_wait_for_workers is not None and waited >= self.max_wait_for_workers:
                     raise NoWorkersError(
                         f"Only {self._n_workers} of {min_n_workers} workers joined within "
                         f"{self.max_wait_for_workers:g} s (max_wait_for_workers). Are the workers started with the "
                         "same run_id and name server?"
                     )
-                if now - last_log >= WAIT_LOG_INTERVAL:
-                    last_log = now
-                    self.logger.warning(
-                        "waiting for %d workers (%d present) for run %s for %.0f s; start workers (%s)",
-                        min_n_workers, self._n_workers, self.run_id, waited,
-                        self.backend.describe().get("how_to_join", "see docs/workers.md"),
-                    )
-                timeout = last_log + WAIT_LOG_INTERVAL - now
+                timeout = max(0.0, next_warning - self.backend.monotonic())
                 if self.max_wait_for_workers is not None:
                     timeout = min(timeout, self.max_wait_for_workers - waited)
-                self.backend.wait(self._cond, max(0.0, timeout))
+                self.backend.wait(self._cond, timeout)
+                present = self._n_workers
+                due = self.backend.monotonic() >= next_warning
+            if present < min_n_workers and due:  # logged without the lock: the backend may ask its name server
+                next_warning = self.backend.monotonic() + waiting.WARNING_INTERVAL
+                self.logger.warning(
+                    "waiting for %d workers (%d present) for run %s for %.0f s; %s",
+                    min_n_workers, present, self.run_id, self.backend.monotonic() - start,
+                    self.backend.how_to_add_workers(),
+                )
 
     def shutdown(self, shutdown_workers: bool = False) -> None:
         """Shut the backend down (telling workers to shut down if ``shutdown_workers``) and close the journal."""
@@ -444,6 +480,14 @@ class Runner:
         """Record a finished job: journal first, then the scheduler (which feeds the sampler)."""
         with self._cond:
             self.num_running_jobs -= 1
+            kind = nonfinite_loss_kind(job)
+            if kind is not None:
+                self._nonfinite[kind] += 1
+                if self._nonfinite[kind] == 1:
+                    self.logger.warning(
+                        "run %s on budget %g returned a loss of %s: recorded as failed (never promoted or modelled);"
+                        " further %s losses are counted and reported when run() ends", job.id,
+                        job.kwargs.get("budget"), kind, kind)
             if self.journal is not None:
                 self.journal(job)
             if self._progress is not None:
@@ -573,12 +617,14 @@ class Runner:
             self.event(kind, **fields)
 
     def event(self, kind: str, **fields: Any) -> None:
-        """Record an event in the journal; events before the journal opens (workers joining before ``run()``)
-        are kept, with their time, and written when it opens."""
+        """Record an event in the journal, at the backend's time (:meth:`Backend.now`: the results' clock, virtual
+        for a simulated backend); events before the journal opens (workers joining before ``run()``) are kept, with
+        their time, and written when it opens."""
+        fields["time"] = self.backend.now()
         with self._early_lock:
             if self.journal is None or self.journal.manifest is None:
                 if len(self._early_events) < 10_000:
-                    self._early_events.append((kind, dict(fields, time=time.time())))
+                    self._early_events.append((kind, fields))
                 return
         self.journal.event(kind, **fields)
 

@@ -63,8 +63,10 @@ class Sampler(abc.ABC):
             once the last one arrives.
         """
         if job.exception is not None:
-            last_line = str(job.exception).strip().splitlines()[-1:] or [""]
-            self.logger.warning("job %s on budget %s failed: %s", job.id, job.kwargs.get("budget"), last_line[0])
+            from bandster.core.protocol import error_summary
+
+            self.logger.warning("job %s on budget %s failed: %s", job.id, job.kwargs.get("budget"),
+                                error_summary(job.exception))
 
 
 class base_config_generator(Sampler):  # noqa: N801 - HpBandSter's public name

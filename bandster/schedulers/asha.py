@@ -860,6 +860,8 @@ class AsyncBracketScheduler(Scheduler):
         return {"n_iterations": len(self.iterations)}
 
     def next_job(self) -> JobRequest | None:
+        if not self.iterations:  # nothing granted yet (workers may join before the first run())
+            return None
         run = self.brackets.next_run()
         if run is None:
             return None

@@ -1,4 +1,5 @@
-"""HpBandSter's interactive learning curves: a check box per configuration, 'none'/'all' buttons and tool tips.
+"""HpBandSter's interactive learning curves: a check box per iteration (and one for warm-start data), 'none'/'all'
+buttons and tool tips.
 
 A matplotlib-only figure (its widgets are matplotlib's): importing this module needs matplotlib; the package
 imports it only when :func:`interactive_HBS_plot` is used. The tool tips' text comes from
@@ -23,6 +24,33 @@ def _done(fig: Any, show: bool) -> None:
         plt.show()
 
 
+WARMSTART_LABEL = "warmstart data"
+
+
+def _get_interactive_info(config_ids: list) -> dict[str, list]:
+    """The check boxes of :func:`interactive_HBS_plot`: ``{label: config ids}``, one per iteration (in order),
+    ``'warmstart data'`` for iteration -1 (the runs of a warm start), as in HpBandSter.
+
+    Examples
+    --------
+    >>> _get_interactive_info([(0, 0, 0), (1, 0, 0), (0, 0, 1), (-1, 0, 0)])
+    {'warmstart data': [(-1, 0, 0)], 'iteration 0': [(0, 0, 0), (0, 0, 1)], 'iteration 1': [(1, 0, 0)]}
+    """
+    by_iteration: dict[Any, list] = {}
+    for config_id in config_ids:
+        first = config_id[0] if isinstance(config_id, tuple | list) and config_id else config_id
+        by_iteration.setdefault(first, []).append(config_id)
+
+    def order(key: Any) -> tuple:
+        return (0, key, "") if isinstance(key, int) else (1, 0, str(key))
+
+    groups = {}
+    for key in sorted(by_iteration, key=order):
+        label = WARMSTART_LABEL if key == -1 else (f"iteration {key}" if isinstance(key, int) else str(key))
+        groups[label] = by_iteration[key]
+    return groups
+
+
 def interactive_HBS_plot(  # noqa: N802 - HpBandSter's name
     learning_curves: Mapping,
     tool_tip_strings: Mapping | None = None,
@@ -34,7 +62,8 @@ def interactive_HBS_plot(  # noqa: N802 - HpBandSter's name
     title: str = "",
     show: bool | None = None,
 ) -> tuple[Any, Any, Any, Any, Any]:
-    """Learning curves with a check box per configuration, 'none'/'all' buttons and tool tips on hover.
+    """Learning curves with a check box per iteration (and one for warm-start data, as in HpBandSter), 'none'/'all'
+    buttons and tool tips on hover.
 
     Parameters
     ----------
@@ -91,14 +120,17 @@ def interactive_HBS_plot(  # noqa: N802 - HpBandSter's name
     ax.set_title(title)
 
     check_ax = fig.add_axes((0.72, 0.2, 0.26, 0.7))
-    check = CheckButtons(check_ax, [str(c) for c in ids], [True] * len(ids))
-    labels = {str(c): c for c in ids}
+    groups = _get_interactive_info(ids)
+    group_lines = {label: [line for c in members for line in lines[c]] for label, members in groups.items()}
+    labels = list(groups)
+    check = CheckButtons(check_ax, labels, [True] * len(labels))
 
     def toggle(label: str | None) -> None:
         if label is None:
             return
-        for line in lines.get(labels.get(label), []):
-            line.set_visible(not line.get_visible())
+        visible = check.get_status()[labels.index(label)] if label in labels else True
+        for line in group_lines.get(label, []):
+            line.set_visible(visible)
         fig.canvas.draw_idle()
 
     check.on_clicked(toggle)
@@ -114,7 +146,7 @@ def interactive_HBS_plot(  # noqa: N802 - HpBandSter's name
             for index, active in enumerate(check.get_status()):
                 if active != state:
                     check.set_active(index)
-                    for line in lines[ids[index]]:
+                    for line in group_lines[labels[index]]:
                         line.set_visible(state)
         finally:
             check.eventson, check.drawon = True, True

@@ -357,3 +357,39 @@ def test_json_result_logger_is_hpbandster_compatible(tmp_path):
         assert logger.config_ids == set()
     finally:
         logger.close()
+
+
+# --- json_result_logger as HpBandSter users call it (issue 11, items 13 and 14) ---
+
+
+def _lines(path):
+    with open(path) as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+@pytest.mark.parametrize("given, written", [(0, 0), ("12", "12"), ((0, 0, 1), [0, 0, 1]), ([1, 2, 3], [1, 2, 3])])
+def test_user_logger_keeps_ids_as_given(tmp_path, given, written):
+    job = Job(given, budget=1, config={})
+    assert job.id == (tuple(given) if isinstance(given, list) else given)  # only a list becomes a tuple
+    logger = json_result_logger(str(tmp_path / "log"))
+    try:
+        logger.new_config(given, {"x": 1}, {})
+        assert _lines(logger.config_fn) == [[written, {"x": 1}, {}]]
+    finally:
+        logger.close()
+
+
+def test_user_logger_lines_are_readable_when_the_call_returns(tmp_path):
+    """50 configurations and results, each read back right after its call (no flush, no close in between)."""
+    logger = json_result_logger(str(tmp_path / "log"))
+    try:
+        for i in range(50):
+            logger.new_config((0, 0, i), {"x": i}, {})
+            assert _lines(logger.config_fn)[-1] == [[0, 0, i], {"x": i}, {}]
+            job = Job((0, 0, i), budget=1.0, config={"x": i})
+            job.timestamps = {"submitted": 1.0, "started": 2.0, "finished": 3.0}
+            job.result = {"loss": float(i), "info": None}
+            logger(job)
+            assert _lines(logger.results_fn)[-1][:4] == [[0, 0, i], 1.0, job.timestamps, job.result]
+    finally:
+        logger.close()

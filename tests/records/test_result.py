@@ -306,7 +306,8 @@ def test_round_trip_through_journal(tmp_path):
     assert loaded.HB_config == HB_CONFIG
     ok = loaded.get_runs_by_id((0, 0, 0))
     assert ok[0].loss == 0.75 and ok[0].info == {"acc": 0.5, "hist": [0, 1]} and ok[0].status == "ok"
-    assert ok[1].loss == math.inf and ok[1].status == "failed" and ok[1].info == {"curve": ["NaN", 1.0]}
+    assert ok[1].loss == math.inf and ok[1].status == "failed" and math.isnan(ok[1].info["curve"][0])
+    assert ok[1].info["curve"][1:] == [1.0]  # a non-finite float in info reads back as a float (issue 11, item 6)
     (failed,) = loaded.get_runs_by_id((0, 0, 1))
     assert failed.loss is None and "KeyError" in failed.error_logs and failed.worker_name == "worker-1"
     assert math.isnan(loaded.get_runs_by_id((0, 0, 2))[0].loss)

@@ -34,11 +34,18 @@ def test_interactive_widgets(bohb_result, shows):
                                                                         reset_times=True, show=False)
     assert ax.get_yscale() == "log"
     assert len({tuple(line.get_color()) for line in ax.lines}) == 1  # colors_floats is honoured
-    index = next(k for k, cid in enumerate(ids) if lcs[cid][0])  # the first configuration with a curve
-    first = [line for line in ax.lines if line.get_label() == str(ids[index])]
+    # one check box per iteration, as in HpBandSter (not one per configuration: issue 11, item 17)
+    iterations = sorted({cid[0] for cid in ids})
+    assert [t.get_text() for t in check.labels] == [f"iteration {i}" for i in iterations]
+    assert len(ids) > len(iterations)
+    first = [line for line in ax.lines if line.get_label() in {str(c) for c in ids if c[0] == iterations[0]}]
     assert first and all(line.get_visible() for line in first)
-    check.set_active(index)
+    check.set_active(0)
     assert not any(line.get_visible() for line in first)
+    assert any(line.get_visible() for line in ax.lines)  # the other iterations stay
+    check.set_active(0)
+    assert all(line.get_visible() for line in first)
+    check.set_active(0)
     none_button._observers.process("clicked", None)
     assert not any(line.get_visible() for line in ax.lines) and not any(check.get_status())
     all_button._observers.process("clicked", None)
@@ -48,3 +55,12 @@ def test_interactive_widgets(bohb_result, shows):
     fig, *_ = vis.interactive_HBS_plot(lcs, show=True)
     plt.close(fig)
     assert shows == [1]
+
+
+def test_interactive_plot_groups_warm_start_data(shows):
+    lcs = {(-1, 0, 0): [[(1.0, 0.5)]], (0, 0, 0): [[(1.0, 0.4)]], (0, 0, 1): [[(1.0, 0.3)]], (1, 0, 0): [[(3.0, 0.2)]]}
+    fig, ax, check, *_ = vis.interactive_HBS_plot(lcs, show=False)
+    assert [t.get_text() for t in check.labels] == ["warmstart data", "iteration 0", "iteration 1"]
+    check.set_active(0)
+    assert [line.get_visible() for line in ax.lines] == [False, True, True, True]
+    plt.close(fig)
