@@ -3,10 +3,13 @@
 Started by ``benchmarks/peers.py`` as ``python _peer_runner.py SYSTEM PROBLEM SEEDS BUDGET ITERATIONS OUT``
 (``SEEDS`` a comma list, ``BUDGET`` the total budget B in budget units, ``ITERATIONS`` the number of Hyperband
 brackets that spend B for bandster and HpBandSter). It imports only ``problems.py``, numpy, ConfigSpace and the
-system's own library, so that it runs in the peers' environments (HpBandSter's has ConfigSpace 0.7.1) without
-bandster. It writes ``OUT`` as JSON: ``{"system", "problem", "version", "seeds": {seed: {"runs", "seconds"}}}``
-where ``runs`` lists ``[budget, loss, config, cost]`` in the order the system observed them; ``cost`` is the
-budget the run added to the total (equal to ``budget`` for systems that evaluate every budget from scratch, the
+system's own library, so that it runs in the peers' environment without bandster. bandster's systems and
+HpBandSter's BOHB run in bandster's environment through ``quality.run_one`` (which runs HpBandSter in its own
+environment, ``$BANDSTER_HPBANDSTER_PYTHON``, with ``hpbandster_bohb_driver.py``).
+
+It writes ``OUT`` as JSON: ``{"system", "problem", "version", "seeds": {seed: {"runs", "seconds"}}}``, where
+``runs`` lists ``[budget, loss, config, cost]`` in the order the system observed them; ``cost`` is the budget
+the run added to the total (equal to ``budget`` for systems that evaluate every budget from scratch, the
 increment over the trial's previous rung for the stop-type systems, whose trials continue).
 
 Each system is driven sequentially by one worker until its summed cost reaches B; ``peers.py`` ignores the runs
@@ -20,6 +23,7 @@ import logging
 import math
 import os
 import random
+import subprocess
 import sys
 import tempfile
 import time
@@ -28,20 +32,7 @@ import warnings
 import ConfigSpace as CS
 import numpy as np
 
-if not hasattr(CS.ConfigurationSpace, "add"):  # ConfigSpace < 1.0 (HpBandSter's environment): problems.py uses add
-
-    def _add(self, items):
-        items = items if isinstance(items, list | tuple) else [items]
-        hps = [i for i in items if isinstance(i, CS.hyperparameters.Hyperparameter)]
-        conds = [i for i in items if not isinstance(i, CS.hyperparameters.Hyperparameter)]
-        if hps:
-            self.add_hyperparameters(hps)
-        if conds:
-            self.add_conditions(conds)
-
-    CS.ConfigurationSpace.add = _add
-
-from problems import PROBLEMS, Problem  # noqa: E402
+from problems import PROBLEMS, Problem
 
 
 def builtin(value):
@@ -118,31 +109,11 @@ def run_bandster(optimizer: str):
 
 
 def run_hpbandster(problem: Problem, seed: int, budget: float, iterations: int) -> list:
-    import hpbandster.core.nameserver as hpns
-    from hpbandster.core.worker import Worker
-    from hpbandster.optimizers import BOHB
+    import quality
 
-    class ProblemWorker(Worker):
-        def compute(self, config, budget, **kwargs):
-            return {"loss": float(problem.evaluate(config, budget, seed)), "info": {}}
-
-    random.seed(seed)
-    np.random.seed(seed)
-    run_id = f"peers-{problem.name}-{seed}-{os.getpid()}"
-    ns = hpns.NameServer(run_id=run_id, host="127.0.0.1", port=0)  # a free port (None means 9090)
-    host, port = ns.start()
-    worker = ProblemWorker(run_id=run_id, nameserver=host, nameserver_port=port)
-    worker.run(background=True)
-    bohb = BOHB(configspace=problem.make_space(seed), run_id=run_id, nameserver=host, nameserver_port=port,
-                min_budget=problem.min_budget, max_budget=problem.max_budget, eta=problem.eta)
-    try:
-        result = bohb.run(n_iterations=iterations, min_n_workers=1)
-    finally:
-        bohb.shutdown(shutdown_workers=True)
-        ns.shutdown()
-    id2conf = result.get_id2config_mapping()
-    runs = sorted(result.get_all_runs(), key=lambda r: r.time_stamps["finished"])
-    return [[float(r.budget), r.loss, plain(id2conf[r.config_id]["config"]), float(r.budget)] for r in runs]
+    python = os.environ["BANDSTER_HPBANDSTER_PYTHON"]
+    runs = quality.run_one(problem, "HpBandSterBOHB", seed, iterations, "", hpbandster_python=python)
+    return [[b, loss, plain(c), b] for b, loss, c in runs]
 
 
 def run_dehb(problem: Problem, seed: int, budget: float, iterations: int) -> list:
@@ -313,6 +284,11 @@ def version(system: str) -> str:
     from importlib import metadata
 
     name = LIBRARIES[system]
+    if name == "hpbandster":  # installed in its own environment, not this one
+        probe = "import importlib.metadata as m; print(m.version('hpbandster'))"
+        found = subprocess.run([os.environ["BANDSTER_HPBANDSTER_PYTHON"], "-c", probe], capture_output=True,
+                               text=True)
+        return f"hpbandster {found.stdout.strip() or '?'}"
     try:
         return f"{name} {metadata.version(name)}"
     except metadata.PackageNotFoundError:  # bandster from a checkout on PYTHONPATH

@@ -4,8 +4,9 @@ Systems (each with its library's defaults; only the problem's space, budget ladd
 
 * ``bandster-BOHB``, ``bandster-HyperBand``: this checkout, run as ``benchmarks/quality.py`` runs them.
 * ``HpBandSter-BOHB``: HpBandSter 0.7.4's BOHB in its own environment (it needs numpy 1.26, ConfigSpace 0.7.1 and
-  Pyro4), a Pyro4 name server on 127.0.0.1 and one thread worker, ``numpy.random`` and the space seeded with the
-  seed (HpBandSter has no seed argument).
+  Pyro4), run as ``quality.py --optimizers HpBandSterBOHB`` runs it (``hpbandster_bohb_driver.py``: a Pyro4 name
+  server on 127.0.0.1 and one thread worker, ``numpy.random`` and the space seeded with the seed; HpBandSter has
+  no seed argument).
 * ``DEHB`` (``dehb``), ``SMAC-MF`` / ``SMAC-HB`` (SMAC3's ``MultiFidelityFacade`` / ``HyperbandFacade``),
   ``Optuna-TPE+HB`` (``TPESampler`` + ``HyperbandPruner``), ``SyneTune-BOHB`` / ``SyneTune-ASHA``: in the peers'
   environment (``pip install 'bandster[bench]'`` in a virtualenv of their own), each driven in an ask/tell loop
@@ -61,7 +62,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 RUNNER = os.path.join(HERE, "_peer_runner.py")
 REFERENCE = "bandster-BOHB"
-# system -> (environment, module its environment must import)
+# system -> (environment whose interpreter must import the module, module); every system's runner runs in that
+# environment but HpBandSter's, whose runner runs in bandster's and starts hpbandster_bohb_driver.py in its own
 SYSTEMS = {
     "bandster-BOHB": ("bandster", "bandster"),
     "bandster-HyperBand": ("bandster", "bandster"),
@@ -81,10 +83,17 @@ def interpreters(args) -> dict[str, str | None]:
     return {"bandster": sys.executable, "peers": args.peers_python, "hpbandster": args.hpbandster_python}
 
 
-def child_env(environment: str) -> dict:
+def runner_environment(system: str) -> str:
+    return "bandster" if SYSTEMS[system][0] == "hpbandster" else SYSTEMS[system][0]
+
+
+def child_env(environment: str, hpbandster_python: str | None = None) -> dict:
     """bandster's environment sees this checkout; the peers' see only ``benchmarks/`` (problems.py)."""
     path = [HERE, ROOT] if environment == "bandster" else [HERE]
-    return dict(os.environ, PYTHONPATH=os.pathsep.join(path), PYTHONWARNINGS="ignore")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(path), PYTHONWARNINGS="ignore")
+    if hpbandster_python:
+        env["BANDSTER_HPBANDSTER_PYTHON"] = hpbandster_python
+    return env
 
 
 def available(system: str, python: str | None) -> str | None:
@@ -103,16 +112,18 @@ def available(system: str, python: str | None) -> str | None:
     return None
 
 
-def run_task(system: str, problem: str, seeds: list[int], budget: float, iterations: int, python: str,
-             raw_dir: str) -> tuple[dict | None, str]:
+def run_task(system: str, problem: str, seeds: list[int], budget: float, iterations: int,
+             pythons: dict[str, str | None], raw_dir: str) -> tuple[dict | None, str]:
     """One subprocess: ``system`` on ``problem`` for ``seeds``; returns (its JSON or None, a status line)."""
     tag = f"{system}__{problem}__{seeds[0]}-{seeds[-1]}"
     out, log = os.path.join(raw_dir, tag + ".json"), os.path.join(raw_dir, tag + ".log")
     t0 = time.perf_counter()
     with open(log, "w") as fh:
+        environment = runner_environment(system)
         proc = subprocess.run(
-            [python, RUNNER, system, problem, ",".join(map(str, seeds)), repr(budget), str(iterations), out],
-            env=child_env(SYSTEMS[system][0]), cwd=HERE, stdout=fh, stderr=subprocess.STDOUT,
+            [pythons[environment], RUNNER, system, problem, ",".join(map(str, seeds)), repr(budget),
+             str(iterations), out],
+            env=child_env(environment, pythons["hpbandster"]), cwd=HERE, stdout=fh, stderr=subprocess.STDOUT,
         )
     seconds = time.perf_counter() - t0
     data = None
@@ -193,6 +204,15 @@ def summarize(results: dict) -> tuple[str, dict]:
                 "medians": medians,
             }
     if checks:
+        shown = [s for s in systems_seen if any(s in c["medians"] for c in checks.values())]
+        lines.append("\n### Median final regret (lowest in bold)\n")
+        lines.append("| problem | " + " | ".join(shown) + " |")
+        lines.append("|---" * (len(shown) + 1) + "|")
+        for problem, c in checks.items():
+            best = min(m[0] for m in c["medians"].values())
+            cells = [("**{:.3g}**" if c["medians"][s][0] == best else "{:.3g}").format(c["medians"][s][0])
+                     if s in c["medians"] else "-" for s in shown]
+            lines.append(f"| {problem} | " + " | ".join(cells) + " |")
         lines.append("\n### Targets (issue 13, item 3)\n")
         lowest = [p for p, c in checks.items() if c["lowest_median"]]
         lines.append(f"- bandster-BOHB has the lowest median final regret on {len(lowest)} of {len(checks)} "
@@ -283,8 +303,8 @@ def main() -> None:
                 results[problem].setdefault(system, {}).update(regrets(problem, data, budgets[problem]))
     t_all = time.perf_counter()
     with ThreadPoolExecutor(max_workers=args.jobs, thread_name_prefix="peers-task") as pool:
-        futures = [(s, p, pool.submit(run_task, s, p, chunk, budgets[p], args.iterations,
-                                      pythons[SYSTEMS[s][0]], raw_dir)) for s, p, chunk in tasks]
+        futures = [(s, p, pool.submit(run_task, s, p, chunk, budgets[p], args.iterations, pythons, raw_dir))
+                   for s, p, chunk in tasks]
         for system, problem, future in futures:
             data, status = future.result()
             print(status, flush=True)
