@@ -525,7 +525,7 @@ class Runner:
     # ------------------------------------------------------------------ scheduling
     def _max_outstanding(self) -> int:
         extra = self.job_queue_sizes[1]
-        return extra + self._n_workers if self.dynamic_queue_size else extra
+        return extra + self.backend.capacity if self.dynamic_queue_size else extra
 
     def _next_request(self) -> JobRequest | None:
         if self._pending:
