@@ -7,7 +7,7 @@ CKSUM := $(shell cat setup.py pyproject.toml | cksum | cut -d' ' -f1)
 STAMP := $(VENV)/.installed-test-$(CKSUM)
 CORE_STAMP := $(VENV)/.installed-core-$(CKSUM)
 
-.PHONY: demo test docs browser bench lint clean venv
+.PHONY: demo test docs browser bench bench-peers lint clean venv
 
 venv: $(STAMP)
 
@@ -63,6 +63,18 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/async_regret.py --seeds 8 --iterations 20 --async_iterations 30 --optimizers ASHA,AsyncBOHB,HyperBand
 	$(BIN)/python benchmarks/async_simulation.py --seeds 32
 	$(BIN)/python benchmarks/quality.py
+
+# the peers at equal budget, each in a virtualenv of its own: the bench extra's libraries (DEHB pins numpy < 2)
+# and HpBandSter 0.7.4 with the old pins it runs with; about 1.5 h on 2 cores (docs/benchmarks.md)
+PEERS_VENV := .venv-peers
+HPB_VENV := .venv-hpbandster
+bench-peers: $(STAMP)
+	test -x $(PEERS_VENV)/bin/python || $(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/python -m pip install --quiet -e '.[bench]'
+	test -x $(HPB_VENV)/bin/python || $(PYTHON) -m venv $(HPB_VENV)
+	$(HPB_VENV)/bin/python -m pip install --quiet hpbandster==0.7.4 'numpy==1.26.*' ConfigSpace==0.7.1 Pyro4 scipy statsmodels
+	$(BIN)/python benchmarks/peers.py --seeds 20 --iterations 5 --jobs 4 \
+		--peers-python $(PEERS_VENV)/bin/python --hpbandster-python $(HPB_VENV)/bin/python
 
 lint: $(STAMP)
 	$(BIN)/ruff check bandster tests examples benchmarks

@@ -19,6 +19,10 @@ importance = ["scikit-learn>=1.3"]  # Result.importance, visualization.hyperpara
 report = ["plotly>=5.0"]  # interactive figures in bandster report and bandster dashboard (plotly.js embedded)
 # the experiment trackers of bandster.callbacks; SQLAlchemy and Alembic give mlflow-skinny its local sqlite store
 trackers = ["tensorboardX>=2.6", "mlflow-skinny>=3.0", "sqlalchemy>=2.0", "alembic>=1.10"]
+# the peers benchmarks/peers.py compares against; never dependencies of bandster. DEHB pins numpy < 2: install
+# this extra in a virtualenv of its own (HpBandSter needs older pins still and is installed by hand, see
+# docs/benchmarks.md)
+peers = ["dehb>=0.1.2", "smac>=2.4", "optuna>=4.0", "syne-tune>=0.16"]
 
 setup(
     name="bandster",
@@ -47,7 +51,7 @@ setup(
         "importance": importance,
         "trackers": trackers,
         "report": report,
-        "bench": plots + examples + ["optuna>=4.0"],  # benchmarks/stopping_optuna.py: the peer compared against
+        "bench": plots + examples + peers,
         "test": plots
         + docs  # make test builds the docs too
         + examples  # example 5 (checkpoints with a real model) runs in the tests

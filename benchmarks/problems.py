@@ -14,6 +14,9 @@ multi-fidelity objective ``evaluate(config, budget, seed)`` and the exact object
   z = log(b / b_min) / log(b_max / b_min) in [0, 1], the weights are alpha - 0.1 (1 - z) (a bias that
   vanishes at the largest budget), plus Gaussian noise with standard deviation 0.05 (1 - z). Budget 9..729;
   optimum -3.32237.
+* ``branin``: BOCA's multi-fidelity Branin (b - 0.01 (1 - z), c - 0.1 (1 - z), t + 0.05 (1 - z)) on x1 in
+  [-5, 10], x2 in [0, 15], plus Gaussian noise with standard deviation 0.5 (1 - z); budget 9..729; optimum
+  0.397887 (three global minima).
 * ``cond_branin``: a categorical ``branch`` chooses among three sub-spaces whose hyperparameters are
   conditional on it. ``a``: Branin on (a_x1, a_x2), global optimum 0.397887. ``b``: Branin + 1 + 0.25 b_k on
   (b_x1, b_x2, integer b_k in 0..4), optimum 1.397887. ``c``: 0.9 + 10 (c_x - 0.3)^2, optimum 0.9, an easy
@@ -162,6 +165,22 @@ def branin(x1: float, x2: float, z: float = 1.0) -> float:
     return (x2 - b * x1**2 + c * x1 - 6) ** 2 + 10 * (1 - t) * math.cos(x1) + 10
 
 
+def _plain_branin_space(seed: int) -> CS.ConfigurationSpace:
+    cs = CS.ConfigurationSpace(seed=seed)
+    cs.add([CS.UniformFloatHyperparameter("x1", -5.0, 10.0), CS.UniformFloatHyperparameter("x2", 0.0, 15.0)])
+    return cs
+
+
+def _plain_branin_evaluate(config: dict, budget: float, seed: int) -> float:
+    z = fidelity(budget, *BR_BUDGETS)
+    noise = rng_for(config, budget, seed).normal(0.0, 0.5 * (1.0 - z)) if z < 1 else 0.0
+    return branin(config["x1"], config["x2"], z) + noise
+
+
+def _plain_branin_true(config: dict) -> float:
+    return branin(config["x1"], config["x2"], 1.0)
+
+
 def _branin_space(seed: int) -> CS.ConfigurationSpace:
     cs = CS.ConfigurationSpace(seed=seed)
     branch = CS.CategoricalHyperparameter("branch", ["a", "b", "c"])
@@ -306,6 +325,15 @@ PROBLEMS: dict[str, Problem] = {
             H6_OPTIMUM,
             *H6_BUDGETS,
             description="BOCA multi-fidelity Hartmann-6: bias 0.1(1-z) on alpha, noise sd 0.05(1-z), budgets 9..729",
+        ),
+        Problem(
+            "branin",
+            _plain_branin_space,
+            _plain_branin_evaluate,
+            _plain_branin_true,
+            BRANIN_OPTIMUM,
+            *BR_BUDGETS,
+            description="BOCA multi-fidelity Branin on (x1, x2), noise sd 0.5(1-z), budgets 9..729",
         ),
         Problem(
             "cond_branin",

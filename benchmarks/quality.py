@@ -29,22 +29,35 @@ Protocol
 * Plots (``--plot-dir``): mean regret ± one standard error vs cumulative budget, log-log; regrets of zero are
   drawn at 1e-4 so that the log axis can show them.
 
+* ``HpBandSterBOHB`` (only when named in ``--optimizers``): HpBandSter 0.7.4's own BOHB, run by
+  ``benchmarks/hpbandster_bohb_driver.py`` in its old environment (``--hpbandster-python``, default
+  ``/work/venvs/hpb/bin/python``; see docs/benchmarks.md) on the same problem, seeds, noise and bracket count,
+  its runs judged by the same incumbent rule here.
+* Also printed: the median final regret and the median at 50 % of B per optimizer, and one-sided Mann-Whitney
+  p-values of BOHB against each other optimizer in both directions (``p(<)``: BOHB's final regrets are lower;
+  ``p(>)``: higher). ``--json PATH`` saves every seed's regrets at each fraction; ``--bohb-kwargs JSON`` passes
+  keywords to bandster's BOHB (e.g. ``'{"prior_weight": 3}'``).
+
     python benchmarks/quality.py [--seeds 10] [--iterations 40] [--problems counting_ones,hartmann6,...]
-                                 [--plot-dir DIR] [--quick]
+                                 [--optimizers RandomSearch,HyperBand,BOHB,HpBandSterBOHB]
+                                 [--plot-dir DIR] [--json PATH] [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import logging
 import math
 import os
+import subprocess
 import tempfile
 import time
 import warnings
 
 import numpy as np
+from scipy.stats import mannwhitneyu
 
 from bandster.core.nameserver import NameServer
 from bandster.core.worker import Worker
@@ -52,7 +65,10 @@ from bandster.optimizers import BOHB, HyperBand, RandomSearch, brackets
 
 from problems import PROBLEMS, Problem
 
-OPTIMIZERS = {"RandomSearch": RandomSearch, "HyperBand": HyperBand, "BOHB": BOHB}
+OPTIMIZERS = {"RandomSearch": RandomSearch, "HyperBand": HyperBand, "BOHB": BOHB, "HpBandSterBOHB": None}
+DEFAULT_OPTIMIZERS = ("RandomSearch", "HyperBand", "BOHB")
+HPBANDSTER_PYTHON = "/work/venvs/hpb/bin/python"
+HERE = os.path.dirname(os.path.abspath(__file__))
 FRACTIONS = (0.1, 0.25, 0.5, 1.0)
 PLOT_FLOOR = 1e-4
 _run_counter = itertools.count()
@@ -79,8 +95,30 @@ def planned_budget(problem: Problem, n_iterations: int) -> float:
     return total
 
 
-def run_one(problem: Problem, optimizer: str, seed: int, n_iterations: int, workdir: str) -> list[tuple]:
+def run_hpbandster(problem: Problem, seed: int, n_iterations: int, python: str) -> list[tuple]:
+    """HpBandSter's BOHB through ``hpbandster_bohb_driver.py`` in its own environment; runs as in :func:`run_one`."""
+    request = json.dumps({"mode": "run", "problem": problem.name, "seed": seed, "n_iterations": n_iterations})
+    done = subprocess.run(
+        [python, os.path.join(HERE, "hpbandster_bohb_driver.py")],
+        input=request, capture_output=True, text=True, check=False, timeout=3600,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"HpBandSter's driver failed ({python}):\n{done.stderr[-3000:]}")
+    return [(float(b), loss, config) for b, loss, config in json.loads(done.stdout)["runs"]]
+
+
+def run_one(
+    problem: Problem,
+    optimizer: str,
+    seed: int,
+    n_iterations: int,
+    workdir: str,
+    hpbandster_python: str = "",
+    bohb_kwargs: dict | None = None,
+) -> list[tuple]:
     """Run one optimizer once; return ``(budget, loss, config)`` for every run, in finish order."""
+    if optimizer == "HpBandSterBOHB":
+        return run_hpbandster(problem, seed, n_iterations, hpbandster_python or HPBANDSTER_PYTHON)
     run_id = f"quality-{problem.name}-{optimizer}-{seed}-{os.getpid()}-{next(_run_counter)}"
     if optimizer == "RandomSearch":
         per_iteration = brackets.random_search_num_configs(problem.min_budget, problem.max_budget, problem.eta)
@@ -100,6 +138,7 @@ def run_one(problem: Problem, optimizer: str, seed: int, n_iterations: int, work
         eta=problem.eta,
         seed=seed,
         working_directory=os.path.join(workdir, run_id),
+        **((bohb_kwargs or {}) if optimizer == "BOHB" else {}),
     )
     try:
         result = opt.run(n_iterations=n_iterations, min_n_workers=1, progress=False)
@@ -114,6 +153,9 @@ def run_one(problem: Problem, optimizer: str, seed: int, n_iterations: int, work
 def trajectory(problem: Problem, runs: list[tuple], budget_cap: float) -> tuple[np.ndarray, np.ndarray, float]:
     """Cumulative budget (units of max_budget) and the incumbent's exact loss after each run up to ``budget_cap``.
 
+    ``runs`` are ``(budget, loss, config)`` or ``(budget, loss, config, cost)``, where ``cost`` is what the run
+    added to the cumulative budget (``benchmarks/peers.py``: a rung of a continued trial costs its increment).
+
     Also returns the lowest ``max_budget`` loss seen (observed runs and incumbents' exact losses), used as the
     reference of problems without a known optimum.
     """
@@ -122,10 +164,11 @@ def trajectory(problem: Problem, runs: list[tuple], budget_cap: float) -> tuple[
     cum, values = [], []
     spent = 0.0
     best_top = math.inf
-    for budget, loss, config in runs:
-        if spent + budget > budget_cap * (1 + 1e-9):
+    for budget, loss, config, *cost in runs:  # cost: what the run added to the total (default: its budget)
+        cost = cost[0] if cost else budget
+        if spent + cost > budget_cap * (1 + 1e-9):
             break
-        spent += budget
+        spent += cost
         if loss is not None and math.isfinite(loss):
             if budget >= problem.max_budget:
                 best_top = min(best_top, loss)
@@ -155,6 +198,20 @@ def mean_se(samples: list[float]) -> tuple[float, float]:
         return math.nan, math.nan
     se = float(a.std(ddof=1) / math.sqrt(len(a))) if len(a) > 1 else math.nan
     return float(a.mean()), se
+
+
+def median(samples: list[float]) -> float:
+    a = [s for s in samples if not math.isnan(s)]
+    return float(np.median(a)) if a else math.nan
+
+
+def one_sided_p(a: list[float], b: list[float], alternative: str) -> float:
+    """One-sided Mann-Whitney U p-value that ``a`` is ``alternative`` ("less"/"greater") than ``b``."""
+    a = [x for x in a if not math.isnan(x)]
+    b = [x for x in b if not math.isnan(x)]
+    if not a or not b:
+        return math.nan
+    return float(mannwhitneyu(a, b, alternative=alternative).pvalue)
 
 
 def fmt(mean: float, se: float) -> str:
@@ -199,7 +256,13 @@ def main():
     parser.add_argument("--seeds", type=int, default=10, help="number of seeds (0 .. N-1); default 10")
     parser.add_argument("--iterations", type=int, default=40, help="HyperBand/BOHB brackets per run; default 40")
     parser.add_argument("--problems", default=",".join(PROBLEMS), help=f"comma list of {', '.join(PROBLEMS)}")
-    parser.add_argument("--optimizers", default=",".join(OPTIMIZERS), help=f"comma list of {', '.join(OPTIMIZERS)}")
+    parser.add_argument(
+        "--optimizers", default=",".join(DEFAULT_OPTIMIZERS), help=f"comma list of {', '.join(OPTIMIZERS)}"
+    )
+    parser.add_argument("--hpbandster-python", default=HPBANDSTER_PYTHON, help="interpreter with HpBandSter 0.7.4")
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds are first-seed .. first-seed + N - 1")
+    parser.add_argument("--json", default=None, help="save every seed's regrets here")
+    parser.add_argument("--bohb-kwargs", default="{}", help='JSON keywords for BOHB, e.g. \'{"prior_weight": 3}\'')
     parser.add_argument("--plot-dir", default=None, help="where to save the plots (default: a new temp dir)")
     parser.add_argument("--quick", action="store_true", help="3 seeds, 10 iterations: a smoke test")
     args = parser.parse_args()
@@ -216,8 +279,10 @@ def main():
     logging.basicConfig(level=logging.WARNING)
     plot_dir = args.plot_dir or tempfile.mkdtemp(prefix="bandster_quality_")
     os.makedirs(plot_dir, exist_ok=True)
-    seeds = list(range(args.seeds))
-    print(f"seeds 0..{args.seeds - 1}, {args.iterations} HyperBand/BOHB iterations per run; plots in {plot_dir}")
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    saved: dict[str, dict] = {}
+    bohb_kwargs = json.loads(args.bohb_kwargs)
+    print(f"seeds {seeds[0]}..{seeds[-1]}, {args.iterations} HyperBand/BOHB iterations per run; plots in {plot_dir}")
     t_all = time.perf_counter()
     with tempfile.TemporaryDirectory() as workdir:
         for name in problems:
@@ -229,7 +294,9 @@ def main():
             for opt_name in optimizers:
                 curves[opt_name] = []
                 for seed in seeds:
-                    runs = run_one(problem, opt_name, seed, args.iterations, workdir)
+                    runs = run_one(
+                        problem, opt_name, seed, args.iterations, workdir, args.hpbandster_python, bohb_kwargs
+                    )
                     cum, vals, best_top = trajectory(problem, runs, total * problem.max_budget)
                     curves[opt_name].append((cum, vals))
                     best_seen = min(best_seen, best_top)
@@ -244,14 +311,30 @@ def main():
             print("| optimizer | " + " | ".join(header) + " |")
             print("|---" * (len(header) + 1) + "|")
             finals: dict[str, list[float]] = {}
+            halves: dict[str, list[float]] = {}
+            saved[name] = {"seeds": seeds, "iterations": args.iterations, "regrets": {}}
             for opt_name, runs in curves.items():
                 cells = []
+                saved[name]["regrets"][opt_name] = {}
                 for f in FRACTIONS:
                     regrets = [value_at(cum, vals, f * total) - reference for cum, vals in runs]
+                    saved[name]["regrets"][opt_name][str(f)] = regrets
                     cells.append(fmt(*mean_se(regrets)))
                     if f == 1.0:
                         finals[opt_name] = regrets
+                    if f == 0.5:
+                        halves[opt_name] = regrets
                 print(f"| {opt_name} | " + " | ".join(cells) + " |")
+            print("\n| optimizer | median at 50 % of B | median final | BOHB p(<) | BOHB p(>) |")
+            print("|---|---|---|---|---|")
+            for opt_name in finals:
+                if opt_name != "BOHB" and "BOHB" in finals:
+                    less = one_sided_p(finals["BOHB"], finals[opt_name], "less")
+                    more = one_sided_p(finals["BOHB"], finals[opt_name], "greater")
+                    tests = f"{less:.3g} | {more:.3g}"
+                else:
+                    tests = "- | -"
+                print(f"| {opt_name} | {median(halves[opt_name]):.4g} | {median(finals[opt_name]):.4g} | {tests} |")
             if "BOHB" in finals:
                 comparisons = []
                 for other in (o for o in finals if o != "BOHB"):
@@ -259,10 +342,14 @@ def main():
                     wins = sum(a < b - 1e-12 for a, b in pairs)
                     ties = sum(abs(a - b) <= 1e-12 for a, b in pairs)
                     comparisons.append(f"lower than {other} in {wins}/{len(pairs)} seeds ({ties} ties)")
-                print("\nBOHB's final regret is " + ", ".join(comparisons) + ".")
+                if comparisons:
+                    print("\nBOHB's final regret is " + ", ".join(comparisons) + ".")
             path = os.path.join(plot_dir, f"quality_{name}.png")
             plot(problem, curves, reference, total, path)
             print(f"plot: {path}", flush=True)
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(saved, fh)
     print(f"\ntotal {time.perf_counter() - t_all:.0f} s")
 
 

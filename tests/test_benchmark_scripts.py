@@ -1,5 +1,7 @@
 """The simulation benchmark runs end to end on a tiny case (its figures are in docs/benchmarks.md, not here)."""
 
+import json
+import math
 import os
 import subprocess
 import sys
@@ -42,3 +44,35 @@ def test_dashboard_benchmark_on_a_small_journal(tmp_path):
     read = int(update.split(" read ")[1].split(" bytes")[0])
     appended = int(update.split("(appended: ")[1].split(" bytes")[0])
     assert read == appended and ", 7 new rows," in update, out
+
+
+PEERS = os.path.join(HERE, os.pardir, "benchmarks", "peers.py")
+
+
+def test_peers_runs_bandster_and_skips_peers_without_their_environment(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("BANDSTER_PEERS_PYTHON", "BANDSTER_HPBANDSTER_PYTHON")}
+    out = tmp_path / "peers.json"
+    proc = subprocess.run(
+        [sys.executable, PEERS, "--seeds", "1", "--iterations", "1", "--problems", "branin",
+         "--systems", "bandster-BOHB,HpBandSter-BOHB,DEHB,Optuna-TPE+HB", "--raw-dir", str(tmp_path / "raw"),
+         "--out", str(out), "--hpbandster-python", str(tmp_path / "no-such-python")],
+        check=True, capture_output=True, text=True, timeout=300, env=env,
+    )
+    text = proc.stdout
+    assert f"skipped HpBandSter-BOHB: {tmp_path / 'no-such-python'} does not exist" in text, text
+    assert "skipped DEHB: no interpreter for its environment (pass --peers-python PATH" in text, text
+    assert "skipped Optuna-TPE+HB" in text, text
+    rows = [line.split("|") for line in text.splitlines() if line.startswith("| bandster-BOHB |")]
+    assert len(rows) == 1 and rows[0][2].strip() == "1", text  # one seed
+    summary = json.loads(out.read_text())
+    regret = summary["results"]["branin"]["bandster-BOHB"]["0"]
+    raw = json.loads((tmp_path / "raw" / "bandster-BOHB__branin__0-0.json").read_text())["seeds"]["0"]["runs"]
+    top = max(budget for budget, *_ in raw)  # the harness's incumbent: best loss on the highest budget
+    incumbent = min((r for r in raw if r[0] == top), key=lambda r: r[1])[2]
+    x1, x2 = incumbent["x1"], incumbent["x2"]
+    branin = (x2 - 5.1 / (4 * math.pi**2) * x1**2 + 5 / math.pi * x1 - 6) ** 2
+    branin += 10 * (1 - 1 / (8 * math.pi)) * math.cos(x1) + 10
+    assert math.isclose(regret["final"], branin - 0.397887357729738, abs_tol=1e-9)
+    assert regret["half"] >= 0
+    assert regret["runs"] > 0 and summary["versions"]["bandster-BOHB"].startswith("bandster at commit")
+    assert set(summary["results"]["branin"]) == {"bandster-BOHB"}

@@ -489,6 +489,45 @@ def test_model_based_picks_concentrate_near_the_optimum():
     assert np.mean(np.array(model) < 0.1) > 0.5 > np.mean(np.array(prior) < 0.1)
 
 
+def test_categorical_levels_of_candidates_follow_hpbandsters_rule():
+    """With one candidate per proposal, the proposals are the candidates: check their categorical levels.
+
+    Six observations of (x, k) with d = 2: good = the 3 lowest losses with k = 1, 1, 0, so the good
+    density's λ for k is 1.06 * std([1, 1, 0]) * 3 ** (-1 / 6) = 0.4161. A candidate keeps its datum's level
+    with probability 1 - λ / 2 (HpBandSter: keep with probability 1 - λ, else a uniform level), so
+    P(k = 1) = 2/3 (1 - λ / 2) + 1/3 (λ / 2) = 0.5973. (Widened by bandwidth_factor 3, as bandster did
+    before, λ would reach the uniform cap and P(k = 1) would be 0.5.)
+    """
+    cs = ConfigurationSpace(seed=0)
+    cs.add([Float("x", (0.0, 1.0)), Categorical("k", ["no", "yes"])])
+    cg = BOHB(cs, num_samples=1, random_fraction=0.0, seed=5)
+    rows = [(0.1, "yes", 0.0), (0.2, "yes", 1.0), (0.3, "no", 2.0), (0.6, "no", 3.0), (0.7, "no", 4.0),
+            (0.8, "yes", 5.0)]
+    for x, k, loss in rows:
+        cg.tell({"x": x, "k": k}, 1.0, loss)
+    good, _ = cg.get_model(1.0)
+    lam = 1.06 * np.std([1.0, 1.0, 0.0]) * 3 ** (-1 / 6)
+    assert cg.encoding.var_types == "uc"  # ConfigSpace's order: k, x
+    assert good.bandwidths[0] == pytest.approx(lam) and lam == pytest.approx(0.4161, abs=1e-4)
+    picks = [cg.get_config(1.0) for _ in range(6000)]
+    assert all(info["model_based_pick"] for _, info in picks)
+    share = np.mean([config["k"] == "yes" for config, _ in picks])
+    assert share == pytest.approx(2 / 3 * (1 - lam / 2) + 1 / 3 * lam / 2, abs=0.02)
+
+
+def test_prior_weight_goes_into_the_good_density_only():
+    cs = floats(2, seed=0)
+    cg = BOHB(cs, prior_weight=2.0, seed=1)
+    feed(cg, cs, 20, 1.0, lambda c: c["x0"], seed=2)
+    good, bad = cg.get_model(1.0)
+    assert (good.prior_weight, bad.prior_weight) == (2.0, 0.0)
+    # far from every good point, l(x) is at least w / (n_good + w) times the uniform density (1 here)
+    assert good.pdf([[1.0, 1.0]])[0] >= 2.0 / (len(good) + 2.0)
+    assert BOHB(cs).get_model(1.0) is None and BOHB(cs).prior_weight == 0.0
+    with pytest.raises(ValueError, match="prior_weight"):
+        BOHB(cs, prior_weight=-1)
+
+
 def test_parameter_validation():
     cs = floats(1)
     for kwargs in (

@@ -233,6 +233,54 @@ def test_categorical_samples_keep_or_move_to_another_level():
     assert np.bincount(s.astype(int), minlength=4) / s.size == pytest.approx([0.25] * 4, abs=0.01)
 
 
+def test_categorical_resample_keeps_the_level_with_probability_one_minus_lambda():
+    """HpBandSter's BOHB rule: keep with probability 1 - λ (not widened), else a uniform level (maybe the same)."""
+    rng = np.random.default_rng(7)
+    kde = ProductKDE(np.array([[0.5, 1.0]]), "cu", num_levels=[0, 4], bandwidths=[0.1, 0.2])
+    for factor in (1.0, 3.0, 10.0):  # the categorical column ignores the factor
+        s = kde.sample(40000, rng, bandwidth_factor=factor, categorical_resample=True)
+        freq = np.bincount(s[:, 1].astype(int), minlength=4) / len(s)
+        # level 1: 0.8 + 0.2 / 4 = 0.85; each other level 0.2 / 4 = 0.05
+        assert freq == pytest.approx([0.05, 0.85, 0.05, 0.05], abs=0.01)
+        # the continuous column is still widened: sd of a N(0.5, 0.1 * factor) truncated to [0, 1]
+        sigma = 0.1 * factor
+        ref = stats.truncnorm(-0.5 / sigma, 0.5 / sigma, loc=0.5, scale=sigma)
+        assert s[:, 0].std() == pytest.approx(ref.std(), rel=0.03)
+    # two levels, λ = 0.4: the datum's level is kept in 1 - 0.4 + 0.4 / 2 = 80 % of the draws
+    kde2 = ProductKDE(np.array([[0.0]]), "u", num_levels=[2], bandwidths=[0.4])
+    s = kde2.sample(40000, rng, bandwidth_factor=3.0, categorical_resample=True)[:, 0]
+    assert float((s == 0).mean()) == pytest.approx(0.8, abs=0.01)
+    # ordinal columns are still drawn from the widened Wang-Ryzin kernel
+    kde3 = ProductKDE(np.array([[2.0]]), "o", num_levels=[5], bandwidths=[0.1])
+    s = kde3.sample(40000, rng, bandwidth_factor=3.0, categorical_resample=True)[:, 0]
+    freq = np.bincount(s.astype(int), minlength=5) / s.size
+    assert freq == pytest.approx(wang_ryzin_table(0.3, 5)[:, 2], abs=0.01)
+
+
+def test_prior_weight_mixes_the_uniform_density_in():
+    # one continuous point, h = 0.1 (untruncated), w = 1: p(x) = (N(x; 0.5, 0.1) + 1) / 2
+    kde = ProductKDE([[0.5]], "c", bandwidths=[0.1], renormalize=False, prior_weight=1.0)
+    normal = 1 / (0.1 * np.sqrt(2 * np.pi))
+    assert kde.pdf([[0.5]])[0] == pytest.approx((normal + 1) / 2)
+    assert kde.pdf([[0.0]])[0] == pytest.approx((normal * np.exp(-12.5) + 1) / 2)
+    # a categorical with 3 levels, λ = 0.001, w = 2 over n = 1: level 2 has (0.001 / 2 + 2 / 3) / 3
+    kde = ProductKDE([[0]], "u", num_levels=[3], bandwidths=[1e-3], prior_weight=2.0)
+    assert kde.pdf([[2]])[0] == pytest.approx((0.0005 + 2 / 3) / 3)
+    assert kde.pdf([[0], [1], [2]]).sum() == pytest.approx(1.0)
+    # the default is the plain KDE
+    assert ProductKDE([[0]], "u", num_levels=[3], bandwidths=[1e-3]).pdf([[2]])[0] == pytest.approx(0.0005)
+
+
+def test_prior_weight_draws_uniform_points():
+    # 3 points on level 0 of 4, λ = 0.001, w = 1: a quarter of the draws are uniform, 3/4 of those leave level 0
+    kde = ProductKDE([[0.0, 0.5]] * 3, "uc", num_levels=[4, 0], bandwidths=[1e-3, 1e-3], prior_weight=1.0)
+    s = kde.sample(40000, np.random.default_rng(3), bandwidth_factor=3.0, categorical_resample=True)
+    assert float((s[:, 0] != 0).mean()) == pytest.approx(0.25 * 0.75, abs=0.01)
+    moved = np.abs(s[:, 1] - 0.5) > 0.01  # the continuous column: uniform in the prior draws only
+    assert float(moved.mean()) == pytest.approx(0.25 * 0.98, abs=0.01)
+    assert set(np.unique(s[:, 0])) <= {0.0, 1.0, 2.0, 3.0}
+
+
 def test_ordinal_samples_follow_the_wang_ryzin_kernel():
     rng = np.random.default_rng(8)
     kde = ProductKDE(np.array([[2.0]]), "o", num_levels=[5], bandwidths=[0.3])

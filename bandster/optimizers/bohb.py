@@ -18,6 +18,7 @@ def bohb_model(
     bandwidth_factor: float,
     min_bandwidth: float,
     model_budget_rule: str = "enough",
+    prior_weight: float = 0.0,
 ) -> tuple[BOHBConfigGenerator, dict[str, Any]]:
     """BOHB's model for an optimizer (BOHB, AsyncBOHB), and its settings as the journal's manifest records them."""
     model_kwargs = dict(
@@ -28,6 +29,7 @@ def bohb_model(
         bandwidth_factor=bandwidth_factor,
         min_bandwidth=min_bandwidth,
         model_budget_rule=model_budget_rule,
+        prior_weight=prior_weight,
     )
     return BOHBConfigGenerator(configspace, seed=seed, **model_kwargs), model_kwargs
 
@@ -58,6 +60,9 @@ class BOHB(BracketOptimizer):
         Which budget's model proposes: "enough" (BOHB's rule, the default) the largest budget with a model;
         "full_split" the largest whose good set is a full ``top_n_percent`` share, see
         :class:`bandster.optimizers.config_generators.bohb.BOHB`.
+    prior_weight : float
+        Weight of a uniform prior mixed into the good density (TPE's prior); 0 (default) is BOHB's model.
+        It helps leave a decoy branch of a conditional space and costs on counting ones (docs/bohb.md).
     seed : int, optional
         Seeds the model's own generator and a private copy of the config space: with one worker the same
         seed gives the same configurations and budgets in the same order.
@@ -87,12 +92,13 @@ class BOHB(BracketOptimizer):
         min_bandwidth: float = 1e-3,
         seed: int | None = None,
         model_budget_rule: str = "enough",
+        prior_weight: float = 0.0,
         **kwargs: Any,
     ) -> None:
         require_configspace(configspace, "BOHB")
         generator, model_kwargs = bohb_model(
             configspace, seed, min_points_in_model, top_n_percent, num_samples, random_fraction, bandwidth_factor,
-            min_bandwidth, model_budget_rule,
+            min_bandwidth, model_budget_rule, prior_weight,
         )
         super().__init__(
             configspace, generator, eta, min_budget, max_budget, seed, optimizer_kwargs=model_kwargs, **kwargs

@@ -56,8 +56,11 @@ class BOHB(base_config_generator):
     and two product-kernel KDEs are fitted: l on the good, g on the bad points (Gaussian kernels
     truncated to [0, 1] for floats and integers, Aitchison–Aitken for categoricals, Wang–Ryzin for
     ordinals; bandwidths from statsmodels' normal-reference rule, floored at ``min_bandwidth`` and
-    kept inside each kernel's valid range). ``num_samples`` candidates are drawn from l with every
-    bandwidth times ``bandwidth_factor``; all are scored at once by ``log l(x) - log g(x)`` and the
+    kept inside each kernel's valid range). ``num_samples`` candidates are drawn around good points:
+    continuous, integer and ordinal columns with their bandwidth times ``bandwidth_factor``, categorical
+    columns keeping the point's level with probability 1 - λ and otherwise drawing a uniform level, as
+    HpBandSter does (widening λ instead made the candidates' categoricals nearly uniform and cost quality,
+    see docs/bohb.md); all are scored at once by ``log l(x) - log g(x)`` and the
     best one that satisfies the space's conditions and forbidden clauses is returned. If none does,
     or with probability ``random_fraction``, or before any model exists, the proposal is a sample
     from the space's prior.
@@ -109,6 +112,12 @@ class BOHB(base_config_generator):
         Lower bound on every bandwidth (keeps a constant column from collapsing the density).
     model_budget_rule : {"enough", "full_split"}
         Which budget's model proposes (see above); "enough" is BOHB's.
+    prior_weight : float
+        Weight, in points, of the uniform prior mixed into the good density l(x) (TPE's prior; see
+        :class:`~bandster.optimizers.kde.ProductKDE`): candidates are then also drawn from the prior, and
+        l(x) never falls below ``w / (n_good + w)`` times the prior's density. Default 0 (BOHB's model). On
+        the conditional Branin it lets the model leave a decoy branch more often, on counting ones it costs
+        (figures in docs/bohb.md), so it is off by default.
     seed : int, optional
         Seeds the private ConfigurationSpace copy and this object's ``numpy.random.Generator``: with
         the same seed and the same results fed back, the sequence of configurations is the same.
@@ -146,6 +155,7 @@ class BOHB(base_config_generator):
         min_bandwidth: float = 1e-3,
         seed: int | None = None,
         model_budget_rule: str = "enough",
+        prior_weight: float = 0.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(logger=kwargs.pop("logger", None))
@@ -167,6 +177,8 @@ class BOHB(base_config_generator):
             raise ValueError(f"min_bandwidth must be positive; got {min_bandwidth!r}")
         if min_points_in_model is not None and int(min_points_in_model) < 1:
             raise ValueError(f"min_points_in_model must be at least 1; got {min_points_in_model!r}")
+        if not (math.isfinite(prior_weight) and prior_weight >= 0):
+            raise ValueError(f"prior_weight must be a finite number >= 0; got {prior_weight!r}")
         if model_budget_rule not in MODEL_BUDGET_RULES:
             raise ValueError(f"model_budget_rule must be one of {MODEL_BUDGET_RULES}; got {model_budget_rule!r}")
 
@@ -187,6 +199,7 @@ class BOHB(base_config_generator):
         self.bandwidth_factor = float(bandwidth_factor)
         self.min_bandwidth = float(min_bandwidth)
         self.model_budget_rule = model_budget_rule
+        self.prior_weight = float(prior_weight)
 
         self._observations: dict[float, _Observations] = {}
         self._models: dict[float, tuple[int, ProductKDE, ProductKDE]] = {}
@@ -313,7 +326,9 @@ class BOHB(base_config_generator):
         bad = self.impute_conditional_data(obs.vectors[order[n_good : n_good + n_bad]], rng)
         enc = self.encoding
         return (
-            ProductKDE(good, enc.var_types, enc.num_levels, min_bandwidth=self.min_bandwidth),
+            ProductKDE(
+                good, enc.var_types, enc.num_levels, min_bandwidth=self.min_bandwidth, prior_weight=self.prior_weight
+            ),
             ProductKDE(bad, enc.var_types, enc.num_levels, min_bandwidth=self.min_bandwidth),
         )
 
@@ -341,7 +356,7 @@ class BOHB(base_config_generator):
             return None
         good, bad = model
         enc = self.encoding
-        candidates = enc.snap(good.sample(self.num_samples, self.rng, self.bandwidth_factor))
+        candidates = enc.snap(good.sample(self.num_samples, self.rng, self.bandwidth_factor, categorical_resample=True))
         with np.errstate(invalid="ignore"):
             score = good.logpdf(candidates) - bad.logpdf(candidates)
         score = np.where(np.isnan(score), -np.inf, score)

@@ -78,6 +78,11 @@ class ProductKDE:
         True (default): continuous kernels are truncated to [0, 1] and renormalised there, and
         Wang–Ryzin kernels are renormalised over the ``c`` levels, so the density integrates to 1 on
         the space. False: statsmodels' kernels (untruncated Gaussian, raw Wang–Ryzin), for comparison.
+    prior_weight : float
+        Weight ``w``, in training points, of the uniform distribution on the space mixed into the
+        density (TPE's prior): ``p(x) = (n KDE(x) + w u(x)) / (n + w)`` with ``u`` 1 on [0, 1] per
+        continuous column and ``1 / c`` per level of a discrete one; :meth:`sample` draws a row from ``u``
+        with probability ``w / (n + w)``. Default 0: the plain KDE.
 
     Attributes
     ----------
@@ -108,6 +113,7 @@ class ProductKDE:
         bandwidths: np.ndarray | Sequence[float] | None = None,
         min_bandwidth: float = 1e-3,
         renormalize: bool = True,
+        prior_weight: float = 0.0,
     ) -> None:
         data = np.array(data, dtype=float, ndmin=2)
         self.var_types = "".join(var_types)
@@ -137,6 +143,9 @@ class ProductKDE:
             cont = data[:, self._cont]
             if cont.min() < 0.0 or cont.max() > 1.0:
                 raise ValueError("continuous columns must lie in [0, 1] (ConfigSpace's vector form)")
+        if not (np.isfinite(prior_weight) and prior_weight >= 0):
+            raise ValueError(f"prior_weight must be a finite number >= 0; got {prior_weight!r}")
+        self.prior_weight = float(prior_weight)
         self.data = data
         self.num_levels = levels
         self.renormalize = bool(renormalize)
@@ -151,7 +160,7 @@ class ProductKDE:
                     f"(at most {self._max_bw.tolist()}); got {bw.tolist()}"
                 )
             self.bandwidths = bw
-        self._sampling_cdfs: dict[float, list[np.ndarray]] = {}
+        self._sampling_cdfs: dict[tuple[float, bool], list[np.ndarray]] = {}
         self._build_features()
 
     # ------------------------------------------------------------------ fit
@@ -184,6 +193,11 @@ class ProductKDE:
         self._train_features = np.ascontiguousarray(np.hstack(blocks).T)  # (K, n)
         self._num_features = offset + 1
         self._log_n = float(np.log(n))
+        # log of the mixture weight of the KDE and of the prior's weight times its (constant) log density
+        self._log_kde_share = float(np.log(n / (n + self.prior_weight)))
+        if self.prior_weight > 0:
+            log_u = -float(np.log(self.num_levels[self._disc].astype(float)).sum())
+            self._log_prior_term = float(np.log(self.prior_weight / (n + self.prior_weight))) + log_u
 
     # ------------------------------------------------------------------ density
     def logpdf(self, points: np.ndarray | Sequence) -> np.ndarray:
@@ -229,6 +243,8 @@ class ProductKDE:
         terms = log_k.astype(np.float32)
         np.exp(terms, out=terms)
         out = top + np.log(terms.sum(axis=1, dtype=np.float64)) - self._log_n
+        if self.prior_weight > 0:
+            out = np.logaddexp(out + self._log_kde_share, self._log_prior_term)
         out[outside] = -np.inf
         return out
 
@@ -244,15 +260,28 @@ class ProductKDE:
         return np.exp(self.logpdf(points))
 
     # ------------------------------------------------------------------ sampling
-    def _cdfs(self, factor: float) -> list[np.ndarray]:
-        cdfs = self._sampling_cdfs.get(factor)
+    def _cdfs(self, factor: float, categorical_resample: bool) -> list[np.ndarray]:
+        key = (factor, categorical_resample)
+        cdfs = self._sampling_cdfs.get(key)
         if cdfs is None:
-            bw = np.minimum(self.bandwidths * factor, self._max_bw)
+            bw = self.bandwidths * factor
+            if categorical_resample:
+                # keep with probability 1 - λ, else a uniform level: Aitchison–Aitken with λ (c - 1) / c
+                categorical = np.array([t == "u" for t in self.var_types], dtype=bool)
+                levels = np.maximum(self.num_levels, 1)
+                bw = np.where(categorical, self.bandwidths * (levels - 1) / levels, bw)
+            bw = np.minimum(bw, self._max_bw)
             cdfs = [np.cumsum(t, axis=0).T for t in self._tables(bw, normalized=True)]
-            self._sampling_cdfs[factor] = cdfs
+            self._sampling_cdfs[key] = cdfs
         return cdfs
 
-    def sample(self, n: int, rng: np.random.Generator, bandwidth_factor: float = 1.0) -> np.ndarray:
+    def sample(
+        self,
+        n: int,
+        rng: np.random.Generator,
+        bandwidth_factor: float = 1.0,
+        categorical_resample: bool = False,
+    ) -> np.ndarray:
         """Draw ``n`` points around uniformly chosen training points, with widened bandwidths.
 
         Each draw picks a training row, then perturbs each column with its kernel, bandwidth times
@@ -262,15 +291,30 @@ class ProductKDE:
         *other* ``c - 1`` levels uniformly (exactly the Aitchison–Aitken kernel; at the cap, every level
         is equally likely). Ordinal columns draw from the renormalised Wang–Ryzin kernel.
 
+        With ``categorical_resample=True``, unordered categorical columns are not widened: each keeps
+        the datum's level with probability ``1 - λ`` and otherwise draws a uniform level, which may be the
+        same one (HpBandSter's BOHB; the Aitchison–Aitken kernel with bandwidth ``λ (c - 1) / c``, half of
+        λ for two levels). BOHB samples its candidates this way (see docs/bohb.md for the measurements).
+
         Parameters
         ----------
         n : int
         rng : numpy.random.Generator
         bandwidth_factor : float
+        categorical_resample : bool
 
         Returns
         -------
         numpy.ndarray, shape (n, q)
+
+        Examples
+        --------
+        >>> kde = ProductKDE([[1], [1], [1], [0]], 'u', num_levels=[2])
+        >>> kde.bandwidths.round(3).tolist()
+        [0.348]
+        >>> x = kde.sample(10000, np.random.default_rng(0), 3.0, categorical_resample=True)
+        >>> round(float(x.mean()), 2)  # 3/4 of the rows are 1; each flips with probability 0.348 / 2: 0.66
+        0.66
         """
         factor = float(bandwidth_factor)
         idx = rng.integers(self.data.shape[0], size=int(n))
@@ -284,9 +328,16 @@ class ProductKDE:
         if len(self._disc):
             out[:, self._disc] = sample_from_tables(
                 centers[:, self._disc].astype(np.intp),
-                self._cdfs(factor),
+                self._cdfs(factor, bool(categorical_resample)),
                 rng.random((len(idx), len(self._disc))),
             )
+        if self.prior_weight > 0:
+            from_prior = rng.random(len(idx)) < self.prior_weight / (self.data.shape[0] + self.prior_weight)
+            k = int(from_prior.sum())
+            if k:
+                uniform = rng.random((k, out.shape[1]))
+                uniform[:, self._disc] = np.floor(uniform[:, self._disc] * self.num_levels[self._disc])
+                out[from_prior] = uniform
         return out
 
     def __len__(self) -> int:
