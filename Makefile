@@ -58,6 +58,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/discovery.py
 	$(BIN)/python benchmarks/bohb_overhead.py
 	$(BIN)/python benchmarks/load.py
+	$(BIN)/python benchmarks/scale.py
 	$(BIN)/python benchmarks/async_utilisation.py
 	$(BIN)/python benchmarks/async_regret.py --seeds 8 --iterations 20 --async_iterations 30 --optimizers ASHA,AsyncBOHB,HyperBand
 	$(BIN)/python benchmarks/async_simulation.py --seeds 32

@@ -16,6 +16,7 @@ plots = ["matplotlib>=3.7", "pandas>=2.0"]
 docs = ["sphinx>=7", "numpydoc>=1.6", "myst-parser>=2"]
 examples = ["scikit-learn>=1.3"]
 importance = ["scikit-learn>=1.3"]  # Result.importance, visualization.hyperparameter_importance
+report = ["plotly>=5.0"]  # interactive figures in bandster report and bandster dashboard (plotly.js embedded)
 # the experiment trackers of bandster.callbacks; SQLAlchemy and Alembic give mlflow-skinny its local sqlite store
 trackers = ["tensorboardX>=2.6", "mlflow-skinny>=3.0", "sqlalchemy>=2.0", "alembic>=1.10"]
 
@@ -28,6 +29,7 @@ setup(
     license="BSD-3-Clause",
     python_requires=">=3.10",
     packages=find_packages(include=["bandster", "bandster.*"]),
+    package_data={"bandster.analysis": ["assets/*.js", "assets/*.css"]},  # the report's and dashboard's scripts
     install_requires=[
         "Pyro5>=5.14",
         "ConfigSpace>=1.0",
@@ -36,6 +38,7 @@ setup(
         "statsmodels>=0.14",
         "netifaces-plus>=0.12",
         "tqdm>=4.60",
+        "cloudpickle>=2.0",  # ProcessBackend: the objective sent to local child processes (closures, notebooks)
     ],
     extras_require={
         "plots": plots,
@@ -43,13 +46,16 @@ setup(
         "examples": examples,
         "importance": importance,
         "trackers": trackers,
-        "bench": plots + examples,
+        "report": report,
+        "bench": plots + examples + ["optuna>=4.0"],  # benchmarks/stopping_optuna.py: the peer compared against
         "test": plots
         + docs  # make test builds the docs too
         + examples  # example 5 (checkpoints with a real model) runs in the tests
         + importance
         + trackers
+        + report
         + [
+            "pyarrow>=14",  # the Parquet export of Result.to_dataframe() in the tests
             "tensorboard>=2.14",  # the tests read the TensorBoard tracker's files back with TensorBoard's reader
             "pytest>=7.4",
             "pytest-timeout>=2.2",

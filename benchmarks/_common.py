@@ -31,6 +31,18 @@ class SleepWorker(Worker):
         return {"loss": config["x"] / budget, "info": None}
 
 
+class PauseWorker(Worker):
+    """Sleeps a fixed ``seconds`` per job, whatever the budget: many workers busy at once on 2 cores."""
+
+    def __init__(self, *args, seconds=0.5, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.seconds = seconds
+
+    def compute(self, config, budget, **kwargs):
+        time.sleep(self.seconds)
+        return {"loss": config["x"], "info": None}
+
+
 def space(seed=0):
     cs = CS.ConfigurationSpace(seed=seed)
     cs.add([CS.UniformFloatHyperparameter("x", 0, 1), CS.UniformFloatHyperparameter("y", 1e-3, 1, log=True),
@@ -38,9 +50,11 @@ def space(seed=0):
     return cs
 
 
-def start_worker_processes(n, run_id, host, port, kind="instant", stdout=None):
+def start_worker_processes(n, run_id, host, port, kind="instant", stdout=None, threads=1, seconds=None):
+    """``n`` worker processes (``benchmarks/_worker_process.py``), each with ``threads`` workers."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([HERE, os.environ.get("PYTHONPATH", "")]))
-    return [subprocess.Popen([sys.executable, "-m", "_worker_process", run_id, host, str(port), kind, str(i)],
+    extra = [str(threads)] + ([] if seconds is None else [str(seconds)])
+    return [subprocess.Popen([sys.executable, "-m", "_worker_process", run_id, host, str(port), kind, str(i), *extra],
                              env=env, cwd=HERE, stdout=stdout, text=True) for i in range(n)]
 
 

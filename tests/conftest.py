@@ -13,6 +13,10 @@ from bandster.core.nameserver import NameServer
 
 _ids = itertools.count()
 HERE = os.path.dirname(os.path.abspath(__file__))
+#: scripts and modules the tests share (workers, masters, helpers); importable by their names
+HELPERS = os.path.join(HERE, "helpers")
+if HELPERS not in sys.path:
+    sys.path.insert(0, HELPERS)
 
 
 @pytest.fixture
@@ -53,7 +57,7 @@ def spawn():
     procs = []
 
     def _spawn(*args, **kwargs):
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join([HERE, os.environ.get("PYTHONPATH", "")]))
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([HELPERS, os.environ.get("PYTHONPATH", "")]))
         env.update(kwargs.pop("env", {}))
         proc = subprocess.Popen([sys.executable, *args], env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True, **kwargs)

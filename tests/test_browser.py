@@ -1,4 +1,4 @@
-"""The shared headless-browser helper (tests/browser.py) routes every outside request to a refusing local proxy
+"""The shared headless-browser helper (tests/helpers/browser.py) routes every outside request to a refusing local proxy
 and reports it, while loopback pages load (issue 11, item 19)."""
 
 import http.server

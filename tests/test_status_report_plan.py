@@ -30,6 +30,7 @@ from bandster.optimizers import BOHB
 from bandster.plan import format_duration, plan, simulate_wall_clock
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+HELPERS = os.path.join(HERE, "helpers")
 _ids = itertools.count()
 EXPECTED_FIGURES = {
     "incumbent_over_time", "losses_over_time", "learning_curves", "parallel_coordinates", "hyperparameter_scatter",
@@ -261,7 +262,7 @@ def running_status(working_directory):
 def test_status_of_a_live_run_in_a_subprocess(tmp_path, spawn):
     """A master in another process, its only worker held on a gate: exactly one run is in flight."""
     gate = tmp_path / "gate"
-    master = spawn(os.path.join(HERE, "analysis_helpers.py"), str(tmp_path), str(gate))
+    master = spawn(os.path.join(HELPERS, "analysis_helpers.py"), str(tmp_path), str(gate))
     status = wait_for(lambda: running_status(tmp_path), what="the run to have a job in flight")
     assert journal_is_live(status.directory)
     first = status.stages[0]
@@ -296,7 +297,7 @@ def test_status_of_a_live_run_in_a_subprocess(tmp_path, spawn):
 
 @pytest.mark.timeout(300)
 def test_status_of_a_killed_run(tmp_path, spawn):
-    master = spawn(os.path.join(HERE, "analysis_helpers.py"), str(tmp_path), str(tmp_path / "never"))
+    master = spawn(os.path.join(HELPERS, "analysis_helpers.py"), str(tmp_path), str(tmp_path / "never"))
     status = wait_for(lambda: running_status(tmp_path), what="the run to have a job in flight")
     master.kill()
     master.communicate(timeout=60)
@@ -349,7 +350,7 @@ def png_size(data):
 
 def test_report(finished_run, tmp_path, capsys):
     out = tmp_path / "report.html"
-    assert cli(["report", finished_run, "-o", str(out), "--title", "Test <report>"]) == 0
+    assert cli(["report", finished_run, "-o", str(out), "--title", "Test <report>", "--static"]) == 0
     assert capsys.readouterr().out.strip() == f"report written to {out}"
     text = out.read_text(encoding="utf-8")
     checker = Checker()
@@ -364,7 +365,7 @@ def test_report(finished_run, tmp_path, capsys):
         width, height = png_size(base64.b64decode(src.split(",", 1)[1], validate=True))
         assert 400 <= width <= 2000 and 200 <= height <= 2000, (figure, width, height)
     assert all(url.startswith(("data:", "#")) for url in checker.urls)  # self-contained: nothing to fetch
-    assert checker.scripts == 0 and "http://" not in text and "https://" not in text
+    assert "http://" not in text and "https://" not in text  # --static: PNG figures, no plotly.js
     status = read_status(finished_run)
     assert f"<b>{'(' + ', '.join(map(str, status.incumbent)) + ')'}</b>" in text
     assert "Failed runs (" in text and "every worker&#x27;s first job fails" in text

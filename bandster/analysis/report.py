@@ -1,10 +1,12 @@
 """A self-contained HTML report of a run: what ``bandster report`` writes.
 
-The report is one HTML file with no scripts and no external resources: every figure is embedded as a base64
-PNG, the styles are inline, so it opens in any browser without a server or a network (and can be mailed or
-attached to a ticket). It holds the run's summary and state, the incumbent, the best configurations, the plots
-of :mod:`bandster.visualization`, the schedule's progress per iteration and stage, the workers, the failed runs
-with their tracebacks, the search space and the optimizer's settings.
+The report is one HTML file that needs no server and no network: it can be mailed or attached to a ticket. Its
+interactive figures (hover shows a point's configuration, budget and loss; zoom and pan) are drawn by plotly.js,
+embedded whole in the file (about 4.6 MiB) from the ``plotly`` package (the ``report`` extra); without plotly, or
+with ``interactive=False``, the figures are matplotlib PNGs and the page has no figure scripts. It holds the run's
+summary and state, the incumbent, the best configurations with the user's ``info`` metrics, the figures, every run
+in a sortable, filterable table (with a CSV download), the stages that ran, the workers, the failed runs with their
+tracebacks, the search space and the optimizer's settings (times as dates).
 
 Examples
 --------
@@ -16,46 +18,28 @@ Write the report of a run (what ``bandster report DIR -o report.html`` does)::
 from __future__ import annotations
 
 import base64
-import html
 import io
 import json
 import logging
+import math
 import os
 import time
 from collections.abc import Callable
 from typing import Any
 
 from bandster.__version__ import __version__
-from bandster.analysis.status import RunStatus, read_status
+from bandster.analysis.figures import scatter_pair
+from bandster.analysis.live import LiveRun
+from bandster.analysis.page import asset, escape, figures_html, has_plotly, runs_table_html, scripts
+from bandster.analysis.status import RunStatus
 from bandster.core._convert import is_finite_loss
 from bandster.plan import format_duration
-from bandster.records.format import find_journal, read_manifest
-from bandster.records.result import Result, logged_results_to_HBS_result
+from bandster.records.format import find_journal
+from bandster.records.result import Result
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["render_report", "write_report", "report_figures", "load_configspace"]
-
-_CSS = """
-body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 0 auto; max-width: 1100px;
-       padding: 1.5em; color: #222; background: #fff; line-height: 1.4; }
-h1 { margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2em; margin-top: 1.6em; }
-.state { display: inline-block; padding: 0.1em 0.6em; border-radius: 0.8em; color: #fff; font-weight: bold;
-         font-size: 0.9em; vertical-align: middle; }
-.state-running { background: #1f77b4; } .state-finished { background: #2ca02c; }
-.state-interrupted { background: #ff7f0e; } .state-stopped { background: #d62728; }
-table { border-collapse: collapse; margin: 0.5em 0 1em 0; font-size: 0.9em; }
-th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: right; vertical-align: top; }
-th { background: #f4f4f4; } td.l, th.l { text-align: left; }
-tr.best td { background: #eef7ee; font-weight: bold; }
-figure { margin: 1em 0 2em 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
-figcaption { color: #555; font-size: 0.9em; margin-top: 0.3em; }
-pre { background: #f7f7f7; padding: 0.6em; overflow-x: auto; font-size: 0.85em; white-space: pre-wrap; }
-code { font-size: 0.9em; } .muted { color: #777; } details { margin: 0.3em 0; }
-dl.facts { display: grid; grid-template-columns: max-content auto; gap: 0.2em 1em; }
-dl.facts dt { font-weight: bold; } dl.facts dd { margin: 0; }
-"""
-
+__all__ = ["render_report", "write_report", "report_figures", "load_configspace", "summary_facts"]
 
 def load_configspace(manifest: dict | None) -> Any:
     """The run's ConfigSpace from its manifest, or None when it is missing or cannot be read."""
@@ -69,25 +53,6 @@ def load_configspace(manifest: dict | None) -> Any:
     except Exception as err:  # a space from another ConfigSpace version: the plots work without it
         logger.warning("the run's configuration space cannot be read back (%s); plots use the data's ranges", err)
         return None
-
-
-def _scatter_pair(result: Result, configspace: Any) -> tuple[str, str] | None:
-    """Two hyperparameters for the scatter plot: numerical ones first, in the space's order."""
-    names: list[str] = []
-    kinds: dict[str, bool] = {}
-    if configspace is not None:
-        for hp in configspace.values():
-            names.append(hp.name)
-            kinds[hp.name] = hasattr(hp, "lower")
-    else:
-        for datum in result.data.values():
-            if isinstance(datum.config, dict):
-                for key, value in datum.config.items():
-                    if key not in kinds:
-                        names.append(key)
-                        kinds[key] = isinstance(value, int | float) and not isinstance(value, bool)
-    ordered = [n for n in names if kinds.get(n)] + [n for n in names if not kinds.get(n)]
-    return (ordered[0], ordered[1]) if len(ordered) >= 2 else None
 
 
 def report_figures(result: Result, configspace: Any = None) -> list[tuple[str, str, Callable[[], Any]]]:
@@ -109,7 +74,7 @@ def report_figures(result: Result, configspace: Any = None) -> list[tuple[str, s
         ("parallel_coordinates", "The configurations of the largest budget, coloured by loss.",
          lambda: vis.parallel_coordinates(result, configspace=configspace)[0]),
     ]
-    pair = _scatter_pair(result, configspace)
+    pair = scatter_pair(result, configspace)
     if pair is not None:
         figures.append(("hyperparameter_scatter", f"{pair[0]} and {pair[1]} against the loss.",
                         lambda: vis.hyperparameter_scatter(result, pair[0], pair[1], configspace=configspace)[0]))
@@ -140,7 +105,7 @@ def _png(fig: Any, dpi: int = 90) -> str:
 
 
 def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
+    return escape(value)
 
 
 def _num(value: Any) -> str:
@@ -169,7 +134,7 @@ def _table(header: list[str], rows: list[list[str]], left: set[int] | None = Non
 
 
 def render_report(path: str | os.PathLike, title: str | None = None, top: int = 10, dpi: int = 90,
-                  now: float | None = None) -> str:
+                  now: float | None = None, interactive: bool | None = None) -> str:
     """The HTML report of a run, as a string.
 
     Parameters
@@ -181,54 +146,77 @@ def render_report(path: str | os.PathLike, title: str | None = None, top: int = 
     top : int
         How many of the best configurations to list.
     dpi : int
-        Resolution of the embedded figures.
+        Resolution of the PNG figures (``interactive=False``).
     now : float, optional
         The time the report describes (epoch seconds), default now.
+    interactive : bool, optional
+        Interactive plotly figures (plotly.js embedded) or matplotlib PNGs; default: interactive when the
+        ``plotly`` package is installed.
 
     Returns
     -------
     str
-        A complete HTML document with every figure embedded.
+        A complete HTML document with every figure and script embedded.
     """
     directory = find_journal(path)
-    status = read_status(directory, now=now, top=top)
-    result = logged_results_to_HBS_result(directory)
-    manifest = read_manifest(directory) or {}
+    live = LiveRun(directory)
+    live.update()
+    status = live.status(now=now, top=top)
+    result = live.result()
+    manifest = live.manifest()
     configspace = load_configspace(manifest)
     title = title or f"bandster run {status.run_id or os.path.basename(directory)}"
+    interactive = has_plotly() if interactive is None else interactive
+    if interactive and not has_plotly():
+        raise ImportError("interactive figures need the plotly package: pip install 'bandster[report]'")
 
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         '<link rel="icon" href="data:,">',
-        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>",
+        f"<title>{_e(title)}</title><style>{asset('page.css')}</style></head><body>",
         f'<h1>{_e(title)} <span class="state state-{_e(status.state)}">{_e(status.state)}</span></h1>',
         f'<p class="muted">Report written {_e(time.strftime("%Y-%m-%d %H:%M:%S"))} by bandster {_e(__version__)} '
         f"from <code>{_e(directory)}</code>.</p>",
     ]
-    parts.append(_summary(status, result, manifest))
-    parts.append(_best(status, result))
+    parts.append(_summary(status, result))
+    parts.append(_best(status, result, live.table.row))
 
     parts.append('<h2 id="figures">Figures</h2>')
     figure_names = []
-    for name, caption, draw in report_figures(result, configspace):
-        try:
-            data = _png(draw(), dpi=dpi)
-        except Exception as err:  # one broken plot must not cost the whole report
-            logger.exception("figure %s could not be drawn", name)
-            parts.append(f'<p class="muted">Figure {_e(name)} could not be drawn: {_e(err)}</p>')
-            continue
-        figure_names.append(name)
-        parts.append(f'<figure id="fig-{_e(name)}" data-figure="{_e(name)}">'
-                     f'<img src="data:image/png;base64,{data}" alt="{_e(name.replace("_", " "))}">'
-                     f"<figcaption>{_e(caption)}</figcaption></figure>")
+    if interactive:
+        from bandster.analysis.figures import interactive_figures
 
+        figures = interactive_figures(result, configspace, live.configs())
+        figure_names = [name for name, _, _ in figures]
+        parts.append('<p class="muted">Hover over a point for its configuration, budget and loss; drag to zoom, '
+                     "double-click to zoom out.</p>")
+        parts.append(figures_html(figures))
+    else:
+        for name, caption, draw in report_figures(result, configspace):
+            try:
+                data = _png(draw(), dpi=dpi)
+            except Exception as err:  # one broken plot must not cost the whole report
+                logger.exception("figure %s could not be drawn", name)
+                parts.append(f'<p class="muted">Figure {_e(name)} could not be drawn: {_e(err)}</p>')
+                continue
+            figure_names.append(name)
+            parts.append(f'<figure id="fig-{_e(name)}" data-figure="{_e(name)}">'
+                         f'<img src="data:image/png;base64,{data}" alt="{_e(name.replace("_", " "))}">'
+                         f"<figcaption>{_e(caption)}</figcaption></figure>")
+
+    parts.append(f'<h2 id="runs">All runs ({live.n_runs})</h2>')
+    parts.append(runs_table_html(live.table.to_dict()))
     parts.append(_progress(status))
     parts.append(_workers(status))
     parts.append(_failures(result))
     parts.append(_settings(manifest, configspace))
     parts.append(f'<p class="muted">Figures: {_e(", ".join(figure_names))}.</p>')
+    parts.append(scripts("runs_table.js", "figures.js", plotly=interactive))
+    parts.append("<script>new BandsterRunsTable(document.getElementById('runs-table')).update("
+                 "JSON.parse(document.getElementById('runs-table-data').textContent));"
+                 + ("bandsterDrawEmbeddedFigures();" if interactive else "") + "</script>")
     parts.append("</body></html>")
     return "\n".join(parts)
 
@@ -262,34 +250,49 @@ def write_report(path: str | os.PathLike, output: str | os.PathLike | None = Non
 # sections
 
 
-def _summary(status: RunStatus, result: Result, manifest: dict) -> str:
+def _date(epoch: Any) -> str:
+    if not isinstance(epoch, int | float) or isinstance(epoch, bool) or not math.isfinite(epoch) or epoch <= 0:
+        return "?"
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch))
+
+
+def summary_facts(status: RunStatus, n_configs: int) -> list[tuple[str, str]]:
+    """The run's summary as ``(name, text)`` pairs (the report's and the dashboard's top section)."""
     hb = status.hb_config
     facts = [
         ("optimizer", status.optimizer or "?"),
         ("state", status.state + ("" if not status.warnings else " (" + "; ".join(status.warnings) + ")")),
-        ("started", time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(status.started)) if status.started else "?"),
+        ("started", _date(status.started)),
+        ("ended", _date(status.ended) if status.ended else ("running" if status.state == "running" else "?")),
         ("wall time", format_duration(status.wall_time)),
         ("budgets", ", ".join(f"{b:g}" for b in hb.get("budgets") or []) + (f" (eta {hb.get('eta')})"
                                                                              if hb.get("eta") else "")),
         ("iterations", f"{status.iterations_started} started"
          + (f" of {status.n_iterations}" if status.n_iterations is not None else "")),
-        ("configurations", str(len([c for c in result.data if c[0] != -1]))),
+        ("configurations", str(n_configs)),
         ("runs", f"{status.runs_ok + status.runs_failed} finished: {status.runs_ok} ok, {status.runs_failed} "
          f"failed; {status.runs_running} {'running' if status.state == 'running' else 'in flight at stop'}"),
         ("computing", format_duration(status.compute_time)
          + (f" ({100 * status.utilisation:.0f}% of the workers' time)" if status.utilisation is not None else "")),
     ]
+    if status.incumbent is not None:
+        facts.append(("incumbent", f"{_cid(status.incumbent)}, loss {status.incumbent_loss:.6g}"))
     if status.warmstart_runs:
         facts.append(("warm start", f"{status.warmstart_runs} runs of {status.warmstart_configs} configurations "
                       "from an earlier run (iteration -1)"))
     if status.state == "running":
         facts.append(("remaining", (f"about {format_duration(status.remaining_seconds)}; "
                                     if status.remaining_seconds is not None else "") + status.remaining_note))
+    return facts
+
+
+def _summary(status: RunStatus, result: Result) -> str:
+    facts = summary_facts(status, len([c for c in result.data if c[0] != -1]))
     body = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in facts)
     return f'<h2 id="summary">Summary</h2><dl class="facts">{body}</dl>'
 
 
-def _best(status: RunStatus, result: Result) -> str:
+def _best(status: RunStatus, result: Result, row_of: Callable[[tuple, float], dict]) -> str:
     out = ['<h2 id="best">Best configurations</h2>']
     if status.incumbent is not None:
         datum = result[status.incumbent]
@@ -301,16 +304,20 @@ def _best(status: RunStatus, result: Result) -> str:
         out.append("<p>No configuration has a finite loss on the largest budget yet.</p>")
     if status.top:
         names = sorted({k for _, _, _, c in status.top for k in c})
+        rows_of = [row_of(cid, budget) for cid, budget, _, _ in status.top]
+        metrics = list(dict.fromkeys(k for row in rows_of for k in row if k.startswith("info")))
         rows = []
         classes = []
-        for rank, (cid, _budget, loss, config) in enumerate(status.top, start=1):
+        for rank, ((cid, _budget, loss, config), row) in enumerate(zip(status.top, rows_of, strict=True), start=1):
             cells = [str(rank), _e(_cid(cid)), _num(loss)]
+            cells += [_num(row.get(m, "")) for m in metrics]
             cells += [_num(config.get(n, "")) for n in names]
             rows.append(cells)
             classes.append("best" if rank == 1 else "")
-        out.append(f"<p>Lowest losses on budget {_e(f'{status.top_budget:g}')}:</p>")
-        out.append(_table(["rank", "config_id", "loss", *[_e(n) for n in names]], rows, left={1},
-                          row_classes=classes))
+        out.append(f"<p>Lowest losses on budget {_e(f'{status.top_budget:g}')}, with the metrics the worker returned "
+                   "in <code>info</code>:</p>")
+        out.append(_table(["rank", "config_id", "loss", *[_e(m) for m in metrics], *[_e(n) for n in names]], rows,
+                          left={1}, row_classes=classes))
     per_budget = result.get_incumbent_per_budget()
     if per_budget:
         rows = []
@@ -330,11 +337,22 @@ def _progress(status: RunStatus) -> str:
     if not status.stages:
         out.append("<p>No iteration has started.</p>")
         return "".join(out)
+    ran = [s for s in status.stages if s.done or s.failed or s.running]
+    not_run = [s for s in status.stages if not (s.done or s.failed or s.running)]
     running = "running" if status.state == "running" else "in flight at stop"
     rows = [[str(s.iteration), str(s.stage), _e(f"{s.budget:g}"), "?" if s.planned is None else str(s.planned),
              str(s.done), str(s.failed), str(s.running), "?" if s.pending is None else str(s.pending)]
-            for s in status.stages]
-    out.append(_table(["iteration", "stage", "budget", "configs", "done", "failed", running, "pending"], rows))
+            for s in ran]
+    header = ["iteration", "stage", "budget", "configs", "done", "failed", running, "pending"]
+    table = _table(header, rows)
+    if len(ran) > 12:
+        table = f"<details><summary>{len(ran)} stages ran (show them)</summary>{table}</details>"
+    out.append(table)
+    if not_run:
+        planned = sum(s.planned or 0 for s in not_run)
+        out.append(f'<p class="muted">{len(not_run)} planned stage{"s" if len(not_run) != 1 else ""} of the started '
+                   f"iterations did not run ({planned} configurations): the later stages of iterations "
+                   f"{_e(', '.join(str(i) for i in sorted({s.iteration for s in not_run})))}.</p>")
     return "".join(out)
 
 
@@ -348,9 +366,8 @@ def _workers(status: RunStatus) -> str:
         state = w.state + (f" ({w.reason})" if w.reason and w.state in ("left", "lost", "retired") else "")
         if w.job is not None:
             state += f" {_cid(w.job[0])} on {w.job[1]:g}"
-        last = time.strftime("%H:%M:%S", time.localtime(w.last_activity)) if w.last_activity else "-"
         rows.append([_e(w.short_name), _e(w.host or "?"), _e(state), str(w.runs), str(w.failed),
-                     _e(format_duration(w.busy)), _e(last)])
+                     _e(format_duration(w.busy)), _e(_date(w.last_activity) if w.last_activity else "-")])
     out.append(_table(["worker", "host", "state", "runs", "failed", "busy", "last activity"], rows, left={0, 1, 2}))
     return "".join(out)
 
@@ -375,14 +392,58 @@ def _failures(result: Result) -> str:
     return "".join(out)
 
 
+#: manifest entries that are epoch times, shown as dates
+_TIME_KEYS = {"created", "time_ref", "started", "finished"}
+
+
+def _setting_rows(prefix: str, value: Any) -> list[tuple[str, str]]:
+    """``(name, shown value)`` rows of one manifest entry: dicts one row per key, times as dates."""
+    if isinstance(value, dict) and value:
+        rows = []
+        for key, item in value.items():
+            rows.extend(_setting_rows(f"{prefix}.{key}" if prefix else str(key), item))
+        return rows
+    name = prefix.rsplit(".", 1)[-1]
+    if name in _TIME_KEYS and isinstance(value, int | float) and not isinstance(value, bool) and value > 1e8:
+        return [(prefix, f"{_date(value)} ({value:.3f})")]
+    if isinstance(value, list) and all(isinstance(v, int | float | str) for v in value):
+        return [(prefix, ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value))]
+    if isinstance(value, float):
+        return [(prefix, f"{value:g}")]
+    return [(prefix, value if isinstance(value, str) else json.dumps(value, default=str))]
+
+
+def _space_rows(configspace: Any) -> list[list[str]]:
+    rows = []
+    for hp in configspace.values():
+        kind = type(hp).__name__.replace("Hyperparameter", "")
+        choices = getattr(hp, "choices", None) or getattr(hp, "sequence", None)
+        if choices is not None:
+            values = ", ".join(str(c) for c in choices)
+        elif hasattr(hp, "lower"):
+            values = f"[{hp.lower:g}, {hp.upper:g}]"
+        else:
+            values = str(getattr(hp, "value", ""))
+        rows.append([_e(hp.name), _e(kind), _e(values), "log" if getattr(hp, "log", False) else "",
+                     _e(getattr(hp, "default_value", ""))])
+    return rows
+
+
 def _settings(manifest: dict, configspace: Any) -> str:
     out = ['<h2 id="settings">Search space and settings</h2>']
     if configspace is not None:
-        out.append(f"<pre>{_e(configspace)}</pre>")
-    facts = {k: manifest.get(k) for k in ("optimizer", "optimizer_kwargs", "HB_config", "seed", "bandster_version",
-                                          "hostname", "working_directory", "warmstart") if k in manifest}
-    if facts:
-        out.append(f"<pre>{_e(json.dumps(facts, indent=2, sort_keys=True, default=str))}</pre>")
-    if configspace is None and not facts:
+        out.append(_table(["hyperparameter", "type", "values", "scale", "default"], _space_rows(configspace),
+                          left={0, 1, 2}))
+        conditions = list(configspace.conditions) + list(configspace.forbidden_clauses)
+        if conditions:
+            out.append("<p>Conditions and forbidden clauses:</p><pre>"
+                       + _e("\n".join(str(c) for c in conditions)) + "</pre>")
+    keys = ("run_id", "optimizer", "optimizer_kwargs", "HB_config", "seed", "created", "bandster_version",
+            "hostname", "working_directory", "warmstart")
+    rows = [[_e(name), _e(value)] for key in keys if key in manifest
+            for name, value in _setting_rows(key, manifest[key])]
+    if rows:
+        out.append(_table(["setting", "value"], rows, left={0, 1}))
+    if configspace is None and not rows:
         out.append("<p>The journal has no manifest (run.json).</p>")
     return "".join(out)

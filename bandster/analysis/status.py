@@ -17,100 +17,29 @@ Print what ``bandster status`` prints::
 
 from __future__ import annotations
 
-import math
 import os
-import statistics
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from bandster.core._convert import is_finite_loss
+from bandster.analysis.status_parts import (
+    InFlight,
+    LifeCycle,
+    Progress,
+    RunRecord,
+    RunTimes,
+    StageStatus,
+    WorkerActivity,
+    WorkerStatus,
+    remaining_work,
+    stage_statuses,
+    worker_time,
+)
 from bandster.plan import format_duration
 from bandster.records.format import find_journal, is_finite_number, journal_is_live, read_events, read_manifest
 from bandster.records.result import Run, logged_results_to_HBS_result
 
-__all__ = ["read_status", "RunStatus", "StageStatus", "WorkerStatus"]
-
-#: events that end a call of ``run()``, and the state each leaves
-_END_EVENTS = {"run_finished": "finished", "interrupted": "interrupted", "no_workers": "stopped"}
-#: events that show the master is working
-_WORK_EVENTS = ("run_started", "resumed", "iteration_started", "dispatch", "requeued")
-#: events that start (or continue) a run
-_START_EVENTS = ("run_started", "resumed")
-
-
-@dataclass
-class StageStatus:
-    """Counts of one stage of one iteration.
-
-    Attributes
-    ----------
-    iteration, stage : int
-    budget : float
-    planned : int or None
-        Configurations the stage runs (None when the journal does not say and it cannot be derived).
-    done, failed, running : int
-        Runs that finished with a finite loss, that failed (exception, NaN or inf loss), that are in flight.
-    pending : int or None
-        ``planned - done - failed - running``: not started yet (or, in a run that stopped, never run).
-    """
-
-    iteration: int
-    stage: int
-    budget: float
-    planned: int | None
-    done: int = 0
-    failed: int = 0
-    running: int = 0
-
-    @property
-    def pending(self) -> int | None:
-        if self.planned is None:
-            return None
-        return max(self.planned - self.done - self.failed - self.running, 0)
-
-
-@dataclass
-class WorkerStatus:
-    """What one worker did.
-
-    Attributes
-    ----------
-    name : str
-        Its full name on the name server.
-    host : str or None
-    state : {'busy', 'idle', 'left', 'lost', 'retired', 'gone'}
-        ``retired``: a thread worker whose job overran ``job_timeout``; ``gone``: the run is not running any
-        more and the journal does not say the worker left.
-    job : tuple or None
-        ``(config_id, budget)`` it is computing.
-    joined, last_activity : float or None
-        Epoch seconds.
-    runs, failed : int
-        Runs it finished, and how many of them failed.
-    busy : float
-        Seconds it spent computing (sum of its runs' durations).
-    reason : str or None
-        Why it left or was lost.
-    """
-
-    name: str
-    host: str | None = None
-    state: str = "idle"
-    job: tuple | None = None
-    joined: float | None = None
-    last_activity: float | None = None
-    runs: int = 0
-    failed: int = 0
-    busy: float = 0.0
-    reason: str | None = None
-
-    @property
-    def short_name(self) -> str:
-        """The name without the ``bandster.run_<run_id>.worker.`` prefix."""
-        marker = ".worker."
-        return self.name.split(marker, 1)[1] if marker in self.name else self.name
-
+__all__ = ["read_status", "RunStatus", "StageStatus", "WorkerStatus", "StatusBuilder", "run_record"]
 
 @dataclass
 class RunStatus:
@@ -366,294 +295,166 @@ def read_status(
     manifest = read_manifest(directory) or {}
     result = logged_results_to_HBS_result(directory)
     hb = dict(result.HB_config)
+    builder = StatusBuilder()
+    for event in events:
+        builder.add_event(event)
     time_ref = hb.get("time_ref") if is_finite_number(hb.get("time_ref")) else 0.0
-    runs = [r for r in result.get_all_runs()]
+    for run in result.get_all_runs():
+        builder.add_run(run_record(run, time_ref))
+    return builder.status(directory, manifest, hb, live=live, now=now, top=top,
+                          config_of=lambda cid: dict(result[cid].config or {}))
 
-    def absolute(run: Run, key: str) -> float | None:
-        value = run.time_stamps.get(key) if isinstance(run.time_stamps, dict) else None
+
+def run_record(run: Run, time_ref: float = 0.0) -> RunRecord:
+    """A :class:`~bandster.records.result.Run` as the status sees it: absolute times (``time_ref`` added)."""
+    stamps = run.time_stamps if isinstance(run.time_stamps, dict) else {}
+
+    def absolute(key: str) -> float | None:
+        value = stamps.get(key)
         return value + time_ref if is_finite_number(value) else None
 
-    # --- life cycle --------------------------------------------------------------------------------
-    started = None
-    for e in events:
-        if e["event"] == "run_started":
-            started = e["time"]
-            break
-    if started is None:
-        started = manifest.get("created") if is_finite_number(manifest.get("created")) else time_ref or None
-    last_start = max((e["time"] for e in events if e["event"] in _START_EVENTS), default=-math.inf)
-    since_start = [e for e in events if e["time"] >= last_start]
-    ends = [e for e in since_start if e["event"] in _END_EVENTS]
-    last_work = max((e["time"] for e in since_start if e["event"] in _WORK_EVENTS), default=-math.inf)
-    warnings = []
-    if ends and ends[-1]["time"] >= last_work:
-        kinds = {e["event"] for e in ends}
-        state = "interrupted" if "interrupted" in kinds else _END_EVENTS[ends[-1]["event"]]
-        ended = ends[-1]["time"]
-        if "no_workers" in kinds:
-            warnings.append("the run stopped because no worker was left for max_wait_for_workers seconds; "
-                            "resume=True continues it")
-    elif live:
-        state, ended = "running", None
-    else:
-        state, ended = "stopped", None
-        if events:
-            warnings.append("the master stopped without logging the end of its run (crashed or killed?); "
-                            "resume=True continues it")
-    for e in since_start:
-        if e["event"] == "limit_reached":
-            warnings.append(f"no new jobs after {e.get('limit', 'a limit')} was reached")
-        elif e["event"] == "abandoned":
-            warnings.append(f"{e.get('running', '?')} running jobs were abandoned after the interrupt")
-    if not events and not live:
-        state = "finished" if runs else "stopped"
-        warnings.append("the journal has no events (an HpBandSter journal?): running jobs and workers are unknown")
+    loss = float(run.loss) if is_finite_number(run.loss) else None
+    worker = run.worker_name if isinstance(run.worker_name, str) else None
+    return RunRecord(tuple(run.config_id), float(run.budget), run.status == "ok", loss, absolute("submitted"),
+                     absolute("started"), absolute("finished"), worker)
 
-    # --- which (config, budget) pairs are in flight --------------------------------------------------
-    finished_at: dict[tuple, float] = {}
-    for r in runs:
-        stamp = absolute(r, "finished")
-        finished_at[(r.config_id, float(r.budget))] = stamp if stamp is not None else -math.inf
-    last_dispatch: dict[tuple, dict] = {}
-    last_requeue: dict[tuple, float] = {}
-    for e in events:
-        if e["event"] in ("dispatch", "requeued"):
-            key = _run_key(e)
-            if key is None:
-                continue
-            if e["event"] == "dispatch":
-                last_dispatch[key] = e
-            else:
-                last_requeue[key] = e["time"]
-    in_flight: dict[tuple, dict] = {}
-    for key, e in last_dispatch.items():
-        done = finished_at.get(key)
-        if done is not None and done >= e["time"] - 1e-6:
-            continue
-        if last_requeue.get(key, -math.inf) > e["time"]:
-            continue  # back in the queue
-        in_flight[key] = e
 
-    # --- stages -------------------------------------------------------------------------------------
-    plans: dict[int, tuple[list, list]] = {}
-    for e in events:
-        if e["event"] == "iteration_started" and isinstance(e.get("iteration"), int):
-            ns, budgets = e.get("num_configs"), e.get("budgets")
-            if isinstance(ns, list) and isinstance(budgets, list) and len(ns) == len(budgets):
-                plans[e["iteration"]] = (ns, [float(b) for b in budgets])
-    counts: dict[tuple[int, float], list[int]] = {}  # (iteration, budget) -> [done, failed, running]
-    for r in runs:
-        iteration = r.config_id[0] if r.config_id and isinstance(r.config_id[0], int) else None
-        if iteration is None:
-            continue
-        entry = counts.setdefault((iteration, float(r.budget)), [0, 0, 0])
-        if (r.config_id, float(r.budget)) in in_flight:
-            continue  # re-dispatched after this (older) result; counted as running below
-        entry[0 if r.status == "ok" else 1] += 1
-    for cid, budget in in_flight:
-        if isinstance(cid[0], int):
-            counts.setdefault((cid[0], budget), [0, 0, 0])[2] += 1
-    iterations = sorted({i for i, _ in counts if i >= 0} | set(plans))
-    derived = _derived_plans(manifest, hb, [i for i in iterations if i not in plans])
-    stages: list[StageStatus] = []
-    for i in iterations:
-        ns, budgets = plans.get(i) or derived.get(i) or ([], [])
-        seen = sorted(b for it, b in counts if it == i)
-        for b in seen:
-            if b not in budgets:  # a journal that does not match its plan: show what is there
-                ns, budgets = [None] * len(seen), seen
-                break
-        for j, (n, b) in enumerate(zip(ns, budgets, strict=True)):
-            done, failed, running = counts.get((i, b), [0, 0, 0])
-            stages.append(StageStatus(i, j, b, None if n is None else int(n), done, failed, running))
-    warm = [r for r in runs if r.config_id and r.config_id[0] == -1]
-    warm_configs = len({r.config_id for r in warm})
+class StatusBuilder:
+    """Puts a :class:`RunStatus` together from events and runs fed one at a time, in journal order.
 
-    # --- best configurations ------------------------------------------------------------------------
-    ok = [r for r in runs if r.status == "ok" and is_finite_loss(r.loss)]
-    top_budget = max((float(r.budget) for r in ok), default=None)
-    best = sorted((r for r in ok if float(r.budget) == top_budget), key=lambda r: (float(r.loss), r.config_id))
-    top_list = [(r.config_id, float(r.budget), float(r.loss), dict(result[r.config_id].config or {}))
-                for r in best[: max(int(top), 0)]]
-    incumbent = result.get_incumbent_id()
-    incumbent_loss = None
-    if incumbent is not None:
-        incumbent_loss = float(result.get_runs_by_id(incumbent)[-1].loss)  # its run on the largest budget
+    :func:`read_status` feeds it a whole journal; the live dashboard keeps one and feeds it only the lines
+    appended since its last read. Each part (:mod:`bandster.analysis.status_parts`) is tested alone.
 
-    # --- workers ------------------------------------------------------------------------------------
-    end_time = now if state == "running" else (ended or _last_time(events, runs, absolute) or now)
-    workers: dict[str, WorkerStatus] = {}
+    Examples
+    --------
+    >>> from bandster.analysis.status_parts import RunRecord
+    >>> builder = StatusBuilder()
+    >>> builder.add_event({"time": 100.0, "event": "run_started", "n_iterations": 1})
+    >>> builder.add_run(RunRecord((0, 0, 0), 1.0, True, 0.5, 100.0, 100.5, 101.0, "w"))
+    >>> builder.add_event({"time": 102.0, "event": "run_finished"})
+    >>> status = builder.status("dir", {}, {"max_budget": 1.0}, live=False, now=200.0)
+    >>> status.state, status.incumbent, status.runs_ok
+    ('finished', (0, 0, 0), 1)
+    """
 
-    def worker(name: Any) -> WorkerStatus | None:
-        if not isinstance(name, str) or not name:
-            return None
-        if name not in workers:
-            workers[name] = WorkerStatus(name=name, host=_host_from_name(name))
-        return workers[name]
+    def __init__(self) -> None:
+        self.life = LifeCycle()
+        self.in_flight = InFlight()
+        self.progress = Progress()
+        self.activity = WorkerActivity()
+        self.times = RunTimes()
+        self.last_finish: float | None = None
 
-    presence: dict[str, list[list[float | None]]] = {}
-    for e in events:
-        kind = e["event"]
-        if kind == "worker_joined":
-            w = worker(e.get("worker"))
-            if w is None:
-                continue
-            if isinstance(e.get("host"), str):
-                w.host = e["host"]
-            w.joined = e["time"] if w.joined is None else w.joined
-            w.state, w.reason = "idle", None
-            presence.setdefault(w.name, []).append([e["time"], None])
-            w.last_activity = _later(w.last_activity, e["time"])
-        elif kind in ("worker_left", "worker_lost", "worker_retired"):
-            w = worker(e.get("worker"))
-            if w is None:
-                continue
-            w.state = {"worker_left": "left", "worker_lost": "lost", "worker_retired": "retired"}[kind]
-            w.reason = e.get("reason") if isinstance(e.get("reason"), str) else None
-            spans = presence.setdefault(w.name, [])
-            if spans and spans[-1][1] is None:
-                spans[-1][1] = e["time"]
-            else:
-                spans.append([None, e["time"]])
-            w.last_activity = _later(w.last_activity, e["time"])
-        elif kind == "dispatch":
-            w = worker(e.get("worker"))
-            if w is not None:
-                w.last_activity = _later(w.last_activity, e["time"])
-                if w.joined is None:
-                    w.joined = e["time"]
-    for r in runs:
-        if r.config_id and r.config_id[0] == -1:
-            continue  # warm-start runs were computed by an earlier run's workers
-        w = worker(r.worker_name)
-        if w is None:
-            continue
-        w.runs += 1
-        w.failed += r.status != "ok"
-        start, stop = absolute(r, "started"), absolute(r, "finished")
-        if start is not None and stop is not None:
-            w.busy += max(stop - start, 0.0)
-        w.last_activity = _later(w.last_activity, stop)
-        if w.joined is None or (start is not None and start < w.joined):
-            w.joined = start if start is not None else w.joined
-    for (cid, budget), e in in_flight.items():
-        w = worker(e.get("worker"))
-        if w is not None and w.state not in ("left", "lost", "retired"):
-            w.state, w.job = "busy", (cid, budget)
-    if state != "running":
-        for w in workers.values():
-            if w.state in ("idle", "busy"):
-                w.state = "gone"
-    worker_time = 0.0
-    run_start = started if started is not None else end_time
-    for w in workers.values():
-        spans = presence.get(w.name) or []
-        if not spans:
-            spans = [[w.joined, None]]
-        for begin, stop in spans:
-            begin = max(begin if begin is not None else run_start, run_start)
-            stop = stop if stop is not None else end_time
-            worker_time += max(stop - begin, 0.0)
-    ordered_workers = sorted(workers.values(), key=lambda w: w.short_name)
+    def add_event(self, event: dict) -> None:
+        """One event (a dict with a number ``time`` and a string ``event``, as :func:`read_events` gives)."""
+        self.life.add_event(event)
+        self.in_flight.add_event(event)
+        self.progress.add_event(event)
+        self.activity.add_event(event)
 
-    # --- time ---------------------------------------------------------------------------------------
-    own = [r for r in runs if not (r.config_id and r.config_id[0] == -1)]
-    durations = []
-    latencies = []
-    for r in own:
-        submitted, start, stop = absolute(r, "submitted"), absolute(r, "started"), absolute(r, "finished")
-        if start is not None and stop is not None:
-            durations.append((float(r.budget), max(stop - start, 0.0)))
-        if submitted is not None and start is not None:
-            latencies.append(max(start - submitted, 0.0))
-    compute_time = sum(d for _, d in durations)
-    gaps = []
-    by_worker: dict[str, list[tuple[float, float]]] = {}
-    for r in own:
-        start, stop = absolute(r, "started"), absolute(r, "finished")
-        if r.worker_name and start is not None and stop is not None:
-            by_worker.setdefault(r.worker_name, []).append((start, stop))
-    for spans in by_worker.values():
-        spans.sort()
-        gaps.extend(max(b[0] - a[1], 0.0) for a, b in zip(spans, spans[1:], strict=False))
+    def add_run(self, run: RunRecord) -> None:
+        """One run (a later one of the same configuration and budget replaces the earlier)."""
+        self.in_flight.add_run(run)
+        self.progress.add_run(run)
+        self.activity.add_run(run)
+        self.times.add_run(run)
+        if run.finished is not None:
+            self.last_finish = run.finished if self.last_finish is None else max(self.last_finish, run.finished)
 
-    # --- what is left -------------------------------------------------------------------------------
-    n_iterations = _n_iterations(events, manifest)
-    remaining_budget = 0.0
-    remaining_runs = 0
-    for s in stages:
-        if s.pending:
-            remaining_runs += s.pending
-            remaining_budget += s.pending * s.budget
-    running_budget = sum(budget for _, budget in in_flight)
-    future_note = ""
-    if n_iterations is not None and n_iterations > len(iterations):
-        future = _derived_plans(manifest, hb, list(range(max(iterations, default=-1) + 1, n_iterations)))
-        for ns, budgets in future.values():
-            remaining_runs += sum(ns)
-            remaining_budget += sum(n * b for n, b in zip(ns, budgets, strict=True))
-    elif n_iterations is None:
-        future_note = "; the journal does not say how many iterations will follow, so only started ones count"
-    budget_limit = _budget_limit(events)
-    if budget_limit is not None:  # asynchronous: jobs start until their budgets add up to the limit
-        started_budget = running_budget + sum(
-            float(r.budget) for r in own if (r.config_id, float(r.budget)) not in in_flight
+    @property
+    def n_runs(self) -> int:
+        return len(self.progress.runs)
+
+    def status(self, directory: str, manifest: dict, hb: dict, live: bool, now: float, top: int = 5,
+               config_of: Any = None) -> RunStatus:
+        """The status as of ``now``.
+
+        Parameters
+        ----------
+        directory : str
+        manifest : dict
+            ``run.json`` (empty when there is none).
+        hb : dict
+            The run's ``HB_config``.
+        live : bool
+            Whether a master holds the journal's lock.
+        now : float
+        top : int
+            How many of the best configurations to collect.
+        config_of : callable, optional
+            ``config_of(config_id) -> dict``, the configurations of the best ones (default: empty dicts).
+        """
+        time_ref = hb.get("time_ref") if is_finite_number(hb.get("time_ref")) else 0.0
+        in_flight = dict(self.in_flight.jobs)
+        progress = self.progress
+        state, ended, warnings = self.life.state(live, has_runs=bool(progress.runs))
+        started = self.life.started(manifest, time_ref)
+        last_activity = _later(self.life.last_time, self.last_finish)
+
+        counts = progress.counts(in_flight)
+        iterations = sorted({i for i, _ in counts if i >= 0} | set(progress.plans))
+        derived = _derived_plans(manifest, hb, [i for i in iterations if i not in progress.plans])
+        stages = stage_statuses(counts, progress.plans, derived)
+
+        top_budget = progress.top_budget()
+        config_of = config_of or (lambda cid: {})
+        top_list = [(cid, top_budget, loss, config_of(cid)) for cid, loss in progress.best(top_budget, top)]
+        max_budget = hb.get("max_budget")
+        if not is_finite_number(max_budget):
+            max_budget = max((key[1] for key in progress.runs), default=None)
+        best = progress.best(float(max_budget), 1) if max_budget is not None else []
+        incumbent, incumbent_loss = best[0] if best else (None, None)
+
+        end_time = now if state == "running" else (ended or last_activity or now)
+        workers = self.activity.statuses(in_flight, running=state == "running")
+        run_start = started if started is not None else end_time
+
+        n_iterations = self.life.n_iterations
+        if n_iterations is None and isinstance(manifest.get("n_iterations"), int):
+            n_iterations = manifest["n_iterations"]
+        future = {}
+        if n_iterations is not None and n_iterations > len(iterations):
+            future = _derived_plans(manifest, hb, list(range(max(iterations, default=-1) + 1, n_iterations)))
+        running_budget = sum(budget for _, budget in in_flight)
+        started_budget = running_budget + self.times.started_budget - sum(self.times.budget_of(k) for k in in_flight)
+        active = sum(1 for w in workers if w.state in ("busy", "idle"))
+        remaining = remaining_work(state, stages, future, n_iterations, self.life.budget_limit, started_budget,
+                                   running_budget, len(in_flight), self.times, active)
+        runs_ok, runs_failed = progress.own_outcomes(in_flight)
+        return RunStatus(
+            directory=directory,
+            run_id=manifest.get("run_id") if isinstance(manifest.get("run_id"), str) else None,
+            optimizer=manifest.get("optimizer") if isinstance(manifest.get("optimizer"), str) else None,
+            state=state,
+            live=live,
+            now=now,
+            started=started,
+            ended=ended,
+            last_activity=last_activity,
+            hb_config=hb,
+            stages=stages,
+            warmstart_runs=progress.warm_runs,
+            warmstart_configs=len(progress.warm_configs),
+            top_budget=top_budget,
+            top=top_list,
+            incumbent=incumbent,
+            incumbent_loss=incumbent_loss,
+            workers=workers,
+            runs_ok=runs_ok,
+            runs_failed=runs_failed,
+            runs_running=len(in_flight),
+            iterations_started=len([i for i in iterations if i >= 0]),
+            n_iterations=n_iterations,
+            compute_time=self.times.compute_time,
+            worker_time=worker_time(workers, run_start, end_time),
+            dispatch_latency=self.times.latency(),
+            gap_between_runs=self.times.gap(),
+            remaining_runs=remaining.runs,
+            remaining_seconds=remaining.seconds,
+            remaining_note=remaining.note,
+            warnings=warnings,
+            virtual_clock=isinstance(manifest.get("backend"), dict) and manifest["backend"].get("name") == "simulated",
         )
-        remaining_budget = max(budget_limit - started_budget, 0.0)
-        remaining_runs = None  # an asynchronous run does not plan its number of runs
-        future_note = (f"; asynchronous: a budget of {_num(remaining_budget)} of {_num(budget_limit)} is still to "
-                       "start, in runs not planned ahead")
-    if state != "running":
-        remaining_seconds = None
-        note = {"finished": "none, the run has finished",
-                "interrupted": "the run was interrupted",
-                "stopped": "the run is not running"}.get(state, "the run is not running")
-    elif not durations or sum(b for b, _ in durations) <= 0:
-        remaining_seconds = None
-        note = "unknown until the first run finishes"
-    else:
-        per_unit = compute_time / sum(b for b, _ in durations)
-        active = sum(1 for w in workers.values() if w.state in ("busy", "idle")) or 1
-        remaining_seconds = (remaining_budget + 0.5 * running_budget) * per_unit / active
-        if remaining_runs is not None:
-            remaining_runs += len(in_flight)
-        note = (f"{format_duration(per_unit)} per unit of budget so far, on {active} worker"
-                f"{'s' if active != 1 else ''}{future_note}")
-
-    return RunStatus(
-        directory=directory,
-        run_id=manifest.get("run_id") if isinstance(manifest.get("run_id"), str) else None,
-        optimizer=manifest.get("optimizer") if isinstance(manifest.get("optimizer"), str) else None,
-        state=state,
-        live=live,
-        now=now,
-        started=started,
-        ended=ended,
-        last_activity=_last_time(events, runs, absolute),
-        hb_config=hb,
-        stages=stages,
-        warmstart_runs=len(warm),
-        warmstart_configs=warm_configs,
-        top_budget=top_budget,
-        top=top_list,
-        incumbent=incumbent,
-        incumbent_loss=incumbent_loss,
-        workers=ordered_workers,
-        runs_ok=sum(1 for r in own if r.status == "ok" and (r.config_id, float(r.budget)) not in in_flight),
-        runs_failed=sum(1 for r in own if r.status != "ok" and (r.config_id, float(r.budget)) not in in_flight),
-        runs_running=len(in_flight),
-        iterations_started=len([i for i in iterations if i >= 0]),
-        n_iterations=n_iterations,
-        compute_time=compute_time,
-        worker_time=worker_time,
-        dispatch_latency=statistics.median(latencies) if latencies else None,
-        gap_between_runs=statistics.median(gaps) if gaps else None,
-        remaining_runs=remaining_runs if state == "running" else 0,
-        remaining_seconds=remaining_seconds,
-        remaining_note=note,
-        warnings=warnings,
-        virtual_clock=isinstance(manifest.get("backend"), dict) and manifest["backend"].get("name") == "simulated",
-    )
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -689,60 +490,8 @@ def _derived_plans(manifest: dict, hb: dict, iterations: list[int]) -> dict[int,
     return out
 
 
-def _n_iterations(events: list[dict], manifest: dict) -> int | None:
-    """The total number of iterations the run is to have, if the journal records it: the latest event with an
-    integer ``n_iterations`` field (e.g. ``run_started``), else the manifest's ``n_iterations``."""
-    value = manifest.get("n_iterations") if isinstance(manifest.get("n_iterations"), int) else None
-    for e in events:
-        n = e.get("n_iterations")
-        if isinstance(n, int) and not isinstance(n, bool):
-            value = n
-    return value
-
-
-def _budget_limit(events: list[dict]) -> float | None:
-    """The total budget an asynchronous run may start, from its latest ``async_limits`` event (None: a synchronous
-    run, which counts iterations instead)."""
-    limit = None
-    for e in events:
-        if e.get("event") == "async_limits":
-            value = e.get("budget_limit")
-            limit = float(value) if is_finite_number(value) and math.isfinite(value) else None
-    return limit
-
-
-def _run_key(event: dict) -> tuple | None:
-    cid, budget = event.get("config_id"), event.get("budget")
-    if not isinstance(cid, list) or not is_finite_number(budget):
-        return None
-    try:
-        key = tuple(cid)
-        hash(key)
-    except TypeError:
-        return None
-    return key, float(budget)
-
-
-def _last_time(events: list[dict], runs: list[Run], absolute: Any) -> float | None:
-    times = [e["time"] for e in events]
-    times.extend(t for t in (absolute(r, "finished") for r in runs) if t is not None)
-    return max(times) if times else None
-
-
-def _host_from_name(name: str) -> str | None:
-    marker = ".worker."
-    if marker not in name:
-        return None
-    parts = name.split(marker, 1)[1].split(".")
-    return ".".join(parts[:-2]) if len(parts) >= 3 else None
-
-
 def _later(a: float | None, b: float | None) -> float | None:
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return max(a, b)
+    return b if a is None else a if b is None else max(a, b)
 
 
 def _num(value: Any) -> str:

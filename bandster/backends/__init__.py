@@ -1,11 +1,12 @@
-"""Backends execute jobs for a runner: bandster's Pyro5 runtime, a simulated one with a virtual clock, ...
+"""Backends execute jobs for a runner: bandster's Pyro5 runtime, thread and process
+workers on this machine, a simulated one with a virtual clock.
 
 Each is a :class:`Backend`; every optimizer takes ``backend=``.
 """
 
 from bandster.backends._base import Backend, BackendListener
 
-__all__ = ["Backend", "BackendListener", "PyroBackend", "SimulatedBackend"]
+__all__ = ["Backend", "BackendListener", "ProcessBackend", "PyroBackend", "SimulatedBackend", "ThreadBackend"]
 
 
 def __getattr__(name: str):  # the Pyro runtime is imported only when it is used
@@ -17,4 +18,12 @@ def __getattr__(name: str):  # the Pyro runtime is imported only when it is used
         from bandster.backends.simulated import SimulatedBackend
 
         return SimulatedBackend
+    if name == "ThreadBackend":
+        from bandster.backends.threads import ThreadBackend
+
+        return ThreadBackend
+    if name == "ProcessBackend":
+        from bandster.backends.processes import ProcessBackend
+
+        return ProcessBackend
     raise AttributeError(f"module 'bandster.backends' has no attribute {name!r}")

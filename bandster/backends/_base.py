@@ -67,6 +67,12 @@ class Backend(abc.ABC):
     def n_workers(self) -> int:
         """How many jobs can run at once now."""
 
+    @property
+    def capacity(self) -> int:
+        """How many jobs the runner should keep outstanding: :attr:`n_workers`, unless workers may hold jobs
+        ahead of the one they compute (the :class:`~bandster.backends.PyroBackend` with short jobs)."""
+        return self.n_workers
+
     def cancel(self, job: Job) -> bool:
         """Ask a running job to stop (its compute sees the stop at its next report); True if it was found."""
         return False

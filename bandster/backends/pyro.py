@@ -116,6 +116,10 @@ class PyroBackend(Backend):
     def n_workers(self) -> int:
         return 0 if self.dispatcher is None else self.dispatcher.number_of_workers()
 
+    @property
+    def capacity(self) -> int:
+        return 0 if self.dispatcher is None else self.dispatcher.capacity()
+
     def shutdown(self, shutdown_workers: bool = False) -> None:
         if self.dispatcher is not None:
             self.dispatcher.shutdown(shutdown_workers)

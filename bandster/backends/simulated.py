@@ -13,13 +13,13 @@ import heapq
 import inspect
 import logging
 import math
-import os
 import traceback
 from collections import deque
 from collections.abc import Callable, Generator, Mapping
 from typing import Any
 
 from bandster.backends._base import Backend, BackendListener
+from bandster.backends._pool import Objective
 from bandster.core import protocol
 from bandster.core._convert import to_builtin
 from bandster.core.job import Job
@@ -28,10 +28,6 @@ from bandster.schedulers._base import Decision
 logger = logging.getLogger(__name__)
 
 __all__ = ["SimulatedBackend"]
-
-#: job arguments an objective gets only if its signature names them (or takes ``**kwargs``); ``config`` and
-#: ``budget`` are always passed
-OPTIONAL_ARGUMENTS = ("config_id", "working_directory", *protocol.OPTIONAL_ARGUMENTS)
 
 _REPORT, _FINISH = 0, 1
 
@@ -132,7 +128,7 @@ class SimulatedBackend(Backend):
             raise ValueError(f"start_time must be a finite number of virtual seconds, got {start_time!r}")
         self.objective = objective
         self.worker_names = [f"sim-{i}" for i in range(n_workers)]
-        self._accepted = protocol.accepted_arguments(objective)
+        self._call = Objective(objective)  # passes the optional arguments the objective names
         self._now = float(start_time)
         self._start_time = float(start_time)
         self._listener: BackendListener | None = None
@@ -270,7 +266,7 @@ class SimulatedBackend(Backend):
         self._listener.backend_event("dispatch", config_id=list(job.id), budget=job.kwargs.get("budget"),
                                      worker=job.worker_name, attempt=job.attempt)
         try:
-            value = self.objective(**self._kwargs(job))
+            value = self._call(**job.kwargs, config_id=job.id)
         except BaseException as exc:  # noqa: BLE001 - everything an objective raises is recorded
             self._raised(running, exc)
             return
@@ -280,19 +276,6 @@ class SimulatedBackend(Backend):
             return
         result, error, cost = _check(value, require_cost=True)
         self._end_after(running, cost, result, error)
-
-    def _kwargs(self, job: Job) -> dict[str, Any]:
-        """What the objective receives: ``config``, ``budget`` and the optional arguments it names."""
-        kwargs = dict(job.kwargs, config_id=job.id)
-        accepted = self._accepted
-        if accepted is not None and protocol.ANY not in accepted:
-            for name in OPTIONAL_ARGUMENTS:
-                if name not in accepted:
-                    kwargs.pop(name, None)
-        directory = kwargs.get("config_directory")
-        if directory and (accepted is None or "config_directory" in accepted):
-            os.makedirs(directory, exist_ok=True)  # as a worker does for a compute that names it
-        return kwargs
 
     def _raised(self, running: _Running, exc: BaseException) -> None:
         """The objective raised ``exc`` (inside an ``except`` block): a failed run, or an interrupt."""

@@ -16,7 +16,7 @@ import sys
 from bandster.__version__ import __version__
 
 #: modules of this package that provide subcommands, in the order ``--help`` lists them
-SUBCOMMANDS: list[str] = ["nameserver", "worker", "stop", "status", "report", "plan"]
+SUBCOMMANDS: list[str] = ["nameserver", "worker", "stop", "status", "report", "dashboard", "plan"]
 
 
 _ROLE = re.compile(r":(?:func|class|meth|mod|attr|data|exc|obj|ref|doc):`~?([^`<]*?)(?:\s*<[^>]*>)?`")

@@ -1,12 +1,17 @@
 """The dispatcher: which workers exist, which job runs where, what happens when a worker vanishes.
 
-It moves jobs and results and never decides what to evaluate (that is the master's job). Workers pull:
-``next_job(name, outcome)`` hands back the previous job's outcome and waits for the next job in one call,
-so a job costs one round trip. Workers living in the master's process call the same methods directly,
-without Pyro.
+It moves jobs and results and never decides what to evaluate (that is the runner's job). Workers pull.
+Workers living in the master's process (threads) call :meth:`Dispatcher.next_job` directly, without Pyro:
+it takes the previous job's outcome and waits for the next job in one call. Worker processes call
+``exchange`` over Pyro through a :class:`~bandster.core.exchange.DispatcherLink`, which trades any number of
+finished outcomes for new jobs while the worker computes. A worker process whose last job took less than
+``prefetch_below`` seconds may hold up to ``prefetch`` jobs beyond the one it computes, so that jobs which
+return at once do not each wait for a round trip; :meth:`Dispatcher.capacity` counts these places, and the
+runner keeps that many jobs outstanding. A held job counts as started: :meth:`Dispatcher.withdraw_queued`
+takes back only jobs no worker holds (held jobs are short ones by the rule above, and they finish).
 
 Locking: one condition variable guards the worker table, the queue and the running jobs. Callbacks into
-the master (results, worker counts, events) are always made with it released.
+the runner (results, worker counts, events) are always made with it released.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import Pyro5.api
 import Pyro5.errors
 
 from bandster.core import protocol
-from bandster.core.job import Job, as_id
+from bandster.core.job import Job, as_id, id_to_json
 from bandster.core.names import (
     dispatcher_name,
     local_dispatcher,
@@ -38,14 +43,18 @@ __all__ = ["Dispatcher", "Job", "local_dispatcher"]
 class WorkerRecord:
     """What the dispatcher knows about one worker."""
 
-    __slots__ = ("name", "uri", "info", "local", "job", "waiting", "wake", "joined", "last_seen")
+    __slots__ = ("name", "uri", "info", "local", "jobs", "slots", "waiting", "wake", "joined", "last_seen")
 
     def __init__(self, name: str, info: dict, local: Any = None) -> None:
         self.name = name
         self.uri: str | None = info.get("uri")
         self.info = info
         self.local = local
-        self.job: Job | None = None
+        #: the jobs handed to this worker and not finished, in the order it runs them (the first is running,
+        #: the others are held)
+        self.jobs: list[Job] = []
+        #: how many jobs it may hold at once (1, or 1 + prefetch while its jobs are short)
+        self.slots = 1
         self.waiting = False
         self.wake = False
         self.joined = time.time()
@@ -75,6 +84,11 @@ class Dispatcher:
         How often a job whose worker died is tried in total before it is recorded as failed.
     event_callback : callable, optional
         ``event_callback(kind, **fields)`` for the journal's events file.
+    prefetch : int
+        How many jobs a worker process may hold beyond the one it computes (0: none), while its last job
+        took less than ``prefetch_below`` seconds.
+    prefetch_below : float
+        Seconds: a worker process whose last job was shorter gets jobs ahead.
     """
 
     def __init__(
@@ -90,7 +104,11 @@ class Dispatcher:
         nameserver_secret: str | None = None,
         max_attempts: int = 3,
         event_callback: Callable[..., None] | None = None,
+        prefetch: int = 7,
+        prefetch_below: float = 0.01,
     ) -> None:
+        if int(prefetch) < 0:
+            raise ValueError(f"prefetch must be a number of jobs >= 0, got {prefetch!r}")
         if not ping_interval or ping_interval <= 0:
             raise ValueError(f"ping_interval must be a positive number of seconds, got {ping_interval!r}")
         if int(max_attempts) < 1:
@@ -105,6 +123,8 @@ class Dispatcher:
         self.secret = nameserver_secret
         self.host = host
         self.max_attempts = int(max_attempts)
+        self.prefetch = int(prefetch)
+        self.prefetch_below = float(prefetch_below)
         #: seconds a worker process gets beyond ``job_timeout`` to report its own timeout before it counts as hung
         self.timeout_grace = max(5.0, self.ping_interval)
         self.logger = logger if logger is not None else logging.getLogger(__name__)
@@ -112,6 +132,8 @@ class Dispatcher:
         self._workers: dict[str, WorkerRecord] = {}
         self._queue: collections.deque[Job] = collections.deque()
         self._running: dict[tuple, Job] = {}
+        self._n_waiting = 0  # workers waiting in next_job/exchange for a job
+        self._capacity = 0  # the sum of the workers' slots
         self._shutting_down = False
         self._stop_workers = False
         self._stopped = threading.Event()
@@ -224,6 +246,12 @@ class Dispatcher:
         with self._cond:
             return len(self._workers)
 
+    def capacity(self) -> int:
+        """How many jobs the workers can take now: one per worker, plus the jobs worker processes with short
+        jobs may hold ahead (``prefetch``). The runner keeps this many jobs outstanding."""
+        with self._cond:
+            return self._capacity
+
     def worker_names(self) -> list[str]:
         """The names of the known workers."""
         with self._cond:
@@ -257,6 +285,7 @@ class Dispatcher:
             rejoined = worker_name in self._workers
             if not rejoined:
                 self._workers[worker_name] = WorkerRecord(worker_name, info, local_worker)
+                self._capacity += 1
             n = len(self._workers)
         if not rejoined:
             self.logger.info("worker %s joined (%d workers)", worker_name, n)
@@ -264,11 +293,14 @@ class Dispatcher:
             self._workers_changed(n)
         return True
 
-    def goodbye(self, worker_name: str, outcome: dict | None = None) -> None:
-        """A worker leaves on its own, possibly delivering a last outcome."""
-        if outcome is not None:
-            self._deliver(worker_name, outcome)
-        self._lose_worker(worker_name, "shut down", requeue=True, event="worker_left")
+    def goodbye(self, worker_name: str, outcome: dict | list | None = None, returned: list | None = None) -> None:
+        """A worker leaves on its own, delivering its last outcome(s) (one, or a list from a worker process)
+        and handing back the jobs it held and never started (``returned``: their ids; queued again as they
+        were). Any other job it still had is queued again as one whose worker stopped in it."""
+        outcomes = [outcome] if isinstance(outcome, dict) else outcome or []
+        self._finish_all(self._take_outcomes(worker_name, outcomes, time.time()))
+        self._lose_worker(worker_name, "shut down", requeue=True, event="worker_left",
+                          returned={as_id(i) for i in returned or ()})
 
     def wake(self, worker_name: str) -> None:
         """Make a waiting ``next_job`` call of ``worker_name`` return now."""
@@ -279,65 +311,154 @@ class Dispatcher:
                 self._cond.notify_all()
 
     def next_job(self, worker_name: str, outcome: dict | None = None, wait: float = 2.0) -> dict:
-        """Deliver ``outcome`` (the previous job's) and wait up to ``wait`` s for the next job."""
+        """Deliver ``outcome`` (the previous job's) and wait up to ``wait`` s for the next job (thread workers)."""
         if outcome is not None:
-            self._deliver(worker_name, outcome)
-        deadline = time.monotonic() + max(0.0, float(wait))
+            self._finish_all(self._take_outcomes(worker_name, [outcome], None))
+        with self._cond:
+            record, reply = self._wait_for_work(worker_name, wait)
+            if reply is not None:
+                return reply
+            handed = self._hand_out(record, 1)
+        self._dispatched(handed)
+        job = handed[0]
+        return protocol.job_message(job.id, job.kwargs, job.attempt, job.timeout)
+
+    def exchange(self, worker_name: str, outcomes: list | str | None = None, wait: float = 2.0) -> dict:
+        """Deliver a worker process's finished ``outcomes`` and hand it jobs: the next one and, while its jobs
+        are short, up to ``prefetch`` more (only jobs no idle worker waits for). A worker that holds no job
+        waits up to ``wait`` s for one; a worker that still holds jobs gets an answer at once."""
+        received = time.time()
+        finished = self._take_outcomes(worker_name, protocol.unpack(outcomes) or [], received)
+        self._finish_all(finished)  # the runner refills the queue from here, before the jobs are handed out
         with self._cond:
             record = self._workers.get(worker_name)
-            if record is None:
-                return {"command": protocol.SHUTDOWN if self._stop_workers else protocol.ANNOUNCE}
-            record.last_seen = time.time()
-            while True:
-                if self._shutting_down or self._stop_workers:
-                    return {"command": protocol.SHUTDOWN if self._stop_workers else protocol.DETACH}
-                if self._queue and record.job is None:
-                    break
-                if record.wake:
-                    record.wake = False
-                    return {"command": protocol.WAIT}
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return {"command": protocol.WAIT}
-                record.waiting = True
-                try:
-                    self._cond.wait(remaining)
-                finally:
-                    record.waiting = False
-                if worker_name not in self._workers:
-                    return {"command": protocol.ANNOUNCE}
-            job = self._queue.popleft()
-            job.worker_name = worker_name
-            job.time_it("started")
-            record.job = job
+            if record is not None and record.jobs:  # it has work: answer at once, with jobs to spare if any
+                record.last_seen = received
+                if not self._queue or self._shutting_down or self._stop_workers:
+                    return self._no_job_reply(record)
+            else:
+                record, reply = self._wait_for_work(worker_name, wait)
+                if reply is not None:
+                    return reply
+            spare = len(self._queue) - self._n_waiting
+            room = record.slots - len(record.jobs)
+            n = max(min(room, spare), 0 if record.jobs else 1)
+            handed = self._hand_out(record, n)
+        self._dispatched(handed)
+        if not handed:
+            return {"command": protocol.WAIT}
+        jobs = [protocol.job_message(j.id, j.kwargs, j.attempt, j.timeout)["job"] for j in handed]
+        return {"command": protocol.JOBS, "jobs": protocol.pack(jobs)}
+
+    def _no_job_reply(self, record: WorkerRecord | None) -> dict:
+        """What a worker that gets no job now is told (called with the lock held)."""
+        if record is None:
+            return {"command": protocol.SHUTDOWN if self._stop_workers else protocol.ANNOUNCE}
+        if self._shutting_down or self._stop_workers:
+            return {"command": protocol.SHUTDOWN if self._stop_workers else protocol.DETACH}
+        return {"command": protocol.WAIT}
+
+    def _wait_for_work(self, worker_name: str, wait: float) -> tuple[WorkerRecord | None, dict | None]:
+        """Wait (lock held) until ``worker_name`` may take a job from the queue: ``(record, None)``; or return
+        ``(record, reply)`` with what to tell it instead (wait, announce, detach, shut down)."""
+        deadline = time.monotonic() + max(0.0, float(wait))
+        record = self._workers.get(worker_name)
+        if record is None:
+            return None, self._no_job_reply(None)
+        record.last_seen = time.time()
+        while True:
+            if self._shutting_down or self._stop_workers:
+                return record, self._no_job_reply(record)
+            if self._queue and not record.jobs:
+                return record, None
+            if record.wake:
+                record.wake = False
+                return record, {"command": protocol.WAIT}
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return record, {"command": protocol.WAIT}
+            record.waiting = True
+            self._n_waiting += 1
+            try:
+                self._cond.wait(remaining)
+            finally:
+                record.waiting = False
+                self._n_waiting -= 1
+            if worker_name not in self._workers:
+                return None, {"command": protocol.ANNOUNCE}
+
+    def _hand_out(self, record: WorkerRecord, n: int) -> list[Job]:
+        """Take up to ``n`` jobs off the queue for ``record``, oldest first (lock held).
+
+        A job that a worker holds behind others gets a deadline (``job_timeout``) counted from the end of the
+        deadline of the job before it; a timed job is never held behind one without a limit."""
+        handed = []
+        now = time.monotonic()
+        while len(handed) < n and self._queue:
+            job = self._queue[0]
+            ahead = record.jobs[-1] if record.jobs else None
+            if job.timeout is not None and ahead is not None and ahead.deadline is None:
+                break
+            self._queue.popleft()
+            job.worker_name = record.name
+            job.time_it("started")  # for a held job, replaced by the worker's own figure with its outcome
+            record.jobs.append(job)
             self._running[job.id] = job
-            message = protocol.job_message(job.id, job.kwargs, job.attempt, job.timeout)
             if job.timeout is not None:
                 # a worker process kills its computation itself at the limit; the dispatcher's deadline is a
                 # backstop for a worker that hangs altogether (a thread worker has no other limit)
                 grace = 0.0 if record.local is not None else self.timeout_grace
-                job.deadline = time.monotonic() + job.timeout + grace
+                start = now if ahead is None else ahead.deadline
+                job.deadline = start + job.timeout + grace
                 self._watch.set()
-        self._event("dispatch", config_id=list(job.id), budget=job.kwargs.get("budget"),
-                    worker=worker_name, attempt=job.attempt)
-        return message
+            handed.append(job)
+        return handed
 
-    def _deliver(self, worker_name: str, outcome: dict) -> None:
-        job_id = as_id(outcome.get("id"))
+    def _dispatched(self, jobs: list[Job]) -> None:
+        for job in jobs:
+            self._event("dispatch", config_id=id_to_json(job.id), budget=job.kwargs.get("budget"),
+                        worker=job.worker_name, attempt=job.attempt)
+
+    def _take_outcomes(self, worker_name: str, outcomes: list[dict], received: float | None) -> list[Job]:
+        """Match outcomes to their running jobs and fill them in (lock taken here; callbacks not made).
+
+        ``received``: when a worker process's message arrived (``time.time()``); the job's ``finished`` and
+        ``started`` stamps are then this minus the outcome's ``finished_ago`` and its ``duration``. None (thread
+        workers): ``finished`` is now, ``started`` stays the moment the job was handed out."""
+        finished = []
         with self._cond:
-            job = self._running.pop(job_id, None)
-            if job is None:
-                self.logger.warning("result of unknown or finished job %s from %s dropped", job_id, worker_name)
-                return
-            record = self._workers.get(job.worker_name) if job.worker_name else None
-            if record is not None and record.job is job:
-                record.job = None
-            job.time_it("finished")
-            job.worker_name = worker_name
-            job.result = outcome.get("result")
-            job.exception = outcome.get("exception")
-            job.worker_duration = outcome.get("duration")
-        self._finish(job)
+            for outcome in outcomes:
+                job_id = as_id(outcome.get("id"))
+                job = self._running.pop(job_id, None)
+                if job is None:
+                    self.logger.warning("result of unknown or finished job %s from %s dropped", job_id, worker_name)
+                    continue
+                record = self._workers.get(job.worker_name) if job.worker_name else None
+                if record is not None and job in record.jobs:
+                    record.jobs.remove(job)
+                duration = outcome.get("duration")
+                if received is None or not isinstance(outcome.get("finished_ago"), int | float):
+                    job.time_it("finished")
+                else:
+                    end = max(job.timestamps.get("started", received), received - max(0.0, outcome["finished_ago"]))
+                    job.timestamps["finished"] = end
+                    if isinstance(duration, int | float):
+                        job.timestamps["started"] = max(job.timestamps.get("started", end), end - duration)
+                if record is not None and record.local is None and isinstance(duration, int | float):
+                    slots = 1 + self.prefetch if duration < self.prefetch_below else 1
+                    if record.name in self._workers:
+                        self._capacity += slots - record.slots
+                    record.slots = slots
+                job.worker_name = worker_name
+                job.result = outcome.get("result")
+                job.exception = outcome.get("exception")
+                job.worker_duration = duration
+                finished.append(job)
+        return finished
+
+    def _finish_all(self, jobs: list[Job]) -> None:
+        for job in jobs:
+            self._finish(job)
 
     def _finish(self, job: Job) -> None:
         try:
@@ -381,74 +502,105 @@ class Dispatcher:
                 self._lose_worker(record.name, "did not answer the liveness check", requeue=True)
 
     def _expire_jobs(self) -> None:
-        """Record jobs past their deadline as failed and retire the workers that hang on them."""
+        """Record jobs past their deadline as failed and retire the workers that hang on them (the jobs such a
+        worker held behind the expired one never started: they are queued again as they were)."""
         now = time.monotonic()
-        expired: list[tuple[Job, WorkerRecord | None]] = []
+        expired: list[tuple[Job, WorkerRecord | None, list[Job]]] = []
         with self._cond:
             for job in list(self._running.values()):
-                if job.deadline is None or job.deadline > now:
+                if job.deadline is None or job.deadline > now or self._running.get(job.id) is not job:
                     continue
                 del self._running[job.id]
                 record = self._workers.get(job.worker_name) if job.worker_name else None
-                if record is not None and record.job is job:
-                    record.job = None
+                held: list[Job] = []
+                if record is not None and job in record.jobs:
                     del self._workers[record.name]
+                    self._capacity -= record.slots
+                    held = [j for j in record.jobs if j is not job]
+                    record.jobs = []
+                    self._requeue(held, bump=False)
                 job.time_it("finished")
                 job.result = None
                 job.exception = (
                     f"TimeoutError: the job exceeded its job_timeout of {job.timeout:g} s on worker "
                     f"{job.worker_name}; the worker was retired."
                 )
-                expired.append((job, record))
+                expired.append((job, record, held))
             n = len(self._workers)
             if expired:
                 self._cond.notify_all()
-        for job, record in expired:
+        for job, record, held in expired:
             self.logger.warning("job %s on budget %s timed out after %s s; worker %s retired",
                                 job.id, job.kwargs.get("budget"), job.timeout, job.worker_name)
-            self._event("worker_retired", worker=job.worker_name, reason="job_timeout", config_id=list(job.id),
+            self._event("worker_retired", worker=job.worker_name, reason="job_timeout", config_id=id_to_json(job.id),
                         workers=n)
+            self._requeued_events(held)
             if record is not None:
                 self._tell_worker_to_stop(record)
             self._finish(job)
         if expired:
             self._workers_changed(n)
 
-    def _lose_worker(self, worker_name: str, reason: str, requeue: bool, event: str = "worker_lost") -> None:
-        failed: Job | None = None
+    def _lose_worker(self, worker_name: str, reason: str, requeue: bool, event: str = "worker_lost",
+                     returned: set[tuple] | None = None) -> None:
+        """Forget a worker. Its jobs are queued again (first in line, in their order): those in ``returned``
+        (held and never started, as the worker itself said) as they were, the others with ``attempt + 1``, or
+        recorded as failed once they had ``max_attempts`` (a dead worker's held jobs count as tried: whether
+        it started them is unknown)."""
         with self._cond:
             record = self._workers.pop(worker_name, None)
             if record is None:
                 return
-            job, record.job = record.job, None
-            n = len(self._workers)
-            if job is not None and self._running.get(job.id) is job:
+            self._capacity -= record.slots
+            jobs = [j for j in record.jobs if self._running.get(j.id) is j]
+            record.jobs = []
+            for job in jobs:
                 del self._running[job.id]
-                if requeue and job.attempt < self.max_attempts:
-                    job.attempt += 1
-                    job.worker_name = None
-                    self._queue.appendleft(job)
-                    self._cond.notify()
-                else:
-                    job.time_it("finished")
-                    job.result = None
-                    job.exception = (
-                        f"Worker {worker_name} {reason} while running this job "
-                        f"(attempt {job.attempt} of {self.max_attempts})."
-                    )
-                    failed = job
+            returned = returned or set()
+            kept = [j for j in jobs if j.id in returned]
+            tried = [j for j in jobs if j.id not in returned]
+            failed = self._requeue(tried, bump=True) if requeue else tried
+            self._requeue(kept, bump=False)
+            for job in failed:
+                job.time_it("finished")
+                job.result = None
+                job.exception = (
+                    f"Worker {worker_name} {reason} while running this job "
+                    f"(attempt {job.attempt} of {self.max_attempts})."
+                )
+            n = len(self._workers)
             self._cond.notify_all()
         if event == "worker_lost":
             self.logger.warning("worker %s %s; %d workers left", worker_name, reason, n)
         else:
             self.logger.info("worker %s left; %d workers left", worker_name, n)
+        fields = {"held": [id_to_json(j.id) for j in jobs[1:]]} if len(jobs) > 1 else {}
         self._event(event, worker=worker_name, reason=reason, workers=n,
-                    config_id=list(job.id) if job is not None else None)
-        if job is not None and failed is None:
-            self._event("requeued", config_id=list(job.id), budget=job.kwargs.get("budget"), attempt=job.attempt)
-        if failed is not None:
-            self._finish(failed)
+                    config_id=id_to_json(jobs[0].id) if jobs else None, **fields)
+        self._requeued_events([j for j in jobs if j not in failed])
+        for job in failed:
+            self._finish(job)
         self._workers_changed(n)
+
+    def _requeue(self, jobs: list[Job], bump: bool) -> list[Job]:
+        """Put ``jobs`` back at the head of the queue in their order (lock held), with ``attempt + 1`` if
+        ``bump``; return those that had their ``max_attempts`` already (not queued)."""
+        failed = [j for j in jobs if bump and j.attempt >= self.max_attempts]
+        again = [j for j in jobs if j not in failed]
+        for job in reversed(again):
+            if bump:
+                job.attempt += 1
+            job.worker_name = None
+            job.deadline = None
+            self._queue.appendleft(job)
+        if again:
+            self._cond.notify_all()
+        return failed
+
+    def _requeued_events(self, jobs: list[Job]) -> None:
+        for job in jobs:
+            self._event("requeued", config_id=id_to_json(job.id), budget=job.kwargs.get("budget"),
+                        attempt=job.attempt)
 
     def _tell_worker_to_stop(self, record: WorkerRecord) -> None:
         if record.local is not None:
@@ -493,8 +645,11 @@ class DispatcherService:
     def next_job(self, worker_name: str, outcome: dict | None = None, wait: float = 2.0) -> dict:
         return self._dispatcher.next_job(worker_name, outcome, min(float(wait), 30.0))
 
-    def goodbye(self, worker_name: str, outcome: dict | None = None) -> None:
-        self._dispatcher.goodbye(worker_name, outcome)
+    def exchange(self, worker_name: str, outcomes: list | str | None = None, wait: float = 2.0) -> dict:
+        return self._dispatcher.exchange(worker_name, outcomes, min(float(wait), 30.0))
+
+    def goodbye(self, worker_name: str, outcome: dict | list | str | None = None, returned: list | None = None) -> None:
+        self._dispatcher.goodbye(worker_name, protocol.unpack(outcome), returned)
 
     @Pyro5.api.oneway
     def trigger_discover_worker(self) -> None:

@@ -1,7 +1,7 @@
 """The messages that cross between dispatcher and workers (plain dicts of builtins, serpent-safe).
 
-A worker asks the dispatcher for work with ``next_job(worker_name, finished)``, where ``finished`` is the
-outcome of its previous job (or None). The reply is one of::
+Workers in the master's process (threads) call ``next_job(worker_name, finished)``, where ``finished`` is
+the outcome of the previous job (or None). The reply is one of::
 
     {"command": "job", "job": {"id": [i, j, k], "kwargs": {"config": {...}, "budget": 9.0, ...},
                                "attempt": 1, "timeout": seconds or None}}
@@ -10,13 +10,26 @@ outcome of its previous job (or None). The reply is one of::
     {"command": "detach"}     # this dispatcher is going away: wait for the next one
     {"command": "shutdown"}   # shut down
 
+Worker processes call ``exchange(worker_name, outcomes, wait)`` instead (see
+:class:`bandster.core.exchange.DispatcherLink`): ``outcomes`` are the outcomes finished since the last call
+(any number), and the reply hands over any number of jobs, ``{"command": "jobs", "jobs": [job, ...]}``, or
+one of the other commands. A worker process may so hold jobs it has not started yet (the dispatcher decides
+how many; it runs them in the order received). Lists of jobs and of outcomes travel as :func:`pack` made
+them: JSON text inside the serpent message when JSON gives them back exactly (decoding serpent costs about
+five times what encoding does; JSON text is one string to serpent), else as they are.
+When it leaves, a worker process calls ``goodbye(worker_name, outcomes, returned)``: its last outcomes,
+and the ids of the jobs it held and never started (queued again as they were).
+
 An outcome is ``{"id": [...], "result": {"loss": float, "info": ...} | None, "exception": str | None,
-"duration": seconds spent in compute, on the worker's clock}``.
+"duration": seconds spent in compute, on the worker's clock}``; in an ``exchange`` or ``goodbye`` call it
+also carries ``"finished_ago"``: seconds between the end of the job and the call, on the worker's clock
+(the dispatcher stamps ``finished`` and ``started`` on its own clock from these two figures).
 """
 
 from __future__ import annotations
 
 import inspect
+import json
 import os
 import time
 import traceback
@@ -31,11 +44,46 @@ WAIT = "wait"
 ANNOUNCE = "announce"
 DETACH = "detach"
 SHUTDOWN = "shutdown"
+JOBS = "jobs"
+#: not sent by the dispatcher: what a worker process's link reports when the connection to its dispatcher broke
+LOST = "lost"
 
 
 def job_message(job_id: tuple, kwargs: dict[str, Any], attempt: int, timeout: float | None = None) -> dict[str, Any]:
     """The reply that hands a job to a worker."""
     return {"command": JOB, "job": {"id": id_to_json(job_id), "kwargs": kwargs, "attempt": attempt, "timeout": timeout}}
+
+
+def pack(value: Any) -> Any:
+    """``value`` as compact JSON text if :func:`unpack` gives it back exactly, else ``value`` itself.
+
+    Examples
+    --------
+    >>> pack([{"id": [1, 0, 2], "loss": 0.5}])
+    '[{"id":[1,0,2],"loss":0.5}]'
+    >>> pack([{1: "int keys stay as they are"}])
+    [{1: 'int keys stay as they are'}]
+    >>> unpack(pack([{"a": None}]))
+    [{'a': None}]
+    """
+    if isinstance(value, list) and _json_exact(value):
+        return json.dumps(value, separators=(",", ":"))
+    return value
+
+
+def unpack(value: Any) -> Any:
+    """The inverse of :func:`pack`."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _json_exact(value: Any) -> bool:
+    """True if ``value`` comes back from a JSON round trip as it is (no tuples, only str keys)."""
+    kind = type(value)
+    if kind is dict:
+        return all(type(k) is str and _json_exact(v) for k, v in value.items())
+    if kind is list:
+        return all(_json_exact(v) for v in value)
+    return kind in (str, int, float, bool) or value is None
 
 
 def check_result(value: Any) -> tuple[dict | None, str | None]:

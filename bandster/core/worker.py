@@ -14,9 +14,10 @@ import Pyro5.api
 import Pyro5.errors
 
 from bandster.core import credentials, protocol
+from bandster.core.exchange import DispatcherLink
 from bandster.core.names import dispatcher_name, local_dispatcher, worker_prefix
 from bandster.core.nameserver import DEFAULT_PORT, describe_runs, known_runs, local_address_towards, validate_run_id
-from bandster.core.security import AuthDaemon, make_proxy, nameserver_proxy
+from bandster.core.security import AuthDaemon, nameserver_proxy
 from bandster.core.waiting import WaitWarnings
 
 _counter = itertools.count()
@@ -368,15 +369,18 @@ class Worker:
         # a worker in the master's process cannot be protected by a child process (the dispatcher retires it
         # when a job overruns); a worker in a process of its own runs timed jobs in a child it can kill
         self._in_own_process = local is None
-        dispatcher = local if local is not None else make_proxy(uri, self.nameserver_secret)
         info = {"uri": self._uri, "host": socket.gethostname(), "pid": os.getpid()}
+        if local is None:
+            try:
+                self._serve_remote(uri, info)
+            finally:
+                self._serving_uri = None
+            return
+        dispatcher = local
         outcome: dict | None = None
 
         def announce() -> None:
-            if local is not None:
-                local.announce(self.worker_id, info, local_worker=self)
-            else:
-                dispatcher.announce(self.worker_id, info)
+            local.announce(self.worker_id, info, local_worker=self)
 
         try:
             announce()
@@ -400,18 +404,37 @@ class Worker:
                     return
             if not self._stop:
                 return
-            try:
-                dispatcher.goodbye(self.worker_id, outcome)
-            except Pyro5.errors.PyroError:
-                pass
-        except Pyro5.errors.PyroError as exc:
-            self.logger.warning("worker %s lost its dispatcher (%s); waiting for the next one", self.worker_id, exc)
-            if outcome is not None:
-                self.logger.warning("the result of job %s could not be delivered", outcome["id"])
+            dispatcher.goodbye(self.worker_id, outcome)
         finally:
             self._serving_uri = None
-            if local is None:
-                dispatcher._pyroRelease()
+
+    def _serve_remote(self, uri: str, info: dict) -> None:
+        """Serve a dispatcher in another process through a :class:`~bandster.core.exchange.DispatcherLink`: its
+        thread trades outcomes for jobs (possibly a few ahead) while this thread computes them in order."""
+        link = DispatcherLink(uri, self.nameserver_secret, self.worker_id, info, self._poll_wait, self.logger)
+        link.start()
+        self._idle_since = time.time()
+        self.logger.info("worker %s serves dispatcher %s", self.worker_id, uri)
+        command = None
+        try:
+            while not self._stop:
+                command, job = link.take()
+                if command == protocol.JOB:
+                    link.put(job, self._evaluate(job))
+                elif command == protocol.WAIT and self._idle_too_long():
+                    self.logger.info("worker %s idle for %s s: shutting down", self.worker_id, self.timeout)
+                    self._stop = True
+                elif command == protocol.SHUTDOWN:
+                    self.logger.info("worker %s told to shut down", self.worker_id)
+                    self._stop = True
+                elif command in (protocol.DETACH, protocol.LOST):
+                    break
+        finally:
+            link.close(goodbye=self._stop)
+        if command == protocol.LOST:
+            self.logger.warning("worker %s waits for the next dispatcher", self.worker_id)
+        for outcome in link.undelivered:
+            self.logger.warning("the result of job %s could not be delivered", outcome["id"])
 
     def _poll_wait(self) -> float:
         """How long a ``next_job`` call may wait at the dispatcher: the long poll, or less if the idle timeout

@@ -1,5 +1,5 @@
-"""Optimizers: RandomSearch, HyperBand, BOHB, ASHA, AsyncHyperBand, AsyncBOHB; their config generators and
-iterations.
+"""Optimizers: RandomSearch, HyperBand, BOHB, ASHA, AsyncHyperBand, AsyncBOHB, MedianStopping, PASHA; their config
+generators and iterations.
 
 The optimizers are imported on first use (``from bandster.optimizers import BOHB`` works as before), so that
 importing a pure submodule such as :mod:`bandster.optimizers.brackets` loads neither the master nor Pyro5.
@@ -20,6 +20,8 @@ _LAZY = {
     "ASHA": "bandster.optimizers.asynchronous",
     "AsyncBOHB": "bandster.optimizers.asynchronous",
     "AsyncHyperBand": "bandster.optimizers.asynchronous",
+    "MedianStopping": "bandster.optimizers.stopping",
+    "PASHA": "bandster.optimizers.stopping",
 }
 
 __all__ = list(_LAZY)

@@ -36,6 +36,7 @@ from bandster.records.result import Result
 from bandster.samplers.random import RandomSampling
 from bandster.schedulers import brackets
 from bandster.schedulers.asha import AsyncBracketScheduler, AsynchronousIteration, AsyncSchedule
+from bandster.schedulers.stopping import StoppingASHAScheduler, stopping_levels
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,12 @@ class AsyncBracketOptimizer(BracketOptimizer):
         The optimizer's own arguments, for the journal's manifest.
     n_brackets : int or None
         How many brackets (rung ladders), the most aggressive first: 1 is ASHA, None all of Hyperband's.
+    type : {"promotion", "stopping"}
+        "promotion" (default): jobs pause at rungs and the best are promoted (:mod:`bandster.schedulers.asha`).
+        "stopping": every job is handed ``max_budget`` and reports its learning curve; it is stopped at the
+        rung levels ``min_budget * eta ** k`` by the rule of
+        :class:`~bandster.schedulers.stopping.StoppingASHAScheduler` (with ``n_brackets`` grace periods).
+        The budget limits then count consumed steps (docs/stopping.md).
     **kwargs
         Passed to :class:`~bandster.optimizers._bracket_optimizer.BracketOptimizer` and
         :class:`~bandster.core.master.Master` (``run_id`` is required; ``points_to_evaluate``,
@@ -78,18 +85,28 @@ class AsyncBracketOptimizer(BracketOptimizer):
         seed: int | None,
         optimizer_kwargs: dict[str, Any],
         n_brackets: int | None = 1,
+        type: str = "promotion",
         **kwargs: Any,
     ) -> None:
         brackets.validate_budgets(min_budget, max_budget, eta)
-        num_levels = brackets.num_budgets(min_budget, max_budget, eta)
+        if type not in ("promotion", "stopping"):
+            raise ValueError(f"type must be 'promotion' (pause and promote, Li et al. 2020) or 'stopping' (every job "
+                             f"on max_budget, stopped at its reports), got {type!r}")
+        if type == "stopping":
+            num_levels = max(1, len(stopping_levels(min_budget, max_budget, eta)))
+            what = "rung levels below max_budget"
+        else:
+            num_levels = brackets.num_budgets(min_budget, max_budget, eta)
+            what = "budgets"
         if n_brackets is None:
             n_brackets = num_levels
         if isinstance(n_brackets, bool) or not isinstance(n_brackets, int) or not 1 <= n_brackets <= num_levels:
             raise ValueError(
-                f"n_brackets must be an integer between 1 and the number of budgets ({num_levels} for min_budget="
+                f"n_brackets must be an integer between 1 and the number of {what} ({num_levels} for min_budget="
                 f"{min_budget!r}, max_budget={max_budget!r}, eta={eta!r}), or None for all; got {n_brackets!r}"
             )
         self.n_brackets = n_brackets
+        self.type = type
         super().__init__(
             configspace,
             config_generator,
@@ -97,18 +114,23 @@ class AsyncBracketOptimizer(BracketOptimizer):
             min_budget,
             max_budget,
             seed,
-            optimizer_kwargs=dict(optimizer_kwargs, n_brackets=n_brackets),
+            optimizer_kwargs=dict(optimizer_kwargs, n_brackets=n_brackets, type=type),
             **kwargs,
         )
-        self.config.update(asynchronous=True, n_brackets=n_brackets)
+        self.config.update(asynchronous=True, n_brackets=n_brackets, type=type)
 
-    def make_scheduler(self) -> AsyncBracketScheduler:
+    def make_scheduler(self) -> AsyncBracketScheduler | StoppingASHAScheduler:
+        if self.type == "stopping":
+            return StoppingASHAScheduler(self.config_generator, self.min_budget, self.max_budget, self.eta,
+                                         n_brackets=self.n_brackets, initial_design=self.initial_design)
         return AsyncBracketScheduler(self.config_generator, self.min_budget, self.max_budget, self.eta,
                                      n_brackets=self.n_brackets, initial_design=self.initial_design)
 
     @property
     def schedule(self) -> AsyncSchedule:
-        """The rung ladders, their results, and the limits of the current ``run()``."""
+        """The rung ladders, their results, and the limits of the current ``run()`` (promotion type only)."""
+        if self.type == "stopping":
+            raise AttributeError("a stopping-type optimizer has no promotion schedule; see .scheduler.rungs")
         return self.scheduler.schedule
 
     def run(
@@ -193,6 +215,9 @@ class ASHA(AsyncBracketOptimizer):
         The smallest and largest budget; the ladder is anchored at ``max_budget`` (as in HyperBand).
     seed : int, optional
         Seeds the sampler; with one worker the same seed gives the same jobs in the same order.
+    type : {"promotion", "stopping"}
+        See :class:`AsyncBracketOptimizer`: "stopping" hands every job ``max_budget`` and stops it at its
+        reports (``Worker.report`` / a generator objective of the SimulatedBackend); docs/stopping.md.
     **kwargs
         Passed to :class:`~bandster.core.master.Master`: ``run_id`` (required), ``nameserver``,
         ``nameserver_port``, ``working_directory``, ``points_to_evaluate``, ``previous_result``, ``resume``,
@@ -228,12 +253,13 @@ class ASHA(AsyncBracketOptimizer):
         min_budget: float = 0.01,
         max_budget: float = 1,
         seed: int | None = None,
+        type: str = "promotion",
         **kwargs: Any,
     ) -> None:
         require_configspace(configspace, "ASHA")
         super().__init__(
             configspace, RandomSampling(configspace, seed=seed), eta, min_budget, max_budget, seed,
-            optimizer_kwargs={}, n_brackets=1, **kwargs,
+            optimizer_kwargs={}, n_brackets=1, type=type, **kwargs,
         )
 
 
@@ -253,8 +279,11 @@ class AsyncHyperBand(AsyncBracketOptimizer):
     eta, min_budget, max_budget : float
         As for :class:`~bandster.optimizers.HyperBand`.
     n_brackets : int, optional
-        Use only the ``n_brackets`` most aggressive brackets (default: all, one per budget).
+        Use only the ``n_brackets`` most aggressive brackets (default: all, one per budget; with
+        ``type="stopping"`` one per rung level below ``max_budget``: grace periods ``min_budget * eta ** b``).
     seed : int, optional
+    type : {"promotion", "stopping"}
+        As for :class:`ASHA`.
     **kwargs
         As for :class:`ASHA`.
     """
@@ -267,12 +296,13 @@ class AsyncHyperBand(AsyncBracketOptimizer):
         max_budget: float = 1,
         n_brackets: int | None = None,
         seed: int | None = None,
+        type: str = "promotion",
         **kwargs: Any,
     ) -> None:
         require_configspace(configspace, "AsyncHyperBand")
         super().__init__(
             configspace, RandomSampling(configspace, seed=seed), eta, min_budget, max_budget, seed,
-            optimizer_kwargs={}, n_brackets=n_brackets, **kwargs,
+            optimizer_kwargs={}, n_brackets=n_brackets, type=type, **kwargs,
         )
 
 
@@ -300,6 +330,9 @@ class AsyncBOHB(AsyncBracketOptimizer):
     model_budget_rule : {"full_split", "enough"}
         Which budget's model proposes (above); "enough" is synchronous BOHB's rule.
     seed : int, optional
+    type : {"promotion", "stopping"}
+        As for :class:`ASHA`; with "stopping" the model is fitted on the values recorded at the rung levels
+        (budget = rung level) and on completed jobs (budget = ``max_budget``).
     **kwargs
         As for :class:`ASHA`.
     """
@@ -319,6 +352,7 @@ class AsyncBOHB(AsyncBracketOptimizer):
         min_bandwidth: float = 1e-3,
         seed: int | None = None,
         model_budget_rule: str = "full_split",
+        type: str = "promotion",
         **kwargs: Any,
     ) -> None:
         require_configspace(configspace, "AsyncBOHB")
@@ -328,5 +362,5 @@ class AsyncBOHB(AsyncBracketOptimizer):
         )
         super().__init__(
             configspace, generator, eta, min_budget, max_budget, seed, optimizer_kwargs=model_kwargs,
-            n_brackets=n_brackets, **kwargs,
+            n_brackets=n_brackets, type=type, **kwargs,
         )

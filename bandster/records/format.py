@@ -45,12 +45,14 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "LineTail",
+    "find_journals",
     "RUNS_DIRNAME",
     "CONFIGS_FILENAME",
     "RESULTS_FILENAME",
@@ -341,6 +343,41 @@ def find_journal(path: str | os.PathLike, run_id: str | None = None) -> str:
     return max(candidates)[2]
 
 
+def find_journals(path: str | os.PathLike, depth: int = 3) -> dict[str, str]:
+    """``{name: journal directory}`` of the journals at or below ``path`` (``depth`` levels at most).
+
+    A journal's name is its path relative to ``path`` (its directory's name when ``path`` is the journal).
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``path`` is not a directory.
+    """
+    root = os.path.abspath(os.fspath(path))
+    if not os.path.isdir(root):
+        raise FileNotFoundError(f"{root} is not a directory; pass a run's journal directory, a working directory "
+                                f"(with {RUNS_DIRNAME}/) or a folder of them")
+    if is_journal(root):
+        return {os.path.basename(root): root}
+    found: dict[str, str] = {}
+    level = [root]
+    for _ in range(depth):
+        below = []
+        for directory in level:
+            try:
+                entries = sorted(os.scandir(directory), key=lambda e: e.name)
+            except OSError:
+                continue
+            for entry in entries:
+                if entry.is_dir() and not entry.name.startswith("."):
+                    if is_journal(entry.path):
+                        found[os.path.relpath(entry.path, root)] = entry.path
+                    else:
+                        below.append(entry.path)
+        level = below
+    return found
+
+
 def lock_holder(directory: str | os.PathLike) -> tuple[int, str] | None:
     """``(pid, hostname)`` of the process holding the journal's lock, or None if no writer holds it.
 
@@ -507,11 +544,12 @@ def json_lines(path: str | os.PathLike, *, missing_ok: bool = False, containing:
             yield number, value
 
 
-def _lines_with_config_id(path: str | os.PathLike, min_length: int, shape: str) -> Iterator[tuple[int, list, tuple]]:
-    """``(line_number, entry, config_id)`` for the lines of ``path`` that are lists of at least ``min_length``
-    elements starting with a config id; the others are skipped with a warning (``shape`` names the expected
-    line)."""
-    for number, entry in json_lines(path):
+def _lines_with_config_id(path: str | os.PathLike, min_length: int, shape: str,
+                          lines: Iterable[tuple[int, Any]] | None = None) -> Iterator[tuple[int, list, tuple]]:
+    """``(line_number, entry, config_id)`` for the lines of ``path`` (or the already parsed ``lines`` of it)
+    that are lists of at least ``min_length`` elements starting with a config id; the others are skipped with a
+    warning (``shape`` names the expected line)."""
+    for number, entry in json_lines(path) if lines is None else lines:
         if not isinstance(entry, list) or len(entry) < min_length:
             logger.warning("%s: line %d is not %s; skipped", path, number, shape)
             continue
@@ -522,13 +560,15 @@ def _lines_with_config_id(path: str | os.PathLike, min_length: int, shape: str) 
         yield number, entry, config_id
 
 
-def read_configs(path: str | os.PathLike) -> Iterator[tuple[tuple, dict, Any]]:
-    """``(config_id, config, config_info)`` for every usable line of a ``configs.json``.
+def read_configs(path: str | os.PathLike, lines: Iterable[tuple[int, Any]] | None = None
+                 ) -> Iterator[tuple[tuple, dict, Any]]:
+    """``(config_id, config, config_info)`` for every usable line of a ``configs.json`` (or of its ``lines``
+    already parsed, as :class:`LineTail` gives them).
 
     ``config_info`` is ``"N/A"`` for HpBandSter's two-element lines, ``{}`` when it is not a JSON object
     (with a warning). Configuration keys and short string values are interned.
     """
-    for number, entry, config_id in _lines_with_config_id(path, 2, "[config_id, config, config_info]"):
+    for number, entry, config_id in _lines_with_config_id(path, 2, "[config_id, config, config_info]", lines):
         if not isinstance(entry[1], dict):
             logger.warning("%s: line %d: the configuration is not a JSON object; skipped", path, number)
             continue
@@ -600,9 +640,10 @@ def _read_extras(value: Any, problems: list[str]) -> dict | None:
     return extras
 
 
-def read_results(path: str | os.PathLike) -> Iterator[tuple[tuple, float, dict, dict | None, str | None, dict | None]]:
+def read_results(path: str | os.PathLike, lines: Iterable[tuple[int, Any]] | None = None
+                 ) -> Iterator[tuple[tuple, float, dict, dict | None, str | None, dict | None]]:
     """``(config_id, budget, time_stamps, result, exception, extras)`` for every usable line of a
-    ``results.json``.
+    ``results.json`` (or of its ``lines`` already parsed, as :class:`LineTail` gives them).
 
     The loss strings ``"NaN"``/``"Infinity"``/``"-Infinity"`` are read as floats; ``extras`` is None for
     HpBandSter's five-element lines. Fields of the wrong type are replaced by "unknown" (``{}`` stamps, None
@@ -610,7 +651,7 @@ def read_results(path: str | os.PathLike) -> Iterator[tuple[tuple, float, dict, 
     are one shared float object.
     """
     budgets: dict[float, float] = {}  # each budget value as one shared float object
-    for number, entry, config_id in _lines_with_config_id(path, 5, "a result line"):
+    for number, entry, config_id in _lines_with_config_id(path, 5, "a result line", lines):
         if not is_finite_number(entry[1]):
             logger.warning("%s: line %d: budget %s is not a finite number; skipped", path, number, _short(entry[1]))
             continue
@@ -712,3 +753,96 @@ def read_hb_config(directory: str | os.PathLike) -> dict | None:
         for key in bad:
             del hb_config[key]
     return hb_config
+
+
+class LineTail:
+    """The complete lines appended to a file since the last :meth:`read`: a journal file being written.
+
+    A line without its newline yet (the writer is in the middle of it) is left for the next read. When the file
+    shrinks or is replaced (a new journal written over the old one), :attr:`restarted` is set and reading starts
+    over from its beginning.
+
+    Parameters
+    ----------
+    path : str
+
+    Attributes
+    ----------
+    offset : int
+        Bytes consumed so far (up to the end of the last complete line).
+    bytes_read : int
+        Bytes read from the file in total (what an update costs).
+    restarted : bool
+        Whether the last read found the file truncated or replaced.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "events.json")
+    >>> with open(path, "w") as fh:
+    ...     _ = fh.write('{"a": 1}\\n{"b"')
+    >>> tail = LineTail(path)
+    >>> tail.read(), tail.read()
+    ([(1, {'a': 1})], [])
+    >>> with open(path, "a") as fh:
+    ...     _ = fh.write(': 2}\\n')
+    >>> tail.read()
+    [(2, {'b': 2})]
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.offset = 0
+        self.line_number = 0
+        self.bytes_read = 0
+        self.restarted = False
+        self._inode: int | None = None
+
+    def read(self) -> list[tuple[int, Any]]:
+        """``(line_number, value)`` of every complete line appended since the last read that parses as JSON
+        (others are skipped with a warning, as the journal reader does)."""
+        self.restarted = False
+        try:
+            stat = os.stat(self.path)
+        except FileNotFoundError:
+            return []
+        except OSError as err:
+            logger.warning("%s cannot be read (%s); it is skipped", self.path, err)
+            return []
+        if self._inode is not None and (stat.st_ino != self._inode or stat.st_size < self.offset):
+            logger.info("%s was truncated or replaced: reading it again from the start", self.path)
+            self.offset, self.line_number, self.restarted = 0, 0, True
+        self._inode = stat.st_ino
+        if stat.st_size <= self.offset:
+            return []
+        try:
+            with open(self.path, "rb") as fh:
+                fh.seek(self.offset)
+                data = fh.read(stat.st_size - self.offset)
+        except OSError as err:
+            logger.warning("%s cannot be read (%s); it is skipped", self.path, err)
+            return []
+        self.bytes_read += len(data)
+        end = data.rfind(b"\n")
+        if end < 0:
+            return []
+        self.offset += end + 1
+        return list(self._parse(data[: end + 1].split(b"\n")[:-1]))
+
+    def _parse(self, lines: list[bytes]) -> Iterator[tuple[int, Any]]:
+        first = self.line_number + 1
+        self.line_number += len(lines)
+        kept = [(n, line) for n, line in enumerate(lines, start=first) if line.strip(b" \t\r")]
+        try:  # one call for the whole batch: much faster than one per line
+            values = json.loads(b"[" + b",".join(line for _, line in kept) + b"]")
+        except (ValueError, RecursionError):
+            values = None
+        if values is not None and len(values) == len(kept):
+            yield from zip((n for n, _ in kept), values, strict=True)
+            return
+        for number, line in kept:  # a garbled line among them: find it
+            try:
+                yield number, json.loads(line.decode("utf-8"))
+            except (ValueError, RecursionError) as err:
+                reason = "not valid UTF-8" if isinstance(err, UnicodeDecodeError) else "not valid JSON"
+                logger.warning("%s: skipping garbled line %d (%s): %.80r", self.path, number, reason, line)

@@ -10,6 +10,7 @@ and results for unknown config ids.
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import math
 import os
@@ -23,6 +24,7 @@ from bandster.records.datum import Datum
 from bandster.records.format import (
     CONFIGS_FILENAME,
     RESULTS_FILENAME,
+    LineTail,
     is_float,
     read_configs,
     read_hb_config,
@@ -40,6 +42,8 @@ __all__ = [
     "extract_HBS_learning_curves",
     "logged_results_to_HBS_result",
     "json_result_logger",
+    "JournalReader",
+    "flatten_info",
 ]
 
 _TIME_KEYS = ("submitted", "started", "finished")
@@ -606,9 +610,11 @@ class Result:
 
     def to_dataframe(self) -> Any:
         """One row per run: ``config_id``, the configuration's values, ``budget``, ``loss``, ``status``,
-        ``submitted``, ``started``, ``finished``, ``worker``, ``attempt``, ``model_based_pick``.
+        ``submitted``, ``started``, ``finished``, ``worker``, ``attempt``, ``model_based_pick``, then the
+        user's ``info`` metrics as ``info.<key>`` columns (see :func:`flatten_info`).
 
         A hyperparameter whose name clashes with one of the fixed columns appears as ``config.<name>``.
+        ``df.to_csv(path)`` and ``df.to_parquet(path)`` (with pyarrow installed) export it.
 
         Returns
         -------
@@ -619,6 +625,7 @@ class Result:
         fixed = ["budget", "loss", "status", *_TIME_KEYS, "worker", "attempt", "model_based_pick"]
         reserved = {"config_id", *fixed}
         config_columns: dict[str, None] = {}
+        info_columns: dict[str, None] = {}
         rows = []
         for r in self.get_all_runs():
             index = self._table.index(r.config_id)
@@ -635,8 +642,11 @@ class Result:
             row.update(budget=r.budget, loss=r.loss, status=r.status, worker=r.worker_name, attempt=r.attempt)
             row.update({key: stamps.get(key) for key in _TIME_KEYS})
             row["model_based_pick"] = info.get("model_based_pick")
+            for column, value in flatten_info(r.info).items():
+                info_columns.setdefault(column)
+                row[column] = value
             rows.append(row)
-        return pd.DataFrame(rows, columns=["config_id", *config_columns, *fixed])
+        return pd.DataFrame(rows, columns=["config_id", *config_columns, *fixed, *info_columns])
 
     # --- comparison ---------------------------------------------------------------------------------
 
@@ -660,6 +670,42 @@ class Result:
 
     def __repr__(self) -> str:
         return f"Result({self._table.num_configs} configs, {len(self._table)} runs, {self.num_iterations()} iterations)"
+
+
+def flatten_info(info: Any, prefix: str = "info", depth: int = 3) -> dict[str, Any]:
+    """A run's ``info`` as flat columns: ``{"info.accuracy": 0.9, "info.train.loss": 0.1}``.
+
+    Nested dicts are followed ``depth`` levels deep; numbers, strings, booleans and None are kept; anything else
+    (lists, deeper dicts) becomes its JSON text. An ``info`` that is not a dict is one column, ``info``.
+
+    Examples
+    --------
+    >>> flatten_info({"accuracy": 0.9, "train": {"loss": 0.1}, "sizes": [1, 2]})
+    {'info.accuracy': 0.9, 'info.train.loss': 0.1, 'info.sizes': '[1, 2]'}
+    >>> flatten_info(None), flatten_info(3.5)
+    ({}, {'info': 3.5})
+    """
+    if info is None:
+        return {}
+    if not isinstance(info, Mapping):
+        return {prefix: _cell(info)}
+    out: dict[str, Any] = {}
+    for key, value in info.items():
+        name = f"{prefix}.{key}"
+        if isinstance(value, Mapping) and depth > 1:
+            out.update(flatten_info(value, name, depth - 1))
+        else:
+            out[name] = _cell(value)
+    return out
+
+
+def _cell(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    try:
+        return json.dumps(to_builtin(value), default=str)
+    except (TypeError, ValueError):
+        return repr(value)
 
 
 def _table_from_datums(iterations: Iterable[Mapping], time_ref: float) -> RunTable:
@@ -700,21 +746,27 @@ def _fanova_value(hp: Any, value: Any, CS: Any) -> float:
 # reading a journal (the line readers are in bandster.records.format)
 
 
-def _load_configs(path: str, builder: RunTableBuilder) -> None:
-    for config_id, config, config_info in read_configs(path):
+def _load_configs(path: str, builder: RunTableBuilder, lines: Iterable[tuple[int, Any]] | None = None,
+                  on_config: Callable[..., None] | None = None) -> None:
+    for config_id, config, config_info in read_configs(path, lines):
         builder.add_config(config_id, config, config_info)
+        if on_config is not None:
+            on_config(config_id, config, config_info)
 
 
-def _load_results(path: str, builder: RunTableBuilder) -> tuple[set[float], float | None]:
+def _load_results(path: str, builder: RunTableBuilder, lines: Iterable[tuple[int, Any]] | None = None,
+                  on_run: Callable[..., None] | None = None) -> tuple[set[float], float | None]:
     budgets: set[float] = set()
     time_ref: float | None = None
-    for config_id, budget, stamps, result, exception, extras in read_results(path):
+    for config_id, budget, stamps, result, exception, extras in read_results(path, lines):
         budgets.add(budget)
         index = builder.index_of(config_id)
         if index is None:
             logger.warning("%s: result for config %s, which configs.json lacks; config left empty", path, config_id)
             index = builder.add_config(config_id, {}, {})
         builder.add_run(index, budget, stamps, result, exception, extras)
+        if on_run is not None:
+            on_run(config_id, budget, stamps, result, exception, extras)
         submitted = stamps.get("submitted")
         if submitted is not None:
             time_ref = submitted if time_ref is None else min(time_ref, submitted)
@@ -787,3 +839,82 @@ def logged_results_to_HBS_result(directory: str | os.PathLike) -> Result:  # noq
     elif hb_config.get("time_ref") is None:
         hb_config["time_ref"] = time_ref
     return Result._from_builder(builder, hb_config)
+
+
+class JournalReader:
+    """Reads a journal's configurations and results as they are appended: each :meth:`read` parses only the
+    lines added since the previous one, and :meth:`result` is the :class:`Result` of everything read so far.
+
+    Parameters
+    ----------
+    directory : str or path-like
+        The journal directory (it may still be empty).
+    on_config : callable, optional
+        ``on_config(config_id, config, config_info)`` for every configuration line read.
+    on_run : callable, optional
+        ``on_run(config_id, budget, time_stamps, result, exception, extras)`` for every result line read
+        (absolute time stamps; ``result`` None for a failed run; ``extras`` bandster's worker, attempt, status).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from bandster.records.journal import Journal
+    >>> directory = tempfile.mkdtemp()
+    >>> reader = JournalReader(directory)
+    >>> with Journal(directory) as journal:
+    ...     journal.new_config((0, 0, 0), {"x": 0.5}, {})
+    ...     journal.flush()
+    ...     restarted = reader.read()
+    ...     len(reader.result().data)
+    1
+    """
+
+    def __init__(self, directory: str | os.PathLike, on_config: Callable[..., None] | None = None,
+                 on_run: Callable[..., None] | None = None) -> None:
+        self.directory = os.fspath(directory)
+        self._configs = LineTail(os.path.join(self.directory, CONFIGS_FILENAME))
+        self._results = LineTail(os.path.join(self.directory, RESULTS_FILENAME))
+        self._on_config, self._on_run = on_config, on_run
+        self._start()
+
+    def _start(self) -> None:
+        self._builder = RunTableBuilder()
+        self._budgets: set[float] = set()
+        self._time_ref: float | None = None
+
+    @property
+    def bytes_read(self) -> int:
+        """Bytes read from ``configs.json`` and ``results.json`` so far."""
+        return self._configs.bytes_read + self._results.bytes_read
+
+    def read(self) -> bool:
+        """Read what was appended since the last call; True when the journal was started over (truncated or
+        replaced), in which case everything was read again from the start and callers must drop what they
+        built from the earlier reads."""
+        configs = self._configs.read()
+        results = self._results.read()
+        restarted = self._configs.restarted or self._results.restarted
+        if restarted:
+            self._start()
+            self._configs.offset = self._results.offset = 0
+            self._configs.line_number = self._results.line_number = 0
+            configs, results = self._configs.read(), self._results.read()
+        _load_configs(self._configs.path, self._builder, configs, self._on_config)
+        budgets, time_ref = _load_results(self._results.path, self._builder, results, self._on_run)
+        self._budgets |= budgets
+        if time_ref is not None:
+            self._time_ref = time_ref if self._time_ref is None else min(self._time_ref, time_ref)
+        return restarted
+
+    def hb_config(self) -> dict:
+        """``HB_config`` from ``run.json`` (read again on every call), else inferred from what was read."""
+        hb_config = read_hb_config(self.directory)
+        if hb_config is None:
+            return _infer_hb_config(set(self._budgets), self._time_ref)
+        if hb_config.get("time_ref") is None:
+            hb_config["time_ref"] = self._time_ref
+        return hb_config
+
+    def result(self, hb_config: dict | None = None) -> Result:
+        """The :class:`Result` of every line read so far (``hb_config`` default :meth:`hb_config`)."""
+        return Result._from_builder(self._builder, self.hb_config() if hb_config is None else hb_config)

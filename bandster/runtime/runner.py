@@ -480,6 +480,7 @@ class Runner:
         """Record a finished job: journal first, then the scheduler (which feeds the sampler)."""
         with self._cond:
             self.num_running_jobs -= 1
+            self._refund(job)
             kind = nonfinite_loss_kind(job)
             if kind is not None:
                 self._nonfinite[kind] += 1
@@ -525,7 +526,7 @@ class Runner:
     # ------------------------------------------------------------------ scheduling
     def _max_outstanding(self) -> int:
         extra = self.job_queue_sizes[1]
-        return extra + self._n_workers if self.dynamic_queue_size else extra
+        return extra + self.backend.capacity if self.dynamic_queue_size else extra
 
     def _next_request(self) -> JobRequest | None:
         if self._pending:
@@ -551,8 +552,9 @@ class Runner:
                 return
             if self._budget_limit is not None and self._budget_spent >= self._budget_limit:
                 self._pending.appendleft(request)
-                self._stop_starting_jobs("max_budget_spent")
-                return
+                if not (self.scheduler.refunds_budget and self.num_running_jobs > 0):
+                    self._stop_starting_jobs("max_budget_spent")
+                return  # a stopping scheduler: a running job may still give back budget when it ends
             new_config = request.config_id not in self._started_configs
             if new_config and self._max_configs is not None and self._new_configs >= self._max_configs:
                 self._pending.appendleft(request)
@@ -562,6 +564,18 @@ class Runner:
                 self._started_configs.add(request.config_id)
                 self._new_configs += 1
             self._submit(request)
+
+    def _refund(self, job: Job) -> None:
+        """A stopping scheduler's job ended: what it did not consume of its budget is given back (``_cond``
+        held); ``max_budget_spent`` counts consumed steps, each running job charged its full budget."""
+        if not self.scheduler.refunds_budget or self._budget_limit is None:
+            return
+        try:
+            unused = float(job.kwargs.get("budget") or 0.0) - float(self.scheduler.consumed_budget(job))
+        except Exception:
+            self.logger.exception("the scheduler could not say what job %s consumed", job.id)
+            return
+        self._budget_spent = max(0.0, self._budget_spent - max(0.0, unused))
 
     def _submit(self, request: JobRequest) -> None:
         self._budget_spent += float(request.budget)

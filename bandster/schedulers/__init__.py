@@ -7,13 +7,20 @@ A :class:`~bandster.runtime.runner.Runner` drives one over a backend, or you dri
 from bandster.schedulers._base import Decision, JobRequest, Scheduler
 from bandster.schedulers.asha import AsyncBracketScheduler
 from bandster.schedulers.hyperband import HyperbandScheduler, IterationScheduler, RandomSearchScheduler
+from bandster.schedulers.median_stopping import MedianStoppingScheduler
+from bandster.schedulers.pasha import PASHAScheduler
+from bandster.schedulers.stopping import EarlyStoppingScheduler, StoppingASHAScheduler
 
 __all__ = [
     "AsyncBracketScheduler",
     "Decision",
+    "EarlyStoppingScheduler",
     "HyperbandScheduler",
     "IterationScheduler",
     "JobRequest",
+    "MedianStoppingScheduler",
+    "PASHAScheduler",
     "RandomSearchScheduler",
     "Scheduler",
+    "StoppingASHAScheduler",
 ]

@@ -99,6 +99,11 @@ class Scheduler(abc.ABC):
         Configurations evaluated before any sampled one.
     """
 
+    #: True when a job is charged its full budget at start and given back what it did not consume when it ends
+    #: (stopping-type schedulers: see :meth:`consumed_budget`); the runner's ``max_budget_spent`` then waits for
+    #: running jobs to end before it declares the limit reached.
+    refunds_budget: bool = False
+
     def __init__(self, sampler: Any, initial_design: Any = None) -> None:
         self.sampler = sampler
         self.initial_design = initial_design
@@ -149,6 +154,24 @@ class Scheduler(abc.ABC):
     def on_report(self, job: Job, step: float, loss: float, info: Any = None) -> Decision:
         """An intermediate value of a running job; the default lets every job continue."""
         return Decision.CONTINUE
+
+    def add_grant(self, n_iterations: int, max_configs: int | None = None) -> int:
+        """Check the arguments of :meth:`grant` and add ``n_iterations`` to ``granted_iterations``; after
+        :meth:`replay` the first grant counts the run's total instead (set ``resumed = True`` in ``replay``).
+        Returns the iterations granted in total."""
+        positive_int("n_iterations", n_iterations, allow_none=False)
+        positive_int("max_configs", max_configs)
+        if getattr(self, "resumed", False):
+            self.resumed = False
+            self.granted_iterations = n_iterations
+        else:
+            self.granted_iterations = getattr(self, "granted_iterations", 0) + n_iterations
+        return self.granted_iterations
+
+    def consumed_budget(self, job: Job) -> float:
+        """The budget a finished job consumed (default: its full budget; a stopping scheduler: the step it was
+        stopped at)."""
+        return float(job.kwargs.get("budget") or 0.0)
 
     def end_grant(self) -> None:  # noqa: B027 - optional hook: most schedulers keep nothing per grant
         """A limit was reached or the user interrupted: no further work of the current grant starts."""

@@ -53,7 +53,7 @@ from bandster.core.base_iteration import ConfigId
 from bandster.core.job import Job
 from bandster.records.datum import QUEUED, REVIEW, RUNNING, Datum
 from bandster.schedulers import brackets
-from bandster.schedulers._base import JobRequest, Scheduler, positive_int
+from bandster.schedulers._base import JobRequest, Scheduler
 from bandster.schedulers.hyperband import previous_budget
 
 logger = logging.getLogger(__name__)
@@ -69,6 +69,7 @@ __all__ = [
     "choose_bracket",
     "hyperband_budget",
     "ranking_loss",
+    "rung_quotient",
 ]
 
 #: Relative tolerance of the budget limit (sums of float budgets).
@@ -86,13 +87,25 @@ def ranking_loss(loss: Any) -> float:
     return float(loss) if is_finite_loss(loss) else math.inf
 
 
-def _num_to_promote(n: int, eta: float) -> int:
-    """``floor(n / eta)``; a quotient within a relative 1e-9 of an integer counts as that integer."""
+def rung_quotient(n: int, eta: float, round_up: bool = False) -> int:
+    """``floor(n / eta)`` (``ceil`` with ``round_up``); a quotient within a relative 1e-9 of an integer counts as
+    that integer (so float eta such as 3.0000000001 ranks as 3).
+
+    Examples
+    --------
+    >>> rung_quotient(7, 3), rung_quotient(7, 3, round_up=True), rung_quotient(6, 3, round_up=True)
+    (2, 3, 2)
+    """
     quotient = n / eta
     nearest = round(quotient)
     if abs(quotient - nearest) <= 1e-9 * max(1.0, quotient):
         return int(nearest)
-    return math.floor(quotient)
+    return math.ceil(quotient) if round_up else math.floor(quotient)
+
+
+def _num_to_promote(n: int, eta: float) -> int:
+    """``floor(n / eta)`` (:func:`rung_quotient`)."""
+    return rung_quotient(n, eta)
 
 
 class RungLadder:
@@ -823,15 +836,19 @@ class AsyncBracketScheduler(Scheduler):
         self.min_budget, self.max_budget, self.eta = min_budget, max_budget, eta
         self.budgets = brackets.budget_ladder(min_budget, max_budget, eta)
         self.n_brackets = n_brackets
-        self.schedule = AsyncSchedule(self.budgets, eta, n_brackets)
+        self.schedule = self.make_schedule()
         self.brackets = AsyncBrackets(self.schedule)
         self.iterations: list[AsynchronousIteration] = []
         self.granted_iterations = 0
-        self._resumed = False
+        self.resumed = False
 
     @property
     def num_iterations(self) -> int:
         return len(self.iterations)
+
+    def make_schedule(self) -> AsyncSchedule:
+        """The shared rung schedule (a subclass may return a subclass of :class:`AsyncSchedule`)."""
+        return AsyncSchedule(self.budgets, self.eta, self.n_brackets)
 
     def budget_limit(self, n_iterations: int) -> float:
         """The budget a run of ``n_iterations`` synchronous Hyperband iterations in total may start."""
@@ -840,13 +857,7 @@ class AsyncBracketScheduler(Scheduler):
     # ------------------------------------------------------------------ Scheduler
     def grant(self, n_iterations: int, max_configs: int | None = None) -> dict[str, Any]:
         """Raise the budget limit by ``n_iterations`` Hyperband iterations; at most ``max_configs`` new ones."""
-        positive_int("n_iterations", n_iterations, allow_none=False)
-        positive_int("max_configs", max_configs)
-        if self._resumed:
-            self._resumed = False
-            self.granted_iterations = n_iterations
-        else:
-            self.granted_iterations += n_iterations
+        self.add_grant(n_iterations, max_configs)
         self.schedule.budget_limit = self.budget_limit(self.granted_iterations)
         self.schedule.new_config_limit = None if max_configs is None else self.schedule.num_configs + max_configs
         self._create_iterations()
@@ -967,5 +978,5 @@ class AsyncBracketScheduler(Scheduler):
                 level = b + iteration.budgets.index(budget)
                 run = iteration.start(config_id, level)
                 requeued.append(self._request(run, attempts[(config_id, budget)] + 1))
-        self._resumed = True
+        self.resumed = True
         return requeued, {"iterations": len(self.iterations), "runs": n_runs, "requeued": len(requeued)}

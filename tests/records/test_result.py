@@ -240,9 +240,11 @@ def test_to_dataframe():
         "worker",
         "attempt",
         "model_based_pick",
+        "info.budget_seen",  # the user's info metrics, one column each
     ]
     row = df[(df["config_id"] == (1, 0, 0)) & (df["budget"] == 9.0)].iloc[0]
     assert row["loss"] == 2.5 and row["status"] == "ok" and bool(row["model_based_pick"]) is True
+    assert row["info.budget_seen"] == 9.0
     assert row["finished"] == pytest.approx(15.0) and row["worker"] == "w0"
     assert list(df["finished"]) == sorted(df["finished"])
     assert (df["status"] == "failed").sum() == 3

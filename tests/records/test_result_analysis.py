@@ -178,7 +178,7 @@ def test_hb_dataframes(hb_result):
     df = hb_result.to_dataframe()
     assert len(df) == 10 and list(df["finished"]) == sorted(df["finished"])
     assert list(df.columns) == ["config_id", "x", "kind", "budget", "loss", "status", "submitted", "started",
-                                "finished", "worker", "attempt", "model_based_pick"]
+                                "finished", "worker", "attempt", "model_based_pick", "info.b"]  # info metrics
     assert (df["status"] == "failed").sum() == 2
     row = df[(df["config_id"] == (1, 0, 0)) & (df["budget"] == 3.0)].iloc[0]
     assert row["attempt"] == 2 and row["worker"] == "w1" and row["loss"] == 0.9 and row["started"] == 8.5

@@ -4,6 +4,9 @@ import json
 import os
 import time
 
+#: this folder: the scripts and modules the tests share
+HELPERS = os.path.dirname(os.path.abspath(__file__))
+
 
 def wait_until(predicate, timeout=60.0, step=0.02):
     """Poll ``predicate`` until it is true; fail after ``timeout`` s (tests only: the library never polls)."""

@@ -15,10 +15,9 @@ import pytest
 from bandster.core.result import logged_results_to_HBS_result
 from bandster.optimizers import HyperBand
 
-from testutil import result_lines, wait_until
+from testutil import HELPERS, result_lines, wait_until
 from toy_workers import SleepyWorker
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 # (1, 9, 3), 4 iterations: 13 + 4 + 3 + 13 runs
 HB_4 = {(0, 1.0): 9, (0, 3.0): 3, (0, 9.0): 1, (1, 3.0): 3, (1, 9.0): 1, (2, 9.0): 3, (3, 1.0): 9, (3, 3.0): 3,
         (3, 9.0): 1}
@@ -35,9 +34,9 @@ def test_sigkill_master_then_resume(tmp_path, run_id, spawn):
     shared, log = str(tmp_path / "shared"), str(tmp_path / "computed.log")
     os.makedirs(shared)
     env = {"TOY_SLEEP": "0.15", "TOY_LOG": log}
-    master = spawn(os.path.join(HERE, "master_script.py"), shared, run_id, "4")
+    master = spawn(os.path.join(HELPERS, "master_script.py"), shared, run_id, "4")
     journal = master.stdout.readline().split()[1]
-    workers = [spawn(os.path.join(HERE, "toy_workers.py"), run_id, "--dir", shared, "sleepy", str(i), env=env)
+    workers = [spawn(os.path.join(HELPERS, "toy_workers.py"), run_id, "--dir", shared, "sleepy", str(i), env=env)
                for i in range(2)]
     wait_until(lambda: len(result_lines(journal)) >= 10)  # mid-run
     master.send_signal(signal.SIGKILL)
@@ -46,7 +45,7 @@ def test_sigkill_master_then_resume(tmp_path, run_id, spawn):
     assert 10 <= len(finished_before) < 33
 
     # the journal's lock died with the master: the restarted one takes the journal over
-    again = spawn(os.path.join(HERE, "master_script.py"), shared, run_id, "4", "resume")
+    again = spawn(os.path.join(HELPERS, "master_script.py"), shared, run_id, "4", "resume")
     assert again.stdout.readline().split()[1] == journal
     out = again.stdout.read()
     assert again.wait(timeout=180) == 0, out
@@ -90,9 +89,9 @@ def test_second_master_on_a_live_journal_is_refused(tmp_path, nameserver, run_id
 def test_sigint_stops_cleanly(tmp_path, run_id, spawn):
     shared = str(tmp_path / "shared")
     os.makedirs(shared)
-    master = spawn(os.path.join(HERE, "master_script.py"), shared, run_id, "4")
+    master = spawn(os.path.join(HELPERS, "master_script.py"), shared, run_id, "4")
     journal = master.stdout.readline().split()[1]
-    workers = [spawn(os.path.join(HERE, "toy_workers.py"), run_id, "--dir", shared, "sleepy", str(i),
+    workers = [spawn(os.path.join(HELPERS, "toy_workers.py"), run_id, "--dir", shared, "sleepy", str(i),
                      env={"TOY_SLEEP": "0.5"}) for i in range(2)]
     wait_until(lambda: len(result_lines(journal)) >= 3)
     master.send_signal(signal.SIGINT)
@@ -113,7 +112,7 @@ def test_sigint_stops_cleanly(tmp_path, run_id, spawn):
 @pytest.mark.timeout(120)
 def test_job_timeout_kills_the_computation_of_a_worker_process(nameserver, run_id, tmp_path, spawn):
     # configs with x > 0.5 hang forever; the worker process survives and goes on with other jobs
-    proc = spawn(os.path.join(HERE, "toy_workers.py"), run_id, nameserver.host, str(nameserver.port), "sleepy",
+    proc = spawn(os.path.join(HELPERS, "toy_workers.py"), run_id, nameserver.host, str(nameserver.port), "sleepy",
                  env={"TOY_SLEEP": "0.01", "TOY_HANG": "0.5"})
     hb = HyperBand(configspace=CS.ConfigurationSpace({"x": (0.0, 1.0)}, seed=2), run_id=run_id,
                    nameserver=nameserver.host, nameserver_port=nameserver.port, min_budget=1, max_budget=3,
@@ -200,9 +199,9 @@ def test_max_wait_for_workers_ends_the_run_with_a_clear_error(nameserver, run_id
 def test_bandster_stop_from_another_shell(tmp_path, run_id, spawn, which):
     shared = str(tmp_path / "shared")
     os.makedirs(shared)
-    master = spawn(os.path.join(HERE, "master_script.py"), shared, run_id, "4")
+    master = spawn(os.path.join(HELPERS, "master_script.py"), shared, run_id, "4")
     journal = master.stdout.readline().split()[1]
-    workers = [spawn(os.path.join(HERE, "toy_workers.py"), run_id, "--dir", shared, "sleepy", str(i),
+    workers = [spawn(os.path.join(HELPERS, "toy_workers.py"), run_id, "--dir", shared, "sleepy", str(i),
                      env={"TOY_SLEEP": "0.3"}) for i in range(2)]
     wait_until(lambda: len(result_lines(journal)) >= 2)
     # the working directory alone is accepted, as by `bandster status` (issue 11, item 4)

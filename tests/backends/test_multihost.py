@@ -16,7 +16,7 @@ import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXAMPLE_4 = os.path.join(ROOT, "examples", "example_4_cluster.py")
 SGE_SCRIPT = os.path.join(ROOT, "scripts", "sge", "example_4.sh")
 SLURM_SCRIPT = os.path.join(ROOT, "scripts", "slurm", "example_4.sbatch")

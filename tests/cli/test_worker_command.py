@@ -16,8 +16,9 @@ from bandster.core.credentials import load_credentials
 from bandster.optimizers import HyperBand
 from bandster.workers.command import CommandFailed, CommandWorker, env_name
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SCRIPTS = os.path.join(HERE, "cmd_scripts")
+from testutil import HELPERS
+
+SCRIPTS = os.path.join(HELPERS, "cmd_scripts")
 SPACE = CS.ConfigurationSpace({"x": (0.0, 1.0)})
 
 
@@ -261,7 +262,7 @@ def test_idle_timeout(nameserver, run_id, tmp_path, spawn):
 
 
 def test_usage_errors(tmp_path, capsys, monkeypatch, run_id):
-    monkeypatch.syspath_prepend(HERE)
+    monkeypatch.syspath_prepend(HELPERS)
     base = ["worker", "--run-id", run_id, "--dir", str(tmp_path), "--wait", "0.5"]
 
     def error(*argv):

@@ -9,14 +9,13 @@ import pytest
 
 from bandster.optimizers import HyperBand
 
+from testutil import HELPERS
 from toy_workers import OldStyleWorker
-
-HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 @pytest.mark.timeout(120)
 def test_promotion_on_another_process_resumes_from_checkpoint(nameserver, run_id, tmp_path, spawn):
-    args = [os.path.join(HERE, "toy_workers.py"), run_id, nameserver.host, str(nameserver.port), "checkpoint"]
+    args = [os.path.join(HELPERS, "toy_workers.py"), run_id, nameserver.host, str(nameserver.port), "checkpoint"]
     first = spawn(*args, "a", env={"TOY_MAX_JOBS": "3"})  # runs the three budget-1 jobs, then leaves
     hb = HyperBand(configspace=CS.ConfigurationSpace({"x": (0.0, 1.0)}), run_id=run_id, nameserver=nameserver.host,
                    nameserver_port=nameserver.port, min_budget=1, max_budget=3, eta=3,

@@ -9,7 +9,8 @@ import pytest
 
 from bandster.optimizers import RandomSearch
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from testutil import HELPERS
+
 N_WORKERS = 16
 N_ITERATIONS = 300  # RandomSearch with (1, 3**9, 3) evaluates 10 configurations per iteration: 3,000 jobs
 PER_ITERATION = 10
@@ -26,7 +27,7 @@ def read_lines(path):
 
 @pytest.mark.timeout(150)
 def test_16_processes_3000_instant_jobs_nothing_lost_or_duplicated(nameserver, run_id, tmp_path, spawn):
-    procs = [spawn(os.path.join(HERE, "load_workers.py"), run_id, nameserver.host, str(nameserver.port), str(i))
+    procs = [spawn(os.path.join(HELPERS, "load_workers.py"), run_id, nameserver.host, str(nameserver.port), str(i))
              for i in range(N_WORKERS)]
     space = CS.ConfigurationSpace({"x": (0.0, 1.0)}, seed=0)
     rs = RandomSearch(configspace=space, run_id=run_id, nameserver=nameserver.host, nameserver_port=nameserver.port,

@@ -18,9 +18,7 @@ from bandster.core.worker import Worker
 from bandster.optimizers import ASHA, AsyncBOHB, AsyncHyperBand, HyperBand
 from bandster.optimizers.asha import AsyncSchedule, hyperband_budget
 
-from testutil import result_lines, wait_until
-
-HERE = os.path.dirname(os.path.abspath(__file__))
+from testutil import HELPERS, result_lines, wait_until
 
 
 def space(seed=0):
@@ -185,7 +183,7 @@ def test_checkpoint_continuation_with_thread_workers(nameserver, run_id, tmp_pat
 
 @pytest.mark.timeout(180)
 def test_worker_processes_resume_each_others_checkpoints(nameserver, run_id, tmp_path, spawn):
-    script = os.path.join(HERE, "async_workers.py")
+    script = os.path.join(HELPERS, "async_workers.py")
     procs = [spawn(script, run_id, nameserver.host, str(nameserver.port), "resuming", str(i),
                    env={"ASYNC_SLEEP": "0.01"}) for i in range(2)]
     opt = ASHA(configspace=space(), run_id=run_id, nameserver=nameserver.host, nameserver_port=nameserver.port,
@@ -315,10 +313,10 @@ def test_sigkill_master_then_resume(optimizer, tmp_path, run_id, spawn):
     shared, log = str(tmp_path / "shared"), str(tmp_path / "computed.log")
     os.makedirs(shared)
     env = {"TOY_SLEEP": "0.1", "TOY_LOG": log}
-    script = os.path.join(HERE, "async_master_script.py")
+    script = os.path.join(HELPERS, "async_master_script.py")
     master = spawn(script, shared, run_id, "4", optimizer)
     journal = master.stdout.readline().split()[1]
-    workers = [spawn(os.path.join(HERE, "toy_workers.py"), run_id, "--dir", shared, "sleepy", str(i), env=env)
+    workers = [spawn(os.path.join(HELPERS, "toy_workers.py"), run_id, "--dir", shared, "sleepy", str(i), env=env)
                for i in range(2)]
     wait_until(lambda: len(result_lines(journal)) >= 12)  # mid-run, promotions made
     master.send_signal(signal.SIGKILL)

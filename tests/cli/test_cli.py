@@ -32,7 +32,7 @@ def test_help_texts_are_plain_text(capsys):
         assert all(o.count("(default") <= 1 for o in options), (command, out)
     with pytest.raises(SystemExit):
         cli_main(["report", "--help"])
-    assert "the HTML file to write (default: DIR/report.html)\n" in capsys.readouterr().out
+    assert "the HTML file to write (default: DIR/report.html;\n" in capsys.readouterr().out
 
 
 def test_plan_counts_in_words(capsys):
@@ -43,7 +43,8 @@ def test_plan_counts_in_words(capsys):
 
 
 def test_optimizers_page_names_all_six():
-    with open(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "optimizers.md")) as fh:
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    with open(os.path.join(root, "docs", "optimizers.md")) as fh:
         text = fh.read()
     assert "All three" not in text
     for name in ("RandomSearch(", "HyperBand(", "BOHB(", "ASHA(", "AsyncHyperBand(", "AsyncBOHB("):

@@ -17,10 +17,8 @@ import pytest
 from bandster.core.result import logged_results_to_HBS_result
 from bandster.optimizers import HyperBand, RandomSearch
 
-from testutil import wait_until
+from testutil import HELPERS, wait_until
 from toy_workers import BadWorker, QuadraticWorker
-
-HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def space():
@@ -75,7 +73,7 @@ def test_hyperband_three_thread_workers(nameserver, run_id, tmp_path, no_thread_
 
 @pytest.mark.timeout(180)
 def test_hyperband_two_worker_processes(nameserver, run_id, tmp_path, spawn):
-    procs = [spawn(os.path.join(HERE, "toy_workers.py"), run_id, nameserver.host, str(nameserver.port),
+    procs = [spawn(os.path.join(HELPERS, "toy_workers.py"), run_id, nameserver.host, str(nameserver.port),
                    "quadratic", str(i)) for i in range(2)]
     hb = HyperBand(configspace=space(), run_id=run_id, nameserver=nameserver.host, nameserver_port=nameserver.port,
                    min_budget=1, max_budget=9, eta=3, working_directory=str(tmp_path), seed=2)
@@ -167,7 +165,7 @@ def test_script_exits_after_shutdown(tmp_path):
     script = tmp_path / "script.py"
     script.write_text(textwrap.dedent(f"""
         import sys, threading
-        sys.path.insert(0, {HERE!r})
+        sys.path.insert(0, {HELPERS!r})
         import ConfigSpace as CS
         from bandster.core.nameserver import NameServer
         from bandster.optimizers import HyperBand
@@ -195,7 +193,7 @@ def test_sigkilled_worker_process_job_runs_again_elsewhere(nameserver, run_id, t
     env = {"TOY_SLEEP": "1.0"}
     procs = {}
     for i in range(2):
-        p = spawn(os.path.join(HERE, "toy_workers.py"), run_id, nameserver.host, str(nameserver.port),
+        p = spawn(os.path.join(HELPERS, "toy_workers.py"), run_id, nameserver.host, str(nameserver.port),
                   "sleepy", str(i), env=env)
         procs[f".{p.pid}.{i}"] = p
     hb = HyperBand(configspace=space(), run_id=run_id, nameserver=nameserver.host, nameserver_port=nameserver.port,
@@ -227,7 +225,7 @@ def test_sigkilled_worker_process_job_runs_again_elsewhere(nameserver, run_id, t
 
 @pytest.mark.timeout(120)
 def test_worker_processes_started_before_master_are_found(nameserver, run_id, tmp_path, spawn):
-    procs = [spawn(os.path.join(HERE, "toy_workers.py"), run_id, nameserver.host, str(nameserver.port),
+    procs = [spawn(os.path.join(HELPERS, "toy_workers.py"), run_id, nameserver.host, str(nameserver.port),
                    "quadratic", str(i)) for i in range(2)]
     for p in procs:
         assert p.stdout.readline().startswith("worker ready")
@@ -252,7 +250,7 @@ def test_configspace_values_cross_to_worker_processes_as_builtins(nameserver, ru
     cs.add([CS.UniformFloatHyperparameter("x", 0, 1), CS.UniformIntegerHyperparameter("n", 1, 100, log=True),
             CS.CategoricalHyperparameter("c", ["a", "b"]), CS.OrdinalHyperparameter("o", [1, 2, 4]),
             CS.Constant("k", "const")])
-    proc = spawn(os.path.join(HERE, "toy_workers.py"), run_id, nameserver.host, str(nameserver.port), "types")
+    proc = spawn(os.path.join(HELPERS, "toy_workers.py"), run_id, nameserver.host, str(nameserver.port), "types")
     opt = RandomSearch(configspace=cs, run_id=run_id, nameserver=nameserver.host, nameserver_port=nameserver.port,
                        min_budget=1, max_budget=9, eta=3, working_directory=str(tmp_path), seed=10)
     result = opt.run(n_iterations=2)

@@ -162,6 +162,8 @@ def open_page(target: str | os.PathLike, workdir: str | os.PathLike, window: tup
             "--disable-component-update", "--disable-sync", "--disable-default-apps", "--disable-extensions",
             f"--log-net-log={net_log}", "--enable-logging=stderr", "--v=0",
             "--hide-scrollbars", f"--window-size={window[0]},{window[1]}",
+            "--enable-unsafe-swiftshader",  # software WebGL (plotly's parallel coordinates), without a deprecation
+            # warning in the console
             f"--virtual-time-budget={virtual_time_ms}", f"--screenshot={screenshot}", "--dump-dom", url,
         ]
         proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -177,5 +179,7 @@ def open_page(target: str | os.PathLike, workdir: str | os.PathLike, window: tup
     assert screenshot.exists(), f"chromium wrote no screenshot:\n{err[-3000:]}"
     assert net_log.exists(), f"chromium wrote no net log:\n{err[-3000:]}"
     page, own = requests_in_net_log(net_log)
-    return Page(dom=dom, screenshot=screenshot, console=[line for line in err.splitlines() if ":CONSOLE" in line],
+    # Chromium's own notes about its software WebGL ("GL Driver Message ... GPU stall") are not the page's messages
+    console = [line for line in err.splitlines() if ":CONSOLE" in line and "]GL Driver Message" not in line]
+    return Page(dom=dom, screenshot=screenshot, console=console,
                 outside_requests=page, browser_requests=own, proxy_log=list(proxy.requests))

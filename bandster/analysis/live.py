@@ -1,0 +1,345 @@
+"""A journal read as it grows: what the dashboard serves and what the report shows.
+
+:class:`LiveRun` keeps one journal's state in memory and, on each :meth:`~LiveRun.update`, reads only the lines
+appended to ``configs.json``, ``results.json`` and ``events.json`` since the previous one
+(:class:`~bandster.records.result.JournalReader`, :class:`~bandster.records.format.LineTail`). From them it keeps
+
+- the status (:class:`~bandster.analysis.status.StatusBuilder`, the parts of ``bandster status``),
+- the runs table (:class:`RunsTable`: one row per run, the user's ``info`` metrics as columns), with a version
+  number per change so that a client asks only for the rows changed since the version it has,
+- the :class:`~bandster.records.result.Result` of everything read, built on demand for the figures.
+
+It only reads: it works on a run that is being written, on one that is finished, and on one written on another
+machine into a shared directory.
+
+Examples
+--------
+>>> import tempfile
+>>> from bandster.records.journal import Journal
+>>> directory = tempfile.mkdtemp()
+>>> live = LiveRun(directory)
+>>> with Journal(directory) as journal:
+...     journal.new_config((0, 0, 0), {"x": 0.5}, {})
+...     journal.event("run_started")
+...     journal.event("run_finished")
+...     journal.flush()
+...     changed = live.update()
+>>> live.version, live.status().state
+(3, 'finished')
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+import time
+from typing import Any
+
+from bandster.analysis.status import RunStatus, StatusBuilder
+from bandster.analysis.status_parts import RunRecord
+from bandster.records.format import (
+    CONFIGS_FILENAME,
+    EVENTS_FILENAME,
+    RESULTS_FILENAME,
+    LineTail,
+    journal_is_live,
+    read_manifest,
+)
+from bandster.records.result import JournalReader, Result, flatten_info
+
+__all__ = ["LiveRun", "RunsTable", "is_event"]
+
+#: the fixed columns of the runs table, and how the page shows each (``time``: epoch seconds shown as a date)
+FIXED_COLUMNS: list[tuple[str, str]] = [
+    ("config_id", "text"), ("budget", "number"), ("loss", "number"), ("status", "text"), ("worker", "text"),
+    ("submitted", "time"), ("started", "time"), ("finished", "time"), ("duration", "number"),
+    ("attempt", "number"), ("model_based_pick", "text"),
+]
+_FIXED_NAMES = frozenset(name for name, _ in FIXED_COLUMNS)
+
+
+def is_event(value: Any) -> bool:
+    """Whether a parsed ``events.json`` line is an event: a dict with a string ``event`` and a number ``time``."""
+    return (isinstance(value, dict) and isinstance(value.get("event"), str)
+            and isinstance(value.get("time"), int | float) and not isinstance(value.get("time"), bool))
+
+
+def _cell(value: Any) -> Any:
+    """A JSON-safe cell: non-finite floats become None (JSON has no NaN)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _number(value: Any) -> float | None:
+    """``value`` as a finite float, else None."""
+    kind = type(value)
+    if kind is float:
+        return value if value - value == 0.0 else None  # NaN and infinities give NaN
+    if kind is int:
+        return float(value) if -1e308 < value < 1e308 else None
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
+
+
+def short_worker(name: Any) -> Any:
+    """A worker's name without the ``bandster.run_<run_id>.worker.`` prefix."""
+    marker = ".worker."
+    return name.split(marker, 1)[1] if isinstance(name, str) and marker in name else name
+
+
+class RunsTable:
+    """Every run of a journal as a row: configuration, budget, loss, status, worker, times and ``info`` metrics.
+
+    Rows are lists aligned with :attr:`columns` (``(name, kind)`` pairs; the list grows as new hyperparameters or
+    metrics appear, and older rows are then shorter: a missing cell is empty). A later result of the same
+    configuration and budget replaces the row where it stands. Every change bumps :attr:`version`, and
+    :meth:`changed_since` gives the rows changed after a version, so a page only fetches what is new.
+
+    Examples
+    --------
+    >>> table = RunsTable()
+    >>> table.add_config((0, 0, 0), {"x": 0.5}, {"model_based_pick": False})
+    >>> table.add_run((0, 0, 0), 1.0, {"started": 10.0, "finished": 12.0}, {"loss": 0.3, "info": {"acc": 0.9}},
+    ...               None, {"worker": "w", "attempt": 1, "status": "ok"})
+    >>> [name for name, _ in table.columns][-2:], table.rows[0][2], table.rows[0][-1]
+    (['x', 'info.acc'], 0.3, 0.9)
+    """
+
+    def __init__(self) -> None:
+        self.columns: list[tuple[str, str]] = list(FIXED_COLUMNS)
+        self._position: dict[str, int] = {name: i for i, (name, _) in enumerate(self.columns)}
+        self.rows: list[list[Any]] = []
+        self._row_of: dict[tuple, int] = {}
+        self._configs: dict[tuple, list[tuple[int, Any]]] = {}
+        self._picks: dict[tuple, Any] = {}
+        self._workers: dict[str, str] = {}
+        self._changes: list[int] = []  # the row index of every change, in order: version = len(self._changes)
+
+    @property
+    def version(self) -> int:
+        return len(self._changes)
+
+    def _worker(self, name: Any) -> Any:
+        short = self._workers.get(name) if isinstance(name, str) else name
+        if short is None and isinstance(name, str):
+            short = self._workers[name] = short_worker(name)
+        return short
+
+    def _column(self, name: str, kind: str) -> int:
+        index = self._position.get(name)
+        if index is None:
+            index = self._position[name] = len(self.columns)
+            self.columns.append((name, kind))
+        return index
+
+    def add_config(self, config_id: tuple, config: Any, config_info: Any) -> None:
+        cells = []
+        for name, value in (config.items() if isinstance(config, dict) else ()):
+            column = f"config.{name}" if name in _FIXED_NAMES else name
+            cells.append((self._column(column, "number" if _number(value) is not None else "text"), _cell(value)))
+        self._configs[config_id] = cells  # the configuration's cells, computed once for all its runs
+        self._picks[config_id] = config_info.get("model_based_pick") if isinstance(config_info, dict) else None
+
+    def add_run(self, config_id: tuple, budget: float, stamps: Any, result: Any, exception: Any,
+                extras: Any) -> None:
+        stamps = stamps if type(stamps) is dict else {}
+        extras = extras if type(extras) is dict else {}
+        loss = result.get("loss") if type(result) is dict else None
+        finite = loss if type(loss) is float and math.isfinite(loss) else _number(loss)
+        status = extras.get("status")
+        if status != "ok" and status != "failed":
+            status = "ok" if finite is not None else "failed"
+        started, finished = stamps.get("started"), stamps.get("finished")
+        started = started if type(started) is float else _number(started)
+        finished = finished if type(finished) is float else _number(finished)
+        submitted = stamps.get("submitted")
+        row: list[Any] = [
+            list(config_id), budget, finite if finite is not None else (None if loss is None else str(loss)),
+            status, self._worker(extras.get("worker")), submitted if type(submitted) is float else _number(submitted),
+            started, finished, None if started is None or finished is None else round(max(finished - started, 0.0), 6),
+            extras.get("attempt", 1), self._picks.get(config_id),
+        ]
+        cells = list(self._configs.get(config_id, ()))
+        info = result.get("info") if type(result) is dict else None
+        for name, value in flatten_info(info).items() if info is not None else ():
+            cells.append((self._column(name, "number" if _number(value) is not None else "text"), _cell(value)))
+        if cells:
+            row.extend([None] * (max(i for i, _ in cells) + 1 - len(row)))
+            for i, value in cells:
+                row[i] = value
+        key = (config_id, budget)
+        index = self._row_of.get(key)
+        if index is None:
+            index = self._row_of[key] = len(self.rows)
+            self.rows.append(row)
+        else:
+            self.rows[index] = row
+        self._changes.append(index)
+
+    def row(self, config_id: tuple, budget: float) -> dict[str, Any]:
+        """The row of a run as ``{column: value}`` (empty when there is no such run)."""
+        index = self._row_of.get((tuple(config_id), float(budget)))
+        if index is None:
+            return {}
+        return {name: value for (name, _), value in zip(self.columns, self.rows[index], strict=False)}
+
+    def changed_since(self, version: int) -> list[tuple[int, list]]:
+        """``(row_index, row)`` of every row changed after ``version`` (all rows for 0), by row index."""
+        if version <= 0:
+            return list(enumerate(self.rows))
+        indices = sorted(set(self._changes[version:]))
+        return [(i, self.rows[i]) for i in indices]
+
+    def to_dict(self, since: int = 0) -> dict[str, Any]:
+        """What the page gets: ``columns`` (names), ``kinds``, ``version``, ``total`` and ``rows`` (``[index, row]``
+        pairs changed after ``since``)."""
+        return {"columns": [name for name, _ in self.columns], "kinds": [kind for _, kind in self.columns],
+                "version": self.version, "total": len(self.rows),
+                "rows": [[i, row] for i, row in self.changed_since(since)]}
+
+
+class LiveRun:
+    """One journal, read incrementally; see the module's description.
+
+    Parameters
+    ----------
+    directory : str or path-like
+        The journal directory.
+
+    Attributes
+    ----------
+    version : int
+        Bumped by every line read that changed something; equal versions mean equal states.
+    """
+
+    def __init__(self, directory: str | os.PathLike) -> None:
+        self.directory = os.path.abspath(os.fspath(directory))
+        self._lock = threading.RLock()  # guards everything below: update() and the readers of the state
+        self._loaded = threading.Event()  # set once the first update is done
+        self._bytes_before = 0
+        self._start()
+
+    def _start(self) -> None:
+        self.table = RunsTable()
+        self._builder = StatusBuilder()
+        self._configs: dict[tuple, dict] = {}
+        if hasattr(self, "_reader"):
+            self._bytes_before += self._reader.bytes_read + self._events.bytes_read
+        self._reader = JournalReader(self.directory, on_config=self._on_config, on_run=self._on_run)
+        self._events = LineTail(os.path.join(self.directory, EVENTS_FILENAME))
+        self.version = 0
+        self._result: tuple[int, Result] | None = None
+
+    # --- reading ------------------------------------------------------------------------------------
+
+    def _on_config(self, config_id: tuple, config: Any, config_info: Any) -> None:
+        self._configs[config_id] = config
+        self.table.add_config(config_id, config, config_info)
+        self.version += 1
+
+    def _on_run(self, config_id: tuple, budget: float, stamps: Any, result: Any, exception: Any,
+                extras: Any) -> None:
+        self.table.add_run(config_id, budget, stamps, result, exception, extras)
+        stamps = stamps if isinstance(stamps, dict) else {}
+        extras = extras if isinstance(extras, dict) else {}
+        loss = _number(result.get("loss")) if isinstance(result, dict) else None
+        status = extras.get("status") if extras.get("status") in ("ok", "failed") else (
+            "ok" if loss is not None else "failed")
+        worker = extras.get("worker") if isinstance(extras.get("worker"), str) else None
+        self._builder.add_run(RunRecord(config_id, budget, status == "ok", loss, _number(stamps.get("submitted")),
+                                        _number(stamps.get("started")), _number(stamps.get("finished")), worker))
+        self.version += 1
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the journal has been read once (the first read of a large journal takes a while)."""
+        return self._loaded.is_set()
+
+    def wait_loaded(self, timeout: float | None = None) -> bool:
+        return self._loaded.wait(timeout)
+
+    def journal_bytes(self) -> int:
+        """The size of the journal's files now."""
+        total = 0
+        for name in (CONFIGS_FILENAME, RESULTS_FILENAME, EVENTS_FILENAME):
+            try:
+                total += os.path.getsize(os.path.join(self.directory, name))
+            except OSError:
+                pass
+        return total
+
+    def update(self) -> bool:
+        """Read the lines appended since the last update; True when anything changed."""
+        try:
+            return self._update()
+        finally:
+            self._loaded.set()
+
+    def _update(self) -> bool:
+        with self._lock:
+            before = self.version
+            events = self._events.read()  # events first: a result written meanwhile then has its dispatch
+            if self._events.restarted:
+                self._start()
+                return self._update() or True
+            for _, event in events:  # in the journal's order: an event before the results read after it
+                if is_event(event):
+                    self._builder.add_event(event)
+                    self.version += 1
+            if self._reader.read():  # restarted: the journal was written over
+                self._start()
+                return self._update() or True
+            return self.version != before
+
+    @property
+    def bytes_read(self) -> int:
+        """Bytes read from the journal's files so far (every update adds only what was appended)."""
+        return self._bytes_before + self._reader.bytes_read + self._events.bytes_read
+
+    @property
+    def n_runs(self) -> int:
+        return len(self.table.rows)
+
+    # --- what was read ------------------------------------------------------------------------------
+
+    def manifest(self) -> dict:
+        return read_manifest(self.directory) or {}
+
+    def status(self, now: float | None = None, top: int = 10) -> RunStatus:
+        """The run's status as ``bandster status`` reports it, from what was read so far."""
+        with self._lock:
+            hb = self._reader.hb_config()
+            configs = self._configs
+            return self._builder.status(self.directory, self.manifest(), hb, live=journal_is_live(self.directory),
+                                        now=time.time() if now is None else float(now), top=top,
+                                        config_of=lambda cid: dict(configs.get(cid) or {}))
+
+    def result(self) -> Result:
+        """The :class:`~bandster.records.result.Result` of everything read so far (built once per version)."""
+        with self._lock:
+            if self._result is None or self._result[0] != self.version:
+                self._result = (self.version, self._reader.result())
+            return self._result[1]
+
+    def running_jobs(self) -> dict[tuple, dict]:
+        """``{(config_id, budget): dispatch event}`` of the jobs in flight."""
+        with self._lock:
+            return dict(self._builder.in_flight.jobs)
+
+    def n_configs(self) -> int:
+        """Configurations read so far, warm-start ones (iteration -1) left out."""
+        with self._lock:
+            return sum(1 for cid in self._configs if not (cid and cid[0] == -1))
+
+    def configs(self) -> dict[tuple, Any]:
+        """``{config_id: configuration}`` of every configuration read (a copy of the mapping; the configurations
+        themselves are shared: do not change them)."""
+        with self._lock:
+            return dict(self._configs)
+
+    def config(self, config_id: tuple) -> dict:
+        with self._lock:
+            return dict(self._configs.get(tuple(config_id)) or {})

@@ -1,0 +1,157 @@
+"""bandster.analysis.live and the incremental journal reading under it (core.result's LineTail and JournalReader):
+appended lines only, torn and garbled lines, a journal written over; the runs table with the user's info metrics;
+Result.to_dataframe's export."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+
+import pytest
+
+from bandster.analysis.live import LiveRun, RunsTable
+from bandster.analysis.status import read_status
+from bandster.core.job import Job
+from bandster.records.format import LineTail
+from bandster.records.journal import Journal
+from bandster.records.result import JournalReader, logged_results_to_HBS_result
+
+
+def write(journal, k, loss=0.5, info=None, worker="bandster.run_t.worker.h.1.0"):
+    """Configuration k, dispatched now and finished a moment later, as the master journals it."""
+    cid = (k // 10, 0, k % 10)
+    journal.new_config(cid, {"x": k / 100, "kind": "ab"[k % 2]}, {"model_based_pick": k % 3 == 0})
+    journal.event("dispatch", config_id=list(cid), budget=1.0, worker=worker)
+    job = Job(cid, config={}, budget=1.0)
+    t0 = time.time()
+    job.timestamps = {"submitted": t0, "started": t0 + 0.1, "finished": t0 + 0.6}
+    job.worker_name = worker
+    if loss is None:
+        job.exception = "Traceback...\nValueError: no"
+    else:
+        job.result = {"loss": loss, "info": info if info is not None else {"acc": 1 - loss, "k": k}}
+    journal(job)
+
+
+def test_line_tail(tmp_path, caplog):
+    path = tmp_path / "events.json"
+    path.write_bytes(b'{"a": 1}\n\n{"b": 2}\n{"c"')
+    tail = LineTail(str(path))
+    assert tail.read() == [(1, {"a": 1}), (3, {"b": 2})] and tail.offset == len(b'{"a": 1}\n\n{"b": 2}\n')
+    assert tail.read() == []  # the unfinished line waits
+    with open(path, "ab") as fh:
+        fh.write(b': 3}\nnot json\n{"d": 4}\n')
+    with caplog.at_level(logging.WARNING):
+        assert tail.read() == [(4, {"c": 3}), (6, {"d": 4})]
+    assert "garbled line 5" in caplog.text
+    read_so_far = tail.bytes_read
+    path.write_bytes(b'{"e": 5}\n')  # written over: shorter
+    assert tail.read() == [(1, {"e": 5})] and tail.restarted
+    assert tail.bytes_read == read_so_far + len(b'{"e": 5}\n')
+    assert LineTail(str(tmp_path / "missing.json")).read() == []
+
+
+def test_journal_reader_reads_appended_lines_only(tmp_path):
+    directory = str(tmp_path / "j")
+    reader = JournalReader(directory)
+    assert reader.read() is False and len(reader.result().data) == 0
+    with Journal(directory) as journal:
+        for k in range(5):
+            write(journal, k)
+        journal.flush()
+        reader.read()
+        first = reader.bytes_read
+        assert first == os.path.getsize(journal.config_fn) + os.path.getsize(journal.results_fn)
+        write(journal, 5, loss=None)
+        write(journal, 0, loss=0.1)  # run again: the later result wins
+        journal.flush()
+        assert reader.read() is False
+        appended = os.path.getsize(journal.config_fn) + os.path.getsize(journal.results_fn) - first
+        assert reader.bytes_read - first == appended
+    assert reader.result() == logged_results_to_HBS_result(directory)
+    assert [r.loss for r in reader.result().get_runs_by_id((0, 0, 0))] == [0.1]
+
+
+def test_live_run_follows_a_journal(tmp_path):
+    directory = str(tmp_path / "j")
+    live = LiveRun(directory)
+    with Journal(directory) as journal:
+        journal.event("run_started", n_iterations=1)
+        for k in range(3):
+            write(journal, k, loss=0.5 - k / 10)
+        journal.event("dispatch", config_id=[0, 0, 9], budget=1.0, worker="bandster.run_t.worker.h.1.0")
+        journal.flush()
+        assert live.update()
+        version = live.table.version
+        status = live.status(now=time.time() + 10)
+        assert status.state == "running" and status.runs_ok == 3 and status.runs_running == 1
+        assert list(live.running_jobs()) == [((0, 0, 9), 1.0)]
+        assert not live.update()  # nothing new: nothing read, nothing changed
+        before = live.bytes_read
+        write(journal, 9, loss=0.01)
+        journal.event("run_finished")
+        journal.flush()
+        assert live.update()
+        sizes = sum(os.path.getsize(os.path.join(directory, f)) for f in ("configs.json", "results.json",
+                                                                          "events.json"))
+        assert live.bytes_read == sizes and live.bytes_read > before
+        changed = live.table.to_dict(since=version)
+        assert [i for i, _ in changed["rows"]] == [3] and changed["total"] == 4
+    status = live.status(now=time.time() + 10)
+    assert status.state == "finished" and status.incumbent == (0, 0, 9) and status.runs_running == 0
+    whole = read_status(directory, now=status.now).to_dict()
+    assert status.to_dict() == whole | {"top": status.to_dict()["top"]}  # same status as bandster status
+    assert status.to_dict()["top"][:5] == whole["top"]
+    assert live.result() == logged_results_to_HBS_result(directory)
+
+
+def test_live_run_starts_over_when_the_journal_is_written_over(tmp_path):
+    directory = str(tmp_path / "j")
+    with Journal(directory) as journal:
+        for k in range(4):
+            write(journal, k)
+    live = LiveRun(directory)
+    live.update()
+    assert live.n_runs == 4
+    with Journal(directory, overwrite=True) as journal:
+        write(journal, 7)
+    assert live.update() and live.n_runs == 1 and live.table.rows[0][0] == [0, 0, 7]
+
+
+def test_runs_table_columns():
+    table = RunsTable()
+    table.add_config((0, 0, 0), {"x": 0.5, "loss": "clash", "kind": "a"}, {"model_based_pick": True})
+    table.add_run((0, 0, 0), 1.0, {"submitted": 1.0, "started": 2.0, "finished": 4.5},
+                  {"loss": 0.25, "info": {"acc": 0.9, "nested": {"f1": 0.8}, "curve": [1, 2]}}, None,
+                  {"worker": "bandster.run_r.worker.host.7.0", "attempt": 2, "status": "ok"})
+    table.add_config((0, 0, 1), {"x": 0.1}, {})
+    table.add_run((0, 0, 1), 1.0, {}, {"loss": float("nan"), "info": None}, None, None)
+    row = table.row((0, 0, 0), 1.0)
+    assert row["loss"] == 0.25 and row["status"] == "ok" and row["worker"] == "host.7.0" and row["attempt"] == 2
+    assert row["duration"] == 2.5 and row["config.loss"] == "clash" and row["model_based_pick"] is True
+    assert row["info.acc"] == 0.9 and row["info.nested.f1"] == 0.8 and row["info.curve"] == "[1, 2]"
+    failed = table.row((0, 0, 1), 1.0)
+    assert failed["status"] == "failed" and failed["loss"] == "nan"
+    kinds = dict(table.columns)
+    assert kinds["submitted"] == "time" and kinds["info.acc"] == "number" and kinds["kind"] == "text"
+    assert table.to_dict(since=1)["rows"] == [[1, table.rows[1]]]
+
+
+def test_to_dataframe_exports_info_metrics(tmp_path):
+    pd = pytest.importorskip("pandas")
+    directory = str(tmp_path / "j")
+    with Journal(directory) as journal:
+        for k in range(4):
+            write(journal, k, loss=None if k == 3 else 0.5 - k / 10)
+    df = logged_results_to_HBS_result(directory).to_dataframe()
+    assert list(df.columns[-2:]) == ["info.acc", "info.k"] and len(df) == 4
+    assert df["info.acc"].tolist()[:3] == pytest.approx([0.5, 0.6, 0.7]) and df["info.acc"].isna().tolist()[3]
+    csv = tmp_path / "runs.csv"
+    df.to_csv(csv, index=False)
+    assert csv.read_text().splitlines()[0].endswith("info.acc,info.k")
+    pytest.importorskip("pyarrow", reason="Parquet export needs pyarrow (pip install pyarrow)")
+    df.to_parquet(tmp_path / "runs.parquet")
+    back = pd.read_parquet(tmp_path / "runs.parquet")
+    assert list(back.columns) == list(df.columns) and list(back["config_id"].iloc[0]) == [0, 0, 0]
+    assert back["info.acc"].tolist()[:3] == pytest.approx([0.5, 0.6, 0.7])

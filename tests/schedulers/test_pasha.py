@@ -1,0 +1,82 @@
+"""PASHA's rules by hand (bandster/schedulers/pasha.py)."""
+
+import ConfigSpace as CS
+import pytest
+
+from bandster.samplers import RandomSampling
+from bandster.schedulers import Decision, PASHAScheduler
+from bandster.schedulers._base import job_from_request
+from bandster.schedulers.pasha import ProgressiveSchedule, noisy_distances, rankings_agree
+
+
+def run_level(s, key, level, loss):
+    s.start(key, 0, level)
+    s.finish(key, loss)
+    return s.update()
+
+
+def test_top_level_rises_when_the_rankings_swap():
+    s = ProgressiveSchedule([1.0, 3.0, 9.0, 27.0], eta=3)
+    assert s.top_level == 1
+    for key, loss in (("a", 0.5), ("b", 0.2), ("c", 0.9)):
+        assert not run_level(s, key, 0, loss)
+    d = s.propose()
+    assert (d.kind, d.key, d.level) == ("promote", "b", 1)
+    assert not run_level(s, "b", 1, 0.3)  # one configuration at the top rung: nothing to compare
+    for key, loss in (("d", 0.1), ("e", 0.6), ("f", 0.7)):
+        run_level(s, key, 0, loss)
+    # rung 0 holds 6 results: floor(6/3) = 2 eligible: d (0.1) and b (promoted already)
+    assert s.propose().key == "d"
+    # d at rung 1: 0.4. Top rung order b (0.3), d (0.4); one rung below d (0.1) < b (0.2): swapped
+    assert run_level(s, "d", 1, 0.4)
+    assert s.top_level == 2
+    # with 2 results at rung 1, floor(2/3) = 0: nothing to promote to the new top; a new configuration
+    assert s.propose().kind == "new"
+
+
+def test_no_promotion_above_the_top_level():
+    s = ProgressiveSchedule([1.0, 3.0, 9.0], eta=2)
+    for key, loss in (("a", 0.5), ("b", 0.2)):
+        run_level(s, key, 0, loss)
+    run_level(s, "b", 1, 0.2)
+    run_level(s, "c", 0, 0.9)
+    run_level(s, "d", 0, 0.8)
+    # rung 1 is the top: b (alone there) may not move to 9; rung 0 (4 results, 2 eligible: b promoted, a 0.5)
+    assert s.top_level == 1 and s.ladders[0].candidates(1) == []
+    d = s.propose()
+    assert (d.kind, d.key, d.level) == ("promote", "a", 1)
+
+
+def test_soft_ranking_by_hand():
+    top = [("a", 1.0), ("b", 2.0), ("c", 3.0)]
+    assert rankings_agree(top, {"a": 0.1, "b": 0.2, "c": 0.3}, 0.0)
+    assert not rankings_agree(top, {"a": 0.2, "b": 0.1, "c": 0.3}, 0.0)
+    assert not rankings_agree(top, {"a": 0.2, "b": 0.1, "c": 0.3}, 0.09)  # |0.2 - 0.1| = 0.1 > 0.09
+    assert rankings_agree(top, {"a": 0.2, "b": 0.1, "c": 0.3}, 0.1)
+    assert rankings_agree([("a", 1.0)], {"a": 5.0}, 0.0)
+
+
+def test_noisy_distances_by_hand():
+    curves = {
+        "a": {1: 0.5, 2: 0.6, 3: 0.4},   # a vs b at 3: a better; at 2: b better; at 1: a better -> noisy, |0.4 - 0.45|
+        "b": {1: 0.6, 2: 0.5, 3: 0.45},
+        "c": {1: 0.1, 2: 0.1, 3: 0.9},   # c never swaps back against a or b
+    }
+    assert noisy_distances(curves, 2, 3) == [pytest.approx(0.05)]
+    assert noisy_distances(curves, 3, 9) == []
+
+
+def test_epsilon_from_reports_keeps_the_top():
+    s = PASHAScheduler(RandomSampling(CS.ConfigurationSpace({"x": (0.0, 1.0)}), seed=0), 1, 27, 3)
+    s.grant(5)
+    requests = [s.ask() for _ in range(3)]
+    assert s.max_budget_now == 3.0
+    for request, loss in zip(requests, (0.5, 0.2, 0.9), strict=True):
+        s.tell(request, loss)
+    promoted = s.ask()
+    assert promoted.config_id == requests[1].config_id and promoted.budget == 3.0
+    assert promoted.previous_budget == 1.0
+    assert s.on_report(job_from_request(promoted), 2, 0.3) is Decision.CONTINUE
+    assert s.schedule.curves[promoted.config_id] == {1.0: 0.2, 2.0: 0.3}
+    s.tell(promoted, 0.25)
+    assert s.schedule.top_level == 1 and s.manifest()["type"] == "pasha"
