@@ -30,7 +30,7 @@ import subprocess
 import numpy as np
 from scipy.stats import spearmanr
 
-from bandster.optimizers.config_generators.bohb import BOHB
+from bandster.samplers.bohb import BOHB
 
 from problems import PROBLEMS
 

@@ -22,7 +22,7 @@ from ConfigSpace import Categorical, ConfigurationSpace, EqualsCondition, Float,
 
 from bandster.core._convert import config_to_dict
 from bandster.core.job import Job
-from bandster.optimizers.config_generators.bohb import BOHB
+from bandster.samplers.bohb import BOHB
 
 
 def make_space(seed: int) -> ConfigurationSpace:

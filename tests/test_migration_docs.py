@@ -44,8 +44,8 @@ PROVIDED = [
     ("bandster.visualization", ["default_tool_tips", "concurrent_runs_over_time", "finished_runs_over_time",
                                 "performance_histogram_model_vs_random", "correlation_across_budgets",
                                 "losses_over_time", "interactive_HBS_plot"]),
-    ("bandster.optimizers.kde.product_kde", ["ProductKDE"]),
-    ("bandster.optimizers.kde.kernels", ["aitchison_aitken_table", "wang_ryzin_table", "gaussian_log_mass",
+    ("bandster.samplers.kde.product_kde", ["ProductKDE"]),
+    ("bandster.samplers.kde.kernels", ["aitchison_aitken_table", "wang_ryzin_table", "gaussian_log_mass",
                                          "sample_truncated_normal", "sample_from_tables"]),
 ]
 

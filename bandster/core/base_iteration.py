@@ -347,7 +347,7 @@ class WarmStartIteration(BaseIteration):
     """
 
     def __init__(self, Result: Any, config_generator: Any) -> None:  # noqa: N803 - HpBandSter's names
-        from bandster.core.warmstart import last_finished, load_previous_result, warmstart_runs
+        from bandster.samplers.warm_start import last_finished, load_previous_result, warmstart_runs
 
         result, _ = load_previous_result(Result)
         last = last_finished(result)

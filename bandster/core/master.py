@@ -69,7 +69,7 @@ class Master:
     previous_result : Result or str, optional
         Warm start: an earlier run's Result, or its journal directory. Its runs (failed ones included) are fed
         to the config generator before the first iteration and recorded in the new journal as iteration -1
-        (see :mod:`bandster.core.warmstart`).
+        (see :mod:`bandster.samplers.warm_start`).
     nameserver_secret : str, optional
         The name server's secret; found automatically for name servers started by this user.
     max_attempts : int

@@ -31,7 +31,7 @@ import logging
 from typing import Any
 
 from bandster.optimizers._bracket_optimizer import BracketOptimizer, require_configspace
-from bandster.optimizers.bohb import bohb_model
+from bandster.optimizers.bohb import bohb_model, split_model_settings
 from bandster.records.result import Result
 from bandster.samplers.random import RandomSampling
 from bandster.schedulers import brackets
@@ -325,10 +325,11 @@ class AsyncBOHB(AsyncBracketOptimizer):
         As for :class:`ASHA`.
     n_brackets : int or None
         1 (default): one ladder, as ASHA; None: all of Hyperband's brackets, as AsyncHyperBand.
-    min_points_in_model, top_n_percent, num_samples, random_fraction, bandwidth_factor, min_bandwidth
-        The model's settings, as for :class:`~bandster.optimizers.BOHB`.
+    min_points_in_model, top_n_percent, num_samples, random_fraction, bandwidth_factor, min_bandwidth, prior_weight
+        The model's settings, keyword arguments of :class:`bandster.samplers.bohb.BOHB` (declared there), with
+        the same defaults as for :class:`~bandster.optimizers.BOHB`.
     model_budget_rule : {"full_split", "enough"}
-        Which budget's model proposes (above); "enough" is synchronous BOHB's rule.
+        Which budget's model proposes (above; default "full_split"); "enough" is synchronous BOHB's rule.
     seed : int, optional
     type : {"promotion", "stopping"}
         As for :class:`ASHA`; with "stopping" the model is fitted on the values recorded at the rung levels
@@ -344,22 +345,14 @@ class AsyncBOHB(AsyncBracketOptimizer):
         min_budget: float = 0.01,
         max_budget: float = 1,
         n_brackets: int | None = 1,
-        min_points_in_model: int | None = None,
-        top_n_percent: float = 15,
-        num_samples: int = 64,
-        random_fraction: float = 1 / 3,
-        bandwidth_factor: float = 3,
-        min_bandwidth: float = 1e-3,
         seed: int | None = None,
-        model_budget_rule: str = "full_split",
         type: str = "promotion",
         **kwargs: Any,
     ) -> None:
         require_configspace(configspace, "AsyncBOHB")
-        generator, model_kwargs = bohb_model(
-            configspace, seed, min_points_in_model, top_n_percent, num_samples, random_fraction, bandwidth_factor,
-            min_bandwidth, model_budget_rule,
-        )
+        settings = split_model_settings(kwargs)
+        settings.setdefault("model_budget_rule", "full_split")
+        generator, model_kwargs = bohb_model(configspace, seed, **settings)
         super().__init__(
             configspace, generator, eta, min_budget, max_budget, seed, optimizer_kwargs=model_kwargs,
             n_brackets=n_brackets, type=type, **kwargs,

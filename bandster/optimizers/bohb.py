@@ -2,36 +2,35 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from bandster.optimizers._bracket_optimizer import BracketOptimizer, require_configspace
-from bandster.optimizers.config_generators.bohb import BOHB as BOHBConfigGenerator
+from bandster.samplers.bohb import BOHB as BOHBConfigGenerator
+
+#: BOHB's model settings: the keyword arguments of the sampler (:class:`bandster.samplers.bohb.BOHB`), declared
+#: there once; the optimizers pass them through
+MODEL_SETTINGS = tuple(
+    name for name, p in inspect.signature(BOHBConfigGenerator).parameters.items()
+    if name not in ("configspace", "seed", "logger") and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+)
 
 
-def bohb_model(
-    configspace: Any,
-    seed: int | None,
-    min_points_in_model: int | None,
-    top_n_percent: float,
-    num_samples: int,
-    random_fraction: float,
-    bandwidth_factor: float,
-    min_bandwidth: float,
-    model_budget_rule: str = "enough",
-    prior_weight: float = 0.0,
-) -> tuple[BOHBConfigGenerator, dict[str, Any]]:
-    """BOHB's model for an optimizer (BOHB, AsyncBOHB), and its settings as the journal's manifest records them."""
-    model_kwargs = dict(
-        min_points_in_model=min_points_in_model,
-        top_n_percent=top_n_percent,
-        num_samples=num_samples,
-        random_fraction=random_fraction,
-        bandwidth_factor=bandwidth_factor,
-        min_bandwidth=min_bandwidth,
-        model_budget_rule=model_budget_rule,
-        prior_weight=prior_weight,
-    )
+def bohb_model(configspace: Any, seed: int | None, **settings: Any) -> tuple[BOHBConfigGenerator, dict[str, Any]]:
+    """BOHB's model for an optimizer (BOHB, AsyncBOHB), and all its settings (defaults filled in) as the journal's
+    manifest records them. ``settings`` are :data:`MODEL_SETTINGS` (the sampler's keyword arguments)."""
+    unknown = sorted(set(settings) - set(MODEL_SETTINGS))
+    if unknown:
+        raise TypeError(f"unknown BOHB model settings {unknown}; the settings are {list(MODEL_SETTINGS)}")
+    bound = inspect.signature(BOHBConfigGenerator).bind(configspace, seed=seed, **settings)
+    bound.apply_defaults()
+    model_kwargs = {name: bound.arguments[name] for name in MODEL_SETTINGS}
     return BOHBConfigGenerator(configspace, seed=seed, **model_kwargs), model_kwargs
+
+
+def split_model_settings(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Take the model settings (:data:`MODEL_SETTINGS`) out of an optimizer's ``kwargs``."""
+    return {name: kwargs.pop(name) for name in MODEL_SETTINGS if name in kwargs}
 
 
 class BOHB(BracketOptimizer):
@@ -59,7 +58,7 @@ class BOHB(BracketOptimizer):
     model_budget_rule : {"enough", "full_split"}
         Which budget's model proposes: "enough" (BOHB's rule, the default) the largest budget with a model;
         "full_split" the largest whose good set is a full ``top_n_percent`` share, see
-        :class:`bandster.optimizers.config_generators.bohb.BOHB`.
+        :class:`bandster.samplers.bohb.BOHB`.
     prior_weight : float
         Weight of a uniform prior mixed into the good density (TPE's prior); 0 (default) is BOHB's model.
         It helps leave a decoy branch of a conditional space and costs on counting ones (docs/bohb.md).
@@ -75,7 +74,7 @@ class BOHB(BracketOptimizer):
 
     See Also
     --------
-    bandster.optimizers.config_generators.bohb.BOHB : the model on its own (ask-and-tell).
+    bandster.samplers.bohb.BOHB : the model on its own (ask-and-tell).
     """
 
     def __init__(
@@ -96,9 +95,11 @@ class BOHB(BracketOptimizer):
         **kwargs: Any,
     ) -> None:
         require_configspace(configspace, "BOHB")
-        generator, model_kwargs = bohb_model(
-            configspace, seed, min_points_in_model, top_n_percent, num_samples, random_fraction, bandwidth_factor,
-            min_bandwidth, model_budget_rule, prior_weight,
+        generator, model_kwargs = bohb_model(  # HpBandSter's explicit signature above; the sampler checks them
+            configspace, seed, min_points_in_model=min_points_in_model, top_n_percent=top_n_percent,
+            num_samples=num_samples, random_fraction=random_fraction, bandwidth_factor=bandwidth_factor,
+            min_bandwidth=min_bandwidth, model_budget_rule=model_budget_rule, prior_weight=prior_weight,
+            **split_model_settings(kwargs),
         )
         super().__init__(
             configspace, generator, eta, min_budget, max_budget, seed, optimizer_kwargs=model_kwargs, **kwargs

@@ -28,7 +28,6 @@ from bandster.backends._base import Backend
 from bandster.core import waiting
 from bandster.core.job import Job
 from bandster.core.progress import ProgressBar
-from bandster.core.warmstart import warm_start
 from bandster.records.format import (
     config_directory,
     dispatch_counts,
@@ -38,6 +37,7 @@ from bandster.records.format import (
 )
 from bandster.records.journal import Journal
 from bandster.records.result import Result, Run, logged_results_to_HBS_result
+from bandster.samplers.warm_start import warm_start
 from bandster.schedulers._base import Decision, JobRequest, Scheduler, positive_int, positive_number
 
 logger = logging.getLogger(__name__)

@@ -4,8 +4,9 @@ Each is a :class:`Sampler` (``get_config(budget)``, ``new_result(job)``); a sche
 configurations. They hold no threads and touch no network.
 """
 
-from bandster.samplers._base import Sampler
+from bandster.samplers._base import Sampler, base_config_generator
+from bandster.samplers.bohb import BOHB
 from bandster.samplers.initial_design import InitialDesign
 from bandster.samplers.random import RandomSampling
 
-__all__ = ["InitialDesign", "RandomSampling", "Sampler"]
+__all__ = ["BOHB", "InitialDesign", "RandomSampling", "Sampler", "base_config_generator"]

@@ -35,9 +35,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bandster.core.base_config_generator import base_config_generator
-from bandster.core.warmstart import warm_start
 from bandster.records.journal import Journal
 from bandster.records.result import Result, logged_results_to_HBS_result
+from bandster.samplers.warm_start import warm_start
 
 # derandomize: CI sees the same examples every time (a failure is then reproducible, not luck)
 FUZZ = settings(max_examples=100, deadline=None, derandomize=True, database=None,

@@ -1,4 +1,4 @@
-"""Unit tests of the product-kernel KDE (bandster.optimizers.kde): densities, bandwidths, sampling."""
+"""Unit tests of the product-kernel KDE (bandster.samplers.kde): densities, bandwidths, sampling."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 from scipy import stats
 from statsmodels.nonparametric.kernel_density import KDEMultivariate
 
-from bandster.optimizers.kde import ProductKDE, normal_reference_bandwidths
-from bandster.optimizers.kde.bandwidth import WANG_RYZIN_MAX_BANDWIDTH, categorical_spread
-from bandster.optimizers.kde.kernels import (
+from bandster.samplers.kde import ProductKDE, normal_reference_bandwidths
+from bandster.samplers.kde.bandwidth import WANG_RYZIN_MAX_BANDWIDTH, categorical_spread
+from bandster.samplers.kde.kernels import (
     aitchison_aitken_table,
     gaussian_log_mass,
     sample_truncated_normal,
@@ -183,7 +183,7 @@ def test_many_points_at_once_equal_one_at_a_time():
 
 
 def test_tiled_matrix_product_equals_the_plain_one():
-    from bandster.optimizers.kde.product_kde import _matmul_on_this_thread
+    from bandster.samplers.kde.product_kde import _matmul_on_this_thread
 
     rng = np.random.default_rng(10)
     for m, k, n in [(64, 30, 4250), (300, 40, 1000), (2000, 200, 7), (3, 5, 7)]:

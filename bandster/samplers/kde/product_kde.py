@@ -17,8 +17,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from bandster.optimizers.kde.bandwidth import max_bandwidths, normal_reference_bandwidths
-from bandster.optimizers.kde.kernels import (
+from bandster.samplers.kde.bandwidth import max_bandwidths, normal_reference_bandwidths
+from bandster.samplers.kde.kernels import (
     LOG_SQRT_2PI,
     aitchison_aitken_table,
     gaussian_log_mass,
@@ -71,7 +71,7 @@ class ProductKDE:
         Number of levels ``c`` of each column (from the config space, not the data; ignored for
         ``'c'`` columns). Required when there are discrete columns.
     bandwidths : array_like, shape (q,), optional
-        Fixed bandwidths. Default: :func:`~bandster.optimizers.kde.bandwidth.normal_reference_bandwidths`.
+        Fixed bandwidths. Default: :func:`~bandster.samplers.kde.bandwidth.normal_reference_bandwidths`.
     min_bandwidth : float
         Lower bound of the selected bandwidths.
     renormalize : bool

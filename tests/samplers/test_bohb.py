@@ -24,7 +24,7 @@ from ConfigSpace import (
 
 from bandster.core.job import Job
 from bandster.optimizers.config_generators import bohb as bohb_module
-from bandster.optimizers.config_generators.bohb import BOHB
+from bandster.samplers.bohb import BOHB
 
 
 def floats(d: int, constants: int = 0, seed: int = 0) -> ConfigurationSpace:

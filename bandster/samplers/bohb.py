@@ -1,0 +1,420 @@
+"""BOHB's config generator: a TPE-style pair of product-kernel KDEs per budget, vectorised and seedable."""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from ConfigSpace import ConfigurationSpace
+
+from bandster.core._convert import config_to_dict, loss_for_ranking
+from bandster.core.job import Job
+from bandster.samplers._base import base_config_generator
+from bandster.samplers.kde.encoding import SpaceEncoding
+from bandster.samplers.kde.product_kde import ProductKDE
+
+__all__ = ["BOHB", "MODEL_BUDGET_RULES"]
+
+#: The values of ``model_budget_rule``: which budget's model proposes (see :class:`BOHB`).
+MODEL_BUDGET_RULES = ("enough", "full_split")
+
+
+class _Observations:
+    """Model vectors and losses of one budget, in arrays that grow by doubling."""
+
+    def __init__(self, dim: int) -> None:
+        self.n = 0
+        self.vectors = np.empty((8, dim))
+        self.losses = np.empty(8)
+
+    def append(self, vector: np.ndarray, loss: float) -> None:
+        if self.n == len(self.losses):
+            self.vectors = np.concatenate([self.vectors, np.empty_like(self.vectors)])
+            self.losses = np.concatenate([self.losses, np.empty_like(self.losses)])
+        self.vectors[self.n] = vector
+        self.losses[self.n] = loss
+        self.n += 1
+
+
+class BOHB(base_config_generator):
+    """BOHB's model: per-budget good/bad kernel density estimates, l(x)/g(x) maximised by sampling.
+
+    Every finished evaluation is stored, per budget, as ConfigSpace's vector form of its
+    configuration and its loss (failed runs, NaN, ±inf and missing losses count as ``+inf``). A
+    proposal uses one budget's model, by default that of the *largest budget that has enough
+    observations* (``model_budget_rule`` below; observations on smaller budgets are kept, so a
+    budget's model keeps improving even after a larger budget has one). Its
+    observations are sorted by loss (stable, so ties keep arrival order) and split into
+
+    * ``n_good = max(min_points_in_model, floor(top_n_percent * N / 100))`` best points and
+    * ``n_bad = min(max(min_points_in_model, floor((100 - top_n_percent) * N / 100)), N - n_good)``
+      next points,
+
+    and two product-kernel KDEs are fitted: l on the good, g on the bad points (Gaussian kernels
+    truncated to [0, 1] for floats and integers, Aitchison–Aitken for categoricals, Wang–Ryzin for
+    ordinals; bandwidths from statsmodels' normal-reference rule, floored at ``min_bandwidth`` and
+    kept inside each kernel's valid range). ``num_samples`` candidates are drawn around good points:
+    continuous, integer and ordinal columns with their bandwidth times ``bandwidth_factor``, categorical
+    columns keeping the point's level with probability 1 - λ and otherwise drawing a uniform level, as
+    HpBandSter does (widening λ instead made the candidates' categoricals nearly uniform and cost quality,
+    see docs/bohb.md); all are scored at once by ``log l(x) - log g(x)`` and the
+    best one that satisfies the space's conditions and forbidden clauses is returned. If none does,
+    or with probability ``random_fraction``, or before any model exists, the proposal is a sample
+    from the space's prior.
+
+    **Which budget's model proposes** (``model_budget_rule``):
+
+    * ``"enough"`` (BOHB's rule, the default): the largest budget that has a model.
+    * ``"full_split"``: the largest budget whose good set holds its full ``top_n_percent`` share, i.e. with at least
+      :attr:`full_split_observations` observations (``floor(top_n_percent * N / 100) >= min_points_in_model``;
+      2 (d + 1) = 34 against 114 for d = 16 with the defaults); while no budget has that many, BOHB's rule. The
+      first model of a budget splits its few observations about in half (``min_points_in_model`` points each):
+      its "good" density is the better half of a few configurations, and when the smaller budgets rank
+      configurations well it proposes worse ones than the full-split model of a smaller budget. Under
+      asynchronous successive halving the larger budgets hold only promoted configurations, the first of them
+      promoted from rungs with few results; :class:`~bandster.optimizers.AsyncBOHB` uses this rule by default
+      (measurements: docs/asynchronous.md).
+
+    **When the first model appears.** A budget has a model once both sets hold at least
+    ``min_points_in_model`` points, i.e. ``N - n_good >= min_points_in_model``. With the default
+    ``min_points_in_model = d + 1`` and ``top_n_percent <= 50`` that is ``N = 2 (d + 1)`` observations
+    on the budget (good = bad = d + 1), where d is the number of modelled hyperparameters (Constants
+    and single-valued hyperparameters are not counted). This is what HpBandSter's code actually did
+    (its FAQ said d + 2, which would leave the bad KDE a single point); :attr:`min_observations_for_model`
+    gives the exact number for any setting.
+
+    Inactive (conditional) values are imputed, column by column, from a random row of the same set
+    (good or bad) in which that hyperparameter is active, or from the prior if there is none. The
+    imputation draws come from a generator seeded by ``(seed, N)``, so a refit is a deterministic function
+    of the seed and the data, however often or late it happens.
+
+    Models are refitted lazily, at the first proposal after new data arrived, so :meth:`new_result`
+    costs microseconds and a proposal milliseconds even with thousands of observations.
+
+    Parameters
+    ----------
+    configspace : ConfigSpace.ConfigurationSpace
+        The space; a private, re-seeded copy is used (the caller's object is never changed).
+    min_points_in_model : int, optional
+        Minimum size of each of the good and bad sets; default d + 1.
+    top_n_percent : float
+        Percentage of the observations (at least ``min_points_in_model``) in the good set; in (0, 100).
+    num_samples : int
+        Candidates drawn from l(x) per model-based proposal.
+    random_fraction : float
+        Probability that a proposal is drawn from the prior even when a model exists.
+    bandwidth_factor : float
+        Factor applied to the good KDE's bandwidths when drawing candidates.
+    min_bandwidth : float
+        Lower bound on every bandwidth (keeps a constant column from collapsing the density).
+    model_budget_rule : {"enough", "full_split"}
+        Which budget's model proposes (see above); "enough" is BOHB's.
+    prior_weight : float
+        Weight, in points, of the uniform prior mixed into the good density l(x) (TPE's prior; see
+        :class:`~bandster.samplers.kde.ProductKDE`): candidates are then also drawn from the prior, and
+        l(x) never falls below ``w / (n_good + w)`` times the prior's density. Default 0 (BOHB's model). On
+        the conditional Branin it lets the model leave a decoy branch more often, on counting ones it costs
+        (figures in docs/bohb.md), so it is off by default.
+    seed : int, optional
+        Seeds the private ConfigurationSpace copy and this object's ``numpy.random.Generator``: with
+        the same seed and the same results fed back, the sequence of configurations is the same.
+    **kwargs
+        ``logger`` is passed to the base class; other keywords are accepted and ignored (for
+        compatibility with the optimizer that forwards its own).
+
+    Examples
+    --------
+    Ask-and-tell, with no workers or name server:
+
+    >>> from ConfigSpace import ConfigurationSpace, Float, Categorical
+    >>> cs = ConfigurationSpace({'x': (0.0, 1.0), 'kind': ['a', 'b']})
+    >>> cg = BOHB(cs, seed=1)
+    >>> picks = []
+    >>> for _ in range(40):
+    ...     config, info = cg.ask(budget=1.0)
+    ...     loss = (config['x'] - 0.2) ** 2 + (0.0 if config['kind'] == 'a' else 0.1)
+    ...     cg.tell(config, budget=1.0, loss=loss)
+    ...     picks.append(info['model_based_pick'])
+    >>> cg.min_observations_for_model, picks.index(True)
+    (6, 6)
+    >>> cg.largest_budget_with_model()
+    1.0
+    """
+
+    def __init__(
+        self,
+        configspace: ConfigurationSpace,
+        min_points_in_model: int | None = None,
+        top_n_percent: float = 15,
+        num_samples: int = 64,
+        random_fraction: float = 1 / 3,
+        bandwidth_factor: float = 3,
+        min_bandwidth: float = 1e-3,
+        seed: int | None = None,
+        model_budget_rule: str = "enough",
+        prior_weight: float = 0.0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(logger=kwargs.pop("logger", None))
+        if kwargs:
+            self.logger.debug("BOHB config generator ignores keyword arguments %s", sorted(kwargs))
+        if not isinstance(configspace, ConfigurationSpace):
+            raise TypeError(f"configspace must be a ConfigSpace.ConfigurationSpace, got {type(configspace).__name__}")
+        if len(configspace) == 0:
+            raise ValueError("the configuration space has no hyperparameters; add some first")
+        if not 0 < top_n_percent < 100:
+            raise ValueError(f"top_n_percent must be in (0, 100); got {top_n_percent!r}")
+        if int(num_samples) < 1:
+            raise ValueError(f"num_samples must be at least 1; got {num_samples!r}")
+        if not 0 <= random_fraction <= 1:
+            raise ValueError(f"random_fraction must be in [0, 1]; got {random_fraction!r}")
+        if not bandwidth_factor > 0:
+            raise ValueError(f"bandwidth_factor must be positive; got {bandwidth_factor!r}")
+        if not min_bandwidth > 0:
+            raise ValueError(f"min_bandwidth must be positive; got {min_bandwidth!r}")
+        if min_points_in_model is not None and int(min_points_in_model) < 1:
+            raise ValueError(f"min_points_in_model must be at least 1; got {min_points_in_model!r}")
+        if not (math.isfinite(prior_weight) and prior_weight >= 0):
+            raise ValueError(f"prior_weight must be a finite number >= 0; got {prior_weight!r}")
+        if model_budget_rule not in MODEL_BUDGET_RULES:
+            raise ValueError(f"model_budget_rule must be one of {MODEL_BUDGET_RULES}; got {model_budget_rule!r}")
+
+        seed_sequence = np.random.SeedSequence(seed)
+        cs_seed, impute_key = (int(v) for v in seed_sequence.generate_state(2))
+        self.seed = seed
+        self.rng = np.random.Generator(np.random.PCG64(seed_sequence.spawn(1)[0]))
+        self._impute_key = impute_key
+        self.configspace = copy.deepcopy(configspace)
+        self.configspace.seed(cs_seed)
+        self.encoding = SpaceEncoding(self.configspace)
+
+        d = self.encoding.dim
+        self.min_points_in_model = d + 1 if min_points_in_model is None else int(min_points_in_model)
+        self.top_n_percent = top_n_percent
+        self.num_samples = int(num_samples)
+        self.random_fraction = float(random_fraction)
+        self.bandwidth_factor = float(bandwidth_factor)
+        self.min_bandwidth = float(min_bandwidth)
+        self.model_budget_rule = model_budget_rule
+        self.prior_weight = float(prior_weight)
+
+        self._observations: dict[float, _Observations] = {}
+        self._models: dict[float, tuple[int, ProductKDE, ProductKDE]] = {}
+        self._warned_unknown: set[str] = set()
+
+    # ------------------------------------------------------------------ arithmetic
+    def split_sizes(self, n: int) -> tuple[int, int]:
+        """``(n_good, n_bad)`` for ``n`` observations on one budget (see the class docstring).
+
+        Examples
+        --------
+        >>> from ConfigSpace import ConfigurationSpace
+        >>> BOHB(ConfigurationSpace({'x': (0.0, 1.0), 'y': (0.0, 1.0)})).split_sizes(100)
+        (15, 85)
+        """
+        floor = self.min_points_in_model
+        n_good = max(floor, int(self.top_n_percent * n // 100))
+        n_bad = max(floor, int((100 - self.top_n_percent) * n // 100))
+        return n_good, max(0, min(n_bad, n - n_good))
+
+    def _enough(self, n: int) -> bool:
+        return self.encoding.dim > 0 and self.split_sizes(n)[1] >= self.min_points_in_model
+
+    @property
+    def min_observations_for_model(self) -> int:
+        """The number of observations a budget needs before it gets a model."""
+        n = 2 * self.min_points_in_model
+        while not self._enough(n) and self.encoding.dim > 0:
+            n += 1
+        return n
+
+    @property
+    def full_split_observations(self) -> int:
+        """The number of observations from which a budget's good set is its full ``top_n_percent`` share.
+
+        The smallest ``N >= min_observations_for_model`` with ``floor(top_n_percent * N / 100) >=
+        min_points_in_model`` (the ``"full_split"`` rule of choosing the model's budget).
+
+        Examples
+        --------
+        >>> from ConfigSpace import ConfigurationSpace
+        >>> cg = BOHB(ConfigurationSpace({f"x{i}": (0.0, 1.0) for i in range(16)}))
+        >>> cg.min_points_in_model, cg.min_observations_for_model, cg.full_split_observations
+        (17, 34, 114)
+        >>> 15 * 113 // 100, 15 * 114 // 100  # the top 15 % of 113 observations are 16 points, of 114 are 17
+        (16, 17)
+        """
+        n = max(self.min_observations_for_model, math.ceil(self.min_points_in_model * 100 / self.top_n_percent) - 1)
+        while int(self.top_n_percent * n // 100) < self.min_points_in_model:
+            n += 1
+        return n
+
+    def largest_budget_with_model(self) -> float:
+        """The largest budget with enough observations for a model, or ``-inf`` if there is none."""
+        budgets = [b for b, obs in self._observations.items() if self._enough(obs.n)]
+        return max(budgets) if budgets else -math.inf
+
+    def model_budget(self) -> float:
+        """The budget whose model proposes (``model_budget_rule``), or ``-inf`` while no budget has a model.
+
+        ``"enough"``: :meth:`largest_budget_with_model`. ``"full_split"``: the largest budget with at least
+        :attr:`full_split_observations` observations, or, while there is none, :meth:`largest_budget_with_model`.
+        """
+        if self.model_budget_rule == "full_split":
+            need = self.full_split_observations
+            full = [b for b, obs in self._observations.items() if obs.n >= need and self._enough(obs.n)]
+            if full:
+                return max(full)
+        return self.largest_budget_with_model()
+
+    # ------------------------------------------------------------------ data
+    def observations(self, budget: float) -> tuple[np.ndarray, np.ndarray]:
+        """Copies of the stored model vectors (NaN = inactive) and losses of ``budget``."""
+        obs = self._observations.get(float(budget))
+        if obs is None:
+            return np.empty((0, self.encoding.dim)), np.empty(0)
+        return obs.vectors[: obs.n].copy(), obs.losses[: obs.n].copy()
+
+    def impute_conditional_data(self, array: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        """Return a copy of ``array`` (model vectors, NaN = inactive) with every NaN filled.
+
+        Each NaN takes the value of the same column in a uniformly chosen row where that column is
+        active; a column with no active row takes prior draws (uniform on [0, 1] or a uniform level).
+        Every column is treated, the first included.
+
+        Parameters
+        ----------
+        array : numpy.ndarray, shape (n, d)
+        rng : numpy.random.Generator, optional
+            Defaults to this generator's own.
+        """
+        rng = self.rng if rng is None else rng
+        out = np.array(array, dtype=float, copy=True)
+        missing = np.isnan(out)
+        for j in np.flatnonzero(missing.any(axis=0)):
+            rows = np.flatnonzero(missing[:, j])
+            donors = out[~missing[:, j], j]
+            if donors.size:
+                out[rows, j] = donors[rng.integers(donors.size, size=rows.size)]
+            elif self.encoding.var_types[j] == "c":
+                out[rows, j] = rng.random(rows.size)
+            else:
+                out[rows, j] = rng.integers(self.encoding.num_levels[j], size=rows.size)
+        return out
+
+    def get_model(self, budget: float | None = None) -> tuple[ProductKDE, ProductKDE] | None:
+        """The ``(good, bad)`` KDEs of ``budget`` (default: :meth:`model_budget`), fitted if stale."""
+        budget = self.model_budget() if budget is None else float(budget)
+        obs = self._observations.get(budget)
+        if obs is None or not self._enough(obs.n):
+            return None
+        cached = self._models.get(budget)
+        if cached is None or cached[0] != obs.n:
+            cached = (obs.n, *self._fit(obs))
+            self._models[budget] = cached
+        return cached[1], cached[2]
+
+    def _fit(self, obs: _Observations) -> tuple[ProductKDE, ProductKDE]:
+        n = obs.n
+        order = np.argsort(obs.losses[:n], kind="stable")
+        n_good, n_bad = self.split_sizes(n)
+        rng = np.random.default_rng([self._impute_key, n])
+        good = self.impute_conditional_data(obs.vectors[order[:n_good]], rng)
+        bad = self.impute_conditional_data(obs.vectors[order[n_good : n_good + n_bad]], rng)
+        enc = self.encoding
+        return (
+            ProductKDE(
+                good, enc.var_types, enc.num_levels, min_bandwidth=self.min_bandwidth, prior_weight=self.prior_weight
+            ),
+            ProductKDE(bad, enc.var_types, enc.num_levels, min_bandwidth=self.min_bandwidth),
+        )
+
+    # ------------------------------------------------------------------ proposals
+    def get_config(self, budget: float) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Propose a configuration: ``(config dict of builtins, {'model_based_pick': bool})``.
+
+        ``budget`` does not choose the model: :meth:`model_budget` does (by default the largest budget with a
+        model, as in BOHB).
+        """
+        model_budget = self.model_budget()
+        if model_budget != -math.inf and self.rng.random() >= self.random_fraction:
+            try:
+                config = self._model_based_pick(model_budget)
+            except Exception:  # a model failure must not stop the optimization
+                self.logger.exception("model-based proposal failed; drawing from the prior instead")
+                config = None
+            if config is not None:
+                return config, {"model_based_pick": True}
+        return config_to_dict(self.configspace.sample_configuration()), {"model_based_pick": False}
+
+    def _model_based_pick(self, budget: float) -> dict[str, Any] | None:
+        model = self.get_model(budget)
+        if model is None:  # pragma: no cover - guarded by model_budget
+            return None
+        good, bad = model
+        enc = self.encoding
+        candidates = enc.snap(good.sample(self.num_samples, self.rng, self.bandwidth_factor, categorical_resample=True))
+        with np.errstate(invalid="ignore"):
+            score = good.logpdf(candidates) - bad.logpdf(candidates)
+        score = np.where(np.isnan(score), -np.inf, score)
+        full = enc.deactivate(enc.to_full(candidates))
+        allowed = ~enc.forbidden(full)
+        for i in np.argsort(-score, kind="stable"):
+            if not allowed[i]:
+                continue
+            try:
+                configuration = enc.to_configuration(full[i])
+            except Exception as exc:  # ConfigSpace rejects it: try the next best
+                self.logger.debug("candidate %d rejected by ConfigSpace: %s", i, exc)
+                continue
+            return config_to_dict(configuration)
+        self.logger.info("none of %d model-based candidates is valid; drawing from the prior", len(score))
+        return None
+
+    # ------------------------------------------------------------------ results
+    def new_result(self, job: Job, update_model: bool = True) -> None:
+        """Store a finished job's configuration and loss (``+inf`` when it failed).
+
+        ``update_model`` is accepted for compatibility: models are refitted lazily at the next
+        proposal anyway, so feeding many results costs no refits.
+        """
+        super().new_result(job, update_model=update_model)
+        kwargs = getattr(job, "kwargs", None) or {}
+        self._observe(
+            kwargs.get("config"), kwargs.get("budget"), loss_for_ranking(job.result), f"job {getattr(job, 'id', '?')}"
+        )
+
+    def ask(self, budget: float | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Propose a configuration for your own evaluation loop; the same as :meth:`get_config`."""
+        return self.get_config(budget)
+
+    def tell(self, config: Mapping[str, Any], budget: float, loss: float | None) -> None:
+        """Report the loss of ``config`` evaluated on ``budget`` (None, NaN or inf: a failed run)."""
+        self._observe(config, budget, loss_for_ranking({"loss": loss}), "tell()")
+
+    def _observe(self, config: Any, budget: Any, loss: float, source: str) -> None:
+        try:
+            budget = float(budget)
+        except (TypeError, ValueError):
+            budget = math.nan
+        if not math.isfinite(budget):
+            self.logger.warning("%s has no usable budget (%r); result not used by the model", source, budget)
+            return
+        if not isinstance(config, Mapping):
+            self.logger.warning("%s has no config mapping (%r); result not used by the model", source, config)
+            return
+        full, unknown = self.encoding.encode(config)
+        new_unknown = set(unknown) - self._warned_unknown
+        if new_unknown:
+            self._warned_unknown |= new_unknown
+            self.logger.warning("%s: hyperparameters %s are not in the space; ignored", source, sorted(new_unknown))
+        if len(unknown) == len(config) and len(config) > 0:
+            self.logger.warning("%s: no hyperparameter of the config is in the space; result skipped", source)
+            return
+        obs = self._observations.get(budget)
+        if obs is None:
+            obs = self._observations[budget] = _Observations(self.encoding.dim)
+        obs.append(self.encoding.to_model(full), loss)
