@@ -194,6 +194,7 @@ class Runner:
         self._budget_limit: float | None = None
         self._deadline: float | None = None
         self._stopping = False
+        self._in_run = False
         self._progress: ProgressBar | None = None
         self._attached = False
 
@@ -317,6 +318,7 @@ class Runner:
                 self._new_configs = 0
                 now = self.backend.monotonic()
                 self._deadline = None if max_wallclock_time is None else now + max_wallclock_time
+                self._in_run = True  # jobs are submitted only inside run(): after the replay and the grant
                 self._fill()
                 while not self._all_done():
                     self._wait_for_news()
@@ -330,6 +332,8 @@ class Runner:
             self.write_result()
             raise RuntimeError(str(exc)) from None
         finally:
+            with self._cond:
+                self._in_run = False
             self._progress.close()
             self._progress = None
         self.event("run_finished", iterations=self.scheduler.num_iterations)
@@ -537,7 +541,7 @@ class Runner:
 
     def _fill(self) -> None:
         """Submit jobs while there is room (called with ``_cond`` held)."""
-        if self._stopping:
+        if self._stopping or not self._in_run:
             return
         while True:
             room = self.num_running_jobs < self._max_outstanding()

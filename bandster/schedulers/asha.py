@@ -871,8 +871,8 @@ class AsyncBracketScheduler(Scheduler):
         return {"n_iterations": len(self.iterations)}
 
     def next_job(self) -> JobRequest | None:
-        if not self.iterations:  # nothing granted yet (workers may join before the first run())
-            return None
+        if not self.iterations or self.resumed:  # nothing granted yet (before the first grant, or the first
+            return None  # after a replay: the limits of the replayed run are not known until then)
         run = self.brackets.next_run()
         if run is None:
             return None

@@ -57,8 +57,8 @@ print("ok")
 
 
 def test_data_functions_need_no_matplotlib():
-    tests = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    proc = subprocess.run([sys.executable, "-c", WITHOUT_MATPLOTLIB % FIGURE_MODULES, tests], capture_output=True,
+    helpers = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "helpers")
+    proc = subprocess.run([sys.executable, "-c", WITHOUT_MATPLOTLIB % FIGURE_MODULES, helpers], capture_output=True,
                           text=True, timeout=60)
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
 
