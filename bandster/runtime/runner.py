@@ -38,7 +38,7 @@ from bandster.records.format import (
 from bandster.records.journal import Journal
 from bandster.records.result import Result, Run, logged_results_to_HBS_result
 from bandster.samplers.warm_start import warm_start
-from bandster.schedulers._base import Decision, JobRequest, Scheduler, positive_int, positive_number
+from bandster.schedulers._base import Decision, JobRequest, Scheduler, job_from_request, positive_int, positive_number
 
 logger = logging.getLogger(__name__)
 
@@ -591,15 +591,8 @@ class Runner:
             source = self.config_directory(request.checkpoint_from)
             if os.path.isdir(source):
                 shutil.copytree(source, directory, dirs_exist_ok=True)
-        job = Job(
-            request.config_id,
-            config=request.config,
-            budget=float(request.budget),
-            working_directory=self.working_directory,
-            config_directory=directory,
-            previous_budget=request.previous_budget,
-        )
-        job.attempt = request.attempt
+        job = job_from_request(request, working_directory=self.working_directory, config_directory=directory,
+                               previous_budget=request.previous_budget)
         job.timeout = self._timeout_for(request.budget)
         self.backend.submit(job)
 
