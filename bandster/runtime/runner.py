@@ -254,11 +254,7 @@ class Runner:
         result = logged_results_to_HBS_result(directory)
         attempts = dispatch_counts(directory)
         self.journal = Journal(directory, append=True)  # refuses if another master holds the journal
-        old = read_manifest(directory)
-        if old is None:
-            self.logger.warning("the journal in %s has no readable run.json; using this optimizer's settings",
-                                directory)
-            old = {}
+        old = read_manifest(directory) or {}  # an unreadable run.json is warned about by the reader
         time_ref = result.HB_config.get("time_ref")  # 0.0 is a time_ref (a simulated backend's clock starts there)
         self.config["time_ref"] = self.backend.now() if time_ref is None else time_ref
         with self._cond:

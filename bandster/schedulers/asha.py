@@ -54,7 +54,7 @@ from bandster.core.job import Job
 from bandster.records.datum import QUEUED, REVIEW, RUNNING, Datum
 from bandster.schedulers import brackets
 from bandster.schedulers._base import JobRequest, Scheduler
-from bandster.schedulers.hyperband import previous_budget
+from bandster.schedulers.hyperband import request_for
 
 logger = logging.getLogger(__name__)
 
@@ -876,7 +876,7 @@ class AsyncBracketScheduler(Scheduler):
         run = self.brackets.next_run()
         if run is None:
             return None
-        return self._request(run)
+        return request_for(self.iterations[run[0][0]], run)
 
     def on_result(self, job: Job) -> None:
         try:
@@ -899,13 +899,6 @@ class AsyncBracketScheduler(Scheduler):
             self.iterations.append(iteration)
             self._event("iteration_started", iteration=b, num_configs=list(iteration.num_configs),
                         budgets=list(iteration.budgets))
-
-    def _request(self, run: tuple, attempt: int = 1) -> JobRequest:
-        config_id, config, budget = run
-        datum = self.iterations[config_id[0]].data.get(config_id)
-        return JobRequest(tuple(config_id), config, float(budget),
-                          config_info=getattr(datum, "config_info", None) or {},
-                          previous_budget=previous_budget(datum, float(budget)), attempt=attempt)
 
     def stage_plan(self, iteration: int) -> tuple[list[int | None], list[float]]:
         """``([None] * rungs, budgets)`` of bracket ``iteration``: how many configurations reach a rung is not
@@ -977,6 +970,6 @@ class AsyncBracketScheduler(Scheduler):
                     budget = min(higher)
                 level = b + iteration.budgets.index(budget)
                 run = iteration.start(config_id, level)
-                requeued.append(self._request(run, attempts[(config_id, budget)] + 1))
+                requeued.append(request_for(iteration, run, attempts[(config_id, budget)] + 1))
         self.resumed = True
         return requeued, {"iterations": len(self.iterations), "runs": n_runs, "requeued": len(requeued)}

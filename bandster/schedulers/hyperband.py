@@ -42,6 +42,19 @@ def _stage_complete(iteration: Any) -> bool:
             and iteration.actual_num_configs[stage] >= iteration.num_configs[stage])
 
 
+def request_for(iteration: Any, run: tuple, attempt: int = 1) -> JobRequest:
+    """The :class:`JobRequest` for ``run`` (``(config_id, config, budget)``) handed out by ``iteration``: with the
+    configuration's ``config_info`` and ``previous_budget`` from the iteration's record of it."""
+    config_id, config, budget = run
+    datum = iteration.data.get(config_id)
+    return JobRequest(
+        tuple(config_id), config, float(budget),
+        config_info=getattr(datum, "config_info", None) or {},
+        previous_budget=previous_budget(datum, float(budget)),
+        attempt=attempt,
+    )
+
+
 class IterationScheduler(Scheduler):
     """Runs iterations one after another; idle workers take runs of the next while one waits at a stage barrier.
 
@@ -130,7 +143,7 @@ class IterationScheduler(Scheduler):
             for it in list(self.active):
                 run = it.get_next_run()
                 if run is not None:
-                    return self._request(it, run)
+                    return request_for(it, run)
                 if it.is_finished:
                     self.active.remove(it)
                     # the journal (and the Result read back from it) holds its records: keep the memory
@@ -166,16 +179,6 @@ class IterationScheduler(Scheduler):
         self._event("iteration_started", iteration=index, num_configs=list(iteration.num_configs),
                     budgets=list(iteration.budgets))
         return iteration
-
-    def _request(self, iteration: Any, run: tuple, attempt: int = 1) -> JobRequest:
-        config_id, config, budget = run
-        datum = iteration.data.get(config_id)
-        return JobRequest(
-            tuple(config_id), config, float(budget),
-            config_info=getattr(datum, "config_info", None) or {},
-            previous_budget=previous_budget(datum, float(budget)),
-            attempt=attempt,
-        )
 
     def active_iterations(self) -> list[int]:
         """Indices of the iterations that are not finished."""
@@ -217,7 +220,7 @@ class IterationScheduler(Scheduler):
                 config_id, config, budget = run
                 recorded_run = done.get((tuple(config_id), float(budget)))
                 if recorded_run is None:
-                    requeued.append(self._request(iteration, run, attempts[(tuple(config_id), float(budget))] + 1))
+                    requeued.append(request_for(iteration, run, attempts[(tuple(config_id), float(budget))] + 1))
                     continue
                 iteration.register_result(Job.from_run(recorded_run, config, time_ref))
             iteration.config_sampler = fresh
