@@ -180,10 +180,6 @@ class IterationScheduler(Scheduler):
                     budgets=list(iteration.budgets))
         return iteration
 
-    def active_iterations(self) -> list[int]:
-        """Indices of the iterations that are not finished."""
-        return [i for i, it in enumerate(self.iterations) if not it.is_finished]
-
     def replay(self, result: Any, attempts: Any) -> tuple[list[JobRequest], dict[str, int]]:
         """Rebuild the iterations from a journal (``resume=True``).
 
