@@ -77,7 +77,12 @@ def check_report(step: Any, loss: Any, info: Any = None) -> tuple[float, float, 
     infinities are allowed and recorded as such: a diverged run reports them); ``info`` anything the journal can
     hold (None, or a dict of builtins).
     """
-    if isinstance(step, bool) or not isinstance(step, (int, float)) or not math.isfinite(float(step)):
+    if not isinstance(step, bool) and not isinstance(step, (int, float)):
+        try:
+            step = float(step)  # numpy scalars
+        except (TypeError, ValueError):
+            step = str(step)
+    if isinstance(step, (bool, str)) or not math.isfinite(float(step)):
         raise TypeError(f"report(step={step!r}): the step must be a finite number (the epoch or budget reached)")
     if float(step) <= 0:
         raise ValueError(f"report(step={step!r}): the step must be > 0 (budget units reached so far)")
