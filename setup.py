@@ -17,6 +17,7 @@ docs = ["sphinx>=7", "numpydoc>=1.6", "myst-parser>=2"]
 examples = ["scikit-learn>=1.3"]
 importance = ["scikit-learn>=1.3"]  # Result.importance, visualization.hyperparameter_importance
 report = ["plotly>=5.0"]  # interactive figures in bandster report and bandster dashboard (plotly.js embedded)
+dask = ["dask>=2024.1", "distributed>=2024.1"]  # bandster.backends.DaskBackend: jobs as tasks on a Dask cluster
 # the experiment trackers of bandster.callbacks; SQLAlchemy and Alembic give mlflow-skinny its local sqlite store
 trackers = ["tensorboardX>=2.6", "mlflow-skinny>=3.0", "sqlalchemy>=2.0", "alembic>=1.10"]
 # the peers benchmarks/peers.py compares against; never dependencies of bandster. DEHB pins numpy < 2: install
@@ -51,6 +52,7 @@ setup(
         "importance": importance,
         "trackers": trackers,
         "report": report,
+        "dask": dask,
         "bench": plots + examples + peers,
         "test": plots
         + docs  # make test builds the docs too
@@ -58,6 +60,7 @@ setup(
         + importance
         + trackers
         + report
+        + dask  # tests/backends/test_dask.py runs real Dask clusters
         + [
             "pyarrow>=14",  # the Parquet export of Result.to_dataframe() in the tests
             "tensorboard>=2.14",  # the tests read the TensorBoard tracker's files back with TensorBoard's reader

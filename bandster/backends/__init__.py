@@ -1,12 +1,13 @@
 """Backends execute jobs for a runner: bandster's Pyro5 runtime, thread and process
-workers on this machine, a simulated one with a virtual clock.
+workers on this machine, a Dask cluster, a simulated one with a virtual clock.
 
 Each is a :class:`Backend`; every optimizer takes ``backend=``.
 """
 
 from bandster.backends._base import Backend, BackendListener
 
-__all__ = ["Backend", "BackendListener", "ProcessBackend", "PyroBackend", "SimulatedBackend", "ThreadBackend"]
+__all__ = ["Backend", "BackendListener", "DaskBackend", "ProcessBackend", "PyroBackend", "SimulatedBackend",
+           "ThreadBackend"]
 
 
 def __getattr__(name: str):  # the Pyro runtime is imported only when it is used
@@ -26,4 +27,8 @@ def __getattr__(name: str):  # the Pyro runtime is imported only when it is used
         from bandster.backends.processes import ProcessBackend
 
         return ProcessBackend
+    if name == "DaskBackend":
+        from bandster.backends.dask import DaskBackend
+
+        return DaskBackend
     raise AttributeError(f"module 'bandster.backends' has no attribute {name!r}")
