@@ -15,6 +15,7 @@ from typing import Any
 
 from bandster.backends._base import Backend
 from bandster.backends._pool import Objective
+from bandster.core.metric import Metric
 
 logger = logging.getLogger(__name__)
 
@@ -29,39 +30,36 @@ UNLIMITED_ITERATIONS = 10_000
 
 class MetricObjective:
     """A user's objective turned into a worker's ``compute``: a float or a dict holding ``metric`` becomes
-    ``{'loss': ..., 'info': ...}``, negated when ``mode="max"`` (bandster minimises ``loss``).
+    ``{metric: float, 'info': ...}``; the optimizer's :class:`~bandster.core.metric.Metric` (the one place that
+    negates for ``mode="max"``) turns it into the loss on the master.
 
-    ``info`` holds the metric as returned (under its name) and the dict's other entries, so the journal and the
-    Result keep the value the user sees. Anything else (None, a string, a dict without the metric) raises a
-    TypeError or KeyError saying what was returned and what to return; the run is recorded as failed with it.
-    Picklable with cloudpickle (the process backend sends it to its children).
+    ``info`` holds the dict's other entries, so the journal and the Result keep everything the objective
+    returned. Anything else (None, a string, a dict without the metric) raises a TypeError or KeyError saying
+    what was returned and what to return; the run is recorded as failed with it. Picklable with cloudpickle
+    (the process and Dask backends send it to their workers).
     """
 
     def __init__(self, function: Callable[..., Any], metric: str = "loss", mode: str = "min") -> None:
-        if mode not in ("min", "max"):
-            raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
-        if not isinstance(metric, str) or not metric:
-            raise ValueError(f"metric must be a non-empty string (a key of the objective's dict), got {metric!r}")
+        self.metric = Metric(metric, mode)
         self.objective = function if isinstance(function, Objective) else Objective(function)
-        self.metric = metric
-        self.mode = mode
 
     def __call__(self, **kwargs: Any) -> dict[str, Any]:
         value = self.objective(**kwargs)
         return self.to_result(value)
 
     def to_result(self, value: Any) -> dict[str, Any]:
-        """``{'loss', 'info'}`` from what the objective returned (see the class)."""
+        """``{metric: float, 'info': ...}`` from what the objective returned (see the class)."""
+        metric, mode = self.metric.name, self.metric.mode
         if isinstance(value, Mapping):
-            if self.metric not in value:
-                raise KeyError(f"the objective returned a dict without {self.metric!r} (keys: "
-                               f"{sorted(map(str, value))}); return a dict holding the metric {self.metric!r} "
+            if metric not in value:
+                raise KeyError(f"the objective returned a dict without {metric!r} (keys: "
+                               f"{sorted(map(str, value))}); return a dict holding the metric {metric!r} "
                                "or a float")
-            measured = value[self.metric]
+            measured = value[metric]
             given = value.get("info")
             info = dict(given) if isinstance(given, Mapping) else ({} if given is None else {"info": given})
             for key, item in value.items():
-                if key != "info" and not (key == "loss" == self.metric and self.mode == "min"):
+                if key not in ("info", metric):
                     info.setdefault(str(key), item)
         elif isinstance(value, numbers.Real) and not isinstance(value, bool):
             measured, info = value, {}
@@ -69,18 +67,15 @@ class MetricObjective:
             text = repr(value)
             text = text if len(text) <= 80 else text[:77] + "..."
             raise TypeError(f"the objective returned {type(value).__name__} ({text}); return a float (the "
-                            f"{self.metric} to {'maximise' if self.mode == 'max' else 'minimise'}) or a dict "
-                            f"holding {self.metric!r}")
+                            f"{metric} to {'maximise' if mode == 'max' else 'minimise'}) or a dict "
+                            f"holding {metric!r}")
         if not isinstance(measured, numbers.Real) or isinstance(measured, bool):
             try:
                 measured = float(measured)  # numpy scalars, 0-d arrays
             except (TypeError, ValueError):
-                raise TypeError(f"the objective's {self.metric!r} is {type(measured).__name__} ({measured!r}), "
+                raise TypeError(f"the objective's {metric!r} is {type(measured).__name__} ({measured!r}), "
                                 "not a number") from None
-        if self.metric != "loss" or self.mode == "max":
-            info.setdefault(self.metric, float(measured))
-        loss = -float(measured) if self.mode == "max" else float(measured)
-        return {"loss": loss, "info": info}
+        return {metric: float(measured), "info": info}
 
     def describe(self) -> str:
         return self.objective.describe()
@@ -133,10 +128,9 @@ def _backend(backend: Any, n_workers: int, objective: MetricObjective, max_attem
         raise ValueError(f"backend must be one of {list(BACKENDS)}, a distributed.Client or a "
                          f"bandster.backends.Backend, got {backend!r}")
     if type(backend).__module__.startswith("distributed"):
-        raise NotImplementedError(
-            "backend=distributed.Client needs bandster.backends.DaskBackend, which this version of bandster does "
-            "not have yet; use backend='processes' on one machine, or bandster's own workers (backend='pyro', "
-            "docs/cluster.md) on a cluster")
+        from bandster.backends.dask import DaskBackend
+
+        return DaskBackend(backend, objective, max_attempts=max_attempts)
     raise TypeError(f"backend must be one of {list(BACKENDS)} or a bandster.backends.Backend, got "
                     f"{type(backend).__name__}")
 
@@ -210,11 +204,13 @@ def optimize(
         asynchronous optimizers: the budget of that many HyperBand brackets).
     n_workers : int
         How many evaluations run at once.
-    backend : str or Backend
+    backend : str, distributed.Client or Backend
         ``"threads"`` (default: this process), ``"processes"`` (child processes; the objective is sent with
         cloudpickle), ``"pyro"`` (a name server on loopback and thread workers started for the call, i.e. the
-        class API's runtime), or a :class:`~bandster.backends.Backend` built for this objective (it then
-        computes whatever it was built with; ``metric``/``mode`` apply only to the backends built here).
+        class API's runtime), a ``distributed.Client`` (each evaluation a task on its Dask cluster, through a
+        :class:`~bandster.backends.DaskBackend`; ``n_workers`` is then the cluster's), or a
+        :class:`~bandster.backends.Backend` built for this objective (it then computes whatever it was built
+        with, and its results must hold ``metric``).
     seed : int, optional
         Seeds the optimizer (and a dict space).
     working_directory : str
@@ -260,7 +256,7 @@ def optimize(
         optimizer_kwargs["backend"] = made
     try:
         opt = cls(configspace=space, run_id=run_id, min_budget=min_budget, max_budget=max_budget, seed=seed,
-                  working_directory=working_directory, **optimizer_kwargs)
+                  working_directory=working_directory, metric=metric, mode=mode, **optimizer_kwargs)
     except BaseException:
         if pyro is not None:
             pyro.close()

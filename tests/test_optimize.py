@@ -120,12 +120,32 @@ def test_bad_calls_say_what_to_fix(wd):
         bandster.optimize(quadratic, {"x": (2.0, 1.0)}, min_budget=1, max_budget=9, n_iterations=1,
                           working_directory=wd)
 
-    class Client:  # stands in for distributed.Client (the dask extra is not installed here)
+    class Client:  # looks like distributed's, is not a distributed.Client
         __module__ = "distributed.client"
 
-    with pytest.raises(NotImplementedError, match="DaskBackend"):
+    with pytest.raises(TypeError, match="client must be a distributed.Client"):
         bandster.optimize(quadratic, {"x": (0.0, 1.0)}, min_budget=1, max_budget=9, n_iterations=1,
                           backend=Client(), working_directory=wd)
+
+
+def test_a_dask_client_as_backend_with_mode_max(wd):
+    distributed = pytest.importorskip("distributed")
+    scale = 2.0
+
+    def accuracy(config, budget):  # a closure, pickled by Dask
+        return {"accuracy": 1 - scale * abs(config["x"] - 0.3) / budget, "budget_seen": budget}
+
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as \
+            cluster, distributed.Client(cluster) as client:
+        result = bandster.optimize(accuracy, {"x": (0.0, 1.0)}, "HyperBand", n_iterations=1, metric="accuracy",
+                                   mode="max", backend=client, seed=0, working_directory=wd, progress=False,
+                                   **LADDER)
+    runs = result.get_all_runs()
+    assert len(runs) == 13 and all(r.error_logs is None for r in runs)
+    assert all(r.loss == -r.info["accuracy"] and r.info["budget_seen"] == r.budget for r in runs)
+    assert all(r.worker_name.startswith("dask.") for r in runs)
+    manifest = json.load(open(os.path.join(latest_journal_directory(wd, "optimize"), "run.json")))
+    assert manifest["backend"]["name"] == "dask" and manifest["metric"] == {"name": "accuracy", "mode": "max"}
 
 
 @pytest.mark.timeout(300)

@@ -65,7 +65,7 @@ class Lost(Exception):
 
 def job_message(job: Job) -> dict[str, Any]:
     """The job as a worker receives it (:func:`bandster.core.protocol.job_message`'s ``job``)."""
-    return protocol.job_message(job.id, job.kwargs, job.attempt, job.timeout)["job"]
+    return protocol.job_message(job.id, job.kwargs, job.attempt, job.timeout, job.metric)["job"]
 
 
 class LocalBackend(Backend):

@@ -108,6 +108,7 @@ class PyroBackend(Backend):
     def submit(self, job: Job) -> None:
         queued = self._require_started().submit_job(job.id, job_timeout=job.timeout, **job.kwargs)
         queued.attempt = job.attempt
+        queued.metric = job.metric
 
     def withdraw_queued(self) -> list[Job]:
         return self._require_started().withdraw_queued()

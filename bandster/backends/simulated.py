@@ -274,7 +274,7 @@ class SimulatedBackend(Backend):
             running.generator = value
             self._advance(running, None)
             return
-        result, error, cost = _check(value, require_cost=True)
+        result, error, cost = _check(value, require_cost=True, metric=running.job.metric)
         self._end_after(running, cost, result, error)
 
     def _raised(self, running: _Running, exc: BaseException) -> None:
@@ -300,7 +300,7 @@ class SimulatedBackend(Backend):
             item = next(running.generator) if decision is None else running.generator.send(decision)
         except StopIteration as stop:
             running.generator = None
-            result, error, cost = _check(stop.value, require_cost=False)
+            result, error, cost = _check(stop.value, require_cost=False, metric=running.job.metric)
             self._end_after(running, cost, result, error)
             return
         except BaseException as exc:  # noqa: BLE001 - everything an objective raises is recorded
@@ -375,7 +375,7 @@ def _cost(value: Any) -> float | None:
     return cost if math.isfinite(cost) and cost >= 0 else None
 
 
-def _check(value: Any, require_cost: bool) -> tuple[dict | None, str | None, float]:
+def _check(value: Any, require_cost: bool, metric: str = "loss") -> tuple[dict | None, str | None, float]:
     """What the objective returned: ``(result, error, cost)``, checked as a worker checks ``compute``'s return."""
     cost: float | None = 0.0
     given = None
@@ -385,7 +385,7 @@ def _check(value: Any, require_cost: bool) -> tuple[dict | None, str | None, flo
         value = {key: item for key, item in value.items() if key != "cost"}
     elif require_cost:
         cost = None
-    result, error = protocol.check_result(value)
+    result, error = protocol.check_result(value, metric)
     if error is not None:
         return None, error, cost or 0.0
     if cost is None:

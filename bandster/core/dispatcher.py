@@ -321,7 +321,7 @@ class Dispatcher:
             handed = self._hand_out(record, 1)
         self._dispatched(handed)
         job = handed[0]
-        return protocol.job_message(job.id, job.kwargs, job.attempt, job.timeout)
+        return protocol.job_message(job.id, job.kwargs, job.attempt, job.timeout, job.metric)
 
     def exchange(self, worker_name: str, outcomes: list | str | None = None, wait: float = 2.0) -> dict:
         """Deliver a worker process's finished ``outcomes`` and hand it jobs: the next one and, while its jobs
@@ -347,7 +347,7 @@ class Dispatcher:
         self._dispatched(handed)
         if not handed:
             return {"command": protocol.WAIT}
-        jobs = [protocol.job_message(j.id, j.kwargs, j.attempt, j.timeout)["job"] for j in handed]
+        jobs = [protocol.job_message(j.id, j.kwargs, j.attempt, j.timeout, j.metric)["job"] for j in handed]
         return {"command": protocol.JOBS, "jobs": protocol.pack(jobs)}
 
     def _no_job_reply(self, record: WorkerRecord | None) -> dict:

@@ -47,6 +47,8 @@ class Job:
         self.timeout: float | None = None
         #: ``time.monotonic()`` after which the dispatcher gives up on the job (set when it starts)
         self.deadline: float | None = None
+        #: the key of compute's dict that holds the optimizer's metric (``metric=``; the worker checks it)
+        self.metric = "loss"
 
     def time_it(self, which_time: str) -> None:
         """Stamp ``timestamps[which_time]`` with the current time."""

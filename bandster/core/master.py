@@ -24,6 +24,7 @@ from bandster.backends.pyro import PyroBackend
 from bandster.core.base_config_generator import base_config_generator
 from bandster.core.base_iteration import BaseIteration
 from bandster.core.job import Job
+from bandster.core.metric import Metric
 from bandster.core.nameserver import validate_run_id
 from bandster.records.journal import Journal
 from bandster.records.result import Result, Run
@@ -94,6 +95,14 @@ class Master:
     backend : Backend, optional
         Where jobs run (:mod:`bandster.backends`); default: a :class:`~bandster.backends.PyroBackend` on
         ``nameserver``, ``nameserver_port`` and ``run_id`` (the name-server arguments are ignored otherwise).
+    metric : str
+        The key of the workers' result dicts to optimise (default ``"loss"``): ``compute`` may return e.g.
+        ``{'accuracy': 0.93, 'info': ...}`` with ``metric="accuracy"``. Intermediate reports are in its units.
+    mode : {"min", "max"}
+        Minimise or maximise ``metric``. With ``"max"`` bandster minimises the negated metric internally (the
+        journal's and the Result's ``loss`` is ``-metric``, each run's ``info[metric]`` holds the value as
+        returned), and ``bandster status``, ``bandster report`` and the plots show the metric as returned
+        (:class:`bandster.core.metric.Metric`).
     """
 
     def __init__(
@@ -119,8 +128,11 @@ class Master:
         result_callbacks: list[Callable[[Run], Any]] | None = None,
         stop_grace_period: float = 60.0,
         backend: Backend | None = None,
+        metric: str = "loss",
+        mode: str = "min",
     ) -> None:
         self._run_id = validate_run_id(run_id)
+        self.metric = Metric(metric, mode)
         self.working_directory = os.path.abspath(working_directory)
         self.config_generator = config_generator
         self.logger = logger if logger is not None else logging.getLogger(type(self).__module__)
@@ -154,6 +166,7 @@ class Master:
             previous_result=previous_result,
             resume=resume,
             logger=self.logger,
+            metric=self.metric,
         )
         self.runner.attach()
 
@@ -174,6 +187,7 @@ class Master:
             "configspace": getattr(self, "configspace_json", None),
             "seed": getattr(self, "seed", None),
             "scheduler": self.scheduler.manifest(),
+            "metric": self.metric.manifest(),
         }
 
     # ------------------------------------------------------------------ public API

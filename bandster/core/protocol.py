@@ -49,9 +49,14 @@ JOBS = "jobs"
 LOST = "lost"
 
 
-def job_message(job_id: tuple, kwargs: dict[str, Any], attempt: int, timeout: float | None = None) -> dict[str, Any]:
-    """The reply that hands a job to a worker."""
-    return {"command": JOB, "job": {"id": id_to_json(job_id), "kwargs": kwargs, "attempt": attempt, "timeout": timeout}}
+def job_message(job_id: tuple, kwargs: dict[str, Any], attempt: int, timeout: float | None = None,
+                metric: str = "loss") -> dict[str, Any]:
+    """The reply that hands a job to a worker (``metric``: the key of compute's dict to check, sent only when it
+    is not ``loss``)."""
+    job = {"id": id_to_json(job_id), "kwargs": kwargs, "attempt": attempt, "timeout": timeout}
+    if metric != "loss":
+        job["metric"] = metric
+    return {"command": JOB, "job": job}
 
 
 def pack(value: Any) -> Any:
@@ -86,21 +91,24 @@ def _json_exact(value: Any) -> bool:
     return kind in (str, int, float, bool) or value is None
 
 
-def check_result(value: Any) -> tuple[dict | None, str | None]:
+def check_result(value: Any, metric: str = "loss") -> tuple[dict | None, str | None]:
     """Validate what ``compute`` returned: ``(result, None)`` if usable, else ``(None, error text)``.
 
     A usable result is a mapping with a numeric ``loss`` (NaN and inf are kept: such a run is recorded with
     its loss and counts as failed for promotion and modelling). ``info`` is converted to builtins; values
-    with no JSON form are kept as their ``repr`` with a warning naming the key.
+    with no JSON form are kept as their ``repr`` with a warning naming the key. With another ``metric`` (an
+    optimizer's ``metric=``, sent in the job message) that key must be numeric instead of ``loss``; the master
+    turns it into the loss (:class:`bandster.core.metric.Metric`).
     """
     if not isinstance(value, Mapping):
         return None, (
             f"compute() returned {type(value).__name__} ({_short(value)}); it must return a dict "
-            "{'loss': float, 'info': ...}"
+            + ("{'loss': float, 'info': ...}" if metric == "loss" else f"holding the metric {metric!r}")
         )
-    if "loss" not in value:
-        return None, f"compute() returned a dict without 'loss' (keys: {sorted(map(str, value))}); add a 'loss'"
-    loss = value["loss"]
+    if metric not in value:
+        return None, (f"compute() returned a dict without {metric!r} (keys: {sorted(map(str, value))}); add a "
+                      + ("'loss'" if metric == "loss" else f"{metric!r} (the optimizer's metric)"))
+    loss = value[metric]
     try:
         loss_value = to_builtin(loss, strict=True)
     except UnserializableValue:
@@ -108,11 +116,12 @@ def check_result(value: Any) -> tuple[dict | None, str | None]:
     if isinstance(loss_value, list) and len(loss_value) == 1:  # a 1-element array
         loss_value = loss_value[0]
     if isinstance(loss_value, bool) or not isinstance(loss_value, int | float):
-        return None, f"compute() returned a non-numeric loss {_short(loss)} of type {type(loss).__name__}"
+        name = "loss" if metric == "loss" else repr(metric)
+        return None, f"compute() returned a non-numeric {name} {_short(loss)} of type {type(loss).__name__}"
     info = to_builtin(value.get("info"), path="info")
-    result = {"loss": float(loss_value), "info": info}
+    result = {metric: float(loss_value), "info": info}
     for key, extra in value.items():
-        if key not in ("loss", "info"):
+        if key not in (metric, "info"):
             result[str(key)] = to_builtin(extra, path=str(key))
     return result, None
 
@@ -160,7 +169,7 @@ def run_compute(compute: Any, job: Mapping[str, Any], accepted: set[str] | None 
             # empty directory per configuration (a **kwargs compute gets the path and creates it if it uses it)
             os.makedirs(directory, exist_ok=True)
         value = compute(**compute_kwargs(job, accepted))
-        result, error = check_result(value)
+        result, error = check_result(value, job.get("metric", "loss"))
     except BaseException as exc:  # noqa: BLE001 - everything a user's compute raises is recorded
         if isinstance(exc, KeyboardInterrupt | SystemExit) or type(exc).__name__ == "HandBack":
             raise

@@ -27,6 +27,7 @@ from bandster.__version__ import __version__
 from bandster.backends._base import Backend
 from bandster.core import waiting
 from bandster.core.job import Job
+from bandster.core.metric import Metric
 from bandster.core.progress import ProgressBar
 from bandster.records.format import (
     config_directory,
@@ -115,6 +116,9 @@ class Runner:
     resume : bool
         Continue the latest journal of ``run_id`` in ``working_directory``.
     logger : logging.Logger, optional
+    metric : Metric, optional
+        What is optimised (default: ``loss``, minimised): every result and report is turned into a loss here,
+        whatever the backend.
 
     Examples
     --------
@@ -151,6 +155,7 @@ class Runner:
         previous_result: Any = None,
         resume: bool = False,
         logger: logging.Logger | None = None,
+        metric: Metric | None = None,
     ) -> None:
         if job_timeout is not None and not callable(job_timeout):
             positive_number("job_timeout", job_timeout)
@@ -176,6 +181,7 @@ class Runner:
         self.dynamic_queue_size = dynamic_queue_size
         self.previous_result = previous_result
         self.logger = logger if logger is not None else logging.getLogger(__name__)
+        self.metric = metric if metric is not None else Metric()
 
         self._cond = threading.Condition()  # guards everything below and the scheduler
         self._early_lock = threading.Lock()  # guards _early_events
@@ -478,6 +484,8 @@ class Runner:
 
     def job_finished(self, job: Job) -> None:
         """Record a finished job: journal first, then the scheduler (which feeds the sampler)."""
+        if isinstance(job.result, dict) and not self.metric.is_default:
+            job.result = self.metric.to_result(job.result)
         with self._cond:
             self.num_running_jobs -= 1
             self._refund(job)
@@ -515,7 +523,8 @@ class Runner:
                     self.logger.exception("result callback %r failed on job %s", callback, job.id)
 
     def job_report(self, job: Job, step: float, loss: float, info: Any = None) -> Decision:
-        """An intermediate report of a running job: the scheduler decides."""
+        """An intermediate report of a running job (its value in the metric's units): the scheduler decides."""
+        loss = self.metric.to_loss(loss) if not self.metric.is_default else loss
         with self._cond:
             return self.scheduler.on_report(job, step, loss, info)
 
@@ -590,6 +599,7 @@ class Runner:
         job = job_from_request(request, working_directory=self.working_directory, config_directory=directory,
                                previous_budget=request.previous_budget)
         job.timeout = self._timeout_for(request.budget)
+        job.metric = self.metric.name
         self.backend.submit(job)
 
     def _timeout_for(self, budget: float) -> float | None:
