@@ -141,7 +141,7 @@ def incumbent_figure(info: dict, hover: Callable[..., str]) -> dict:
              "text": texts, "hovertemplate": "%{text}<br>after %{x:.4g} s<extra></extra>", "name": "incumbent",
              "marker": {"color": budgets, "colorscale": "Viridis", "size": 8, "showscale": bool(budgets),
                         "colorbar": {"title": {"text": "budget"}}}}
-    label = "regret" if info.get("regret") else "incumbent's loss"
+    label = "regret" if info.get("regret") else info.get("label", "incumbent's loss")
     return {"data": [trace], "layout": _layout("Incumbent over time", "seconds since the start", label,
                                                yaxis={"type": "log" if _log_helps(values) else "linear"})}
 
@@ -171,7 +171,7 @@ def losses_figure(info: dict, hover: Callable[..., str]) -> dict:
                        "name": "failed", "text": [hover(cid) + "<br>failed" for cid in info["failed_config_ids"]],
                        "hovertemplate": "%{text}<extra></extra>",
                        "marker": {"color": "#d62728", "symbol": "x", "size": 7}})
-    return {"data": traces, "layout": _layout("Losses over time", "seconds since the start", "loss",
+    return {"data": traces, "layout": _layout("Losses over time", "seconds since the start", info.get("label", "loss"),
                                               yaxis={"type": "log" if _log_helps(all_losses) else "linear"})}
 
 

@@ -276,7 +276,8 @@ def summary_facts(status: RunStatus, n_configs: int) -> list[tuple[str, str]]:
          + (f" ({100 * status.utilisation:.0f}% of the workers' time)" if status.utilisation is not None else "")),
     ]
     if status.incumbent is not None:
-        facts.append(("incumbent", f"{_cid(status.incumbent)}, loss {status.incumbent_loss:.6g}"))
+        facts.append(("incumbent", f"{_cid(status.incumbent)}, {status.metric.name} "
+                                   f"{status.metric.shown(status.incumbent_loss):.6g}"))
     if status.warmstart_runs:
         facts.append(("warm start", f"{status.warmstart_runs} runs of {status.warmstart_configs} configurations "
                       "from an earlier run (iteration -1)"))
@@ -297,8 +298,9 @@ def _best(status: RunStatus, result: Result, row_of: Callable[[tuple, float], di
     if status.incumbent is not None:
         datum = result[status.incumbent]
         config = json.dumps(datum.config, indent=1, sort_keys=True, default=str)
-        out.append(f"<p>Incumbent (lowest loss on the largest budget, {_e(status.hb_config.get('max_budget'))}): "
-                   f"<b>{_e(_cid(status.incumbent))}</b> with loss <b>{_num(status.incumbent_loss)}</b>.</p>"
+        out.append(f"<p>Incumbent ({_e(status.metric.best)} on the largest budget, "
+                   f"{_e(status.hb_config.get('max_budget'))}): <b>{_e(_cid(status.incumbent))}</b> with "
+                   f"{_e(status.metric.name)} <b>{_num(status.metric.shown(status.incumbent_loss))}</b>.</p>"
                    f"<pre>{_e(config)}</pre>")
     else:
         out.append("<p>No configuration has a finite loss on the largest budget yet.</p>")
@@ -309,23 +311,24 @@ def _best(status: RunStatus, result: Result, row_of: Callable[[tuple, float], di
         rows = []
         classes = []
         for rank, ((cid, _budget, loss, config), row) in enumerate(zip(status.top, rows_of, strict=True), start=1):
-            cells = [str(rank), _e(_cid(cid)), _num(loss)]
+            cells = [str(rank), _e(_cid(cid)), _num(status.metric.shown(loss))]
             cells += [_num(row.get(m, "")) for m in metrics]
             cells += [_num(config.get(n, "")) for n in names]
             rows.append(cells)
             classes.append("best" if rank == 1 else "")
-        out.append(f"<p>Lowest losses on budget {_e(f'{status.top_budget:g}')}, with the metrics the worker returned "
-                   "in <code>info</code>:</p>")
-        out.append(_table(["rank", "config_id", "loss", *[_e(m) for m in metrics], *[_e(n) for n in names]], rows,
-                          left={1}, row_classes=classes))
+        best = "Lowest losses" if status.metric.is_default else f"Best {status.metric.label}"
+        out.append(f"<p>{_e(best)} on budget {_e(f'{status.top_budget:g}')}, with the metrics the worker returned in "
+                   "<code>info</code>:</p>")
+        out.append(_table(["rank", "config_id", _e(status.metric.label), *[_e(m) for m in metrics],
+                           *[_e(n) for n in names]], rows, left={1}, row_classes=classes))
     per_budget = result.get_incumbent_per_budget()
     if per_budget:
         rows = []
         for budget, cid in per_budget.items():
             loss = next(r.loss for r in result.get_runs_by_id(cid) if float(r.budget) == float(budget))
-            rows.append([_e(f"{budget:g}"), _e(_cid(cid)), _num(loss)])
+            rows.append([_e(f"{budget:g}"), _e(_cid(cid)), _num(status.metric.shown(loss))])
         out.append("<p>Best configuration on each budget:</p>")
-        out.append(_table(["budget", "config_id", "loss"], rows, left={1}))
+        out.append(_table(["budget", "config_id", _e(status.metric.label)], rows, left={1}))
     return "".join(out)
 
 

@@ -35,6 +35,7 @@ from bandster.analysis.status_parts import (
     stage_statuses,
     worker_time,
 )
+from bandster.core.metric import Metric
 from bandster.plan import format_duration
 from bandster.records.format import find_journal, is_finite_number, journal_is_live, read_events, read_manifest
 from bandster.records.result import Run, logged_results_to_HBS_result
@@ -81,6 +82,8 @@ class RunStatus:
     warnings: list[str] = field(default_factory=list)
     #: the journal's times are a simulated backend's virtual seconds, not epoch seconds
     virtual_clock: bool = False
+    #: what the run optimises (run.json's ``metric``): losses are shown as the metric the objective returned
+    metric: Metric = field(default_factory=Metric)
 
     @property
     def wall_time(self) -> float | None:
@@ -120,6 +123,8 @@ class RunStatus:
                     for cid, b, loss, config in self.top],
             "incumbent": None if self.incumbent is None else list(self.incumbent),
             "incumbent_loss": self.incumbent_loss,
+            "metric": self.metric.manifest(),
+            "incumbent_metric": self.metric.shown(self.incumbent_loss),
             "workers": [
                 {"name": w.name, "host": w.host, "state": w.state,
                  "job": None if w.job is None else [list(w.job[0]), w.job[1]], "joined": w.joined,
@@ -203,14 +208,14 @@ class RunStatus:
         shown = self.top if top is None else self.top[:top]
         if shown:
             out.append(f"best configurations on budget {_num(self.top_budget)}:")
-            rows = [[str(k), _cid(cid), f"{loss:.6g}", _config_text(config)]
+            rows = [[str(k), _cid(cid), f"{self.metric.shown(loss):.6g}", _config_text(config)]
                     for k, (cid, _, loss, config) in enumerate(shown, start=1)]
-            out.extend(_table(["rank", "config_id", "loss", "config"], rows, align_left={3}))
+            out.extend(_table(["rank", "config_id", self.metric.label, "config"], rows, align_left={3}))
         else:
             out.append("no run has finished with a finite loss yet")
         if self.incumbent is not None:
-            out.append(f"incumbent (lowest loss on max_budget {_num(self.hb_config.get('max_budget'))}): "
-                       f"{_cid(self.incumbent)}, loss {self.incumbent_loss:.6g}")
+            out.append(f"incumbent ({self.metric.best} on max_budget {_num(self.hb_config.get('max_budget'))}): "
+                       f"{_cid(self.incumbent)}, {self.metric.name} {self.metric.shown(self.incumbent_loss):.6g}")
         out.append("")
 
         if self.workers:
@@ -454,6 +459,7 @@ class StatusBuilder:
             remaining_note=remaining.note,
             warnings=warnings,
             virtual_clock=isinstance(manifest.get("backend"), dict) and manifest["backend"].get("name") == "simulated",
+            metric=Metric.from_manifest(manifest),
         )
 
 

@@ -140,6 +140,8 @@ class Master:
         self.previous_result = previous_result
         self.config: dict[str, Any] = getattr(self, "config", None) or {"time_ref": None}
         self.config.setdefault("time_ref", None)
+        if not self.metric.is_default:  # the Result's HB_config carries it to the plots
+            self.config["metric"] = self.metric.manifest()
         self.warmstart_iteration: list = []
         if backend is not None and not isinstance(backend, Backend):
             raise TypeError(f"backend must be a bandster.backends.Backend, got {type(backend).__name__}")

@@ -62,6 +62,11 @@ class Metric:
         """How tables and figures name the metric: ``loss``, or e.g. ``accuracy (max)``."""
         return "loss" if self.is_default else f"{self.name} ({self.mode})"
 
+    @property
+    def best(self) -> str:
+        """``lowest loss``, ``highest accuracy``: what the incumbent has."""
+        return f"{'highest' if self.mode == 'max' else 'lowest'} {self.name}"
+
     def to_loss(self, value: float) -> float:
         """An intermediate report's value (in the metric's units) as a loss."""
         return self.sign * float(value)
@@ -91,6 +96,12 @@ class Metric:
     def manifest(self) -> dict[str, str]:
         """What run.json records."""
         return {"name": self.name, "mode": self.mode}
+
+    @classmethod
+    def of(cls, result: Any) -> Metric:
+        """The metric of a :class:`~bandster.records.result.Result` (its ``HB_config["metric"]``, set by the
+        optimizer when it is not ``loss``/``min``); ``loss``/``min`` for anything else (a list of runs)."""
+        return cls.from_manifest({"metric": (getattr(result, "HB_config", None) or {}).get("metric")})
 
     @classmethod
     def from_manifest(cls, manifest: Mapping[str, Any] | None) -> Metric:

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from bandster.core.metric import Metric
 from bandster.records.result import Result
 from bandster.visualization._utils import budget_colors, budget_label, finish, no_data, pyplot
 
@@ -17,9 +18,11 @@ def _get_incumbent_info(result: Result, all_budgets: bool = True, bigger_is_bett
     Returns
     -------
     dict
-        ``times``, ``values`` (the loss, or ``loss - optimum``) and ``budgets`` (numpy arrays), ``config_ids``
-        (list), ``regret`` (whether ``values`` are regrets).
+        ``times``, ``values`` (the loss, or ``loss - optimum``; for a run with ``metric``/``mode`` and no
+        optimum, the metric as returned) and ``budgets`` (numpy arrays), ``config_ids`` (list), ``regret``
+        (whether ``values`` are regrets), ``label`` (what the values are).
     """
+    metric = Metric.of(result)
     trajectory = result.get_incumbent_trajectory(all_budgets=all_budgets, bigger_is_better=bigger_is_better,
                                                  non_decreasing_budget=non_decreasing_budget)
     points = [p for p in zip(trajectory["times_finished"], trajectory["losses"], trajectory["budgets"],
@@ -27,7 +30,11 @@ def _get_incumbent_info(result: Result, all_budgets: bool = True, bigger_is_bett
     values = np.array([p[1] for p in points], dtype=float)
     if optimum is not None:
         values = values - float(optimum)
-    return {"times": np.array([p[0] for p in points], dtype=float), "values": values,
+    else:
+        values = np.array([metric.shown(v) for v in values], dtype=float)
+    label = "regret (loss - optimum)" if optimum is not None else (
+        "incumbent's loss" if metric.is_default else f"incumbent's {metric.label}")
+    return {"label": label, "times": np.array([p[0] for p in points], dtype=float), "values": values,
             "budgets": np.array([p[2] for p in points], dtype=float), "config_ids": [tuple(p[3]) for p in points],
             "regret": optimum is not None}
 
@@ -78,7 +85,7 @@ def incumbent_over_time(
     else:
         no_data(ax, "no incumbent yet (no finite loss)")
     ax.set_xlabel("wall clock time [s]")
-    ax.set_ylabel("regret (loss - optimum)" if info["regret"] else "incumbent's loss")
+    ax.set_ylabel(info["label"])
     ax.set_title("Regret over time" if info["regret"] else "Incumbent over time")
     finish(fig, show)
     return fig, ax

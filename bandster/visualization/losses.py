@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from bandster.core._convert import is_finite_loss
+from bandster.core.metric import Metric
 from bandster.records.result import Result, Run
 from bandster.visualization._utils import (
     FAILED_COLOR,
@@ -22,16 +23,23 @@ from bandster.visualization._utils import (
 
 
 def _get_losses_info(runs: Iterable[Run] | Result,
-                     get_loss_from_run_fn: Callable[[Run], float] = lambda r: r.loss) -> dict[str, Any]:
-    """The finished runs' losses per budget.
+                     get_loss_from_run_fn: Callable[[Run], float] | None = None) -> dict[str, Any]:
+    """The finished runs' losses per budget (for a Result of a run with ``metric``/``mode``, and no
+    ``get_loss_from_run_fn``: the metric as the objective returned it, best so far in its direction).
 
     Returns
     -------
     dict
         ``budgets``: every budget with a finished run, smallest first; ``per_budget``: ``{budget: {"times",
         "losses", "best_so_far" (numpy arrays, in finish order), "config_ids" (list)}}`` for the budgets with a
-        finite loss; ``failed_times`` and ``failed_config_ids``: the runs without a finite loss.
+        finite loss; ``failed_times`` and ``failed_config_ids``: the runs without a finite loss; ``label``: what
+        the values are (``loss``, or e.g. ``accuracy (max)``).
     """
+    metric = Metric.of(runs) if get_loss_from_run_fn is None else Metric()
+    if get_loss_from_run_fn is None:
+        def get_loss_from_run_fn(r: Run) -> float:
+            return metric.shown(r.loss)
+    accumulate = np.maximum.accumulate if metric.mode == "max" else np.minimum.accumulate
     runs = [r for r in run_list(runs) if stamp(r, "finished") is not None]
     budgets = sorted({float(r.budget) for r in runs})
     per_budget: dict[float, dict[str, Any]] = {}
@@ -50,15 +58,15 @@ def _get_losses_info(runs: Iterable[Run] | Result,
             points.sort(key=lambda p: (p[0], p[1]))
             losses = np.array([p[1] for p in points])
             per_budget[budget] = {"times": np.array([p[0] for p in points]), "losses": losses,
-                                  "best_so_far": np.minimum.accumulate(losses),
+                                  "best_so_far": accumulate(losses),
                                   "config_ids": [p[2] for p in points]}
     return {"budgets": budgets, "per_budget": per_budget, "failed_times": np.array([f[0] for f in failed]),
-            "failed_config_ids": [f[1] for f in failed]}
+            "failed_config_ids": [f[1] for f in failed], "label": metric.label}
 
 
 def losses_over_time(
     runs: Iterable[Run] | Result,
-    get_loss_from_run_fn: Callable[[Run], float] = lambda r: r.loss,
+    get_loss_from_run_fn: Callable[[Run], float] | None = None,
     cmap: Any = None,
     show: bool = False,
 ) -> tuple[Any, Any]:
@@ -67,8 +75,9 @@ def losses_over_time(
     Parameters
     ----------
     runs : list of Run or Result
-    get_loss_from_run_fn : callable
-        ``fn(run) -> float``, called for runs that returned a loss.
+    get_loss_from_run_fn : callable, optional
+        ``fn(run) -> float``, called for runs that returned a loss; default: the loss, or for a run with
+        ``metric``/``mode`` the metric as returned.
     cmap : str or Colormap, optional
         Colours of the budgets (HpBandSter's default ``tab10``).
     show : bool
@@ -98,7 +107,7 @@ def losses_over_time(
     else:
         no_data(ax, "no finished runs")
     ax.set_xlabel("wall clock time [s]")
-    ax.set_ylabel("loss")
+    ax.set_ylabel(info["label"])
     ax.set_title("Losses over time (lines: best so far per budget)")
     finish(fig, show)
     return fig, ax

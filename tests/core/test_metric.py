@@ -113,3 +113,31 @@ def test_reports_are_in_the_metric_s_units(tmp_path, run_id):
     survivors = [abs(id2config[k]["config"]["x"] - 0.3) for k, s in states.items() if s.stopped_at is None]
     stopped = [abs(id2config[k]["config"]["x"] - 0.3) for k, s in states.items() if s.stopped_at == 1]
     assert survivors and stopped and min(survivors) <= min(stopped)
+
+
+def test_status_report_and_plots_show_the_metric_as_returned(tmp_path, run_id):
+    from bandster.analysis.report import render_report
+    from bandster.analysis.status import read_status
+    from bandster.visualization.incumbent import _get_incumbent_info
+    from bandster.visualization.losses import _get_losses_info
+
+    opt = HyperBand(configspace=space(), run_id=run_id, min_budget=1, max_budget=9, eta=3, seed=0,
+                    working_directory=str(tmp_path), backend=ThreadBackend(1, accuracy), metric="accuracy",
+                    mode="max")
+    try:
+        result = opt.run(n_iterations=1, progress=False)
+    finally:
+        opt.shutdown()
+    best = -min(r.loss for r in result.get_all_runs() if r.budget == 9.0)
+    status = read_status(opt.journal.directory)
+    text = status.format()
+    assert "accuracy (max)" in text and "highest accuracy on max_budget 9" in text
+    assert f"accuracy {best:.6g}" in text and status.to_dict()["incumbent_metric"] == pytest.approx(best)
+    html = render_report(opt.journal.directory, interactive=False)
+    assert "highest accuracy" in html and f"{best:.6g}" in html
+    info = _get_losses_info(result)
+    assert info["label"] == "accuracy (max)"
+    assert all((entry["losses"] > 0).all() and entry["best_so_far"][-1] == entry["losses"].max()
+               for entry in info["per_budget"].values())
+    trajectory = _get_incumbent_info(result)
+    assert trajectory["label"] == "incumbent's accuracy (max)" and trajectory["values"][-1] == pytest.approx(best)
