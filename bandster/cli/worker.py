@@ -30,10 +30,11 @@ examples:
   bandster worker --run-id mnist --dir /shared/mnist path/to/workers.py:MyWorker \\
       --worker-kwargs '{"sleep_interval": 0.5}'
 
-  # one GPU per worker process on a 4-GPU node
-  for gpu in 0 1 2 3; do
-    bandster worker --run-id mnist --dir /shared/mnist --env CUDA_VISIBLE_DEVICES=$gpu mymodule:MyWorker &
-  done
+  # one worker process per GPU on a 4-GPU node (CUDA_VISIBLE_DEVICES=0, 1, 2, 3 in each)
+  bandster worker --run-id mnist --dir /shared/mnist --gpus 0,1,2,3 mymodule:MyWorker
+  # two processes with two GPUs each (CUDA_VISIBLE_DEVICES=0,1 and 2,3); 8 CPU-only processes
+  bandster worker --run-id mnist --dir /shared/mnist --gpus 0,1,2,3 --processes 2 mymodule:MyWorker
+  bandster worker --run-id mnist --dir /shared/mnist --processes 8 mymodule:MyWorker
 
   # any program: placeholders are replaced by shell-quoted values
   bandster worker --run-id mnist --dir /shared/mnist --nic ib0 \\
@@ -90,6 +91,12 @@ def register(subparsers: argparse._SubParsersAction, formatter_class: type = arg
                         help="set an environment variable before the worker class is imported (repeatable), "
                              "e.g. CUDA_VISIBLE_DEVICES=1")
     parser.add_argument("--id", default=None, help="appended to the worker's name (default: a counter)")
+    parser.add_argument("--processes", type=int, default=None, metavar="N",
+                        help="start N worker processes with these arguments (default: one per --gpus entry, "
+                             "else 1); SIGTERM/Ctrl-C are passed on to all of them")
+    parser.add_argument("--gpus", default=None, metavar="LIST",
+                        help="comma-separated GPU ids (e.g. 0,1,2,3): each worker process sees its share in "
+                             "CUDA_VISIBLE_DEVICES, one GPU per process by default")
     parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                         help="shut down after this many seconds idle after a job, or waiting for a master "
                              "(HpBandSter's Worker(timeout=); default: never)")
@@ -166,10 +173,111 @@ def load_worker_class(target: str) -> type:
     return cls
 
 
+def gpu_shares(gpus: str | None, processes: int | None) -> list[str | None]:
+    """What each worker process gets as ``CUDA_VISIBLE_DEVICES`` (None: left as it is).
+
+    One GPU per process by default; with fewer processes than GPUs each gets an equal contiguous share, with
+    more, the GPUs are shared round-robin.
+
+    Examples
+    --------
+    >>> gpu_shares("0,1,2,3", None)
+    ['0', '1', '2', '3']
+    >>> gpu_shares("0,1,2,3", 2)
+    ['0,1', '2,3']
+    >>> gpu_shares("0,1", 4)
+    ['0', '1', '0', '1']
+    >>> gpu_shares(None, 3)
+    [None, None, None]
+    """
+    if processes is not None and (isinstance(processes, bool) or processes < 1):
+        raise UsageError(f"--processes must be >= 1, got {processes}")
+    if gpus is None:
+        return [None] * (processes or 1)
+    ids = [g.strip() for g in gpus.split(",")]
+    if not ids or any(not g for g in ids) or len(set(ids)) != len(ids):
+        raise UsageError(f"--gpus expects distinct comma-separated GPU ids such as 0,1,2,3, got {gpus!r}")
+    n = processes or len(ids)
+    if n >= len(ids):
+        if n % len(ids):
+            raise UsageError(f"--processes {n} does not share {len(ids)} GPUs evenly; use a multiple of "
+                             f"{len(ids)} or a divisor of it")
+        return [ids[k % len(ids)] for k in range(n)]
+    if len(ids) % n:
+        raise UsageError(f"--processes {n} does not split {len(ids)} GPUs evenly; use a divisor of {len(ids)}")
+    size = len(ids) // n
+    return [",".join(ids[k * size:(k + 1) * size]) for k in range(n)]
+
+
+def child_arguments(args: argparse.Namespace, index: int) -> list[str]:
+    """The ``bandster worker`` arguments of worker process ``index`` of a ``--processes``/``--gpus`` group."""
+    out = ["--run-id", args.run_id]
+    for flag, value in (("--command", args.command), ("--dir", args.dir), ("--nameserver", args.nameserver),
+                        ("--nameserver-port", args.nameserver_port), ("--nic", args.nic), ("--host", args.host),
+                        ("--worker-kwargs", args.worker_kwargs), ("--timeout", args.timeout),
+                        ("--wait", args.wait), ("--log-level", args.log_level)):
+        if value is not None:
+            out += [flag, str(value)]
+    for item in args.env:
+        out += ["--env", item]
+    out += ["--id", f"{args.id}-{index}" if args.id is not None else str(index)]
+    if args.target is not None:
+        out.append(args.target)
+    return out
+
+
+def supervise(args: argparse.Namespace, log: logging.Logger) -> int:
+    """Start the worker processes of ``--processes``/``--gpus`` and wait for all of them; SIGTERM and SIGINT
+    are passed on. The exit status is the first non-zero one of the processes (0 if all succeeded)."""
+    import subprocess
+
+    shares = gpu_shares(args.gpus, args.processes)
+    if any(item.partition("=")[0] == "CUDA_VISIBLE_DEVICES" for item in args.env) and args.gpus is not None:
+        raise UsageError("give either --gpus or --env CUDA_VISIBLE_DEVICES=..., not both")
+    procs: list[subprocess.Popen] = []
+
+    def forward(signum: int, frame: object) -> None:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        for index, share in enumerate(shares):
+            env = dict(os.environ)
+            if share is not None:
+                env["CUDA_VISIBLE_DEVICES"] = share
+            procs.append(subprocess.Popen([sys.executable, "-m", "bandster", "worker", *child_arguments(args, index)],
+                                          env=env))
+            log.info("worker process %d started (pid %d%s)", index, procs[-1].pid,
+                     "" if share is None else f", CUDA_VISIBLE_DEVICES={share}")
+        status = 0
+        for index, proc in enumerate(procs):
+            code = proc.wait()
+            if code:
+                log.warning("worker process %d (pid %d) exited with status %d", index, proc.pid, code)
+                status = status or code
+        return status
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for proc in procs:  # only after an error of our own: the children are told to leave, then waited for
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait()
+
+
 def main(args: argparse.Namespace) -> int:
-    """Run one worker until it is told to stop, is idle for ``--timeout`` s, or gets SIGTERM/SIGINT."""
+    """Run one worker until it is told to stop, is idle for ``--timeout`` s, or gets SIGTERM/SIGINT; with
+    ``--processes`` or ``--gpus``, start that many worker processes and wait for them."""
     logging.basicConfig(level=getattr(logging, args.log_level), format=LOG_FORMAT)
     log = logging.getLogger("bandster.cli.worker")
+    if args.processes is not None or args.gpus is not None:
+        try:
+            return supervise(args, log)
+        except UsageError as exc:
+            print(f"bandster worker: {exc}", file=sys.stderr)
+            return 2
     try:
         worker = _make_worker(args, log)
     except UsageError as exc:

@@ -252,6 +252,32 @@ def test_signals_deliver_or_hand_back_the_running_job(nameserver, run_id, tmp_pa
 
 
 @pytest.mark.timeout(60)
+@pytest.mark.timeout(120)
+def test_gpus_start_one_worker_process_per_gpu(nameserver, run_id, tmp_path, spawn):
+    """`--gpus 0,1,2,3`: four worker processes, each seeing its own CUDA_VISIBLE_DEVICES (no GPU needed)."""
+    psutil = pytest.importorskip("psutil")
+    supervisor = spawn("-m", "bandster", "worker", "--run-id", run_id, "--nameserver", nameserver.host,
+                       "--nameserver-port", str(nameserver.port), "--gpus", "0,1,2,3", "--env", "BANDSTER_TEST_MARK=g",
+                       "--worker-kwargs", '{"sleep": 0.05}', "cmd_scripts.cli_workers:EchoWorker")
+    hb = _hyperband(run_id, nameserver.host, nameserver.port, None, str(tmp_path))
+    try:
+        result = hb.run(n_iterations=3, min_n_workers=4)
+        children = psutil.Process(supervisor.pid).children()
+        seen = {child.pid: child.environ().get("CUDA_VISIBLE_DEVICES") for child in children}
+    finally:
+        hb.shutdown(shutdown_workers=True)
+    code, out = _finish(supervisor)
+    assert code == 0, out
+    assert sorted(seen.values()) == ["0", "1", "2", "3"]  # one process per GPU, each with its own
+    runs = result.get_all_runs()
+    assert runs and all(r.loss is not None for r in runs)
+    for r in runs:  # the variable was set before the worker's module was imported, as --env's are
+        assert r.info["cuda_at_import"] == seen[_pid_of(r.worker_name)] and r.info["mark_at_import"] == "g"
+    assert {r.worker_name.rsplit(".", 1)[-1] for r in runs} <= {"0", "1", "2", "3"}
+    for pid in seen:
+        assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
 def test_idle_timeout(nameserver, run_id, tmp_path, spawn):
     start = time.monotonic()
     proc = spawn("-m", "bandster", "worker", "--run-id", run_id, "--dir", str(tmp_path), "--timeout", "1",
@@ -287,6 +313,12 @@ def test_usage_errors(tmp_path, capsys, monkeypatch, run_id):
     assert code == 2 and "letters, digits" in err
     code, err = error(*base, "--nic", "nosuchnic0", "--command", "true")
     assert code == 1 and "nosuchnic0" in err and "lo (127.0.0.1)" in err  # lists the interfaces that exist
+    code, err = error(*base, "--gpus", "0,1,2", "--processes", "2", "--command", "true")
+    assert code == 2 and "does not split 3 GPUs evenly" in err
+    code, err = error(*base, "--gpus", "0,0", "--command", "true")
+    assert code == 2 and "distinct comma-separated GPU ids" in err
+    code, err = error(*base, "--gpus", "0", "--env", "CUDA_VISIBLE_DEVICES=1", "--command", "true")
+    assert code == 2 and "either --gpus or --env CUDA_VISIBLE_DEVICES" in err
     code, err = error(*base, "--command", "true")  # nobody writes the credentials file
     assert code == 1 and credentials.credentials_path(str(tmp_path), run_id) in err and "did not appear" in err
     for target, message in [("cmd_scripts.cli_workers:NotAWorker", "not a subclass"),

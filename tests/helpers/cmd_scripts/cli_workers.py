@@ -7,6 +7,7 @@ from bandster.core.worker import Worker
 
 #: read when the module is imported: `--env` must be applied before that
 MARK_AT_IMPORT = os.environ.get("BANDSTER_TEST_MARK")
+CUDA_AT_IMPORT = os.environ.get("CUDA_VISIBLE_DEVICES")
 
 
 class EchoWorker(Worker):
@@ -21,6 +22,7 @@ class EchoWorker(Worker):
         time.sleep(self.sleep)
         return {"loss": self.scale * config["x"] / budget,
                 "info": {"pid": os.getpid(), "scale": self.scale, "mark_at_import": MARK_AT_IMPORT, "x": config["x"],
+                         "cuda_at_import": CUDA_AT_IMPORT,
                          "host": self.host, "worker": self.worker_id}}
 
 
