@@ -108,6 +108,11 @@ class DaskBackend(Backend):
         Tasks per worker thread that may wait in Dask beyond the running ones while jobs are short.
     prefetch_below : float
         Seconds: jobs shorter than this count as short.
+    pending : int
+        Tasks kept waiting in Dask beyond the ones the workers can run now. 0 (default) for a cluster of fixed
+        size; for an adaptive cluster (``cluster.adapt(...)``), which grows only while tasks wait, the number of
+        workers it may add (e.g. ``maximum - minimum``): Dask then sees that much demand and starts workers, and
+        the backend gives each new slot a job.
 
     Examples
     --------
@@ -136,6 +141,7 @@ class DaskBackend(Backend):
         max_attempts: int = 3,
         queued_per_thread: int = 2,
         prefetch_below: float = 0.05,
+        pending: int = 0,
     ) -> None:
         try:
             import cloudpickle
@@ -151,6 +157,8 @@ class DaskBackend(Backend):
             raise ValueError(f"max_attempts must be an integer >= 1, got {max_attempts!r}")
         if isinstance(queued_per_thread, bool) or not isinstance(queued_per_thread, int) or queued_per_thread < 0:
             raise ValueError(f"queued_per_thread must be an integer >= 0, got {queued_per_thread!r}")
+        if isinstance(pending, bool) or not isinstance(pending, int) or pending < 0:
+            raise ValueError(f"pending must be an integer >= 0, got {pending!r}")
         if resources is not None:
             if not isinstance(resources, Mapping) or not all(
                     isinstance(k, str) and isinstance(v, int | float) and not isinstance(v, bool) and v > 0
@@ -170,6 +178,7 @@ class DaskBackend(Backend):
         self.max_attempts = max_attempts
         self.queued_per_thread = queued_per_thread
         self.prefetch_below = float(prefetch_below)
+        self.pending = pending
         self._token = uuid.uuid4().hex[:12]
         self._channel = f"bandster-reports-{self._token}"
         self._task = _Task(self.objective, payload)
@@ -241,15 +250,20 @@ class DaskBackend(Backend):
     @property
     def n_workers(self) -> int:
         """The threads of the Dask workers that can take a job (with ``resources``: as many jobs as their
-        resources allow)."""
-        return 0 if self._listener is None or self._stopped else self._slots
+        resources allow); with ``pending``, never below 1, so that the runner submits the jobs an adaptive
+        cluster needs to see before it starts a worker."""
+        if self._listener is None or self._stopped:
+            return 0
+        return max(self._slots, 1 if self.pending else 0)
 
     @property
     def capacity(self) -> int:
-        slots = self.n_workers
+        if self._listener is None or self._stopped:
+            return 0
+        slots = self._slots
         with self._cond:
             short = len(self._durations) == RECENT and max(self._durations) < self.prefetch_below
-        return slots * (1 + self.queued_per_thread) if short else slots
+        return (slots * (1 + self.queued_per_thread) if short else slots) + self.pending
 
     def shutdown(self, shutdown_workers: bool = False) -> None:
         """Cancel the tasks in flight and stop the backend's threads. The client and its cluster stay open (they
@@ -291,7 +305,7 @@ class DaskBackend(Backend):
     def describe(self) -> dict[str, Any]:
         address = getattr(self.client.scheduler, "address", None)
         return {"name": self.name, "scheduler": address, "objective": self.objective.describe(),
-                "resources": self.resources, "max_attempts": self.max_attempts,
+                "resources": self.resources, "max_attempts": self.max_attempts, "pending": self.pending,
                 "how_to_join": f"add Dask workers to the scheduler {address}"
                                + (f" with resources {self.resources} (dask worker --resources "
                                   f"\"{','.join(f'{k}={v:g}' for k, v in self.resources.items())}\")"
@@ -422,13 +436,14 @@ class DaskBackend(Backend):
                     lost, self._lost = self._lost, []
                     slots = self._slots if self._slots != self._slots_told else None
                     self._slots_told = self._slots
+                    told = self.n_workers
                 for worker, keys, reason in lost:
                     self._take_lost(worker, keys, reason)
                 if finished:
                     self._collect(finished)
                 if slots is not None:
                     self.event("workers_changed", workers=slots)
-                    self._listener.workers_changed(slots)
+                    self._listener.workers_changed(told)
                 self._fill()
         except Exception:
             logger.exception("the DaskBackend's result thread stopped by an unexpected error")

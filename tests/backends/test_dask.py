@@ -221,6 +221,23 @@ def test_a_dask_worker_killed_mid_job_loses_nothing(tmp_path, run_id, no_thread_
     assert_ended(pids)
 
 
+def test_an_adaptive_cluster_grows_with_the_pending_jobs(tmp_path, run_id, no_thread_leak):
+    """No worker at first: the backend keeps ``pending`` tasks waiting, Dask's adaptive scaling starts workers
+    for them, and the backend gives each new slot a job."""
+    with local_cluster(n_workers=0, processes=False, host=None) as cluster, distributed.Client(cluster) as client:
+        cluster.adapt(minimum=0, maximum=2, interval="100ms", wait_count=50, target_duration="10ms")
+        opt = HyperBand(configspace=space(), run_id=run_id, min_budget=1, max_budget=9, eta=3, seed=0,
+                        working_directory=str(tmp_path), backend=DaskBackend(client, dask_jobs.slow, pending=2))
+        try:
+            assert opt.backend.n_workers == 1 and opt.backend.capacity == 2  # no slot yet: demand for two
+            runs = opt.run(n_iterations=1, progress=False).get_all_runs()
+        finally:
+            opt.shutdown()
+    assert len(runs) == 13 and all(r.error_logs is None for r in runs)
+    sizes = [e["workers"] for e in events(opt, "workers_changed")]
+    assert sizes[0] == 0 and 2 in sizes  # it grew from nothing to the maximum
+
+
 # ---------------------------------------------------------------------- a cluster from the command line
 @pytest.fixture
 def cli_cluster(tmp_path):
