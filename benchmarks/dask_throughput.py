@@ -26,13 +26,13 @@ import tempfile
 import time
 
 from distributed import Client, LocalCluster, as_completed
+from parallel import utilisation
 
 from bandster.backends import DaskBackend
 from bandster.core.nameserver import NameServer
 from bandster.optimizers import HyperBand, RandomSearch
 
 from _common import space, start_worker_processes, stop_processes
-from parallel import utilisation
 
 BOUND_PER_THREAD = 3  # one running and two queued
 

@@ -33,7 +33,7 @@ from bandster.schedulers._base import Decision
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["DaskBackend", "child_main"]
+__all__ = ["DaskBackend", "child_main", "worker_name"]
 
 #: the scheduler's event topic that announces workers joining and leaving
 EVENT_TOPIC = "all"
@@ -190,6 +190,7 @@ class DaskBackend(Backend):
         self._inflight: dict[str, _Flight] = {}
         self._finished: list[str] = []  # keys whose futures are done, not yet taken
         self._lost: list[tuple[str, list[str], str]] = []  # (worker, keys, reason) from the scheduler's events
+        self._membership: list[tuple[str, str, Any]] = []  # ("worker_joined" | "worker_left", worker, host)
         self._cancelled: set[tuple] = set()
         self._slots = 0
         self._slots_told: int | None = None
@@ -332,7 +333,7 @@ class DaskBackend(Backend):
             self._inflight[key] = flight
         job.worker_name = None
         job.timestamps.pop("started", None)
-        self.event("dispatch", config_id=list(job.id), budget=job.kwargs.get("budget"), worker="dask",
+        self.event("dispatch", config_id=list(job.id), budget=job.kwargs.get("budget"), worker=None,
                    attempt=job.attempt)
         future = self.client.submit(self._task, job_message(job), self._channel, key, key=key, pure=False,
                                     resources=self.resources, retries=0)
@@ -367,7 +368,7 @@ class DaskBackend(Backend):
                 mine = [k for k in message.get("processing-tasks") or () if k in self._inflight]
                 if mine:
                     reason = "was removed from the Dask scheduler (died or left)"
-                    self._lost.append((str(message.get("worker")), mine, reason))
+                    self._lost.append((worker_name(str(message.get("worker"))), mine, reason))
                     self._cond.notify_all()
         seq = next(self._identity_seq)
         try:
@@ -390,6 +391,10 @@ class DaskBackend(Backend):
             if seq < self._identity_applied:
                 return
             self._identity_applied = seq
+            for address in workers.keys() - self._workers.keys():
+                self._membership.append(("worker_joined", worker_name(address), workers[address].get("host")))
+            for address in self._workers.keys() - workers.keys():
+                self._membership.append(("worker_left", worker_name(address), None))
             self._workers = dict(workers)
             self._slots = slots
             self._cond.notify_all()
@@ -409,7 +414,7 @@ class DaskBackend(Backend):
                 job.attempt += 1
                 flight.announced = job.attempt
                 self.event("requeued", config_id=list(job.id), budget=job.kwargs.get("budget"), attempt=job.attempt)
-                self.event("dispatch", config_id=list(job.id), budget=job.kwargs.get("budget"), worker="dask",
+                self.event("dispatch", config_id=list(job.id), budget=job.kwargs.get("budget"), worker=None,
                            attempt=job.attempt)
                 continue
             with self._cond:
@@ -428,17 +433,23 @@ class DaskBackend(Backend):
         try:
             while True:
                 with self._cond:
-                    while not (self._finished or self._lost or self._stopped or self._slots != self._slots_told):
+                    while not (self._finished or self._lost or self._membership or self._stopped
+                               or self._slots != self._slots_told):
                         self._cond.wait()
                     if self._stopped:
                         return
                     finished, self._finished = self._finished, []
                     lost, self._lost = self._lost, []
+                    membership, self._membership = self._membership, []
                     slots = self._slots if self._slots != self._slots_told else None
                     self._slots_told = self._slots
                     told = self.n_workers
                 for worker, keys, reason in lost:
                     self._take_lost(worker, keys, reason)
+                gone = {worker for worker, _, _ in lost}
+                for kind, worker, host in membership:
+                    if worker not in gone:  # a worker lost with jobs is journaled as worker_lost
+                        self.event(kind, worker=worker, host=host, workers=self._slots)
                 if finished:
                     self._collect(finished)
                 if slots is not None:
@@ -486,11 +497,11 @@ class DaskBackend(Backend):
         kind = type(error).__name__ if error is not None else "cancelled"
         if kind in ("KilledWorker", "cancelled", "CancelledError", "FutureCancelledError"):
             if flight.announced == job.attempt:  # the death was not seen in the scheduler's events
-                self.event("worker_lost", worker="dask", reason=f"the task ended with {kind}",
+                self.event("worker_lost", worker=None, reason=f"the task ended with {kind}",
                            workers=self._slots, config_id=list(job.id))
                 if job.attempt >= self.max_attempts:
                     self._fail(job, f"the Dask task of this job ended with {kind}: {error} (attempt {job.attempt} "
-                                    f"of {self.max_attempts})", "dask")
+                                    f"of {self.max_attempts})", None)
                     return
                 job.attempt += 1
                 self.event("requeued", config_id=list(job.id), budget=job.kwargs.get("budget"), attempt=job.attempt)
@@ -500,7 +511,7 @@ class DaskBackend(Backend):
             return
         text = "".join(traceback.format_exception(error)) if error is not None else kind
         self._fail(job, f"the Dask worker could not run this job (is the objective importable there?):\n{text}",
-                   "dask")
+                   None)
 
     def _resend(self, job: Job, announced: bool) -> None:
         key = f"bandster-{self._token}-{next(self._keys)}"
@@ -510,7 +521,7 @@ class DaskBackend(Backend):
                 return
             self._inflight[key] = flight
         if not announced:
-            self.event("dispatch", config_id=list(job.id), budget=job.kwargs.get("budget"), worker="dask",
+            self.event("dispatch", config_id=list(job.id), budget=job.kwargs.get("budget"), worker=None,
                        attempt=job.attempt)
         future = self.client.submit(self._task, job_message(job), self._channel, key, key=key, pure=False,
                                     resources=self.resources, retries=0)
@@ -529,7 +540,7 @@ class DaskBackend(Backend):
             self._cancelled.discard(tuple(job.id))
         self._listener.job_finished(job)
 
-    def _fail(self, job: Job, text: str, worker: str) -> None:
+    def _fail(self, job: Job, text: str, worker: str | None) -> None:
         job.time_it("finished")
         job.worker_name = job.worker_name or worker
         job.result, job.exception = None, text
@@ -602,14 +613,19 @@ class _Task:
         return outcome
 
 
+def worker_name(address: str) -> str:
+    """How runs and the journal's events name a Dask worker: ``dask.<address>`` (a restarted worker process has
+    a new address)."""
+    return f"dask.{address}"
+
+
 def _worker_name() -> str:
     try:
         from distributed import get_worker
 
-        worker = get_worker()
-        return f"dask.{worker.name}.{os.getpid()}"
+        return worker_name(get_worker().address)
     except Exception:  # noqa: BLE001 - not in a worker (a test calling the task directly)
-        return f"dask.local.{os.getpid()}"
+        return worker_name(f"local-{os.getpid()}")
 
 
 def _run(objective: Any, message: dict[str, Any]) -> dict[str, Any]:
