@@ -42,15 +42,15 @@ RECENT = 8
 
 
 class _Flight:
-    """One job in Dask: its task key, its future, and the attempt whose dispatch the journal has."""
+    """One job in Dask: its task key, its future, and whether a lost worker's event counted an attempt of it."""
 
-    __slots__ = ("job", "key", "future", "announced")
+    __slots__ = ("job", "key", "future", "death_counted")
 
     def __init__(self, job: Job, key: str) -> None:
         self.job = job
         self.key = key
         self.future: Any = None
-        self.announced = job.attempt
+        self.death_counted = False  # a lost worker's event counted an attempt of this task
 
 
 class DaskBackend(Backend):
@@ -323,8 +323,9 @@ class DaskBackend(Backend):
         return text
 
     # ------------------------------------------------------------------ sending
-    def _send(self, job: Job) -> None:
-        """Submit one job as one task (without the lock: ``client.submit`` may take a while)."""
+    def _send(self, job: Job, announce: bool = True) -> None:
+        """Submit one job as one task (without the lock: ``client.submit`` may take a while); ``announce``:
+        journal its dispatch (not when a lost worker's event already did for this attempt)."""
         key = f"bandster-{self._token}-{next(self._keys)}"
         flight = _Flight(job, key)
         with self._cond:
@@ -333,8 +334,9 @@ class DaskBackend(Backend):
             self._inflight[key] = flight
         job.worker_name = None
         job.timestamps.pop("started", None)
-        self.event("dispatch", config_id=list(job.id), budget=job.kwargs.get("budget"), worker=None,
-                   attempt=job.attempt)
+        if announce:
+            self.event("dispatch", config_id=list(job.id), budget=job.kwargs.get("budget"), worker=None,
+                       attempt=job.attempt)
         future = self.client.submit(self._task, job_message(job), self._channel, key, key=key, pure=False,
                                     resources=self.resources, retries=0)
         with self._cond:
@@ -412,7 +414,7 @@ class DaskBackend(Backend):
             self.event("worker_lost", worker=worker, reason=reason, workers=self._slots, config_id=list(job.id))
             if job.attempt < self.max_attempts:
                 job.attempt += 1
-                flight.announced = job.attempt
+                flight.death_counted = True
                 self.event("requeued", config_id=list(job.id), budget=job.kwargs.get("budget"), attempt=job.attempt)
                 self.event("dispatch", config_id=list(job.id), budget=job.kwargs.get("budget"), worker=None,
                            attempt=job.attempt)
@@ -496,7 +498,8 @@ class DaskBackend(Backend):
             return
         kind = type(error).__name__ if error is not None else "cancelled"
         if kind in ("KilledWorker", "cancelled", "CancelledError", "FutureCancelledError"):
-            if flight.announced == job.attempt:  # the death was not seen in the scheduler's events
+            counted = flight.death_counted  # the last death was counted from the scheduler's events
+            if not counted:
                 self.event("worker_lost", worker=None, reason=f"the task ended with {kind}",
                            workers=self._slots, config_id=list(job.id))
                 if job.attempt >= self.max_attempts:
@@ -507,27 +510,11 @@ class DaskBackend(Backend):
                 self.event("requeued", config_id=list(job.id), budget=job.kwargs.get("budget"), attempt=job.attempt)
             logger.warning("Dask gave up on the task of job %s (%s); submitting it again (attempt %d of %d)",
                            job.id, kind, job.attempt, self.max_attempts)
-            self._resend(job, announced=flight.announced == job.attempt)
+            self._send(job, announce=not counted)  # a counted death journaled this attempt's dispatch already
             return
         text = "".join(traceback.format_exception(error)) if error is not None else kind
         self._fail(job, f"the Dask worker could not run this job (is the objective importable there?):\n{text}",
                    None)
-
-    def _resend(self, job: Job, announced: bool) -> None:
-        key = f"bandster-{self._token}-{next(self._keys)}"
-        flight = _Flight(job, key)
-        with self._cond:
-            if self._stopped:
-                return
-            self._inflight[key] = flight
-        if not announced:
-            self.event("dispatch", config_id=list(job.id), budget=job.kwargs.get("budget"), worker=None,
-                       attempt=job.attempt)
-        future = self.client.submit(self._task, job_message(job), self._channel, key, key=key, pure=False,
-                                    resources=self.resources, retries=0)
-        with self._cond:
-            flight.future = future
-        future.add_done_callback(self._future_done)
 
     def _finish(self, job: Job, outcome: dict[str, Any]) -> None:
         job.time_it("finished")

@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 
 import ConfigSpace as CS
@@ -20,6 +19,8 @@ import pytest
 
 from bandster.backends import DaskBackend
 from bandster.optimizers import ASHA, BOHB, HyperBand
+
+from testutil import kill_when_written
 
 HELPERS = os.path.dirname(os.path.abspath(dask_jobs.__file__))
 ROOT = os.path.dirname(os.path.dirname(HELPERS))
@@ -159,28 +160,21 @@ def test_resources_give_each_gpu_one_job(make, client, tmp_path):
         DaskBackend("tcp://127.0.0.1:8786", dask_jobs.quadratic)
 
 
-def kill_when_written(path, killed):
-    def watch():
-        deadline = time.monotonic() + 120
-        while not os.path.exists(path) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        with open(path) as fh:
-            pid = int(fh.read())
-        os.kill(pid, signal.SIGKILL)
-        killed.append(pid)
-
-    thread = threading.Thread(target=watch, name="test-killer")
-    thread.start()
-    return thread
+def set_allowed_failures(n, dask_scheduler=None):
+    dask_scheduler.allowed_failures = n
 
 
-def test_a_dask_worker_killed_mid_job_loses_nothing(tmp_path, run_id, no_thread_leak):
+def test_a_dask_worker_killed_mid_job_loses_nothing(tmp_path, run_id, no_thread_leak, caplog):
     cluster = local_cluster()
     client = distributed.Client(cluster)
     pids = worker_pids(client)
     try:
-        for max_attempts in (3, 1):
-            directory = tmp_path / str(max_attempts)
+        # Dask re-runs the task itself (allowed-failures 3), or gives up at once (0: KilledWorker, and the backend
+        # submits it again); with max_attempts=1 the backend fails the job at the first death
+        for max_attempts, allowed_failures in ((3, 3), (3, 0), (1, 3)):
+            client.run_on_scheduler(set_allowed_failures, allowed_failures)
+            caplog.clear()
+            directory = tmp_path / f"{max_attempts}-{allowed_failures}"
             directory.mkdir()
             killed = []
             watcher = kill_when_written(str(directory / "pid"), killed)
@@ -210,6 +204,8 @@ def test_a_dask_worker_killed_mid_job_loses_nothing(tmp_path, run_id, no_thread_
                 # the cluster's size was followed: one worker fewer, then the nanny's new one
                 sizes = [e["workers"] for e in events(opt, "workers_changed")]
                 assert 1 in sizes and sizes[-1] == 2
+                gave_up = [r for r in caplog.records if "Dask gave up on the task of job (0, 0, 0)" in r.getMessage()]
+                assert len(gave_up) == (allowed_failures == 0)  # KilledWorker: submitted again, same attempt 2
             else:  # no attempt left: failed, saying why
                 assert "attempt 1 of 1" in victim[0].error_logs and victim[0].loss is None
                 assert [e["attempt"] for e in dispatches] == [1]

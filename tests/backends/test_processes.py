@@ -15,6 +15,8 @@ from bandster.backends import ProcessBackend
 from bandster.core.protocol import check_result
 from bandster.optimizers import HyperBand
 
+from testutil import kill_when_written
+
 
 def events(opt):
     with open(os.path.join(opt.journal.directory, "events.json")) as fh:
@@ -41,22 +43,6 @@ def make(tmp_path, run_id, no_thread_leak):
         for pid in pids:  # every process ended and was reaped
             with pytest.raises(ProcessLookupError):
                 os.kill(pid, 0)
-
-
-def kill_when_written(path, killed):
-    """In a thread: wait for ``path`` (a pid written by the objective), SIGKILL that process."""
-    def watch():
-        deadline = time.monotonic() + 120
-        while not os.path.exists(path) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        with open(path) as fh:
-            pid = int(fh.read())
-        os.kill(pid, signal.SIGKILL)
-        killed.append(pid)
-
-    thread = threading.Thread(target=watch, name="test-killer")
-    thread.start()
-    return thread
 
 
 def test_a_process_killed_mid_job_is_replaced_and_its_job_rerun(make, tmp_path):

@@ -2,6 +2,8 @@
 
 import json
 import os
+import signal
+import threading
 import time
 
 #: this folder: the scripts and modules the tests share
@@ -25,3 +27,18 @@ def result_lines(journal):
         return []
     with open(path) as fh:
         return [json.loads(line) for line in fh if line.strip()]
+
+
+def kill_when_written(path, killed):
+    """In a thread (returned, started): wait for ``path`` (a pid the objective wrote), SIGKILL that process and
+    append its pid to ``killed``."""
+    def watch():
+        wait_until(lambda: os.path.exists(path), timeout=120)
+        with open(path) as fh:
+            pid = int(fh.read())
+        os.kill(pid, signal.SIGKILL)
+        killed.append(pid)
+
+    thread = threading.Thread(target=watch, name="test-killer")
+    thread.start()
+    return thread
