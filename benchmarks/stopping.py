@@ -24,13 +24,14 @@ Two comparisons, ``--seeds`` seeds each:
 (1,000 of 3,000 for ``sgd_curves``), the same number of full-length curves. The ladder is ``1..S`` steps, eta 3.
 
     python benchmarks/stopping.py [--seeds 20] [--problems hartmann6,cond_branin,sgd_curves] [--workers 16]
-        [--steps 6000] [--max_configs 256]
+        [--steps 6000] [--max_configs 256] [--async_bohb_kwargs '{"random_fraction": 0.5}']
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import logging
 import math
 import os
@@ -44,6 +45,8 @@ from bandster.optimizers import ASHA, BOHB, PASHA, AsyncBOHB, MedianStopping
 from problems import PROBLEMS, Problem, curve_form, sgd_curves_optimum
 
 _ids = itertools.count()
+#: extra keyword arguments of AsyncBOHB(type="stopping") (``--async_bohb_kwargs``)
+ASYNC_BOHB_KWARGS: dict = {}
 
 
 def learning_curve(problem: Problem, seed: int):
@@ -71,7 +74,7 @@ def make(name: str, problem: Problem, seed: int, workers: int, directory: str):
     if name == "ASHA_stopping":
         return ASHA(type="stopping", **ladder, **common)
     if name == "AsyncBOHB_stopping":
-        return AsyncBOHB(type="stopping", **ladder, **common)
+        return AsyncBOHB(type="stopping", **ladder, **common, **ASYNC_BOHB_KWARGS)
     if name == "MedianStopping":
         return MedianStopping(max_budget=steps, grace_period=3, min_samples_required=3, **common)
     if name == "PASHA":
@@ -167,7 +170,9 @@ def main() -> None:
     parser.add_argument("--steps", type=float, default=6000)
     parser.add_argument("--max_configs", type=int, default=256)
     parser.add_argument("--skip", default="", help="comma-separated parts to skip: equal,configs")
+    parser.add_argument("--async_bohb_kwargs", default="{}", help="JSON: extra keyword arguments of AsyncBOHB")
     args = parser.parse_args()
+    ASYNC_BOHB_KWARGS.update(json.loads(args.async_bohb_kwargs))
     args.methods = args.methods.split(",")
     logging.basicConfig(level=logging.WARNING)
     skip = set(filter(None, args.skip.split(",")))
