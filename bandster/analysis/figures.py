@@ -364,7 +364,7 @@ def interactive_figures(result: Result, configspace: Any = None,
     hover = _Hover(configs)
     all_runs = result.get_all_runs()
     own = [r for r in all_runs if not (r.config_id and r.config_id[0] == -1)]
-    budgets = {float(r.budget) for r in all_runs if r.status == "ok"}
+    budgets = {float(r.budget) for r in all_runs if r.status != "failed"}
     plans: list[tuple[str, str, Callable[[], dict]]] = [
         ("incumbent_over_time", "The incumbent's loss over time; the markers' colours give its budget.",
          lambda: incumbent_figure(_get_incumbent_info(result), hover)),

@@ -373,7 +373,7 @@ def _workers(status: RunStatus) -> str:
 
 
 def _failures(result: Result) -> str:
-    failed = [r for r in result.get_all_runs() if r.status != "ok"]
+    failed = [r for r in result.get_all_runs() if r.status == "failed"]
     out = [f'<h2 id="failures">Failed runs ({len(failed)})</h2>']
     if not failed:
         out.append("<p>None.</p>")
