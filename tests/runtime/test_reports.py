@@ -6,16 +6,20 @@ import json
 import logging
 import os
 import pickle
+import signal
 
 import ConfigSpace as CS
 import pytest
+from stopping_master_script import N_ITERATIONS, SLOW, make
 
 from bandster.backends import SimulatedBackend, ThreadBackend
 from bandster.core.job import Job
 from bandster.optimizers import ASHA
-from bandster.records.format import read_reports
+from bandster.records.format import dispatch_counts, read_reports
 from bandster.records.result import logged_results_to_HBS_result
 from bandster.schedulers._base import Decision
+
+from testutil import HELPERS, result_lines, wait_until
 
 POINTS = [{"x": x} for x in (0.5, 0.2, 0.9, 0.3, 0.1, 0.05)]
 
@@ -157,3 +161,61 @@ def test_report_with_a_bad_step_or_a_failing_scheduler_continues(tmp_path, caplo
     messages = [r.getMessage() for r in caplog.records]
     assert any("finite number" in m for m in messages)
     assert any("could not take the report" in m for m in messages)
+
+
+# ---------------------------------------------------------------------------------------------------- resume
+def report_keys(journal):
+    return {tuple(line.config_id) for line in read_reports(journal)}
+
+
+@pytest.mark.timeout(180)
+def test_reports_survive_a_master_sigkill_and_resume(tmp_path, spawn):
+    """Stopping ASHA on one simulated worker, killed (SIGKILL) while a job reports, then resumed: every journaled
+    report is kept, the rung records are rebuilt from them (so the resumed run decides exactly as an uninterrupted
+    one), and the job that was running runs again (attempt 2)."""
+    reference = make(str(tmp_path / "reference"), "ref")
+    expected = reference.run(n_iterations=N_ITERATIONS, progress=False)
+    reference.shutdown()
+
+    def outcome(result):
+        x_of = {cid: e["config"]["x"] for cid, e in result.get_id2config_mapping().items()}
+        return sorted((x_of[r.config_id], r.status, r.budget, r.stopped_at) for r in result.get_all_runs())
+
+    working = str(tmp_path / "run")
+    script = os.path.join(HELPERS, "stopping_master_script.py")
+    master = spawn(script, working, "crash", "0.01")
+    journal = master.stdout.readline().split()[1]
+    wait_until(lambda: SLOW in report_keys(journal), timeout=120)  # the slow job has reported: it is running
+    master.send_signal(signal.SIGKILL)
+    master.wait(timeout=30)
+    before = list(read_reports(journal))
+    finished_before = {tuple(line[0]) for line in result_lines(journal)}
+    assert SLOW not in finished_before and len(before) > 0
+
+    # a fresh scheduler given the killed journal records the finished jobs' reports again: its rungs hold them
+    killed = logged_results_to_HBS_result(journal)
+    fresh = make(str(tmp_path / "unused"), "fresh")
+    requeued, counts = fresh.scheduler.replay(killed, dispatch_counts(journal))
+    assert [r.config_id for r in requeued] == [SLOW] and requeued[0].attempt == 2
+    finished_reports = [line for line in before if tuple(line.config_id) in finished_before]
+    assert counts["reports"] == len(finished_reports) and counts["runs"] == len(finished_before)
+    reached = {level: len({line.config_id for line in finished_reports if line.step >= level}) for level in (1, 3)}
+    assert fresh.scheduler.rung_sizes() == [[reached[1], reached[3]]]
+    fresh.shutdown()
+
+    again = spawn(script, working, "crash", "0", "resume")
+    assert again.stdout.readline().split()[1] == journal
+    out = again.stdout.read()
+    assert again.wait(timeout=120) == 0, out
+
+    after = list(read_reports(journal))
+    assert after[:len(before)] == before  # every report journaled before the kill is kept, in its place
+    result = logged_results_to_HBS_result(journal)
+    assert outcome(result) == outcome(expected)  # the same decisions as without the crash
+    slow_run = result.get_runs_by_id(SLOW)[0]
+    assert slow_run.attempt == 2  # run again from the start after the resume
+    attempts = [r.attempt for r in result.get_reports(SLOW)]
+    assert attempts[0] == 1 and attempts[-1] == 2
+    assert [r.step for r in result.get_reports(SLOW) if r.attempt == 2][0] == 1
+    with open(os.path.join(journal, "results.pkl"), "rb") as fh:
+        assert pickle.load(fh) == result
