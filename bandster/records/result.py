@@ -105,6 +105,8 @@ class Run:
         ``ASHA(type="stopping")``); None for a run that was not stopped. A stopped run's ``budget`` is the budget
         it consumed, ``min(stopped_at, the budget it was handed)``, and its loss the last one it reported or
         returned.
+    requested_budget : float, optional
+        The budget a stopped run's job was handed (None for a run that was not stopped: its ``budget``).
 
     Examples
     --------
@@ -117,6 +119,7 @@ class Run:
 
     #: for Runs pickled before bandster recorded stopped runs
     stopped_at: float | None = None
+    requested_budget: float | None = None
 
     def __init__(
         self,
@@ -130,6 +133,7 @@ class Run:
         attempt: int = 1,
         status: str | None = None,
         stopped_at: float | None = None,
+        requested_budget: float | None = None,
     ) -> None:
         self.config_id = config_id
         self.budget = budget
@@ -140,6 +144,7 @@ class Run:
         self.worker_name = worker_name
         self.attempt = attempt
         self.stopped_at = stopped_at
+        self.requested_budget = requested_budget
         if status is None:
             status = "stopped" if stopped_at is not None else ("ok" if is_finite_loss(loss) else "failed")
         self.status = status
@@ -163,6 +168,7 @@ class Run:
             and self.attempt == other.attempt
             and self.status == other.status
             and self.stopped_at == other.stopped_at
+            and self.requested_budget == other.requested_budget
             and _canonical(self.info) == _canonical(other.info)
         )
 
@@ -358,6 +364,7 @@ class Result:
                     attempt=extras.get("attempt", 1),
                     status=extras.get("status"),
                     stopped_at=extras.get("stopped_at"),
+                    requested_budget=extras.get("requested_budget"),
                 )
             )
         return runs

@@ -87,6 +87,7 @@ def run_from_job(job: Job, time_ref: float) -> Run:
         attempt=job.attempt,
         status=job.status,
         stopped_at=stopped_at,
+        requested_budget=None if stopped_at is None else job.kwargs.get("budget"),
     )
     run.config = dict(job.kwargs.get("config") or {})  # for trackers: the hyperparameters of this run
     return run

@@ -78,6 +78,7 @@ def test_result_reports_and_stopped_runs(tmp_path):
     assert result.get_reports((5, 5, 5)) == []
     stopped, full = result.get_runs_by_id((0, 0, 1))[0], result.get_runs_by_id((0, 0, 0))[0]
     assert (stopped.status, stopped.budget, stopped.stopped_at) == ("stopped", 1.0, 1.0)  # NaN but stopped
+    assert stopped.requested_budget == 9.0 and full.requested_budget is None
     assert (full.status, full.budget, full.stopped_at) == ("ok", 9.0, None)
     assert "stopped_at=1.0" in repr(stopped)
     # HpBandSter's learning curves: one point per finished run

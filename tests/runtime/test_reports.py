@@ -76,7 +76,7 @@ def test_reports_journaled_with_decisions_and_stopped_runs_recorded(tmp_path):
 
     runs = {x_of[r.config_id]: r for r in result.get_all_runs()}
     assert (runs[0.9].status, runs[0.9].budget, runs[0.9].stopped_at) == ("stopped", 1.0, 1.0)
-    assert runs[0.9].loss == pytest.approx(1.9)
+    assert runs[0.9].loss == pytest.approx(1.9) and runs[0.9].requested_budget == 9.0
     assert (runs[0.1].status, runs[0.1].stopped_at) == ("ok", None)
     assert result.get_incumbent_id() is not None and x_of[result.get_incumbent_id()] == 0.1
 
