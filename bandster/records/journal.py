@@ -81,6 +81,23 @@ def encode_line(obj: Any) -> str:
     return _ENCODER.encode(replace_nonfinite(to_builtin(obj, path="journal value")))
 
 
+def _encode_with_info(entry: Any, info: Any, extras: dict) -> str:
+    """``entry`` (a result or report line holding ``info``) as one strict JSON line.
+
+    The fast path is one strict encode; only when it fails are the places of the non-finite floats in ``info``
+    listed in ``extras[NONFINITE_INFO]`` (written as strings, the readers turn exactly these back into floats)
+    and everything converted by :func:`encode_line`, which raises when a value has no JSON form.
+    """
+    try:
+        return _ENCODER.encode(entry)  # the common case: builtins only, all finite
+    except (ValueError, TypeError):
+        pass
+    paths = nonfinite_paths(info)
+    if paths:
+        extras[NONFINITE_INFO] = paths
+    return encode_line(entry)
+
+
 def _repr_values(mapping: Any) -> dict:
     """The last resort for an unencodable mapping: its values as their ``repr``."""
     try:
@@ -532,15 +549,7 @@ class Journal:
             extras = {"worker": job.worker_name, "attempt": job.attempt, "status": status}
         entry = [id_to_json(key), budget, job.timestamps, result, job.exception, extras]
         try:
-            line = _ENCODER.encode(entry)  # the common case: builtins only, all finite
-        except (ValueError, TypeError):
-            line = None
-        try:
-            if line is None:
-                paths = nonfinite_paths(result.get("info")) if isinstance(result, dict) else []
-                if paths:  # written as strings; the reader turns exactly these back into floats
-                    extras[NONFINITE_INFO] = paths
-                line = encode_line(entry)
+            line = _encode_with_info(entry, result.get("info") if isinstance(result, dict) else None, extras)
         except Exception:
             logger.exception("the result of job %s cannot be journaled as JSON; its info is kept as repr()", key)
             if isinstance(result, dict):
@@ -600,15 +609,7 @@ class Journal:
                   "budget": budget, "attempt": attempt, "step": step, "loss": loss, "info": info,
                   "decision": decision}
         try:
-            line = _ENCODER.encode(record)  # the common case: builtins only, all finite
-        except (ValueError, TypeError):
-            line = None
-        try:
-            if line is None:
-                paths = nonfinite_paths(info)
-                if paths:
-                    record[NONFINITE_INFO] = paths
-                line = encode_line(record)
+            line = _encode_with_info(record, info, record)
         except Exception:
             logger.exception("the info of a report of job %s cannot be journaled as JSON; it is kept as repr()",
                              config_id)
