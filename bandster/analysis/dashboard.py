@@ -88,6 +88,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 since = int(query.get("since", "0") or 0)
                 view = self.dashboard.state_view(query.get("run"), since)
                 self._send(200, to_json(view).encode(), "application/json")
+            elif url.path == "/api/table":
+                self._send(200, to_json(self.dashboard.table_view(query.get("run"), query)).encode(),
+                           "application/json")
+            elif url.path == "/api/table.csv":
+                self._send(200, self.dashboard.table_csv(query.get("run"), query).encode(), "text/csv; charset=utf-8")
             elif url.path == "/api/figures":
                 self._send(200, to_json(self.dashboard.figures_view(query.get("run"))).encode(), "application/json")
             elif url.path == "/api/compare":
@@ -231,8 +236,32 @@ class Dashboard:
             "workers": [{"name": w.short_name, "host": w.host, "state": w.state, "runs": w.runs, "failed": w.failed,
                          "busy": w.busy, "last_activity": w.last_activity} for w in status.workers],
             "stages": stages, "stages_total": len(status.stages),
-            "runs": live.table.to_dict(since),
+            "runs": {"version": live.table.version, "total": live.n_runs},  # the rows: /api/table, a page at a time
         }
+
+    @staticmethod
+    def _table_query(query: dict[str, str]) -> dict[str, Any]:
+        """The runs table's query from a request's parameters: ``sort``, ``desc`` (1 for descending), ``page``,
+        ``size`` and one ``f.<column>`` per filter."""
+        try:
+            page, size = int(query.get("page", "0") or 0), int(query.get("size", "50") or 50)
+        except ValueError as err:
+            raise ValueError(f"page and size must be integers: {err}") from None
+        return {"sort": query.get("sort", "loss"), "descending": query.get("desc", "") in ("1", "true"),
+                "filters": {k[2:]: v for k, v in query.items() if k.startswith("f.")}, "page": page,
+                "size": min(max(size, 1), 1000)}
+
+    def table_view(self, name: str | None, query: dict[str, str]) -> dict:
+        """A page of the run's table, sorted and filtered on the server (see :meth:`RunsTable.query`)."""
+        name, live = self.run(name)
+        live.update()
+        return dict(live.query_table(**self._table_query(query)), run=name)
+
+    def table_csv(self, name: str | None, query: dict[str, str]) -> str:
+        """Every row of the run's table that passes the filters, sorted, as CSV."""
+        name, live = self.run(name)
+        live.update()
+        return live.table_csv(**self._table_query(query))
 
     def figures_view(self, name: str | None) -> dict:
         """The run's interactive figures (recomputed when the run changed, at most every few seconds)."""

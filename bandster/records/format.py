@@ -36,14 +36,17 @@ True
 from __future__ import annotations
 
 import collections
+import contextlib
 import errno
 import fcntl
+import gc
 import json
 import logging
 import math
 import os
 import re
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -52,6 +55,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "LineTail",
+    "paused_gc",
     "find_journals",
     "RUNS_DIRNAME",
     "CONFIGS_FILENAME",
@@ -753,6 +757,45 @@ def read_hb_config(directory: str | os.PathLike) -> dict | None:
         for key in bad:
             del hb_config[key]
     return hb_config
+
+
+_gc_lock = threading.Lock()  # guards _gc_pauses, _gc_was_enabled
+_gc_pauses = 0
+_gc_was_enabled = False
+
+
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a journal is read in bulk (re-entrant, thread-safe).
+
+    Reading a large journal allocates millions of small, long-lived objects (the parsed lines and what is built
+    from them) and no reference cycles; every allocation burst triggers collections that walk all of them again,
+    which made up about 40 % of the time of a first read of 100,000 runs. Objects are still freed by reference
+    counting meanwhile; the collector is switched back on when the last of the overlapping pauses ends (if it was
+    on when the first began).
+
+    Examples
+    --------
+    >>> import gc
+    >>> with paused_gc():
+    ...     gc.isenabled()
+    False
+    >>> gc.isenabled()
+    True
+    """
+    global _gc_pauses, _gc_was_enabled
+    with _gc_lock:
+        if _gc_pauses == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pauses += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pauses -= 1
+            if _gc_pauses == 0 and _gc_was_enabled:
+                gc.enable()
 
 
 class LineTail:

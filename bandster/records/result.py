@@ -26,6 +26,7 @@ from bandster.records.format import (
     RESULTS_FILENAME,
     LineTail,
     is_float,
+    paused_gc,
     read_configs,
     read_hb_config,
     read_results,
@@ -825,14 +826,15 @@ def logged_results_to_HBS_result(directory: str | os.PathLike) -> Result:  # noq
     builder = RunTableBuilder()
     budgets: set[float] = set()
     time_ref = None
-    if os.path.exists(configs_fn):
-        _load_configs(configs_fn, builder)
-    else:
-        logger.warning("%s is missing; configurations are left empty", configs_fn)
-    if os.path.exists(results_fn):
-        budgets, time_ref = _load_results(results_fn, builder)
-    else:
-        logger.warning("%s is missing; the result has no runs", results_fn)
+    with paused_gc():
+        if os.path.exists(configs_fn):
+            _load_configs(configs_fn, builder)
+        else:
+            logger.warning("%s is missing; configurations are left empty", configs_fn)
+        if os.path.exists(results_fn):
+            budgets, time_ref = _load_results(results_fn, builder)
+        else:
+            logger.warning("%s is missing; the result has no runs", results_fn)
     hb_config = read_hb_config(directory)
     if hb_config is None:
         hb_config = _infer_hb_config(budgets, time_ref)
@@ -891,6 +893,10 @@ class JournalReader:
         """Read what was appended since the last call; True when the journal was started over (truncated or
         replaced), in which case everything was read again from the start and callers must drop what they
         built from the earlier reads."""
+        with paused_gc():
+            return self._read()
+
+    def _read(self) -> bool:
         configs = self._configs.read()
         results = self._results.read()
         restarted = self._configs.restarted or self._results.restarted

@@ -86,13 +86,15 @@ def test_dashboard_of_finished_runs(two_runs, tmp_path):
         headers = page.evaluate("Array.from(document.querySelectorAll('#runs-table thead tr:first-child th'))"
                                 ".map(th => th.dataset.column)")
         assert {"config_id", "budget", "loss", "status", "worker", "started", "x", "lr", "info.units"} <= set(headers)
-        # sort by loss, descending, and filter to the failed runs: the table does it in the page
+        # sort by status and filter to the failed runs: the server sorts and filters, the page shows the answer
         page.evaluate("document.querySelector('#runs-table th[data-column=\"status\"]').click()")
         page.evaluate("(() => { const f = document.querySelector('#runs-table input[data-column=\"status\"]'); "
                       "f.value = '=failed'; f.dispatchEvent(new Event('input')); })()")
+        n_failed = sum(r.status == "failed" for r in logged_results_to_HBS_result(bohb).get_all_runs())
+        page.wait_for(f"document.getElementById('runs-table').getAttribute('data-visible') == '{n_failed}'")
         failed = page.evaluate("Array.from(document.querySelectorAll('#runs-table tbody tr'))"
                                ".map(tr => tr.children[3].textContent)")
-        assert failed and set(failed) == {"failed"}
+        assert failed and set(failed) == {"failed"} and len(failed) == min(n_failed, 50)
         page.screenshot(str(tmp_path / "dashboard.png"))
         assert page.console_errors == []
         loopback_only(page.requests)
@@ -212,3 +214,25 @@ def test_state_says_loading_while_the_first_read_is_under_way(two_runs):
         dashboard._loader.join()
     view = dashboard.state_view(None)  # no read under way: the request reads
     assert "loading" not in view and view["runs"]["total"] > 0 and view["state"] == "finished"
+
+
+def test_table_api_pages_sorts_and_filters(two_runs):
+    with Dashboard(two_runs, port=0) as dashboard:
+        runs = json.loads(get(dashboard.url + "api/runs")[1])["runs"]
+        name = [r["name"] for r in runs if r["name"].startswith("BOHB")][0]
+        result = logged_results_to_HBS_result(runs[[r["name"] for r in runs].index(name)]["directory"])
+        n_runs, n_failed = len(result.get_all_runs()), sum(r.status == "failed" for r in result.get_all_runs())
+        state = json.loads(get(dashboard.url + f"api/state?run={name}")[1])
+        assert state["runs"] == {"version": state["runs"]["version"], "total": n_runs}  # no rows: a page at a time
+        status, body = get(dashboard.url + f"api/table?run={name}&sort=loss&desc=1&page=1&size=5")
+        page = json.loads(body)
+        assert status == 200 and page["total"] == page["matched"] == n_runs and page["page"] == 1
+        assert len(page["rows"]) == 5 and page["version"] == state["runs"]["version"]
+        loss = page["columns"].index("loss")
+        top = json.loads(get(dashboard.url + f"api/table?run={name}&sort=loss&desc=1&size=10")[1])["rows"]
+        assert [r[loss] for r in top[5:10]] == [r[loss] for r in page["rows"]]
+        failed = json.loads(get(dashboard.url + f"api/table?run={name}&f.status=%3Dfailed&size=1000")[1])
+        assert failed["matched"] == n_failed and {r[3] for r in failed["rows"]} == {"failed"}
+        status, body = get(dashboard.url + f"api/table.csv?run={name}&f.status=%3Dfailed")
+        assert status == 200 and len(body.decode().splitlines()) == n_failed + 1
+        assert get(dashboard.url + f"api/table?run={name}&page=x")[0] == 400

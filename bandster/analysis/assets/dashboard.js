@@ -46,6 +46,15 @@
   }
   function replace(id, node) { var box = $(id); box.textContent = ''; box.appendChild(node); }
   function query() { return current.run ? ('run=' + encodeURIComponent(current.run) + '&') : ''; }
+  /* the runs table's request: the server sorts, filters and pages */
+  function tableQuery(run, params) {
+    var parts = ['run=' + encodeURIComponent(run), 'sort=' + encodeURIComponent(params.sort || ''),
+      'desc=' + (params.desc ? '1' : '0'), 'page=' + params.page, 'size=' + params.size];
+    Object.keys(params.filters).forEach(function (k) {
+      parts.push('f.' + encodeURIComponent(k) + '=' + encodeURIComponent(params.filters[k]));
+    });
+    return parts.join('&');
+  }
 
   function render(data) {
     if (data.run !== current.run) { return; }
@@ -84,8 +93,14 @@
     var stages = data.stages.length ? table(['iteration', 'stage', 'budget', 'configs', 'done', 'failed', 'running',
       'pending'], data.stages) : el('p', 'no stage has run yet', 'muted');
     replace('stages', stages);
-    if (!current.table) { current.table = new window.BandsterRunsTable($('runs-table')); }
-    current.table.update(data.runs);
+    if (!current.table) {
+      var run = data.run;
+      current.table = new window.BandsterRunsTable($('runs-table'), {
+        remote: function (params) { return fetchJSON('/api/table?' + tableQuery(run, params)); },
+        csvUrl: function (params) { return '/api/table.csv?' + tableQuery(run, params); }
+      });
+    }
+    current.table.update(data.runs).catch(showError);
     current.since = data.runs.version;
     $('updated').textContent = 'Last read ' + window.bandsterFormatTime(data.now) + '.';
     if (data.version !== current.figuresVersion && Date.now() - current.figuresAt >= FIGURES_EVERY) {
