@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from bandster.records.format import paused_gc
 from bandster.records.result import Result
 
 logger = logging.getLogger(__name__)
@@ -45,10 +46,12 @@ _COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
 
 def _list(values: Any) -> list:
     """JSON-able numbers: NaN and infinities become None."""
-    out = []
-    for v in np.asarray(values, dtype=float).tolist() if not isinstance(values, list) else values:
-        out.append(v if not isinstance(v, float) or math.isfinite(v) else None)
-    return out
+    if not isinstance(values, list):
+        array = np.asarray(values, dtype=float)
+        values = array.tolist()
+        if np.isfinite(array).all():
+            return values
+    return [None if isinstance(v, float) and v - v != 0.0 else v for v in values]  # v - v: NaN unless finite
 
 
 def _cid(config_id: Iterable) -> str:
@@ -321,6 +324,36 @@ def finished_figure(info: dict, hover: Callable[..., str]) -> dict:
 # --- all of a run's figures ------------------------------------------------------------------------------
 
 
+class _Snapshot:
+    """A :class:`Result` as the figures read it: its runs and its configurations built once for all of them
+    (each figure's data function would build them again; the figures only read them)."""
+
+    def __init__(self, result: Result) -> None:
+        self._result = result
+        self.HB_config = result.HB_config
+        self._all_runs: list | None = None
+        self._mapping: dict | None = None
+
+    def get_all_runs(self, only_largest_budget: bool = False) -> list:
+        if only_largest_budget:
+            return self._result.get_all_runs(only_largest_budget=True)
+        if self._all_runs is None:
+            self._all_runs = self._result.get_all_runs()
+        return list(self._all_runs)
+
+    def get_id2config_mapping(self) -> dict:
+        if self._mapping is None:
+            self._mapping = self._result.get_id2config_mapping()
+        return self._mapping
+
+    def __getitem__(self, config_id: tuple) -> Any:
+        return self._result[config_id]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._result, name)
+
+
+
 def scatter_pair(result: Result, configspace: Any) -> tuple[str, str] | None:
     """Two hyperparameters for the scatter plot: numerical ones first, in the space's order."""
     names: list[str] = []
@@ -330,9 +363,9 @@ def scatter_pair(result: Result, configspace: Any) -> tuple[str, str] | None:
             names.append(hp.name)
             kinds[hp.name] = hasattr(hp, "lower")
     else:
-        for datum in result.data.values():
-            if isinstance(datum.config, dict):
-                for key, value in datum.config.items():
+        for entry in result.get_id2config_mapping().values():
+            if isinstance(entry["config"], dict):
+                for key, value in entry["config"].items():
                     if key not in kinds:
                         names.append(key)
                         kinds[key] = isinstance(value, int | float) and not isinstance(value, bool)
@@ -348,6 +381,12 @@ def interactive_figures(result: Result, configspace: Any = None,
     whose data cannot be computed is left out (logged). ``configs`` (``{config_id: configuration}``, default
     from ``result``) gives the hover texts.
     """
+    with paused_gc():  # figures of a large run allocate many small objects: see paused_gc
+        return _interactive_figures(_Snapshot(result), configspace, configs)
+
+
+def _interactive_figures(result: Any, configspace: Any, configs: Mapping[tuple, Mapping] | None
+                         ) -> list[tuple[str, str, dict]]:
     from bandster.visualization.concurrent_runs import _get_concurrent_runs_info
     from bandster.visualization.correlation import _get_correlation_info
     from bandster.visualization.curves import _get_learning_curves_info

@@ -367,7 +367,7 @@ class Result:
         """``{config_id: {'config': dict, 'config_info': dict}}``, deep copies."""
         table = self._table
         return {
-            config_id: {"config": copy.deepcopy(config), "config_info": copy.deepcopy(info)}
+            config_id: {"config": _deep_copy(config), "config_info": _deep_copy(info)}
             for config_id, config, info in zip(table.config_ids, table.configs, table.config_infos, strict=True)
         }
 
@@ -381,7 +381,11 @@ class Result:
         config_ids: Iterable[tuple] | None = None,
     ) -> dict[tuple, Any]:
         """``{config_id: lc_extractor(runs)}`` for the given (default: all) configurations."""
-        config_ids = list(self._table.config_ids) if config_ids is None else config_ids
+        table = self._table
+        if config_ids is None:  # every configuration: all runs built at once, then split by configuration
+            runs = self._runs(np.arange(len(table)))
+            starts = table.starts.tolist()
+            return {cid: lc_extractor(runs[starts[i]:starts[i + 1]]) for i, cid in enumerate(table.config_ids)}
         return {tuple(cid): lc_extractor(self.get_runs_by_id(cid)) for cid in config_ids}
 
     # --- incumbents ---------------------------------------------------------------------------------
@@ -698,6 +702,16 @@ def flatten_info(info: Any, prefix: str = "info", depth: int = 3) -> dict[str, A
         else:
             out[name] = _cell(value)
     return out
+
+
+_IMMUTABLE = (str, int, float, bool, type(None))
+
+
+def _deep_copy(value: Any) -> Any:
+    """``copy.deepcopy``, with a fast path for the usual configuration: a flat dict of numbers and strings."""
+    if type(value) is dict and all(type(v) in _IMMUTABLE for v in value.values()):
+        return dict(value)
+    return copy.deepcopy(value)
 
 
 def _cell(value: Any) -> Any:

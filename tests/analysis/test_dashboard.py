@@ -222,6 +222,7 @@ def test_table_api_pages_sorts_and_filters(two_runs):
         name = [r["name"] for r in runs if r["name"].startswith("BOHB")][0]
         result = logged_results_to_HBS_result(runs[[r["name"] for r in runs].index(name)]["directory"])
         n_runs, n_failed = len(result.get_all_runs()), sum(r.status == "failed" for r in result.get_all_runs())
+        assert dashboard.run(name)[1].wait_loaded(120)  # the server's first read of the journals is done
         state = json.loads(get(dashboard.url + f"api/state?run={name}")[1])
         assert state["runs"] == {"version": state["runs"]["version"], "total": n_runs}  # no rows: a page at a time
         status, body = get(dashboard.url + f"api/table?run={name}&sort=loss&desc=1&page=1&size=5")
