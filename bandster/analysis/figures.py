@@ -1,11 +1,11 @@
 """Interactive figures of a run for the report and the dashboard: plotly.js figure specifications.
 
-Each function here turns the data of a figure of :mod:`bandster.visualization` (its ``_get_*_info`` function)
-into a plotly.js specification, a plain JSON-able dict ``{"data": [...], "layout": {...}}`` that the page draws
-with ``Plotly.newPlot`` (plotly.js comes from the ``plotly`` package: install the ``report`` extra). Building the
-dicts needs neither plotly nor matplotlib. Hovering over a point shows its configuration, budget and loss; every
-figure zooms and pans; losses are on a log axis when they are positive and span more than two decades, budgets
-when they span more than one.
+Each function here turns the data of a figure of :mod:`bandster.visualization` (its ``get_*_info`` function, in
+:mod:`bandster.visualization.data`) into a plotly.js specification, a plain JSON-able dict ``{"data": [...],
+"layout": {...}}`` that the page draws with ``Plotly.newPlot`` (plotly.js comes from the ``plotly`` package:
+install the ``report`` extra). Building the dicts needs neither plotly nor matplotlib. Hovering over a point shows
+its configuration, budget and loss; every figure zooms and pans; losses are on a log axis when they are positive
+and span more than two decades, budgets when they span more than one.
 
 Examples
 --------
@@ -387,16 +387,18 @@ def interactive_figures(result: Result, configspace: Any = None,
 
 def _interactive_figures(result: Any, configspace: Any, configs: Mapping[tuple, Mapping] | None
                          ) -> list[tuple[str, str, dict]]:
-    from bandster.visualization.concurrent_runs import _get_concurrent_runs_info
-    from bandster.visualization.correlation import _get_correlation_info
-    from bandster.visualization.curves import _get_learning_curves_info
-    from bandster.visualization.finished_runs import _get_finished_runs_info
-    from bandster.visualization.histogram import _get_histogram_info
-    from bandster.visualization.incumbent import _get_incumbent_info
-    from bandster.visualization.losses import _get_losses_info
-    from bandster.visualization.parallel import _get_parallel_coordinates_info
-    from bandster.visualization.scatter import _get_hyperparameter_scatter_info
-    from bandster.visualization.timeline import _get_worker_timeline_info
+    from bandster.visualization.data import (
+        get_concurrent_runs_info,
+        get_correlation_info,
+        get_finished_runs_info,
+        get_histogram_info,
+        get_hyperparameter_scatter_info,
+        get_incumbent_info,
+        get_learning_curves_info,
+        get_losses_info,
+        get_parallel_coordinates_info,
+        get_worker_timeline_info,
+    )
 
     if configs is None:
         configs = {cid: entry["config"] for cid, entry in result.get_id2config_mapping().items()}
@@ -406,33 +408,33 @@ def _interactive_figures(result: Any, configspace: Any, configs: Mapping[tuple, 
     budgets = {float(r.budget) for r in all_runs if r.status == "ok"}
     plans: list[tuple[str, str, Callable[[], dict]]] = [
         ("incumbent_over_time", "The incumbent's loss over time; the markers' colours give its budget.",
-         lambda: incumbent_figure(_get_incumbent_info(result), hover)),
+         lambda: incumbent_figure(get_incumbent_info(result), hover)),
         ("losses_over_time", "Every run's loss when it finished, per budget; lines: the best loss so far. "
-         "Red crosses: failed runs.", lambda: losses_figure(_get_losses_info(own), hover)),
+         "Red crosses: failed runs.", lambda: losses_figure(get_losses_info(own), hover)),
         ("learning_curves", "Each configuration's loss over the budgets it reached.",
-         lambda: learning_curves_figure(_get_learning_curves_info(result), hover)),
+         lambda: learning_curves_figure(get_learning_curves_info(result), hover)),
         ("parallel_coordinates", "The configurations of the largest budget, coloured by loss; drag along an axis "
          "to keep a range.", lambda: parallel_coordinates_figure(
-             _get_parallel_coordinates_info(result, configspace=configspace), hover)),
+             get_parallel_coordinates_info(result, configspace=configspace), hover)),
     ]
     pair = scatter_pair(result, configspace)
     if pair is not None:
         plans.append(("hyperparameter_scatter", f"{pair[0]} and {pair[1]} against the loss.",
-                      lambda: scatter_figure(_get_hyperparameter_scatter_info(result, pair[0], pair[1],
+                      lambda: scatter_figure(get_hyperparameter_scatter_info(result, pair[0], pair[1],
                                                                               configspace=configspace), hover)))
     if len(budgets) >= 2:
         plans.append(("correlation_across_budgets", "How well each budget's ranking of the configurations agrees "
-                      "with the others' (Spearman).", lambda: correlation_figure(_get_correlation_info(result),
+                      "with the others' (Spearman).", lambda: correlation_figure(get_correlation_info(result),
                                                                                  hover)))
     plans += [
         ("performance_histogram_model_vs_random", "Losses of model-based and of random configurations per budget.",
-         lambda: histogram_figure(_get_histogram_info(all_runs, result.get_id2config_mapping()), hover)),
+         lambda: histogram_figure(get_histogram_info(all_runs, result.get_id2config_mapping()), hover)),
         ("worker_timeline", "Which worker ran what, when; gaps are idle time.",
-         lambda: timeline_figure(_get_worker_timeline_info(own), hover)),
+         lambda: timeline_figure(get_worker_timeline_info(own), hover)),
         ("concurrent_runs_over_time", "Runs in progress over time.",
-         lambda: concurrent_figure(_get_concurrent_runs_info(own), hover)),
+         lambda: concurrent_figure(get_concurrent_runs_info(own), hover)),
         ("finished_runs_over_time", "Finished runs over time.",
-         lambda: finished_figure(_get_finished_runs_info(own), hover)),
+         lambda: finished_figure(get_finished_runs_info(own), hover)),
     ]
     figures = []
     for name, caption, build in plans:

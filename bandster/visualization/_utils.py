@@ -19,7 +19,7 @@ def pyplot() -> Any:
     except ImportError as err:
         raise ImportError(
             "drawing bandster's figures needs matplotlib, which is not installed: pip install 'bandster[plots]' "
-            "(the figures' data functions, _get_*_info, work without it)"
+            "(the figures' data functions, bandster.visualization.data, work without it)"
         ) from err
     return plt
 
