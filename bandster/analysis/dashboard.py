@@ -366,8 +366,6 @@ class Dashboard:
                 return
             try:
                 live.update()
-                if name == self.run(None)[0]:  # the figures of the run the page shows first, cached for it
-                    self.figures_view(name)
             except Exception:  # the page's own request will show the error
                 logger.exception("reading the journal of %s failed", name)
 

@@ -53,6 +53,11 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
+try:  # optional (the ``report`` extra): parses a large journal's lines in half the time of the json module
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - depends on the installation
+    _orjson = None
+
 __all__ = [
     "LineTail",
     "paused_gc",
@@ -876,10 +881,18 @@ class LineTail:
         first = self.line_number + 1
         self.line_number += len(lines)
         kept = [(n, line) for n, line in enumerate(lines, start=first) if line.strip(b" \t\r")]
-        try:  # one call for the whole batch: much faster than one per line
-            values = json.loads(b"[" + b",".join(line for _, line in kept) + b"]")
-        except (ValueError, RecursionError):
-            values = None
+        batch = b"[" + b",".join(line for _, line in kept) + b"]"
+        values = None
+        if _orjson is not None:  # strict JSON only: HpBandSter's bare NaN tokens fall back to the json module
+            try:
+                values = _orjson.loads(batch)
+            except (ValueError, RecursionError):
+                values = None
+        if values is None:
+            try:  # one call for the whole batch: much faster than one per line
+                values = json.loads(batch)
+            except (ValueError, RecursionError):
+                values = None
         if values is not None and len(values) == len(kept):
             yield from zip((n for n, _ in kept), values, strict=True)
             return
