@@ -140,13 +140,15 @@ def main() -> None:
             t_state, state = get(port, "/api/state?since=0")
             payload = json.loads(state)
         t_table, table = get(port, "/api/table?sort=loss&page=0&size=50")
+        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
         rows = json.loads(table)
         assert rows["total"] == args.runs and len(rows["rows"]) == 50, (rows["total"], len(rows["rows"]))
-        print(f"first data: {time.perf_counter() - wall0:.2f} s wall, {time.process_time() - cpu0:.2f} s CPU "
+        print(f"first data: {wall:.2f} s wall, {cpu:.2f} s CPU "
               f"(/api/state {len(state) / 1024:.1f} KiB; /api/table {t_table * 1000:.0f} ms, 50 of {rows['total']} "
               f"rows, {len(table) / 1024:.1f} KiB)")
         t_figures, figures = get(port, "/api/figures")
-        print(f"every panel: {time.perf_counter() - wall0:.2f} s wall, {time.process_time() - cpu0:.2f} s CPU "
+        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0  # before parsing the answer here
+        print(f"every panel: {wall:.2f} s wall, {cpu:.2f} s CPU "
               f"(/api/figures {t_figures:.2f} s, {len(json.loads(figures)['figures'])} figures, "
               f"{len(figures) / 2**20:.1f} MiB)")
         for label, path in (("sorted by finish time, descending", "sort=finished&desc=1"),
