@@ -5,23 +5,19 @@ are public and gathered here, for other plotting libraries (the HTML report and 
 plotly.js figures from them, :mod:`bandster.analysis.figures`) and for tests. They return plain dicts, lists and
 numpy arrays, and importing this module imports no matplotlib.
 
-====================================  ==========================================================
-function                              data of
-====================================  ==========================================================
-:func:`get_losses_info`               :func:`~bandster.visualization.losses_over_time`
-:func:`get_concurrent_runs_info`      :func:`~bandster.visualization.concurrent_runs_over_time`
-:func:`get_finished_runs_info`        :func:`~bandster.visualization.finished_runs_over_time`
-:func:`get_correlation_info`          :func:`~bandster.visualization.correlation_across_budgets`
-:func:`get_histogram_info`            :func:`~bandster.visualization.performance_histogram_model_vs_random`
-:func:`get_incumbent_info`            :func:`~bandster.visualization.incumbent_over_time`
-:func:`get_worker_timeline_info`      :func:`~bandster.visualization.worker_timeline`
-:func:`get_parallel_coordinates_info` :func:`~bandster.visualization.parallel_coordinates`
-:func:`get_hyperparameter_scatter_info` :func:`~bandster.visualization.hyperparameter_scatter`
-:func:`get_learning_curves_info`      :func:`~bandster.visualization.learning_curves`
-:func:`get_importance_info`           :func:`~bandster.visualization.hyperparameter_importance`
-:func:`get_slice_info`                :func:`~bandster.visualization.hyperparameter_slices`
-:func:`get_compare_info`              :func:`~bandster.visualization.compare`
-====================================  ==========================================================
+- :func:`get_losses_info`: the data of :func:`~bandster.visualization.losses_over_time`
+- :func:`get_concurrent_runs_info`: the data of :func:`~bandster.visualization.concurrent_runs_over_time`
+- :func:`get_finished_runs_info`: the data of :func:`~bandster.visualization.finished_runs_over_time`
+- :func:`get_correlation_info`: the data of :func:`~bandster.visualization.correlation_across_budgets`
+- :func:`get_histogram_info`: the data of :func:`~bandster.visualization.performance_histogram_model_vs_random`
+- :func:`get_incumbent_info`: the data of :func:`~bandster.visualization.incumbent_over_time`
+- :func:`get_worker_timeline_info`: the data of :func:`~bandster.visualization.worker_timeline`
+- :func:`get_parallel_coordinates_info`: the data of :func:`~bandster.visualization.parallel_coordinates`
+- :func:`get_hyperparameter_scatter_info`: the data of :func:`~bandster.visualization.hyperparameter_scatter`
+- :func:`get_learning_curves_info`: the data of :func:`~bandster.visualization.learning_curves`
+- :func:`get_importance_info`: the data of :func:`~bandster.visualization.hyperparameter_importance`
+- :func:`get_slice_info`: the data of :func:`~bandster.visualization.hyperparameter_slices`
+- :func:`get_compare_info`: the data of :func:`~bandster.visualization.compare`
 
 (:func:`~bandster.visualization.interactive_HBS_plot`'s data, ``get_interactive_info``, stays in its module,
 which needs matplotlib.)
