@@ -432,27 +432,38 @@ class LiveRun:
                 pass
         return total
 
-    def update(self) -> bool:
-        """Read the lines appended since the last update; True when anything changed."""
-        try:
-            return self._update()
-        finally:
-            self._loaded.set()
+    def update(self, max_bytes: int | None = None) -> bool:
+        """Read the lines appended since the last update; True when anything changed.
 
-    def _update(self) -> bool:
+        With ``max_bytes``, read only a part of about that many bytes of each file (:attr:`at_end` says when
+        all was read): the first read of a large journal in parts, the state of the part read so far being
+        available between them (:attr:`loaded` is set once all was read)."""
+        try:
+            return self._update(max_bytes)
+        finally:
+            if max_bytes is None or self.at_end:
+                self._loaded.set()
+
+    @property
+    def at_end(self) -> bool:
+        """Whether the last update read everything there was."""
+        return self._events.at_end and self._reader.at_end
+
+    def _update(self, max_bytes: int | None = None) -> bool:
         with self._lock, paused_gc():
             before = self.version
-            events = self._events.read()  # events first: a result written meanwhile then has its dispatch
+            # events first: a result written meanwhile then has its dispatch (in parts, a little ahead of the rest)
+            events = self._events.read(None if max_bytes is None else 2 * max_bytes)
             if self._events.restarted:
                 self._start()
-                return self._update() or True
+                return self._update(max_bytes) or True
             for _, event in events:  # in the journal's order: an event before the results read after it
                 if is_event(event):
                     self._builder.add_event(event)
                     self.version += 1
-            if self._reader.read():  # restarted: the journal was written over
+            if self._reader.read(max_bytes):  # restarted: the journal was written over
                 self._start()
-                return self._update() or True
+                return self._update(max_bytes) or True
             return self.version != before
 
     @property

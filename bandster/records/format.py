@@ -845,11 +845,16 @@ class LineTail:
         self.bytes_read = 0
         self.restarted = False
         self._inode: int | None = None
+        #: whether the last read went to the end of the file (False when ``max_bytes`` left lines for the next)
+        self.at_end = True
 
-    def read(self) -> list[tuple[int, Any]]:
+    def read(self, max_bytes: int | None = None) -> list[tuple[int, Any]]:
         """``(line_number, value)`` of every complete line appended since the last read that parses as JSON
-        (others are skipped with a warning, as the journal reader does)."""
+        (others are skipped with a warning, as the journal reader does); with ``max_bytes``, only the complete
+        lines within the next ``max_bytes`` bytes (at least one line), the rest being left for the next read
+        (see :attr:`at_end`)."""
         self.restarted = False
+        self.at_end = True
         try:
             stat = os.stat(self.path)
         except FileNotFoundError:
@@ -863,10 +868,21 @@ class LineTail:
         self._inode = stat.st_ino
         if stat.st_size <= self.offset:
             return []
+        want = stat.st_size - self.offset
+        if max_bytes is not None and max_bytes < want:
+            want = max(int(max_bytes), 1)
+            self.at_end = False
         try:
             with open(self.path, "rb") as fh:
                 fh.seek(self.offset)
-                data = fh.read(stat.st_size - self.offset)
+                data = fh.read(want)
+                while b"\n" not in data and self.offset + len(data) < stat.st_size:  # a line longer than asked
+                    more = fh.read(max(len(data), 1 << 16))
+                    if not more:
+                        break
+                    data += more
+                if self.offset + len(data) >= stat.st_size:
+                    self.at_end = True
         except OSError as err:
             logger.warning("%s cannot be read (%s); it is skipped", self.path, err)
             return []

@@ -25,6 +25,7 @@ from bandster.records.format import (
     CONFIGS_FILENAME,
     RESULTS_FILENAME,
     LineTail,
+    as_id,
     is_float,
     paused_gc,
     read_configs,
@@ -895,6 +896,7 @@ class JournalReader:
 
     def _start(self) -> None:
         self._builder = RunTableBuilder()
+        self._held: list[tuple[int, Any]] = []  # result lines waiting for their configuration's line
         self._budgets: set[float] = set()
         self._time_ref: float | None = None
 
@@ -903,23 +905,46 @@ class JournalReader:
         """Bytes read from ``configs.json`` and ``results.json`` so far."""
         return self._configs.bytes_read + self._results.bytes_read
 
-    def read(self) -> bool:
+    def read(self, max_bytes: int | None = None) -> bool:
         """Read what was appended since the last call; True when the journal was started over (truncated or
         replaced), in which case everything was read again from the start and callers must drop what they
-        built from the earlier reads."""
-        with paused_gc():
-            return self._read()
+        built from the earlier reads.
 
-    def _read(self) -> bool:
-        configs = self._configs.read()
-        results = self._results.read()
+        With ``max_bytes``, read about that much of ``configs.json`` (and of ``results.json`` in proportion)
+        and leave the rest for the next calls (:attr:`at_end` says when all was read): a large journal is then
+        read in parts, and what was read so far can be shown meanwhile. Results whose configuration line is not
+        read yet wait for it, so the parts add up to what one read gives.
+        """
+        with paused_gc():
+            return self._read(max_bytes)
+
+    @property
+    def at_end(self) -> bool:
+        """Whether the last :meth:`read` read everything there was (no part left for the next one)."""
+        return self._configs.at_end and self._results.at_end and not self._held
+
+    def _read(self, max_bytes: int | None) -> bool:
+        results_bytes = None if max_bytes is None else 3 * max_bytes  # results lines are about 2.3 times longer
+        configs = self._configs.read(max_bytes)
+        results = self._results.read(results_bytes)
         restarted = self._configs.restarted or self._results.restarted
         if restarted:
             self._start()
             self._configs.offset = self._results.offset = 0
             self._configs.line_number = self._results.line_number = 0
-            configs, results = self._configs.read(), self._results.read()
+            configs, results = self._configs.read(max_bytes), self._results.read(results_bytes)
         _load_configs(self._configs.path, self._builder, configs, self._on_config)
+        results, self._held = self._held + results, []
+        if not self._configs.at_end:  # a part: the results from the first whose configuration is not read yet wait
+            builder = self._builder
+            for position, (_, entry) in enumerate(results):
+                try:
+                    waits = isinstance(entry, list) and bool(entry) and builder.index_of(as_id(entry[0])) is None
+                except TypeError:  # an id that cannot be one (unhashable): the reader skips the line with a warning
+                    waits = False
+                if waits:
+                    results, self._held = results[:position], results[position:]
+                    break
         budgets, time_ref = _load_results(self._results.path, self._builder, results, self._on_run)
         self._budgets |= budgets
         if time_ref is not None:

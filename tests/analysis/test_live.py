@@ -206,3 +206,30 @@ def test_runs_table_query_follows_appended_runs(tmp_path):
         assert again["rows"][0][0] == [0, 0, 3] and again["rows"][0][2] == 0.01
         assert live.bytes_read - before == sum(os.path.getsize(os.path.join(directory, f)) for f in (
             "configs.json", "results.json", "events.json")) - before
+
+
+def test_a_journal_read_in_parts_adds_up_to_one_read(tmp_path):
+    """The dashboard reads a large journal in parts and shows the state read so far: results wait for their
+    configuration's line, and the parts end in the state one read gives."""
+    directory = str(tmp_path / "j")
+    with Journal(directory) as journal:
+        journal.event("run_started", n_iterations=3)
+        for k in range(40):
+            write(journal, k, loss=None if k % 7 == 3 else 0.5 - k / 100)
+        write(journal, 5, loss=0.001)  # run again: the later result wins
+        journal.event("dispatch", config_id=[9, 0, 9], budget=1.0, worker="bandster.run_t.worker.h.1.0")
+    whole = LiveRun(directory)
+    whole.update()
+    parts = LiveRun(directory)
+    seen = []
+    for _ in range(1000):
+        parts.update(max_bytes=300)
+        seen.append(parts.n_runs)
+        if parts.at_end:
+            break
+    assert parts.loaded and len(seen) > 5 and seen[0] < seen[len(seen) // 2] < 40  # partial states on the way
+    assert parts.table.rows == whole.table.rows and parts.table.columns == whole.table.columns
+    now = time.time() + 10
+    assert parts.status(now=now).to_dict() == whole.status(now=now).to_dict()
+    assert parts.result() == whole.result() == logged_results_to_HBS_result(directory)
+    assert parts.bytes_read >= whole.bytes_read  # a part's unfinished last line is read again with the next part
