@@ -42,6 +42,9 @@ __all__ = ["Dashboard"]
 
 #: figures are recomputed at most this often (seconds) while a run changes (the page asks every 10 s at most)
 FIGURES_INTERVAL = 5.0
+#: the first read of a journal goes in parts of about this many bytes per file, the page showing the state read
+#: so far between them
+FIRST_READ_PART = 4 << 20
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -210,11 +213,11 @@ class Dashboard:
         from bandster.analysis.report import summary_facts
 
         name, live = self.run(name)
-        if not live.loaded and self._loader is not None and self._loader.is_alive():
+        loading = self._reading(live)
+        if loading and live.version == 0:
             # the first read of a large journal is under way: say so at once instead of keeping the page waiting
             return {"run": name, "directory": live.directory, "loading": True, "journal_bytes": live.journal_bytes(),
                     "read_bytes": live.bytes_read}
-        live.update()
         status = live.status(top=10)
         running = []
         for (cid, budget), event in sorted(live.running_jobs().items(), key=lambda kv: kv[1]["time"]):
@@ -237,7 +240,16 @@ class Dashboard:
                          "busy": w.busy, "last_activity": w.last_activity} for w in status.workers],
             "stages": stages, "stages_total": len(status.stages),
             "runs": {"version": live.table.version, "total": live.n_runs},  # the rows: /api/table, a page at a time
-        }
+        } | ({"loading": True, "journal_bytes": live.journal_bytes(), "read_bytes": live.bytes_read} if loading
+             else {})
+
+    def _reading(self, live: LiveRun) -> bool:
+        """True while the loader's first read of ``live`` is under way (the state read so far is shown, the
+        request reads nothing); otherwise read what was appended and return False."""
+        if not live.loaded and self._loader is not None and self._loader.is_alive():
+            return True
+        live.update()
+        return False
 
     @staticmethod
     def _table_query(query: dict[str, str]) -> dict[str, Any]:
@@ -254,13 +266,13 @@ class Dashboard:
     def table_view(self, name: str | None, query: dict[str, str]) -> dict:
         """A page of the run's table, sorted and filtered on the server (see :meth:`RunsTable.query`)."""
         name, live = self.run(name)
-        live.update()
+        self._reading(live)
         return dict(live.query_table(**self._table_query(query)), run=name)
 
     def table_csv(self, name: str | None, query: dict[str, str]) -> str:
         """Every row of the run's table that passes the filters, sorted, as CSV."""
         name, live = self.run(name)
-        live.update()
+        self._reading(live)
         return live.table_csv(**self._table_query(query))
 
     def figures_view(self, name: str | None) -> dict:
@@ -269,7 +281,8 @@ class Dashboard:
         from bandster.analysis.report import load_configspace
 
         name, live = self.run(name)
-        live.update()
+        if self._reading(live):  # figures of a part would be drawn again at once: they wait for the whole
+            return {"run": name, "version": -1, "figures": [], "loading": True}
         with self._figures_lock:
             cached = self._figures.get(name)
             fresh = cached is not None and (cached[0] == live.version
@@ -288,8 +301,8 @@ class Dashboard:
         runs = self.scan(max_age=10.0)
         if len(runs) < 2:
             return {"figures": []}
-        for live in runs.values():
-            live.update()
+        if any(self._reading(live) for live in runs.values()):  # compared once every run was read whole
+            return {"figures": [], "loading": True}
         info = compare_info({name: live.result() for name, live in sorted(runs.items())},
                             {name: default_label(live.manifest(), name) for name, live in runs.items()})
         return {"figures": [{"name": n, "caption": c, "spec": s} for n, c, s in comparison_figures(info)]}
@@ -365,7 +378,10 @@ class Dashboard:
             if self._server is None:
                 return
             try:
-                live.update()
+                while self._server is not None:  # in parts: the page shows the state read so far meanwhile
+                    live.update(max_bytes=FIRST_READ_PART)
+                    if live.at_end:
+                        break
             except Exception:  # the page's own request will show the error
                 logger.exception("reading the journal of %s failed", name)
 

@@ -237,3 +237,36 @@ def test_table_api_pages_sorts_and_filters(two_runs):
         status, body = get(dashboard.url + f"api/table.csv?run={name}&f.status=%3Dfailed")
         assert status == 200 and len(body.decode().splitlines()) == n_failed + 1
         assert get(dashboard.url + f"api/table?run={name}&page=x")[0] == 400
+
+
+def test_state_of_the_part_read_so_far(tmp_path):
+    """While the first read of a large journal goes on in parts, the page gets the state of the part read so far
+    (and the table's rows of it), marked as loading; figures wait for the whole; then everything is there."""
+    directory = str(tmp_path / "big")
+    with Journal(directory) as journal:
+        journal.write_manifest({"run_id": "big", "optimizer": "RandomSearch",
+                                "HB_config": {"min_budget": 1.0, "max_budget": 1.0, "eta": 3.0, "budgets": [1.0]}})
+        journal.event("run_started", n_iterations=1)
+        for k in range(30):
+            write_result(journal, k, loss=1.0 - k / 100)
+    dashboard = Dashboard(directory, port=0)
+    name, live = dashboard.run(None)
+    live.update(max_bytes=2000)  # the first parts, as the loader reads them
+    assert not live.loaded and not live.at_end
+    release = threading.Event()
+    dashboard._loader = threading.Thread(target=release.wait, name="test-loader")  # the loader, still reading
+    dashboard._loader.start()
+    try:
+        before = live.bytes_read
+        view = dashboard.state_view(None)
+        assert view["loading"] is True and 0 < view["runs"]["total"] < 30 and view["state"] == "stopped"
+        table = dashboard.table_view(None, {})
+        assert 0 < table["total"] < 30 and len(table["rows"]) == table["total"]
+        assert dashboard.figures_view(None) == {"run": name, "version": -1, "figures": [], "loading": True}
+        assert live.bytes_read == before  # the requests read nothing: the loader does
+    finally:
+        release.set()
+        dashboard._loader.join()
+    view = dashboard.state_view(None)  # no read under way: the request reads the rest
+    assert "loading" not in view and view["runs"]["total"] == 30
+    assert len(dashboard.figures_view(None)["figures"]) >= 5

@@ -59,14 +59,16 @@
   function render(data) {
     if (data.run !== current.run) { return; }
     $('error').hidden = true;
-    if (data.loading) {  // the server is reading a large journal for the first time
+    function reading() {  // the server is reading a large journal for the first time
       var share = data.journal_bytes ? Math.min(data.read_bytes / data.journal_bytes, 1) : 0;
       $('progress-text').textContent = 'Reading the journal (' + (data.journal_bytes / 1048576).toFixed(1) +
-        ' MiB) for the first time\u2026';
+        ' MiB) for the first time: ' + (100 * share).toFixed(0) + ' %' +
+        (data.runs ? ', ' + data.runs.total + ' runs so far, shown below\u2026' : '\u2026');
       $('state').textContent = 'reading';
+      $('state').className = 'state';
       $('progress').firstChild.style.width = (100 * share).toFixed(1) + '%';
-      return;
     }
+    if (data.loading && !data.runs) { reading(); return; }
     $('title').textContent = 'bandster run ' + (data.run_id || data.run);
     $('state').textContent = data.state;
     $('state').className = 'state state-' + data.state;
@@ -103,6 +105,7 @@
     current.table.update(data.runs).catch(showError);
     current.since = data.runs.version;
     $('updated').textContent = 'Last read ' + window.bandsterFormatTime(data.now) + '.';
+    if (data.loading) { reading(); return; }  // the state of the part read so far; figures once all is read
     if (data.version !== current.figuresVersion && Date.now() - current.figuresAt >= FIGURES_EVERY) {
       loadFigures(data.run);
     }
@@ -164,8 +167,11 @@
         $('runs-nav').hidden = false;
         $('compare-section').hidden = false;
         var compare = function () {
-          fetchJSON('/api/compare').then(function (c) { drawInto($('compare'), c.figures, 'compare-'); })
-            .catch(showError).then(function () { setTimeout(compare, 15000); });
+          var later = 15000;
+          fetchJSON('/api/compare').then(function (c) {
+            if (c.loading) { later = 3000; }  // the journals are being read: again soon
+            drawInto($('compare'), c.figures, 'compare-');
+          }).catch(showError).then(function () { setTimeout(compare, later); });
         };
         compare();
       }
