@@ -44,7 +44,7 @@ __all__ = ["Dashboard"]
 FIGURES_INTERVAL = 5.0
 #: the first read of a journal goes in parts of about this many bytes per file, the page showing the state read
 #: so far between them
-FIRST_READ_PART = 4 << 20
+FIRST_READ_PART = 1 << 20
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
