@@ -270,3 +270,42 @@ def test_state_of_the_part_read_so_far(tmp_path):
     view = dashboard.state_view(None)  # no read under way: the request reads the rest
     assert "loading" not in view and view["runs"]["total"] == 30
     assert len(dashboard.figures_view(None)["figures"]) >= 5
+
+
+@pytest.mark.timeout(300)
+def test_page_shows_the_part_read_so_far_then_everything(tmp_path, monkeypatch):
+    directory = str(tmp_path / "big")
+    with Journal(directory) as journal:
+        journal.write_manifest({"run_id": "big", "optimizer": "RandomSearch",
+                                "HB_config": {"min_budget": 1.0, "max_budget": 1.0, "eta": 3.0, "budgets": [1.0]}})
+        journal.event("run_started", n_iterations=1)
+        for k in range(30):
+            write_result(journal, k, loss=1.0 - k / 100)
+        journal.event("run_finished")
+    release = threading.Event()
+
+    def slow_first_read(self):  # the loader's first part, then a pause (a large journal's first read)
+        _, live = self.run(None)
+        live.update(max_bytes=2000)
+        release.wait(120)
+        while not live.at_end:
+            live.update(max_bytes=2000)
+
+    monkeypatch.setattr(Dashboard, "_load", slow_first_read)
+    with Dashboard(directory, port=0) as dashboard, Browser() as browser:
+        try:
+            page = browser.open(dashboard.url)
+            page.wait_for("document.getElementById('state').textContent == 'reading' && "
+                          "Number(document.getElementById('runs-table').getAttribute('data-rows')) > 0")
+            shown = int(page.evaluate("document.getElementById('runs-table').getAttribute('data-rows')"))
+            assert 0 < shown < 30 and "runs so far" in page.evaluate(
+                "document.getElementById('progress-text').textContent")
+            assert page.evaluate("document.querySelectorAll('#figures .plot').length") == 0
+        finally:
+            release.set()
+        page.wait_for("document.getElementById('runs-table').getAttribute('data-rows') == '30' && "
+                      "document.getElementById('state').textContent == 'finished'", timeout=20)
+        page.wait_for("document.querySelectorAll('#figures .plot').length >= 5", timeout=30)
+        assert page.console_errors == []
+        loopback_only(page.requests)
+    assert threads_named("bandster-dashboard") == []
