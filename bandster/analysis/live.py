@@ -30,6 +30,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import math
@@ -37,7 +38,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from bandster.analysis.status import RunStatus, StatusBuilder
@@ -379,6 +380,10 @@ class LiveRun:
     def __init__(self, directory: str | os.PathLike) -> None:
         self.directory = os.path.abspath(os.fspath(directory))
         self._lock = threading.RLock()  # guards everything below: update() and the readers of the state
+        # readers waiting for the lock: a first read in parts lets them in between its parts (a lock is not fair:
+        # the reading thread would take it again at once)
+        self._waiting_cond = threading.Condition()  # guards _waiting
+        self._waiting = 0
         self._loaded = threading.Event()  # set once the first update is done
         self._bytes_before = 0
         self._start()
@@ -449,11 +454,31 @@ class LiveRun:
         """Whether the last update read everything there was."""
         return self._events.at_end and self._reader.at_end
 
+    @contextlib.contextmanager
+    def _reading_state(self) -> Iterator[None]:
+        """The lock, for a reader of the state (counted as waiting meanwhile, see :meth:`_update`)."""
+        with self._waiting_cond:
+            self._waiting += 1
+        try:
+            self._lock.acquire()
+        finally:
+            with self._waiting_cond:
+                self._waiting -= 1
+                self._waiting_cond.notify_all()
+        try:
+            yield
+        finally:
+            self._lock.release()
+
     def _update(self, max_bytes: int | None = None) -> bool:
+        if max_bytes is not None:  # a part: the readers waiting for the state go first (at most a second)
+            with self._waiting_cond:
+                self._waiting_cond.wait_for(lambda: self._waiting == 0, timeout=1.0)
         with self._lock, paused_gc():
             before = self.version
-            # events first: a result written meanwhile then has its dispatch (in parts, a little ahead of the rest)
-            events = self._events.read(None if max_bytes is None else 2 * max_bytes)
+            # events first: a result written meanwhile then has its dispatch (in parts, events come a little behind
+            # the results: a run finished counts as finished, not in flight, whenever its dispatch is read)
+            events = self._events.read(max_bytes)
             if self._events.restarted:
                 self._start()
                 return self._update(max_bytes) or True
@@ -482,7 +507,7 @@ class LiveRun:
 
     def status(self, now: float | None = None, top: int = 10) -> RunStatus:
         """The run's status as ``bandster status`` reports it, from what was read so far."""
-        with self._lock:
+        with self._reading_state():
             hb = self._reader.hb_config()
             configs = self._configs
             return self._builder.status(self.directory, self.manifest(), hb, live=journal_is_live(self.directory),
@@ -491,20 +516,20 @@ class LiveRun:
 
     def result(self) -> Result:
         """The :class:`~bandster.records.result.Result` of everything read so far (built once per version)."""
-        with self._lock:
+        with self._reading_state():
             if self._result is None or self._result[0] != self.version:
                 self._result = (self.version, self._reader.result())
             return self._result[1]
 
     def query_table(self, **query: Any) -> dict[str, Any]:
         """A page of the runs table as :meth:`RunsTable.query` gives it, from what was read so far."""
-        with self._lock:
+        with self._reading_state():
             return self.table.query(**query)
 
     def table_csv(self, **query: Any) -> str:
         """The rows :meth:`query_table` selects (all its pages) as CSV: times as dates, numbers in full."""
         query = dict(query, page=0, size=None)
-        with self._lock:
+        with self._reading_state():
             answer = self.table.query(**query)
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
@@ -518,20 +543,20 @@ class LiveRun:
 
     def running_jobs(self) -> dict[tuple, dict]:
         """``{(config_id, budget): dispatch event}`` of the jobs in flight."""
-        with self._lock:
+        with self._reading_state():
             return dict(self._builder.in_flight.jobs)
 
     def n_configs(self) -> int:
         """Configurations read so far, warm-start ones (iteration -1) left out."""
-        with self._lock:
+        with self._reading_state():
             return sum(1 for cid in self._configs if not (cid and cid[0] == -1))
 
     def configs(self) -> dict[tuple, Any]:
         """``{config_id: configuration}`` of every configuration read (a copy of the mapping; the configurations
         themselves are shared: do not change them)."""
-        with self._lock:
+        with self._reading_state():
             return dict(self._configs)
 
     def config(self, config_id: tuple) -> dict:
-        with self._lock:
+        with self._reading_state():
             return dict(self._configs.get(tuple(config_id)) or {})
