@@ -1,7 +1,7 @@
 /* bandster dashboard: polls /api/state (only the runs changed since the version it has) and redraws. */
 (function () {
   'use strict';
-  var INTERVAL = 2000, FIGURES_EVERY = 10000;
+  var INTERVAL = 2000, READING_INTERVAL = 5000, FIGURES_EVERY = 10000;  // every answer costs the first read time
   var current = { run: null, since: 0, version: -1, figuresVersion: -1, figuresAt: 0, table: null };
 
   function $(id) { return document.getElementById(id); }
@@ -143,10 +143,11 @@
   }
 
   function poll() {
-    var run = current.run;
+    var run = current.run, later = INTERVAL;
     fetchJSON('/api/state?' + query() + 'since=' + (current.since || 0)).then(function (data) {
+      if (data.loading) { later = READING_INTERVAL; }
       if (run === current.run) { render(data); }
-    }).catch(showError).then(function () { setTimeout(poll, INTERVAL); });
+    }).catch(showError).then(function () { setTimeout(poll, later); });
   }
 
   function choose(run) {
