@@ -18,6 +18,7 @@ numpy arrays, and importing this module imports no matplotlib.
 - :func:`get_importance_info`: the data of :func:`~bandster.visualization.hyperparameter_importance`
 - :func:`get_slice_info`: the data of :func:`~bandster.visualization.hyperparameter_slices`
 - :func:`get_compare_info`: the data of :func:`~bandster.visualization.compare`
+- :func:`get_intermediate_values_info`: the data of :func:`~bandster.visualization.intermediate_values`
 
 (:func:`~bandster.visualization.interactive_HBS_plot`'s data, ``get_interactive_info``, stays in its module,
 which needs matplotlib.)
@@ -41,6 +42,7 @@ from bandster.visualization.finished_runs import get_finished_runs_info
 from bandster.visualization.histogram import get_histogram_info
 from bandster.visualization.importance import get_importance_info
 from bandster.visualization.incumbent import get_incumbent_info
+from bandster.visualization.intermediate import get_intermediate_values_info
 from bandster.visualization.losses import get_losses_info
 from bandster.visualization.parallel import get_parallel_coordinates_info
 from bandster.visualization.scatter import get_hyperparameter_scatter_info
@@ -56,6 +58,7 @@ __all__ = [
     "get_hyperparameter_scatter_info",
     "get_importance_info",
     "get_incumbent_info",
+    "get_intermediate_values_info",
     "get_learning_curves_info",
     "get_losses_info",
     "get_parallel_coordinates_info",

@@ -233,3 +233,26 @@ def test_a_journal_read_in_parts_adds_up_to_one_read(tmp_path):
     assert parts.status(now=now).to_dict() == whole.status(now=now).to_dict()
     assert parts.result() == whole.result() == logged_results_to_HBS_result(directory)
     assert parts.bytes_read >= whole.bytes_read  # a part's unfinished last line is read again with the next part
+
+
+def test_live_run_reads_reports_as_they_come(tmp_path):
+    from analysis_helpers import REPORTING_T0, write_reporting_journal
+
+    live = LiveRun(str(tmp_path))
+    journal = write_reporting_journal(str(tmp_path), keep_open=True)
+    try:
+        assert live.update()
+        status = live.status(now=REPORTING_T0 + 10)
+        assert (status.runs_stopped, status.runs_running, status.n_reports) == (2, 1, 8)
+        assert status.latest_reports[((0, 0, 3), 9.0)]["step"] == 2.0
+        assert len(live.result().get_reports()) == 8
+        version = live.version
+        journal.report((0, 0, 3), 9.0, 1, 3.0, 0.55, None, "continue", REPORTING_T0 + 9)
+        journal.flush()
+        assert live.update() and live.version == version + 1  # one new line read, nothing else
+        assert live.status().latest_reports[((0, 0, 3), 9.0)]["step"] == 3.0
+        assert len(live.result().get_reports()) == 9
+        rows = {tuple(row[0]): row for row in live.table.rows}
+        assert rows[(0, 0, 1)][:4] == [[0, 0, 1], 3.0, 1.2, "stopped"]
+    finally:
+        journal.close()
