@@ -22,8 +22,8 @@ from bandster.visualization._utils import (
 )
 
 
-def _get_losses_info(runs: Iterable[Run] | Result,
-                     get_loss_from_run_fn: Callable[[Run], float] | None = None) -> dict[str, Any]:
+def get_losses_info(runs: Iterable[Run] | Result,
+                    get_loss_from_run_fn: Callable[[Run], float] | None = None) -> dict[str, Any]:
     """The finished runs' losses per budget (for a Result of a run with ``metric``/``mode``, and no
     ``get_loss_from_run_fn``: the metric as the objective returned it, best so far in its direction).
 
@@ -90,7 +90,7 @@ def losses_over_time(
     plt = pyplot()  # first: names the extra to install when matplotlib is missing
     import matplotlib.transforms
 
-    info = _get_losses_info(runs, get_loss_from_run_fn)
+    info = get_losses_info(runs, get_loss_from_run_fn)
     fig, ax = plt.subplots(figsize=(8, 5))
     colors = budget_colors(info["budgets"], cmap)
     for budget, points in info["per_budget"].items():

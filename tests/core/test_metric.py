@@ -118,8 +118,7 @@ def test_reports_are_in_the_metric_s_units(tmp_path, run_id):
 def test_status_report_and_plots_show_the_metric_as_returned(tmp_path, run_id):
     from bandster.analysis.report import render_report
     from bandster.analysis.status import read_status
-    from bandster.visualization.incumbent import _get_incumbent_info
-    from bandster.visualization.losses import _get_losses_info
+    from bandster.visualization.data import get_incumbent_info, get_losses_info
 
     opt = HyperBand(configspace=space(), run_id=run_id, min_budget=1, max_budget=9, eta=3, seed=0,
                     working_directory=str(tmp_path), backend=ThreadBackend(1, accuracy), metric="accuracy",
@@ -135,9 +134,9 @@ def test_status_report_and_plots_show_the_metric_as_returned(tmp_path, run_id):
     assert f"accuracy {best:.6g}" in text and status.to_dict()["incumbent_metric"] == pytest.approx(best)
     html = render_report(opt.journal.directory, interactive=False)
     assert "highest accuracy" in html and f"{best:.6g}" in html
-    info = _get_losses_info(result)
+    info = get_losses_info(result)
     assert info["label"] == "accuracy (max)"
     assert all((entry["losses"] > 0).all() and entry["best_so_far"][-1] == entry["losses"].max()
                for entry in info["per_budget"].values())
-    trajectory = _get_incumbent_info(result)
+    trajectory = get_incumbent_info(result)
     assert trajectory["label"] == "incumbent's accuracy (max)" and trajectory["values"][-1] == pytest.approx(best)
