@@ -103,8 +103,27 @@ class SleepyWorker(Worker):
         return {"loss": config["x"], "info": {"pid": os.getpid()}}
 
 
+class CurveWorker(Worker):
+    """Reports ``loss = x + 1/step`` after every step up to the budget (sleeping TOY_STEP_SLEEP s per step, default
+    0) and stops when told; ``info`` says at which step ``report`` first returned True (None: never) and how many
+    reports were made."""
+
+    def compute(self, config, budget, **kwargs):
+        told, step, loss = None, 0, math.inf
+        pause = float(os.environ.get("TOY_STEP_SLEEP", "0"))
+        for step in range(1, int(budget) + 1):
+            if pause:
+                time.sleep(pause)
+            loss = config["x"] + 1.0 / step
+            if self.report(step, loss, {"step": step}):
+                told = step
+                break
+        return {"loss": loss, "info": {"told": told, "steps": step, "pid": os.getpid(),
+                                       "should_stop": self.should_stop()}}
+
+
 KINDS = {"quadratic": QuadraticWorker, "bad": BadWorker, "sleepy": SleepyWorker, "types": TypesWorker,
-         "checkpoint": CheckpointWorker, "oldstyle": OldStyleWorker}
+         "checkpoint": CheckpointWorker, "oldstyle": OldStyleWorker, "curve": CurveWorker}
 
 if __name__ == "__main__":
     run_id, host, port = sys.argv[1], sys.argv[2], sys.argv[3]
