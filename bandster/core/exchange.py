@@ -24,7 +24,7 @@ import Pyro5.errors
 from bandster.core import protocol
 from bandster.core.security import make_proxy
 
-__all__ = ["DispatcherLink", "MAX_DELAY", "REPORT_INTERVAL", "ReportLink"]
+__all__ = ["DispatcherLink", "MAX_DELAY", "ReportLink"]
 
 #: Seconds a finished outcome may wait for others to share its ``exchange`` call (only while the worker still
 #: holds jobs it has not started, i.e. while its jobs are short).
@@ -219,11 +219,6 @@ class DispatcherLink:
         self._assigned -= len(self._outbox)
         self._outbox.clear()
         return outcomes
-
-
-#: Seconds a worker process's report may wait to share a call with later ones (reports at a decision step never
-#: wait; see :class:`bandster.core.reporting.JobReporter`)
-REPORT_INTERVAL = 0.05
 
 
 class ReportLink:

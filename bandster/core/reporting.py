@@ -145,6 +145,11 @@ def reporting_arguments(accepted: Any) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------------- job side
+#: Seconds a report of a job in another process than the master's may wait to share a message with later ones
+#: (a report at a decision step never waits; see :class:`JobReporter`)
+REPORT_INTERVAL = 0.05
+
+
 def _crossed(levels: list[float], next_level: int, step: float) -> int:
     """The index of the first level above ``step``, from ``next_level`` on."""
     while next_level < len(levels) and levels[next_level] <= step * (1 + 1e-12):  # as StoppingRungs.crossed

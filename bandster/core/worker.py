@@ -14,10 +14,10 @@ import Pyro5.api
 import Pyro5.errors
 
 from bandster.core import credentials, protocol
-from bandster.core.exchange import REPORT_INTERVAL, DispatcherLink, ReportLink
+from bandster.core.exchange import DispatcherLink, ReportLink
 from bandster.core.names import dispatcher_name, local_dispatcher, worker_prefix
 from bandster.core.nameserver import DEFAULT_PORT, describe_runs, known_runs, local_address_towards, validate_run_id
-from bandster.core.reporting import JobReporter, current_reporter
+from bandster.core.reporting import REPORT_INTERVAL, JobReporter, current_reporter
 from bandster.core.security import AuthDaemon, nameserver_proxy
 from bandster.core.waiting import WaitWarnings
 
