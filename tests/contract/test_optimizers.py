@@ -14,10 +14,9 @@ import pytest
 
 from bandster import optimizers
 from bandster.core.result import logged_results_to_HBS_result
+from bandster.core.worker import Worker
 from bandster.schedulers import brackets
 from bandster.schedulers.asha import hyperband_budget
-
-from bandster.core.worker import Worker
 
 from toy_workers import QuadraticWorker
 
