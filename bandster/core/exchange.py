@@ -243,7 +243,16 @@ class ReportLink:
         if self._owner != owner:
             self._proxy = make_proxy(self.uri, self.secret)  # a forked child never touches its parent's socket
             self._owner = owner
-        return bool(self._proxy.report(self.worker_name, job_id, attempt, protocol.pack(reports)))
+        try:
+            return bool(self._proxy.report(self.worker_name, job_id, attempt, protocol.pack(reports)))
+        except Pyro5.errors.PyroError as exc:
+            # the master is gone or unreachable: the job goes on (its outcome meets the same fate); a later report
+            # connects again
+            logging.getLogger(__name__).warning(
+                "worker %s: %d report(s) of job %s could not reach the dispatcher (%s); the job continues",
+                self.worker_name, len(reports), job_id, exc)
+            self.close()
+            return False
 
     def close(self) -> None:
         """Close the connection (of the process that opened it)."""

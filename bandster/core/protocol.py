@@ -148,7 +148,8 @@ def compute_kwargs(job: Mapping[str, Any], accepted: set[str] | None) -> dict[st
         for name in OPTIONAL_ARGUMENTS:
             if name not in accepted:
                 kwargs.pop(name, None)
-    kwargs.update(reporting_arguments(accepted))
+    if accepted and ("report" in accepted or "should_stop" in accepted):
+        kwargs.update(reporting_arguments(accepted))
     return kwargs
 
 
@@ -162,14 +163,19 @@ def run_compute(compute: Any, job: Mapping[str, Any], accepted: set[str] | None 
     """
     start = time.monotonic()
     try:
-        if reporter is not None:
-            try:
-                with reporting_to(reporter):
-                    value = _call(compute, job, accepted)
-            finally:
-                reporter.close()  # the reports leave before the outcome
+        directory = job["kwargs"].get("config_directory")
+        if directory and (accepted is None or "config_directory" in accepted):
+            # created only for a compute that names it: a run of many short jobs that never checkpoint gets no
+            # empty directory per configuration (a **kwargs compute gets the path and creates it if it uses it)
+            os.makedirs(directory, exist_ok=True)
+        if reporter is None:
+            value = compute(**compute_kwargs(job, accepted))
         else:
-            value = _call(compute, job, accepted)
+            with reporting_to(reporter):
+                try:
+                    value = compute(**compute_kwargs(job, accepted))
+                finally:
+                    reporter.close()  # the reports leave before the outcome
         result, error = check_result(value)
     except BaseException as exc:  # noqa: BLE001 - everything a user's compute raises is recorded
         if isinstance(exc, KeyboardInterrupt | SystemExit) or type(exc).__name__ == "HandBack":
@@ -181,15 +187,6 @@ def run_compute(compute: Any, job: Mapping[str, Any], accepted: set[str] | None 
         "exception": error,
         "duration": time.monotonic() - start,
     }
-
-
-def _call(compute: Any, job: Mapping[str, Any], accepted: set[str] | None) -> Any:
-    directory = job["kwargs"].get("config_directory")
-    if directory and (accepted is None or "config_directory" in accepted):
-        # created only for a compute that names it: a run of many short jobs that never checkpoint gets no
-        # empty directory per configuration (a **kwargs compute gets the path and creates it if it uses it)
-        os.makedirs(directory, exist_ok=True)
-    return compute(**compute_kwargs(job, accepted))
 
 
 _CHAINED = ("During handling of the above exception, another exception occurred:",

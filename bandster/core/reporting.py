@@ -13,12 +13,10 @@ asks the scheduler; the answer comes back as the return value of :meth:`Reporter
 from __future__ import annotations
 
 import abc
-import contextlib
 import logging
 import math
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 from bandster.core._convert import to_builtin
@@ -66,15 +64,26 @@ def current_reporter() -> Reporter:
     return getattr(_local, "reporter", None) or _NULL
 
 
-@contextlib.contextmanager
-def reporting_to(reporter: Reporter) -> Iterator[Reporter]:
-    """Install ``reporter`` for the calling thread while the block runs (nesting restores the outer one)."""
-    previous = getattr(_local, "reporter", None)
-    _local.reporter = reporter
-    try:
-        yield reporter
-    finally:
-        _local.reporter = previous
+class reporting_to:  # noqa: N801 - used as a function: ``with reporting_to(reporter):``
+    """Install ``reporter`` for the calling thread while the block runs (nesting restores the outer one).
+
+    A class rather than a generator-based context manager: every job of every backend enters it, and this costs a
+    fraction of a microsecond.
+    """
+
+    __slots__ = ("reporter", "previous")
+
+    def __init__(self, reporter: Reporter) -> None:
+        self.reporter = reporter
+        self.previous: Reporter | None = None
+
+    def __enter__(self) -> Reporter:
+        self.previous = getattr(_local, "reporter", None)
+        _local.reporter = self.reporter
+        return self.reporter
+
+    def __exit__(self, *exc: Any) -> None:
+        _local.reporter = self.previous
 
 
 def check_report(step: Any, loss: Any, info: Any = None) -> tuple[float, float, Any]:
@@ -190,35 +199,47 @@ class JobReporter(Reporter):
     [(1, True), (2, True)]
     """
 
+    __slots__ = ("_send", "_steps", "_levels", "_next_level", "batch_interval", "_pending", "_last_sent",
+                 "stopped_at", "_stopped", "_ignored", "_lock")
+
     def __init__(self, send: Any, decision_steps: Any = None, batch_interval: float = 0.0) -> None:
+        # cheap: one is made for every job, and most jobs never report
         self._send = send
-        self._levels = None if decision_steps is None else sorted(float(s) for s in decision_steps)
+        self._steps = decision_steps
+        self._levels: list[float] | None = None  # sorted on the first report
         self._next_level = 0
-        self.batch_interval = float(batch_interval)
+        self.batch_interval = batch_interval
         self._pending: list[list[Any]] = []
-        self._last_sent = float("-inf")
+        self._last_sent = -math.inf
         #: the step at which the job learned it must stop (None while it continues)
         self.stopped_at: float | None = None
         self._stopped = False
         self._ignored = 0
+        self._lock = threading.Lock()  # a compute may report from threads of its own
 
     def _decides(self, step: float) -> bool:
-        if self._levels is None:
+        if self._steps is None:
             return True
+        if self._levels is None:
+            self._levels = sorted(float(s) for s in self._steps)
         after = _crossed(self._levels, self._next_level, step)
         crossed, self._next_level = after > self._next_level, after
         return crossed
 
     def report(self, step: float, loss: float, info: Any = None) -> bool:
         step, loss, info = check_report(step, loss, info)
+        if info is not None:
+            info = to_builtin(info, path="info")
+        with self._lock:
+            return self._report(step, loss, info)
+
+    def _report(self, step: float, loss: float, info: Any) -> bool:
         if self._stopped:
             self._ignored += 1
             if self._ignored == 1:
                 logger.info("report at step %g ignored: the job was told to stop at step %s (further "
                                   "reports of the job are ignored too)", step, self.stopped_at)
             return True
-        if info is not None:
-            info = to_builtin(info, path="info")
         self._pending.append([step, loss, info])
         if self._decides(step):
             self._flush(True)
@@ -227,14 +248,18 @@ class JobReporter(Reporter):
         return self._stopped
 
     def should_stop(self) -> bool:
-        if not self._stopped:
-            self._flush(True)
-        return self._stopped
+        with self._lock:
+            if not self._stopped:
+                self._flush(True)
+            return self._stopped
 
     def close(self) -> None:
         """Send the reports still waiting (the job's end: before its outcome leaves)."""
-        if self._pending and not self._stopped:
-            self._flush(False)
+        if not self._pending:
+            return
+        with self._lock:
+            if self._pending and not self._stopped:
+                self._flush(False)
 
     @property
     def stopped(self) -> bool:

@@ -111,6 +111,7 @@ class Worker:
         self._credentials: tuple[str, float, int, float] | None = None
         self._send_reports: Any = None  # send(job_id, attempt, reports, wait) -> stop?, while serving
         self._report_interval = 0.0
+        self._job_reporter: JobReporter | None = None  # the running job's, for reports from threads of compute's
 
     # ------------------------------------------------------------------ user API
     def compute(self, config_id: tuple, config: dict, budget: float, working_directory: str, **kwargs: Any) -> dict:
@@ -151,11 +152,11 @@ class Worker:
         >>> Epochs(run_id='report_doc').compute(config={'x': 1.0}, budget=4)
         {'loss': 0.25, 'info': {'epochs': 4}}
         """
-        return current_reporter().report(step, loss, info)
+        return (self._job_reporter or current_reporter()).report(step, loss, info)
 
     def should_stop(self) -> bool:
         """True once the running job should stop (asked without reporting; see :meth:`report`)."""
-        return current_reporter().should_stop()
+        return (self._job_reporter or current_reporter()).should_stop()
 
     def load_nameserver_credentials(self, working_directory: str, num_tries: int = 60, interval: float = 1) -> None:
         """Read the name server's address and secret from the shared directory's credentials file.
@@ -496,7 +497,7 @@ class Worker:
             if self._accepted is False:
                 self._accepted = protocol.accepted_arguments(self.compute)
             timeout = job.get("timeout")
-            reporter = self._reporter(job)
+            reporter = self._job_reporter = self._reporter(job)
             if timeout is not None and self._in_own_process:
                 return protocol.run_compute_in_child(self.compute, job, self._accepted, float(timeout), reporter)
             return protocol.run_compute(self.compute, job, self._accepted, reporter)
@@ -506,6 +507,7 @@ class Worker:
             self.request_stop()
             return None
         finally:
+            self._job_reporter = None
             with self._cond:
                 self.busy = False
                 self.last_job_finished = self._idle_since = time.time()
