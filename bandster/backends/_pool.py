@@ -51,8 +51,7 @@ class Objective:
             for name in OPTIONAL_ARGUMENTS:
                 if name not in accepted:
                     kwargs.pop(name, None)
-        if accepted and ("report" in accepted or "should_stop" in accepted):
-            kwargs.update(reporting_arguments(accepted))
+        kwargs.update(reporting_arguments(accepted))
         directory = kwargs.get("config_directory")
         if directory and (accepted is None or "config_directory" in accepted):
             os.makedirs(directory, exist_ok=True)

@@ -148,8 +148,7 @@ def compute_kwargs(job: Mapping[str, Any], accepted: set[str] | None) -> dict[st
         for name in OPTIONAL_ARGUMENTS:
             if name not in accepted:
                 kwargs.pop(name, None)
-    if accepted and ("report" in accepted or "should_stop" in accepted):
-        kwargs.update(reporting_arguments(accepted))
+    kwargs.update(reporting_arguments(accepted))
     return kwargs
 
 

@@ -143,14 +143,10 @@ def reporting_arguments(accepted: Any) -> dict[str, Any]:
     >>> reporting_arguments({"config", "budget", "**"})
     {}
     """
-    if not accepted:
+    if not accepted or accepted.isdisjoint(REPORT_ARGUMENTS):
         return {}
-    found = {}
-    if "report" in accepted:
-        found["report"] = report
-    if "should_stop" in accepted:
-        found["should_stop"] = should_stop
-    return found
+    return {name: function for name, function in (("report", report), ("should_stop", should_stop))
+            if name in accepted}
 
 
 # ---------------------------------------------------------------------------------------------------- job side
