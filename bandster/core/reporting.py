@@ -277,8 +277,9 @@ def deliver_reports(job_report: Any, job: Any, reports: Any) -> bool:
     ``job_report`` is :meth:`bandster.backends.BackendListener.job_report`; ``job`` the master's running
     :class:`~bandster.core.job.Job` (the caller has checked that the reports come from its current attempt).
     A STOP or PAUSE answer (PAUSE: no backend but the simulated one keeps suspended jobs) sets ``job.stop_step``;
-    so does the first report after :meth:`~bandster.backends.Backend.cancel` (``job.cancelled``). Reports that
-    arrive after the stop are ignored and logged. Every backend's master side uses this one function.
+    so does the first report after :meth:`~bandster.backends.Backend.cancel` (``job.cancelled``), and a
+    ``should_stop()`` (no reports) of a cancelled job answers True at its last step. Reports that arrive after the
+    stop are ignored and logged. Every backend's master side uses this one function.
     """
     for item in reports:
         step, loss, info = item[0], item[1], item[2] if len(item) > 2 else None
@@ -294,6 +295,9 @@ def deliver_reports(job_report: Any, job: Any, reports: Any) -> bool:
         job.last_step = step
         if decision in ("stop", "pause") or job.cancelled:  # Decision is a str enum
             job.stop_step = step
+    if job.cancelled and job.stop_step is None:  # should_stop() of a cancelled job: it stops where it got to
+        job.stop_step = job.last_step
+        return True
     return job.stop_step is not None
 
 

@@ -199,6 +199,12 @@ def test_a_cancelled_job_stops_at_its_next_report_which_is_still_delivered():
                            [[4.0, 0.5, None]]) is True
     assert seen == [4.0] and job.stop_step == 4.0
 
+    asked = Job((0, 0, 2), config={}, budget=9.0)
+    assert deliver_reports(lambda *a: Decision.CONTINUE, asked, [[2.0, 0.5, None]]) is False
+    asked.cancelled = True
+    assert deliver_reports(lambda *a: Decision.CONTINUE, asked, []) is True  # should_stop() after cancel
+    assert asked.stop_step == 2.0
+
 
 def test_the_default_decision_steps():
     from bandster.samplers import RandomSampling
