@@ -376,3 +376,25 @@ def test_a_sigkilled_reporting_worker_process_job_runs_again(nameserver, run_id,
     assert len(runs) == 4 and all(r.loss is not None for r in runs)
     again = [r for r in runs if r.config_id == victim_job.id]
     assert len(again) == 1 and again[0].attempt == 2 and again[0].info["pid"] != victim.pid
+
+
+@pytest.mark.timeout(120)
+def test_a_reporting_job_past_its_job_timeout_on_a_worker_process_fails_and_the_others_go_on(nameserver, run_id,
+                                                                                               tmp_path, spawn):
+    from bandster.optimizers import ASHA
+
+    proc = spawn(os.path.join(HELPERS, "toy_workers.py"), run_id, nameserver.host, str(nameserver.port), "curve", "p",
+                 env={"TOY_HANG_ID": "0_0_1"})
+    opt = ASHA(configspace=space(), run_id=run_id, nameserver=nameserver.host, nameserver_port=nameserver.port,
+               min_budget=1, max_budget=9, eta=3, type="stopping", working_directory=str(tmp_path), seed=3,
+               job_timeout=1.5)
+    result = opt.run(n_iterations=1, max_configs=4, min_n_workers=1, progress=False)
+    opt.shutdown(shutdown_workers=True)
+    assert proc.wait(timeout=30) == 0, proc.stdout.read()
+    runs = {r.config_id: r for r in result.get_all_runs()}
+    assert sorted(runs) == [(0, 0, i) for i in range(4)]
+    assert runs[(0, 0, 1)].loss is None and "job_timeout of 1.5 s" in runs[(0, 0, 1)].error_logs
+    others = [r for key, r in runs.items() if key != (0, 0, 1)]
+    assert all(r.error_logs is None for r in others)
+    assert {(r.config_id, float(r.info["told"])) for r in others if r.info["told"] is not None} == {
+        stop for stop in stopped_events(opt) if stop[0] != (0, 0, 1)}
