@@ -124,3 +124,15 @@ def test_stage_table_shows_the_stages_that_ran(tmp_path):
     progress = text.split('<h2 id="progress">', 1)[1].split("<h2", 1)[0]
     assert progress.count("<tr>") == 2  # the header and stage 0, where 4 of 9 were in flight at the stop
     assert "2 planned stages of the started iterations did not run (4 configurations)" in progress
+
+
+@pytest.mark.parametrize("interactive", [True, False])
+def test_report_of_a_run_with_reports(tmp_path, interactive):
+    from analysis_helpers import write_reporting_journal
+
+    write_reporting_journal(str(tmp_path))
+    text = render_report(str(tmp_path), interactive=interactive)
+    assert 'data-figure="intermediate_values"' in text
+    assert "3 finished: 1 ok, 2 stopped early, 0 failed" in text
+    failures = text.split('<h2 id="failures">', 1)[1].split("<h2", 1)[0]
+    assert "Failed runs (0)" in failures  # stopped runs are no failures

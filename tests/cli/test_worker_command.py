@@ -1,6 +1,5 @@
 """`bandster nameserver` and `bandster worker` (MODULE:CLASS and --command), with real processes."""
 
-import json
 import logging
 import os
 import shlex
@@ -390,9 +389,8 @@ def test_a_shell_command_reports_and_is_stopped_by_sigterm_then_sigkill(nameserv
     assert runs[1].loss == 2.5 and runs[1].info == {"sigterm": True}  # written by its SIGTERM trap
     assert runs[2].loss == 3.0 and runs[2].info == {"n": 2}  # its last report
     assert runs[3].loss == 4.0 and runs[3].info == {"n": 3}
-    with open(os.path.join(opt.journal.directory, "results.json")) as fh:
-        stopped_at = {tuple(line[0])[2]: line[3].get("stopped_at") for line in map(json.loads, fh)}
-    assert stopped_at == {0: None, 1: 1.0, 2: 1.0, 3: 1.0}
+    assert {n: (r.status, r.stopped_at) for n, r in runs.items()} == {
+        0: ("ok", None), 1: ("stopped", 1.0), 2: ("stopped", 1.0), 3: ("stopped", 1.0)}
     assert "SIGKILL" in out and "did not exit within 1 s of SIGTERM" in out
 
 
