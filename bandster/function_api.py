@@ -36,7 +36,9 @@ class MetricObjective:
     ``info`` holds the dict's other entries, so the journal and the Result keep everything the objective
     returned. Anything else (None, a string, a dict without the metric) raises a TypeError or KeyError saying
     what was returned and what to return; the run is recorded as failed with it. Picklable with cloudpickle
-    (the process and Dask backends send it to their workers).
+    (the process and Dask backends send it to their workers). The values the objective reports (its ``report``
+    argument, see :func:`bandster.core.reporting.reporting_arguments`) are in the metric's units too: the
+    runner turns them into losses with the same ``Metric``.
     """
 
     def __init__(self, function: Callable[..., Any], metric: str = "loss", mode: str = "min") -> None:

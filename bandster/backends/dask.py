@@ -25,11 +25,9 @@ from typing import Any
 from bandster.backends._base import Backend, BackendListener
 from bandster.backends._pool import Objective, job_message, timeout_error
 from bandster.core import protocol
-from bandster.core._convert import to_builtin
 from bandster.core.job import Job
-from bandster.core.reporting import Reporter, check_report, reporting_to
+from bandster.core.reporting import REPORT_INTERVAL, JobReporter, deliver_reports, mark_stopped
 from bandster.core.waiting import WARNING_INTERVAL
-from bandster.schedulers._base import Decision
 
 logger = logging.getLogger(__name__)
 
@@ -80,9 +78,11 @@ class DaskBackend(Backend):
     the job fails with a ``TimeoutError`` and the worker takes its next task. Without a limit the computation
     runs in the Dask worker's thread.
 
-    Intermediate reports (``bandster.core.reporting.current_reporter().report(step, loss)``) travel through a
-    ``distributed.Queue`` to this process, where the runner's scheduler decides; the decision goes back to the
-    task through a queue of its own, so ``report`` returns True when the job should stop. Nothing polls files.
+    Intermediate reports (an objective's ``report(step, loss)`` argument, or
+    :func:`bandster.core.reporting.report`) travel through a ``distributed.Queue`` to this process, where the
+    runner's scheduler decides; at the scheduler's decision steps the task waits for the answer on a queue of its
+    own, so ``report`` returns True on the report where the job must stop (other reports are batched, as on the
+    process backend). Nothing polls files. A stopped job's result is marked ``"stopped_at"``.
 
     The objective is pickled by Dask (cloudpickle): functions from a notebook, closures and lambdas work; a
     function of a module must be importable on the workers. Checkpoint directories (``config_directory``) are
@@ -191,7 +191,6 @@ class DaskBackend(Backend):
         self._finished: list[str] = []  # keys whose futures are done, not yet taken
         self._lost: list[tuple[str, list[str], str]] = []  # (worker, keys, reason) from the scheduler's events
         self._membership: list[tuple[str, str, Any]] = []  # ("worker_joined" | "worker_left", worker, host)
-        self._cancelled: set[tuple] = set()
         self._slots = 0
         self._slots_told: int | None = None
         self._workers: dict[str, Any] = {}
@@ -241,11 +240,12 @@ class DaskBackend(Backend):
         return jobs
 
     def cancel(self, job: Job) -> bool:
-        """The job's next report is answered with a stop (its compute sees it through ``report``)."""
+        """Stop a running job at its next report (False if it is not in Dask)."""
         with self._cond:
-            if not any(f.job is job for f in self._inflight.values()):
+            flight = next((f for f in self._inflight.values() if tuple(f.job.id) == tuple(job.id)), None)
+            if flight is None:
                 return False
-            self._cancelled.add(tuple(job.id))
+            flight.job.cancelled = True
         return True
 
     @property
@@ -414,6 +414,7 @@ class DaskBackend(Backend):
             self.event("worker_lost", worker=worker, reason=reason, workers=self._slots, config_id=list(job.id))
             if job.attempt < self.max_attempts:
                 job.attempt += 1
+                job.stop_step = job.last_step = None  # the new attempt reports from its start
                 flight.death_counted = True
                 self.event("requeued", config_id=list(job.id), budget=job.kwargs.get("budget"), attempt=job.attempt)
                 self.event("dispatch", config_id=list(job.id), budget=job.kwargs.get("budget"), worker=None,
@@ -507,6 +508,7 @@ class DaskBackend(Backend):
                                     f"of {self.max_attempts})", None)
                     return
                 job.attempt += 1
+                job.stop_step = job.last_step = None
                 self.event("requeued", config_id=list(job.id), budget=job.kwargs.get("budget"), attempt=job.attempt)
             logger.warning("Dask gave up on the task of job %s (%s); submitting it again (attempt %d of %d)",
                            job.id, kind, job.attempt, self.max_attempts)
@@ -522,17 +524,15 @@ class DaskBackend(Backend):
         job.timestamps["started"] = job.timestamps["finished"] - duration
         job.worker_name = outcome.get("worker")
         job.result, job.exception = outcome.get("result"), outcome.get("exception")
+        mark_stopped(job)
         with self._cond:
             self._durations.append(duration)
-            self._cancelled.discard(tuple(job.id))
         self._listener.job_finished(job)
 
     def _fail(self, job: Job, text: str, worker: str | None) -> None:
         job.time_it("finished")
         job.worker_name = job.worker_name or worker
         job.result, job.exception = None, text
-        with self._cond:
-            self._cancelled.discard(tuple(job.id))
         self._listener.job_finished(job)
 
     def event(self, kind: str, **fields: Any) -> None:
@@ -543,7 +543,8 @@ class DaskBackend(Backend):
 
     # ------------------------------------------------------------------ reports
     def _serve_reports(self) -> None:
-        """The backend's report thread: each report from a task goes to the listener; the decision goes back on
+        """The backend's report thread: the reports of a task go to the runner
+        (:func:`bandster.core.reporting.deliver_reports`); when the task waits, whether it must stop goes back on
         the task's own queue."""
         from distributed import Queue
 
@@ -556,26 +557,22 @@ class DaskBackend(Backend):
                 return
             if item is None or self._stopped:
                 return
-            key = item.get("key")
             with self._cond:
-                flight = self._inflight.get(key)
-                cancelled = flight is not None and tuple(flight.job.id) in self._cancelled
+                flight = self._inflight.get(item.get("key"))
             if flight is None:
-                decision = Decision.STOP
-            elif cancelled:
-                decision = Decision.STOP
+                logger.info("reports of task %s ignored: its job is no longer running here", item.get("key"))
+                stop = True
             else:
-                try:
-                    decision = self._listener.job_report(flight.job, item["step"], item["loss"], item.get("info"))
-                except Exception:
-                    logger.exception("the report of job %s could not be handled; the job continues", flight.job.id)
-                    decision = Decision.CONTINUE
+                stop = deliver_reports(self._listener.job_report, flight.job, item.get("reports") or [])
+            if not item.get("wait"):
+                continue
             try:
                 reply = Queue(item["reply"], client=self.client)
-                reply.put(Decision(decision).value)
+                reply.put(bool(stop))
                 reply.close()
             except Exception:  # noqa: BLE001
-                logger.warning("the decision for the report of task %s could not be sent back", key, exc_info=True)
+                logger.warning("the answer to the reports of task %s could not be sent back", item.get("key"),
+                               exc_info=True)
 
 
 class _Task:
@@ -587,15 +584,15 @@ class _Task:
 
     def __call__(self, message: dict[str, Any], channel: str, key: str) -> dict[str, Any]:
         worker = _worker_name()
-        reporter = _QueueReporter(channel, key)
+        link = _QueueLink(channel, key)
         try:
             if message.get("timeout") is None:
-                with reporting_to(reporter):
-                    outcome = _run(self.objective, message)
+                reporter = JobReporter(link.send, message.get("decide"), REPORT_INTERVAL)
+                outcome = _run(self.objective, message, reporter)
             else:
-                outcome = _run_in_child(self.payload, message, float(message["timeout"]), reporter)
+                outcome = _run_in_child(self.payload, message, float(message["timeout"]), link.send)
         finally:
-            reporter.close()
+            link.close()
         outcome["worker"] = worker
         return outcome
 
@@ -615,18 +612,19 @@ def _worker_name() -> str:
         return worker_name(f"local-{os.getpid()}")
 
 
-def _run(objective: Any, message: dict[str, Any]) -> dict[str, Any]:
-    """:func:`bandster.core.protocol.run_compute`, with ``SystemExit``/``KeyboardInterrupt`` recorded as a
-    failure (they must not end a Dask worker's thread)."""
+def _run(objective: Any, message: dict[str, Any], reporter: JobReporter | None) -> dict[str, Any]:
+    """:func:`bandster.core.protocol.run_compute` with the job's reporter, with ``SystemExit``/``KeyboardInterrupt``
+    recorded as a failure (they must not end a Dask worker's thread)."""
     try:
-        return protocol.run_compute(objective, message, {protocol.ANY})
+        return protocol.run_compute(objective, message, {protocol.ANY}, reporter)
     except BaseException:  # noqa: BLE001 - the objective's, recorded
         return {"id": list(message["id"]), "result": None, "exception": traceback.format_exc(), "duration": 0.0}
 
 
-class _QueueReporter(Reporter):
-    """A task's reporter: each report is put on the backend's queue; the decision comes back on the task's own
-    queue (created before the first report, removed when the task ends)."""
+class _QueueLink:
+    """A task's side of the report channel: ``send(reports, wait)`` (a :class:`~bandster.core.reporting.JobReporter`'s
+    ``send``) puts the reports on the backend's queue and, with ``wait``, takes whether to stop from the task's own
+    queue (created on the first report, removed when the task ends)."""
 
     def __init__(self, channel: str, key: str) -> None:
         self.channel = channel
@@ -634,32 +632,23 @@ class _QueueReporter(Reporter):
         self.reply_name = f"{channel}-{key}"
         self._reports: Any = None
         self._reply: Any = None
-        self._stop = False
 
-    def report(self, step: float, loss: float, info: Any = None) -> bool:
+    def send(self, reports: list, wait: bool) -> bool | None:
         from distributed import Queue
 
-        step, loss, info = check_report(step, loss, info)
-        if self._stop:
-            return True
         if self._reply is None:
             self._reply = Queue(self.reply_name)
             self._reports = Queue(self.channel)
-        self._reports.put({"key": self.key, "reply": self.reply_name, "step": step, "loss": loss,
-                           "info": to_builtin(info, path="info")})
+        self._reports.put({"key": self.key, "reply": self.reply_name, "reports": reports, "wait": bool(wait)})
+        if not wait:
+            return None
         since = time.monotonic()
         while True:
             try:
-                decision = self._reply.get(timeout=WARNING_INTERVAL)
-                break
+                return bool(self._reply.get(timeout=WARNING_INTERVAL))
             except TimeoutError:
-                logger.warning("job task %s has waited %.0f s for the decision on its report at step %g",
-                               self.key, time.monotonic() - since, step)
-        self._stop = decision != Decision.CONTINUE.value
-        return self._stop
-
-    def should_stop(self) -> bool:
-        return self._stop
+                logger.warning("task %s has waited %.0f s for the answer to its report at step %g", self.key,
+                               time.monotonic() - since, reports[-1][0] if reports else float("nan"))
 
     def close(self) -> None:
         for queue in (self._reply, self._reports):
@@ -671,8 +660,8 @@ class _QueueReporter(Reporter):
 
 
 # ---------------------------------------------------------------------- the child process under job_timeout
-def _run_in_child(payload: bytes, message: dict[str, Any], timeout: float, reporter: Reporter) -> dict[str, Any]:
-    """Run the job in a ``subprocess`` child (killed at ``timeout`` s); reports are relayed to ``reporter``."""
+def _run_in_child(payload: bytes, message: dict[str, Any], timeout: float, send: Any) -> dict[str, Any]:
+    """Run the job in a ``subprocess`` child (killed at ``timeout`` s); its reports are relayed to ``send``."""
     ours, theirs = socket.socketpair()
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     start = time.monotonic()
@@ -695,18 +684,21 @@ def _run_in_child(payload: bytes, message: dict[str, Any], timeout: float, repor
                 error = timeout_error(timeout)
                 break
             try:
-                kind, value = connection.recv()
+                kind, *value = connection.recv()
             except (EOFError, OSError):
                 process.wait()
                 error = f"the job's child process died (exit code {process.returncode}) without a result"
                 break
             if kind == "outcome":
-                return value
+                return value[0]
+            reports, wait = value
             try:
-                answer = reporter.report(*value)
-            except Exception as exc:  # noqa: BLE001 - given back to the child, which raises it in report()
-                answer = exc
-            connection.send(answer)
+                answer = send(reports, wait)
+            except Exception:  # noqa: BLE001 - the channel failed: the job stops rather than run blind
+                logger.exception("the reports of the job could not be sent; it is told to stop")
+                answer = True
+            if wait:
+                connection.send(bool(answer))
     except (OSError, EOFError) as exc:
         error = f"the job's child process could not be reached ({exc})"
     finally:
@@ -715,28 +707,6 @@ def _run_in_child(payload: bytes, message: dict[str, Any], timeout: float, repor
         process.wait()
         connection.close()
     return {"id": list(message["id"]), "result": None, "exception": error, "duration": time.monotonic() - start}
-
-
-class _PipeReporter(Reporter):
-    """The child's reporter: each report goes to the parent task, which answers with the decision."""
-
-    def __init__(self, connection: Any) -> None:
-        self.connection = connection
-        self._stop = False
-
-    def report(self, step: float, loss: float, info: Any = None) -> bool:
-        step, loss, info = check_report(step, loss, info)
-        if self._stop:
-            return True
-        self.connection.send(("report", (step, loss, to_builtin(info, path="info"))))
-        answer = self.connection.recv()
-        if isinstance(answer, BaseException):
-            raise answer
-        self._stop = bool(answer)
-        return self._stop
-
-    def should_stop(self) -> bool:
-        return self._stop
 
 
 def child_main() -> None:
@@ -754,7 +724,11 @@ def child_main() -> None:
     connection = multiprocessing.connection.Connection(int(sys.argv[1]))
     objective = cloudpickle.loads(connection.recv_bytes())
     message = connection.recv()
-    with reporting_to(_PipeReporter(connection)):
-        outcome = _run(objective, message)
+
+    def send(reports: list, wait: bool) -> bool | None:
+        connection.send(("reports", reports, wait))
+        return bool(connection.recv()) if wait else None
+
+    outcome = _run(objective, message, JobReporter(send, message.get("decide"), REPORT_INTERVAL))
     connection.send(("outcome", outcome))
     connection.close()

@@ -671,6 +671,7 @@ class Runner:
                                previous_budget=request.previous_budget)
         job.timeout = self._timeout_for(request.budget)
         job.metric = self.metric.name
+        job.decision_steps = self.scheduler.decision_steps(job)
         self._running[_job_key(job)] = _RunningJob(job.attempt)
         self.backend.submit(job)
 

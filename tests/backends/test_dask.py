@@ -121,15 +121,17 @@ def test_asha_and_stop_decisions_through_dask_queues(make):
     runs = opt.run(n_iterations=1, progress=False).get_all_runs()
     assert runs and all(r.error_logs is None for r in runs)
     assert {r.budget for r in runs} >= {1.0, 3.0}  # promotions happened
-    stopping = make(ASHA, objective=dask_jobs.reporting, type="stopping")
-    runs = stopping.run(n_iterations=1, progress=False).get_all_runs()
-    assert runs and all(r.error_logs is None for r in runs)
-    steps = [r.info["steps"] for r in runs]
-    # every report went to the scheduler and its decisions came back: jobs stopped at the rungs (steps 1, 3)
-    states = stopping.scheduler.jobs.values()
-    stopped = [s for s in states if s.stopped_at is not None]
-    assert stopped and {1, 3} & set(steps) and max(steps) == 9
-    assert sorted(steps) == sorted(int(s.consumed) for s in states)
+    for job_timeout in (None, 60):  # with a limit, the job's child process relays its reports through the task
+        stopping = make(ASHA, objective=dask_jobs.reporting, type="stopping", job_timeout=job_timeout)
+        runs = stopping.run(n_iterations=1, progress=False).get_all_runs()
+        assert runs and all(r.error_logs is None for r in runs)
+        steps = [r.info["steps"] for r in runs]
+        # every report went to the scheduler and its decisions came back: jobs stopped at the rungs (steps 1, 3)
+        states = stopping.scheduler.jobs.values()
+        stopped = [s for s in states if s.stopped_at is not None]
+        assert stopped and {1, 3} & set(steps) and max(steps) == 9
+        assert sorted(steps) == sorted(int(s.consumed) for s in states)
+        assert sorted(r.stopped_at for r in runs if r.stopped_at is not None) == sorted(s.stopped_at for s in stopped)
 
 
 def test_job_timeout_kills_a_hung_computation_in_a_child_process(make, tmp_path):
