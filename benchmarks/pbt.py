@@ -1,0 +1,336 @@
+"""PBT benchmarks (issue 15); figures in docs/benchmarks.md.
+
+* ``toy``: the PBT paper's Figure 2 (Jaderberg et al. 2017) with the values of Ray Tune's PBT visualization guide:
+  maximise Q(theta) = 1.2 - |theta|^2 through the surrogate Qhat(theta|h) = 1.2 - (h0 theta0^2 + h1 theta1^2) by
+  gradient steps theta <- theta - lr * 2 h theta, theta from (0.9, 0.9), two members starting with h = (1, 0) and
+  (0, 1) and lr = 0.05; perturbation interval 4 steps, 100 steps, quantile_fraction 0.5, resample_probability 0.5,
+  synchronous; mutations lr log-uniform in [5e-3, 1e-1], h0 and h1 uniform in [0, 1]. Reported: the best member's
+  final Q.
+* ``lr``: the learning-rate schedule problem: (m, v) from (10, 0); a step with learning rate lr does
+  m <- (1 - lr) m, v <- (1 - lr)^2 v + lr^2; loss m^2 + v after 100 steps; lr log-uniform in [1e-3, 0.5];
+  population 8, interval 10. Compared with random search and ASHA at the same total budget (800 steps).
+* ``ray``: the same two problems with Ray Tune's PopulationBasedTraining (run with a Python that has
+  ``ray[tune]``; not a dependency), same budgets and seeds.
+* ``latency``: the master's scheduling latency while exploit steps copy a 100 MB checkpoint directory.
+
+Every member keeps its state in its ``config_directory`` (a small JSON checkpoint), as a real ``compute`` would, so
+the simulated runs exercise the checkpoint copies too.
+
+Run: ``nice -n 19 python benchmarks/pbt.py toy lr --seeds 20`` (simulated backend; a few seconds per seed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+
+import numpy as np  # noqa: E402
+
+# ------------------------------------------------------------------------------------------ the problems
+TOY_STEPS, TOY_INTERVAL = 100, 4
+LR_STEPS, LR_INTERVAL, LR_POPULATION = 100, 10, 8
+
+
+def read_state(directory, default):
+    path = os.path.join(directory, "state.json")
+    if os.path.exists(path):
+        with open(path) as fh:
+            return json.load(fh)
+    return default
+
+
+def write_state(directory, state):
+    path = os.path.join(directory, "state.json")
+    with open(path + ".tmp", "w") as fh:
+        json.dump(state, fh)
+    os.replace(path + ".tmp", path)
+
+
+def toy_q(theta):
+    return 1.2 - float(np.sum(np.square(theta)))
+
+
+def toy_steps(theta, h, lr, n):
+    theta = np.asarray(theta, dtype=float)
+    h = np.asarray(h, dtype=float)
+    for _ in range(int(n)):
+        theta = theta - lr * 2.0 * h * theta
+    return theta
+
+
+def toy_objective(config, budget, config_directory, previous_budget=None, **kwargs):
+    """One interval of the toy: loss = -Q(theta)."""
+    state = read_state(config_directory, {"theta": [0.9, 0.9], "step": 0})
+    start = int(round(previous_budget or 0))
+    if state["step"] != start:
+        raise RuntimeError(f"checkpoint at step {state['step']}, expected {start}")
+    theta = toy_steps(state["theta"], [config["h0"], config["h1"]], config["lr"], int(round(budget)) - start)
+    write_state(config_directory, {"theta": theta.tolist(), "step": int(round(budget))})
+    return {"loss": -toy_q(theta), "info": {"Q": toy_q(theta)}, "cost": budget - start}
+
+
+def lr_steps(m, v, lr, n):
+    for _ in range(int(n)):
+        m = (1.0 - lr) * m
+        v = (1.0 - lr) ** 2 * v + lr ** 2
+    return m, v
+
+
+def lr_objective(config, budget, config_directory=None, previous_budget=None, **kwargs):
+    """One interval of the learning-rate problem (from the checkpoint in ``config_directory`` if given)."""
+    start = int(round(previous_budget or 0))
+    state = read_state(config_directory, {"m": 10.0, "v": 0.0, "step": 0}) if config_directory else \
+        {"m": 10.0, "v": 0.0, "step": 0}
+    if config_directory is None:
+        start = 0
+    if state["step"] != start:
+        raise RuntimeError(f"checkpoint at step {state['step']}, expected {start}")
+    m, v = lr_steps(state["m"], state["v"], config["lr"], int(round(budget)) - start)
+    if config_directory:
+        write_state(config_directory, {"m": m, "v": v, "step": int(round(budget))})
+    return {"loss": m * m + v, "cost": budget - start}
+
+
+def toy_space():
+    import ConfigSpace as CS
+
+    return CS.ConfigurationSpace({"lr": CS.Float("lr", (5e-3, 1e-1), log=True), "h0": (0.0, 1.0), "h1": (0.0, 1.0)})
+
+
+def lr_space():
+    import ConfigSpace as CS
+
+    return CS.ConfigurationSpace({"lr": CS.Float("lr", (1e-3, 0.5), log=True)})
+
+
+# ------------------------------------------------------------------------------------------ bandster runs
+def run_pbt_toy(seed, workdir, synchronous=True):
+    from bandster.backends import SimulatedBackend
+    from bandster.optimizers import PBT
+
+    pbt = PBT(toy_space(), population_size=2, perturbation_interval=TOY_INTERVAL, max_budget=TOY_STEPS,
+              quantile_fraction=0.5, resample_probability=0.5, synchronous=synchronous, seed=seed,
+              points_to_evaluate=[{"lr": 0.05, "h0": 1.0, "h1": 0.0}, {"lr": 0.05, "h0": 0.0, "h1": 1.0}],
+              run_id=f"toy{seed}", working_directory=workdir, backend=SimulatedBackend(2, toy_objective))
+    try:
+        result = pbt.run(progress=False)
+    finally:
+        pbt.shutdown()
+    return max(-r.loss for r in result.get_all_runs() if r.budget == TOY_STEPS and r.loss is not None)
+
+
+def run_pbt_lr(seed, workdir, synchronous=False):
+    from bandster.backends import SimulatedBackend
+    from bandster.optimizers import PBT
+
+    pbt = PBT(lr_space(), population_size=LR_POPULATION, perturbation_interval=LR_INTERVAL, max_budget=LR_STEPS,
+              synchronous=synchronous, seed=seed, run_id=f"lr{seed}", working_directory=workdir,
+              backend=SimulatedBackend(LR_POPULATION, lr_objective))
+    try:
+        result = pbt.run(progress=False)
+    finally:
+        pbt.shutdown()
+    return min(r.loss for r in result.get_all_runs() if r.budget == LR_STEPS and r.loss is not None)
+
+
+def run_random_lr(seed, workdir):
+    """Random search with the same total budget: 8 configurations of 100 steps."""
+    from bandster.backends import SimulatedBackend
+    from bandster.optimizers import RandomSearch
+
+    opt = RandomSearch(lr_space(), min_budget=LR_STEPS, max_budget=LR_STEPS, seed=seed, run_id=f"rs{seed}",
+                       working_directory=workdir, backend=SimulatedBackend(LR_POPULATION, lr_objective))
+    try:
+        result = opt.run(n_iterations=LR_POPULATION, progress=False)
+    finally:
+        opt.shutdown()
+    return min(r.loss for r in result.get_all_runs() if r.loss is not None)
+
+
+def run_asha_lr(seed, workdir):
+    """ASHA (eta 3, budgets 100/9 .. 100) until the same total budget (800 steps) is started."""
+    from bandster.backends import SimulatedBackend
+    from bandster.optimizers import ASHA
+
+    opt = ASHA(lr_space(), eta=3, min_budget=LR_STEPS / 9, max_budget=LR_STEPS, seed=seed, run_id=f"asha{seed}",
+               working_directory=workdir, backend=SimulatedBackend(LR_POPULATION, lr_objective))
+    try:
+        result = opt.run(n_iterations=100, max_budget_spent=LR_POPULATION * LR_STEPS, progress=False)
+    finally:
+        opt.shutdown()
+    losses = [r.loss for r in result.get_all_runs() if r.budget == LR_STEPS and r.loss is not None]
+    return min(losses) if losses else float("inf")
+
+
+def best_constant_lr():
+    grid = np.exp(np.linspace(np.log(1e-3), np.log(0.5), 20001))
+    losses = [sum(lr_steps(10.0, 0.0, lr, LR_STEPS)[i] ** p for i, p in ((0, 2), (1, 1))) for lr in grid[::20]]
+    i = int(np.argmin(losses))
+    return float(grid[::20][i]), float(losses[i])
+
+
+def mann_whitney_less(a, b):
+    from scipy.stats import mannwhitneyu
+
+    return float(mannwhitneyu(a, b, alternative="less").pvalue)
+
+
+# ------------------------------------------------------------------------------------------ Ray Tune
+def ray_pbt(problem, seed, storage):
+    """Ray Tune's PopulationBasedTraining on ``problem`` ('toy' or 'lr') with the same settings and budget."""
+    import random
+
+    import ray
+    from ray import tune
+    from ray.tune.schedulers import PopulationBasedTraining
+
+    random.seed(seed)
+    np.random.seed(seed)
+
+    def trainable(config):
+        checkpoint = tune.get_checkpoint()
+        if problem == "toy":
+            state = {"theta": [0.9, 0.9], "step": 0}
+        else:
+            state = {"m": 10.0, "v": 0.0, "step": 0}
+        if checkpoint:
+            with checkpoint.as_directory() as d:
+                state = read_state(d, state)
+        interval = TOY_INTERVAL if problem == "toy" else LR_INTERVAL
+        while True:
+            if problem == "toy":
+                theta = toy_steps(state["theta"], [config["h0"], config["h1"]], config["lr"], interval)
+                state = {"theta": theta.tolist(), "step": state["step"] + interval}
+                loss = -toy_q(theta)
+            else:
+                m, v = lr_steps(state["m"], state["v"], config["lr"], interval)
+                state = {"m": m, "v": v, "step": state["step"] + interval}
+                loss = m * m + v
+            with tempfile.TemporaryDirectory() as d:
+                write_state(d, state)
+                tune.report({"loss": loss, "step": state["step"]}, checkpoint=tune.Checkpoint.from_directory(d))
+
+    if problem == "toy":
+        mutations = {"lr": tune.loguniform(5e-3, 1e-1), "h0": tune.uniform(0.0, 1.0), "h1": tune.uniform(0.0, 1.0)}
+        space = {"lr": 0.05, "h0": tune.grid_search([0.0, 1.0]),
+                 "h1": tune.sample_from(lambda spec: 1.0 - spec.config["h0"])}
+        scheduler = PopulationBasedTraining(time_attr="step", perturbation_interval=TOY_INTERVAL,
+                                            quantile_fraction=0.5, resample_probability=0.5,
+                                            hyperparam_mutations=mutations, synch=True)
+        samples, stop = 1, TOY_STEPS
+    else:
+        mutations = {"lr": tune.loguniform(1e-3, 0.5)}
+        space = {"lr": tune.loguniform(1e-3, 0.5)}
+        scheduler = PopulationBasedTraining(time_attr="step", perturbation_interval=LR_INTERVAL,
+                                            hyperparam_mutations=mutations)
+        samples, stop = LR_POPULATION, LR_STEPS
+    tuner = tune.Tuner(
+        trainable, param_space=space,
+        tune_config=tune.TuneConfig(scheduler=scheduler, metric="loss", mode="min", num_samples=samples,
+                                    search_alg=tune.search.BasicVariantGenerator(random_state=seed)),
+        run_config=tune.RunConfig(stop={"step": stop}, storage_path=storage, verbose=0, name=f"{problem}{seed}"),
+    )
+    results = tuner.fit()
+    finals = [r.metrics["loss"] for r in results if r.metrics and r.metrics.get("step") == stop]
+    ray.shutdown() if False else None
+    return min(finals)
+
+
+# ------------------------------------------------------------------------------------------ latency
+def latency(size_mb, n_members, intervals, workdir):
+    """Median and p99 of the master's scheduling latency (a result's arrival to the next job's submission, on
+    the master) with thread workers whose exploit steps copy ``size_mb`` MB checkpoints, and with empty ones."""
+    import ConfigSpace as CS
+
+    from bandster.backends import ThreadBackend
+    from bandster.optimizers import PBT
+
+    def compute(config, budget, config_directory, previous_budget=None, **kwargs):
+        path = os.path.join(config_directory, "weights.bin")
+        if size_mb and not os.path.exists(path):
+            with open(path, "wb") as fh:
+                fh.write(os.urandom(size_mb * 1024 * 1024))
+        time.sleep(0.05)
+        return {"loss": config["x"] + 1.0 / budget}
+
+    space = CS.ConfigurationSpace({"x": (0.0, 1.0)})
+    pbt = PBT(space, population_size=n_members, perturbation_interval=1, max_budget=intervals, seed=0,
+              run_id=f"lat{size_mb}", working_directory=workdir, backend=ThreadBackend(4, compute))
+    samples = []
+    runner = pbt.runner
+    original_finished, original_submit = runner.job_finished, runner.backend.submit
+    arrived = {}
+
+    def job_finished(job):
+        arrived["t"] = time.perf_counter()
+        original_finished(job)
+        samples.append(time.perf_counter() - arrived["t"])
+
+    runner.job_finished = job_finished
+    try:
+        pbt.run(progress=False)
+    finally:
+        pbt.shutdown()
+    del original_submit
+    a = np.asarray(samples) * 1000
+    return float(np.median(a)), float(np.percentile(a, 99)), len(a)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("what", nargs="+", choices=["toy", "lr", "ray", "latency"])
+    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--size_mb", type=int, default=100)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    with tempfile.TemporaryDirectory() as workdir:
+        if "toy" in args.what:
+            t = time.perf_counter()
+            qs = [run_pbt_toy(seed, os.path.join(workdir, "toy")) for seed in range(args.seeds)]
+            fixed = toy_q(toy_steps([0.9, 0.9], [1, 0], 0.05, TOY_STEPS))
+            print(f"toy: bandster PBT median final Q over {args.seeds} seeds = {statistics.median(qs):.4f} "
+                  f"(min {min(qs):.4f}, max {max(qs):.4f}); fixed h=(1,0): Q = {fixed:.4f}; target >= 1.15; "
+                  f"{time.perf_counter() - t:.0f} s")
+            print("toy Q per seed:", json.dumps([round(q, 4) for q in qs]))
+        if "lr" in args.what:
+            t = time.perf_counter()
+            pbt = [run_pbt_lr(seed, os.path.join(workdir, "lr")) for seed in range(args.seeds)]
+            rs = [run_random_lr(seed, os.path.join(workdir, "rs")) for seed in range(args.seeds)]
+            asha = [run_asha_lr(seed, os.path.join(workdir, "asha")) for seed in range(args.seeds)]
+            lr, best = best_constant_lr()
+            print(f"lr: best constant lr {lr:.4f} -> loss {best:.4f}")
+            for name, values in (("PBT", pbt), ("RandomSearch", rs), ("ASHA", asha)):
+                print(f"lr: {name:12s} median final loss over {args.seeds} seeds = {statistics.median(values):.4f} "
+                      f"(min {min(values):.4f}, max {max(values):.4f})")
+            print(f"lr: one-sided Mann-Whitney p(PBT < RandomSearch) = {mann_whitney_less(pbt, rs):.2g}, "
+                  f"p(PBT < ASHA) = {mann_whitney_less(pbt, asha):.2g}; target: median < 0.029, p < 0.05; "
+                  f"{time.perf_counter() - t:.0f} s")
+            print("lr PBT per seed:", json.dumps([round(x, 5) for x in pbt]))
+        if "ray" in args.what:
+            import ray
+
+            ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+            storage = os.path.join(workdir, "ray")
+            toy = [-ray_pbt("toy", seed, storage) for seed in range(args.seeds)]
+            lrs = [ray_pbt("lr", seed, storage) for seed in range(args.seeds)]
+            print(f"ray toy: median final Q over {args.seeds} seeds = {statistics.median(toy):.4f}")
+            print(f"ray lr: median final loss over {args.seeds} seeds = {statistics.median(lrs):.4f}")
+            print("ray toy per seed:", json.dumps([round(q, 4) for q in toy]))
+            print("ray lr per seed:", json.dumps([round(x, 5) for x in lrs]))
+        if "latency" in args.what:
+            for size in (0, args.size_mb):
+                med, p99, n = latency(size, 8, 12, os.path.join(workdir, f"lat{size}"))
+                print(f"latency: {size} MB checkpoints: median {med:.2f} ms, p99 {p99:.2f} ms over {n} results")
+
+
+if __name__ == "__main__":
+    main()
