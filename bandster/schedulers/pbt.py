@@ -596,7 +596,7 @@ class PBTScheduler(Scheduler):
             member.config = dict(gens[generation]["config"])
             info = gens[generation]["info"]
             own = runs_of.get(member.config_id, [])
-            n_runs += len(own)
+            n_runs += sum(len(runs_of.get((number, 0, g), [])) for g in gens)
             finished = [r for r in own if r.loss is not None and math.isfinite(r.loss)]
             if finished:
                 last = max(finished, key=lambda r: r.budget)
