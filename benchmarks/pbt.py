@@ -189,7 +189,6 @@ def ray_pbt(problem, seed, storage):
     """Ray Tune's PopulationBasedTraining on ``problem`` ('toy' or 'lr') with the same settings and budget."""
     import random
 
-    import ray
     from ray import tune
     from ray.tune.schedulers import PopulationBasedTraining
 
@@ -234,14 +233,14 @@ def ray_pbt(problem, seed, storage):
                                             hyperparam_mutations=mutations)
         samples, stop = LR_POPULATION, LR_STEPS
     tuner = tune.Tuner(
-        trainable, param_space=space,
+        tune.with_resources(trainable, {"cpu": 0.1}), param_space=space,
         tune_config=tune.TuneConfig(scheduler=scheduler, metric="loss", mode="min", num_samples=samples,
+                                    reuse_actors=True,
                                     search_alg=tune.search.BasicVariantGenerator(random_state=seed)),
         run_config=tune.RunConfig(stop={"step": stop}, storage_path=storage, verbose=0, name=f"{problem}{seed}"),
     )
     results = tuner.fit()
     finals = [r.metrics["loss"] for r in results if r.metrics and r.metrics.get("step") == stop]
-    ray.shutdown() if False else None
     return min(finals)
 
 
@@ -320,8 +319,11 @@ def main(argv=None):
 
             ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
             storage = os.path.join(workdir, "ray")
-            toy = [-ray_pbt("toy", seed, storage) for seed in range(args.seeds)]
-            lrs = [ray_pbt("lr", seed, storage) for seed in range(args.seeds)]
+            toy, lrs = [], []
+            for seed in range(args.seeds):  # one seed of each problem at a time: partial figures are usable
+                toy.append(-ray_pbt("toy", seed, storage))
+                lrs.append(ray_pbt("lr", seed, storage))
+                print(f"ray seed {seed}: toy Q {toy[-1]:.4f}, lr loss {lrs[-1]:.5f}", flush=True)
             print(f"ray toy: median final Q over {args.seeds} seeds = {statistics.median(toy):.4f}")
             print(f"ray lr: median final loss over {args.seeds} seeds = {statistics.median(lrs):.4f}")
             print("ray toy per seed:", json.dumps([round(q, 4) for q in toy]))
