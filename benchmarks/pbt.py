@@ -245,9 +245,11 @@ def ray_pbt(problem, seed, storage):
 
 
 # ------------------------------------------------------------------------------------------ latency
-def latency(size_mb, n_members, intervals, workdir):
-    """Median and p99 of the master's scheduling latency (a result's arrival to the next job's submission, on
-    the master) with thread workers whose exploit steps copy ``size_mb`` MB checkpoints, and with empty ones."""
+def latency(size_mb, n_members, intervals, workdir, background=True):
+    """Median and p99 (ms) of the master's scheduling latency: the time ``Runner.job_finished`` takes for a result
+    (journal, scheduler, submitting the next jobs; under the runner's lock), with 4 thread workers whose members
+    keep a ``size_mb`` MB checkpoint, which every exploit and every freeze copies. ``background=False`` makes the
+    runner copy under its lock, as before this issue, for comparison."""
     import ConfigSpace as CS
 
     from bandster.backends import ThreadBackend
@@ -258,30 +260,31 @@ def latency(size_mb, n_members, intervals, workdir):
         if size_mb and not os.path.exists(path):
             with open(path, "wb") as fh:
                 fh.write(os.urandom(size_mb * 1024 * 1024))
-        time.sleep(0.05)
+        time.sleep(0.2)
         return {"loss": config["x"] + 1.0 / budget}
 
-    space = CS.ConfigurationSpace({"x": (0.0, 1.0)})
-    pbt = PBT(space, population_size=n_members, perturbation_interval=1, max_budget=intervals, seed=0,
-              run_id=f"lat{size_mb}", working_directory=workdir, backend=ThreadBackend(4, compute))
+    backend = ThreadBackend(4, compute)
+    backend.background_copies = background
+    pbt = PBT(CS.ConfigurationSpace({"x": (0.0, 1.0)}), population_size=n_members, perturbation_interval=1,
+              max_budget=intervals, seed=0, run_id=f"lat{size_mb}{background}", working_directory=workdir,
+              backend=backend)
     samples = []
     runner = pbt.runner
-    original_finished, original_submit = runner.job_finished, runner.backend.submit
-    arrived = {}
+    job_finished = runner.job_finished
 
-    def job_finished(job):
-        arrived["t"] = time.perf_counter()
-        original_finished(job)
-        samples.append(time.perf_counter() - arrived["t"])
+    def timed(job):
+        start = time.perf_counter()
+        job_finished(job)
+        samples.append(time.perf_counter() - start)
 
-    runner.job_finished = job_finished
+    runner.job_finished = timed
     try:
-        pbt.run(progress=False)
+        result = pbt.run(progress=False)
     finally:
         pbt.shutdown()
-    del original_submit
+    copies = sum(1 for e in result.get_id2config_mapping().values() if e["config_info"]["pbt"]["generation"] > 0)
     a = np.asarray(samples) * 1000
-    return float(np.median(a)), float(np.percentile(a, 99)), len(a)
+    return float(np.median(a)), float(np.percentile(a, 99)), len(a), copies
 
 
 def main(argv=None):
@@ -329,9 +332,11 @@ def main(argv=None):
             print("ray toy per seed:", json.dumps([round(q, 4) for q in toy]))
             print("ray lr per seed:", json.dumps([round(x, 5) for x in lrs]))
         if "latency" in args.what:
-            for size in (0, args.size_mb):
-                med, p99, n = latency(size, 8, 12, os.path.join(workdir, f"lat{size}"))
-                print(f"latency: {size} MB checkpoints: median {med:.2f} ms, p99 {p99:.2f} ms over {n} results")
+            for size, background in ((0, True), (args.size_mb, True), (args.size_mb, False)):
+                med, p99, n, copies = latency(size, 8, 6, os.path.join(workdir, f"lat{size}{background}"), background)
+                how = "in the copier thread" if background else "under the runner's lock (before this issue)"
+                print(f"latency: {size} MB checkpoints, {copies} copies {how}: median {med:.2f} ms, p99 {p99:.2f} "
+                      f"ms over {n} results", flush=True)
 
 
 if __name__ == "__main__":
