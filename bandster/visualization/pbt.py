@@ -15,14 +15,21 @@ from bandster.visualization._utils import finish, no_data, pyplot
 __all__ = ["pbt_population", "pbt_schedule"]
 
 
-def best_member(result: Result) -> int | None:
-    """The member whose latest finite loss is the lowest (among those that trained furthest)."""
+def _finite_member_runs(result: Result) -> list[tuple[int, Any]]:
+    """``(member, run)`` of every run of a PBT member with a finite loss, in finish order."""
     id2conf = result.get_id2config_mapping()
-    latest: dict[int, tuple[float, float]] = {}
+    pairs = []
     for run in result.get_all_runs():
         member = lineage_records.member_of(id2conf.get(run.config_id, {}))
-        if member is None or run.loss is None or not math.isfinite(run.loss):
-            continue
+        if member is not None and run.loss is not None and math.isfinite(run.loss):
+            pairs.append((member, run))
+    return pairs
+
+
+def best_member(result: Result) -> int | None:
+    """The member whose latest finite loss is the lowest (among those that trained furthest)."""
+    latest: dict[int, tuple[float, float]] = {}
+    for member, run in _finite_member_runs(result):
         if member not in latest or run.budget >= latest[member][0]:
             latest[member] = (float(run.budget), float(run.loss))
     if not latest:
@@ -71,10 +78,7 @@ def _get_pbt_population_info(result: Result) -> dict[str, Any]:
     """
     id2conf = result.get_id2config_mapping()
     members: dict[int, dict[str, list]] = {}
-    for run in result.get_all_runs():
-        member = lineage_records.member_of(id2conf.get(run.config_id, {}))
-        if member is None or run.loss is None or not math.isfinite(run.loss):
-            continue
+    for member, run in _finite_member_runs(result):
         entry = members.setdefault(member, {"budgets": [], "losses": []})
         entry["budgets"].append(float(run.budget))
         entry["losses"].append(float(run.loss))
