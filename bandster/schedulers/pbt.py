@@ -391,6 +391,8 @@ class PBTScheduler(Scheduler):
         member = min(ready, key=lambda m: (m.request.previous_budget or 0.0, m.number))  # least trained first
         request, member.request = member.request, None
         member.running = True
+        self._event("pbt_job", member=member.number, config_id=list(request.config_id),
+                    budget_start=float(request.previous_budget or 0.0), budget_end=float(request.budget))
         return request
 
     def on_result(self, job: Job) -> None:
