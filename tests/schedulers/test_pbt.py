@@ -202,3 +202,17 @@ def test_bad_settings_are_named():
         scheduler(perturbation_factors=(1.2, -1))
     with pytest.raises(ValueError, match="perturbation_interval"):
         scheduler(perturbation_interval=0)
+
+
+def test_with_fewer_workers_the_least_trained_member_runs_first():
+    s = scheduler(population_size=3)
+    a, b, _running = s.ask(), s.ask(), s.ask()  # member 2 keeps running
+    s.tell(a, 0.5)
+    s.tell(b, 0.4)
+    first = s.ask()
+    assert first.config_id[0] == 0 and first.budget == 20  # both at 10: the lower number
+    s.tell(first, 0.3)  # member 0 is now at 20, member 1 still at 10
+    second = s.ask()
+    assert second.config_id[0] == 1 and second.previous_budget == 10
+    third = s.ask()
+    assert third.config_id[0] == 0 and third.previous_budget == 20
