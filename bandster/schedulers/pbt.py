@@ -503,16 +503,16 @@ class PBTScheduler(Scheduler):
             self._continue(member, attempt=member.failures + 1)  # its checkpoint is still the one before the job
             return
         if member.budget >= self.max_budget:
-            member.snapshots.append((member.config_id, member.budget, member.score, dict(member.config)))
             return
         if member.budget < self.burn_in_period:
             self._continue(member)
             return
+        if member.number not in upper:
+            member.snapshots = []  # as Ray Tune: only a member whose latest result is on top can be copied
         if member.number in lower and self._exploit(member, upper, "exploit"):
             return
         if member.number in upper:  # freeze this directory for the others: train on in a fresh one
-            member.snapshots.append((member.config_id, member.budget, member.score, dict(member.config)))
-            del member.snapshots[:-2]  # older snapshots are never copied (a member copies the newest)
+            member.snapshots = [(member.config_id, member.budget, member.score, dict(member.config))]
             source = member.config_id
             member.generation += 1
             member.request = self._request(member, "continue", self._job_budget(member.budget), member.budget,
@@ -522,7 +522,8 @@ class PBTScheduler(Scheduler):
         self._continue(member)
 
     def _exploit(self, member: _Member, upper: list[int], kind: str) -> bool:
-        """Copy a top member's latest frozen checkpoint and explore its configuration; False if there is none."""
+        """Copy the frozen checkpoint of a top member whose latest result was on top too (drawn at random) and explore
+        its configuration; False if there is none."""
         candidates = [n for n in upper if n != member.number and self.members[n].snapshots]
         if not candidates and kind == "replace":  # a failed member takes any frozen checkpoint
             candidates = sorted((m.number for m in self.members if m.number != member.number and m.snapshots
@@ -538,7 +539,7 @@ class PBTScheduler(Scheduler):
         member.generation += 1
         member.config = new_config
         member.budget = source_budget
-        member.score = source_loss
+        member.score = source_loss  # it holds that model now (Ray Tune keeps its old score until its next result)
         member.last_failed = False
         member.request = self._request(
             member, kind, self._job_budget(source_budget), source_budget, source_id,
@@ -573,6 +574,10 @@ class PBTScheduler(Scheduler):
         runs_of: dict[tuple, list] = {}
         for run in runs:
             runs_of.setdefault(run.config_id, []).append(run)
+        last_loss: dict[int, float] = {}  # each member's latest finite loss, in the order the results came
+        for run in runs:
+            if run.config_id[0] in generations and run.loss is not None and math.isfinite(run.loss):
+                last_loss[run.config_id[0]] = float(run.loss)
         self.members = []
         n_runs = 0
         for number in range(self.population_size):
@@ -609,7 +614,7 @@ class PBTScheduler(Scheduler):
                 continue
             start = float(info.get("start_budget") or 0.0)
             member.budget = start
-            member.score = info.get("source_loss")
+            member.score = info.get("source_loss", last_loss.get(number))
             source = info.get("source_config_id")
             kind = info.get("kind", "initial")
             budget = self._job_budget(start)
@@ -620,9 +625,8 @@ class PBTScheduler(Scheduler):
                 attempt=attempt)
             if own:  # only failed runs: replace it
                 member.request, member.awaiting, member.last_failed, member.failures = None, True, True, len(own)
-        for member in self.members:
-            if member.snapshots == [] and member.budget >= self.max_budget and member.score is not None:
-                member.snapshots.append((member.config_id, member.budget, member.score, dict(member.config)))
+        for member in self.members:  # a snapshot can be copied only while it is the member's latest result
+            member.snapshots = [snap for snap in member.snapshots[-1:] if snap[1] == member.budget]
         self.resumed = True
         self._granted = True
         if self.synchronous:
