@@ -28,7 +28,9 @@ import os
 import statistics
 import sys
 import tempfile
+import threading
 import time
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
@@ -85,6 +87,13 @@ def lr_steps(m, v, lr, n):
     return m, v
 
 
+def jitter(config, budget):
+    """A duration factor in [0.9, 1.1], fixed per configuration and budget: equal durations would deliver the
+    members' results at one virtual time, always in member order, which no real run does."""
+    key = json.dumps([sorted(config.items()), float(budget)]).encode()
+    return 0.9 + 0.2 * np.random.RandomState(zlib.crc32(key)).uniform()
+
+
 def lr_objective(config, budget, config_directory=None, previous_budget=None, **kwargs):
     """One interval of the learning-rate problem (from the checkpoint in ``config_directory`` if given)."""
     start = int(round(previous_budget or 0))
@@ -97,7 +106,7 @@ def lr_objective(config, budget, config_directory=None, previous_budget=None, **
     m, v = lr_steps(state["m"], state["v"], config["lr"], int(round(budget)) - start)
     if config_directory:
         write_state(config_directory, {"m": m, "v": v, "step": int(round(budget))})
-    return {"loss": m * m + v, "cost": budget - start}
+    return {"loss": m * m + v, "cost": (budget - start) * jitter(config, budget)}
 
 
 def toy_space():
@@ -248,18 +257,25 @@ def ray_pbt(problem, seed, storage):
 def latency(size_mb, n_members, intervals, workdir, background=True):
     """Median and p99 (ms) of the master's scheduling latency: the time ``Runner.job_finished`` takes for a result
     (journal, scheduler, submitting the next jobs; under the runner's lock), with 4 thread workers whose members
-    keep a ``size_mb`` MB checkpoint, which every exploit and every freeze copies. ``background=False`` makes the
+    keep a ``size_mb`` MB checkpoint (0: the same writes go to a scratch file), which every exploit and every freeze
+    copies. ``background=False`` makes the
     runner copy under its lock, as before this issue, for comparison."""
     import ConfigSpace as CS
 
     from bandster.backends import ThreadBackend
     from bandster.optimizers import PBT
 
+    block = os.urandom(1024 * 1024)
+
     def compute(config, budget, config_directory, previous_budget=None, **kwargs):
-        path = os.path.join(config_directory, "weights.bin")
-        if size_mb and not os.path.exists(path):
-            with open(path, "wb") as fh:
-                fh.write(os.urandom(size_mb * 1024 * 1024))
+        # every job writes 100 MB (1 MB at a time: the writes release the GIL), into its checkpoint when copies are
+        # measured, else into a scratch file that nothing copies: the two runs differ only in the copies
+        path = os.path.join(config_directory, "weights.bin") if size_mb else os.path.join(
+            workdir, f"scratch-{threading.get_ident()}.bin")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as fh:
+            for _ in range(100):
+                fh.write(block)
         time.sleep(0.2)
         return {"loss": config["x"] + 1.0 / budget}
 
@@ -332,8 +348,9 @@ def main(argv=None):
             print("ray toy per seed:", json.dumps([round(q, 4) for q in toy]))
             print("ray lr per seed:", json.dumps([round(x, 5) for x in lrs]))
         if "latency" in args.what:
-            for size, background in ((0, True), (args.size_mb, True), (args.size_mb, False)):
-                med, p99, n, copies = latency(size, 8, 6, os.path.join(workdir, f"lat{size}{background}"), background)
+            for size, background, intervals in ((0, True, 10), (args.size_mb, True, 10), (args.size_mb, False, 4)):
+                med, p99, n, copies = latency(size, 8, intervals, os.path.join(workdir, f"lat{size}{background}"),
+                                              background)
                 how = "in the copier thread" if background else "under the runner's lock (before this issue)"
                 print(f"latency: {size} MB checkpoints, {copies} copies {how}: median {med:.2f} ms, p99 {p99:.2f} "
                       f"ms over {n} results", flush=True)
