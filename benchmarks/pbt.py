@@ -299,8 +299,7 @@ def latency(size_mb, n_members, intervals, workdir, background=True):
     finally:
         pbt.shutdown()
     copies = sum(1 for e in result.get_id2config_mapping().values() if e["config_info"]["pbt"]["generation"] > 0)
-    a = np.asarray(samples) * 1000
-    return float(np.median(a)), float(np.percentile(a, 99)), len(a), copies
+    return np.asarray(samples) * 1000, copies
 
 
 def main(argv=None):
@@ -308,6 +307,7 @@ def main(argv=None):
     parser.add_argument("what", nargs="+", choices=["toy", "lr", "ray", "latency"])
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--size_mb", type=int, default=100)
+    parser.add_argument("--repeat", type=int, default=3, help="latency: runs of each variant, interleaved")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     with tempfile.TemporaryDirectory() as workdir:
@@ -348,13 +348,18 @@ def main(argv=None):
             print("ray toy per seed:", json.dumps([round(q, 4) for q in toy]))
             print("ray lr per seed:", json.dumps([round(x, 5) for x in lrs]))
         if "latency" in args.what:
-            for size, background, intervals in ((0, True, 10), (args.size_mb, True, 10), (args.size_mb, False, 4)):
-                med, p99, n, copies = latency(size, 8, intervals, os.path.join(workdir, f"lat{size}{background}"),
-                                              background)
+            pooled = {}
+            variants = [(0, True, 10), (args.size_mb, True, 10)] * args.repeat + [(args.size_mb, False, 4)]
+            for k, (size, background, intervals) in enumerate(variants):
+                ms, copies = latency(size, 8, intervals, os.path.join(workdir, f"lat{k}"), background)
+                pooled.setdefault((size, background), []).append(ms)
                 how = "in the copier thread" if background else "under the runner's lock (before this issue)"
-                print(f"latency: {size} MB checkpoints, {copies} copies {how}: median {med:.2f} ms, p99 {p99:.2f} "
-                      f"ms over {n} results", flush=True)
-
+                print(f"latency: {size} MB checkpoints, {copies} copies {how}: median {np.median(ms):.2f} ms, "
+                      f"p99 {np.percentile(ms, 99):.2f} ms over {len(ms)} results", flush=True)
+            for (size, background), runs in pooled.items():
+                ms = np.concatenate(runs)
+                print(f"latency pooled: {size} MB, background={background}: median {np.median(ms):.2f} ms, "
+                      f"p99 {np.percentile(ms, 99):.2f} ms over {len(ms)} results")
 
 if __name__ == "__main__":
     main()
