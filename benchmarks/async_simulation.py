@@ -17,6 +17,9 @@ Incumbent, regret and the report are those of ``benchmarks/async_regret.py`` (BO
     python benchmarks/async_simulation.py [--seeds 32] [--problems counting_ones,hartmann6,cond_branin]
         [--optimizers ASHA,AsyncBOHB,AsyncBOHB_enough,BOHB_full_split,HyperBand] [--iterations 20]
         [--async_iterations 30] [--workers 16] [--ms_per_budget 2] [--overhead_ms 0.5]
+        [--async_bohb_kwargs '{"num_samples": 256}']
+
+``--async_bohb_kwargs`` (JSON) adds keyword arguments to every AsyncBOHB variant, to measure a model setting.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from __future__ import annotations
 import argparse
 import functools
 import itertools
+import json
 import logging
 import os
 import tempfile
@@ -76,14 +80,20 @@ def main() -> None:
     parser.add_argument("--problems", default="counting_ones,hartmann6,cond_branin")
     parser.add_argument("--optimizers", default="ASHA,AsyncBOHB,AsyncBOHB_enough,BOHB_full_split,HyperBand",
                         help=f"comma list of {', '.join(OPTIMIZERS)}; BOHB (the reference) always runs")
+    parser.add_argument("--async_bohb_kwargs", default="{}", help="JSON: extra keyword arguments of AsyncBOHB")
     args = parser.parse_args()
+    extra = json.loads(args.async_bohb_kwargs)
+    if extra:
+        for name in [n for n in OPTIMIZERS if n.startswith("AsyncBOHB")]:
+            OPTIMIZERS[name] = functools.partial(OPTIMIZERS[name], **extra)
     names = ["BOHB"] + [o for o in args.optimizers.split(",") if o and o != "BOHB"]
     for name in names:
         if name not in OPTIMIZERS:
             parser.error(f"unknown optimizer {name!r}; choose from {', '.join(OPTIMIZERS)}")
     print(f"simulated: {args.workers} workers; synchronous {args.iterations} brackets, asynchronous "
           f"{args.async_iterations} Hyperband iterations' budget; {args.ms_per_budget} ms x budget increment + "
-          f"{args.overhead_ms} ms per job; seeds 0..{args.seeds - 1}")
+          f"{args.overhead_ms} ms per job; seeds 0..{args.seeds - 1}"
+          + (f"; AsyncBOHB with {extra}" if extra else ""))
     logging.basicConfig(level=logging.WARNING)
     with tempfile.TemporaryDirectory() as workdir:
         compare(args.problems.split(","), names, args.seeds,

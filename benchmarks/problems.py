@@ -355,3 +355,203 @@ PROBLEMS: dict[str, Problem] = {
         ),
     )
 }
+
+
+# --- SGDClassifier on digits, per-epoch learning curves (tabular) --------------------------------------------
+
+#: epochs of every curve of the ``sgd_curves`` problem
+SGD_CURVE_EPOCHS = 27
+#: the grid of ``sgd_curves``: every configuration of :func:`_sgd_curves_space`
+_SGD_GRID = dict(
+    loss=("hinge", "log_loss", "modified_huber"),
+    penalty=("l2", "l1", "elasticnet"),
+    l1_ratio=(0.15, 0.5, 0.85),
+    log10_alpha=(-6, -5, -4, -3, -2),
+    learning_rate=("optimal", "constant", "invscaling", "adaptive"),
+    log10_eta0=(-4, -3, -2, -1),
+    power_t=(0.25, 0.5),
+    average=("no", "yes"),
+)
+_sgd_table: dict[str, np.ndarray] | None = None
+_sgd_table_lock = threading.Lock()
+
+
+def _sgd_curves_space(seed: int) -> CS.ConfigurationSpace:
+    g = _SGD_GRID
+    cs = CS.ConfigurationSpace(seed=seed)
+    loss = CS.CategoricalHyperparameter("loss", list(g["loss"]))
+    penalty = CS.CategoricalHyperparameter("penalty", list(g["penalty"]))
+    l1_ratio = CS.CategoricalHyperparameter("l1_ratio", list(g["l1_ratio"]))
+    alpha = CS.UniformIntegerHyperparameter("log10_alpha", g["log10_alpha"][0], g["log10_alpha"][-1])
+    lr = CS.CategoricalHyperparameter("learning_rate", list(g["learning_rate"]))
+    eta0 = CS.UniformIntegerHyperparameter("log10_eta0", g["log10_eta0"][0], g["log10_eta0"][-1])
+    power_t = CS.CategoricalHyperparameter("power_t", list(g["power_t"]))
+    average = CS.CategoricalHyperparameter("average", list(g["average"]))
+    cs.add([loss, penalty, l1_ratio, alpha, lr, eta0, power_t, average])
+    cs.add(
+        [
+            CS.EqualsCondition(l1_ratio, penalty, "elasticnet"),
+            CS.InCondition(eta0, lr, ["constant", "invscaling", "adaptive"]),
+            CS.EqualsCondition(power_t, lr, "invscaling"),
+        ]
+    )
+    return cs
+
+
+def sgd_grid() -> list[dict]:
+    """Every configuration of the ``sgd_curves`` space (only active hyperparameters), in a fixed order."""
+    g = _SGD_GRID
+    configs = []
+    for loss in g["loss"]:
+        for penalty in g["penalty"]:
+            for l1 in g["l1_ratio"] if penalty == "elasticnet" else (None,):
+                for alpha in g["log10_alpha"]:
+                    for lr in g["learning_rate"]:
+                        for eta0 in g["log10_eta0"] if lr != "optimal" else (None,):
+                            for power_t in g["power_t"] if lr == "invscaling" else (None,):
+                                for average in g["average"]:
+                                    c = dict(loss=loss, penalty=penalty, l1_ratio=l1, log10_alpha=alpha,
+                                             learning_rate=lr, log10_eta0=eta0, power_t=power_t, average=average)
+                                    configs.append({k: v for k, v in c.items() if v is not None})
+    return configs
+
+
+def _sgd_key(config: dict) -> str:
+    names = ("loss", "penalty", "l1_ratio", "log10_alpha", "learning_rate", "log10_eta0", "power_t", "average")
+    return json.dumps([_canonical({k: config[k] for k in names if k in config})])
+
+
+def sgd_curve(config: dict, epochs: int = SGD_CURVE_EPOCHS) -> np.ndarray:
+    """Validation errors after each of ``epochs`` epochs of one training run (``partial_fit``, one epoch a call).
+
+    Real training: scikit-learn's ``SGDClassifier`` (``random_state=0``, ``fit_intercept=True``, ``tol=None``) on
+    the standardised digits split of ``sgd_digits``; ``alpha = 10 ** log10_alpha``, ``eta0 = 10 ** log10_eta0``
+    (0.01, unused, for "optimal"). A diverged model (non-finite coefficients) has error 1 from then on.
+    """
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import SGDClassifier
+
+    Xtr, ytr, Xva, yva = _digits_split()
+    kwargs: dict[str, Any] = dict(
+        loss=config["loss"], penalty=config["penalty"], alpha=10.0 ** config["log10_alpha"],
+        learning_rate=config["learning_rate"], eta0=10.0 ** config.get("log10_eta0", -2),
+        average=config["average"] == "yes", random_state=0, tol=None,
+    )
+    if "l1_ratio" in config:
+        kwargs["l1_ratio"] = config["l1_ratio"]
+    if "power_t" in config:
+        kwargs["power_t"] = config["power_t"]
+    model = SGDClassifier(**kwargs)
+    classes = np.unique(ytr)
+    curve = np.ones(epochs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for epoch in range(epochs):
+            try:
+                model.partial_fit(Xtr, ytr, classes=classes)
+                if not np.all(np.isfinite(model.coef_)):
+                    break
+                curve[epoch] = 1.0 - model.score(Xva, yva)
+            except (ValueError, FloatingPointError):
+                break
+    return curve
+
+
+def _sgd_curves_job(config: dict) -> list[float]:
+    return sgd_curve(config).tolist()
+
+
+def sgd_table(cache_dir: str | None = None, processes: int = 1) -> dict[str, np.ndarray]:
+    """``{key: curve}`` for every configuration of :func:`sgd_grid`, computed once and cached on disk.
+
+    The cache is ``sgd_curves-<scikit-learn version>.npz`` in ``cache_dir`` (default: ``$BANDSTER_BENCH_CACHE`` or
+    ``~/.cache/bandster-benchmarks``); computing it trains all 2,550 configurations for 27 epochs (about 10 minutes
+    on one core).
+    """
+    global _sgd_table
+    with _sgd_table_lock:
+        if _sgd_table is not None:
+            return _sgd_table
+        import logging
+        import os
+
+        import sklearn
+
+        cache_dir = cache_dir or os.environ.get("BANDSTER_BENCH_CACHE") or os.path.join(
+            os.path.expanduser("~"), ".cache", "bandster-benchmarks")
+        path = os.path.join(cache_dir, f"sgd_curves-{sklearn.__version__}.npz")
+        grid = sgd_grid()
+        keys = [_sgd_key(c) for c in grid]
+        if os.path.exists(path):
+            data = np.load(path)
+            if list(data["keys"]) == keys:
+                _sgd_table = dict(zip(keys, data["curves"], strict=True))
+                return _sgd_table
+        logging.getLogger(__name__).warning("computing the learning curves of %d SGD configurations into %s "
+                                            "(once; about 10 minutes per process)", len(grid), path)
+        if processes > 1:
+            import multiprocessing
+
+            with multiprocessing.get_context("spawn").Pool(processes) as pool:
+                curves = pool.map(_sgd_curves_job, grid, chunksize=16)
+        else:
+            curves = [_sgd_curves_job(c) for c in grid]
+        array = np.asarray(curves, dtype=float)
+        os.makedirs(cache_dir, exist_ok=True)
+        tmp = path + f".{os.getpid()}.tmp.npz"
+        np.savez(tmp, keys=np.asarray(keys), curves=array)
+        os.replace(tmp, path)
+        _sgd_table = dict(zip(keys, array, strict=True))
+        return _sgd_table
+
+
+def sgd_curves_value(config: dict, epoch: float) -> float:
+    """The validation error of ``config`` after ``round(epoch)`` epochs (1..27), from :func:`sgd_table`."""
+    return float(sgd_table()[_sgd_key(config)][int(round(epoch)) - 1])
+
+
+def _sgd_curves_evaluate(config: dict, budget: float, seed: int) -> float:
+    return sgd_curves_value(config, budget)
+
+
+def _sgd_curves_true(config: dict) -> float:
+    return sgd_curves_value(config, SGD_CURVE_EPOCHS)
+
+
+PROBLEMS["sgd_curves"] = Problem(
+    "sgd_curves",
+    _sgd_curves_space,
+    _sgd_curves_evaluate,
+    _sgd_curves_true,
+    None,  # set from the table by sgd_curves_optimum()
+    1.0,
+    float(SGD_CURVE_EPOCHS),
+    description="SGDClassifier on load_digits, real per-epoch learning curves of a 2,550-configuration grid, "
+    "epochs 1..27, loss = validation error",
+)
+
+
+def sgd_curves_optimum() -> float:
+    """The lowest 27-epoch validation error of the grid (the ``sgd_curves`` problem's optimum); sets it."""
+    best = float(min(curve[-1] for curve in sgd_table().values()))
+    PROBLEMS["sgd_curves"].optimum = best
+    return best
+
+
+def curve_form(problem: Problem) -> tuple[int, float]:
+    """``(steps, budget per step)`` of ``problem`` as a learning curve (``benchmarks/stopping.py``): step ``s``
+    reports ``evaluate(config, s * budget per step, seed)``. The synthetic problems: 81 steps of ``min_budget``
+    (9, so step 81 is budget 729); ``sgd_curves``: 27 steps of one epoch."""
+    if problem.name == "sgd_curves":
+        return SGD_CURVE_EPOCHS, 1.0
+    return int(round(problem.max_budget / problem.min_budget)), problem.min_budget
+
+
+if __name__ == "__main__":  # python benchmarks/problems.py --sgd-table [processes]: build the cache
+    import sys
+
+    if sys.argv[1:2] == ["--sgd-table"]:
+        n = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+        table = sgd_table(processes=n)
+        print(len(table), "curves; optimum (27 epochs):", sgd_curves_optimum())

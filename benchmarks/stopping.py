@@ -2,9 +2,12 @@
 
 Problems: Hartmann-6 and the conditional Branin of ``benchmarks/problems.py`` in fidelity form, as learning
 curves: a job of ``S`` steps (``S = 81``) reports at every step ``s`` the problem's noisy loss at budget
-``9 * s`` (the problems' budgets 9..729), whose noise is fixed per (config, budget, seed) (``problems.rng_for``).
-One step costs one virtual second on one of ``--workers`` simulated workers (``SimulatedBackend``); a promotion
-resumes from its checkpoint (it costs the increment only). Regret = the true loss at the largest budget of the
+``9 * s`` (the problems' budgets 9..729), whose noise is fixed per (config, budget, seed) (``problems.rng_for``);
+and ``sgd_curves``, real per-epoch learning curves: scikit-learn's SGDClassifier on the digits, trained one epoch
+at a time (``S = 27`` epochs; a grid of 2,550 configurations whose curves are computed once and cached on disk,
+``problems.sgd_table``; its optimum is the grid's best 27-epoch validation error). One step costs one virtual
+second on one of ``--workers`` simulated workers (``SimulatedBackend``); a promotion resumes from its checkpoint
+(it costs the increment only). Regret = the true loss at the largest budget of the
 configuration a method returns, minus the optimum; the returned configuration is the best of the runs that reached
 the largest number of steps of that method's run (stopped runs count at their last step).
 
@@ -17,14 +20,18 @@ Two comparisons, ``--seeds`` seeds each:
 2. *PASHA vs promotion ASHA at the same max_configs* (``--max_configs``): final regret and consumed steps; the
    target is PASHA within one standard error of ASHA's mean final regret with at most 60 % of its steps.
 
-    python benchmarks/stopping.py [--seeds 20] [--problems hartmann6,cond_branin] [--workers 16] [--steps 6000]
-        [--max_configs 256]
+``--steps`` is the consumed-steps budget of an 81-step problem; a problem with ``S`` steps gets ``steps * S / 81``
+(1,000 of 3,000 for ``sgd_curves``), the same number of full-length curves. The ladder is ``1..S`` steps, eta 3.
+
+    python benchmarks/stopping.py [--seeds 20] [--problems hartmann6,cond_branin,sgd_curves] [--workers 16]
+        [--steps 6000] [--max_configs 256] [--async_bohb_kwargs '{"random_fraction": 0.5}']
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import logging
 import math
 import os
@@ -35,20 +42,23 @@ import numpy as np
 from bandster.backends import SimulatedBackend
 from bandster.optimizers import ASHA, BOHB, PASHA, AsyncBOHB, MedianStopping
 
-from problems import PROBLEMS, Problem
+from problems import PROBLEMS, Problem, curve_form, sgd_curves_optimum
 
-STEPS = 81
 _ids = itertools.count()
+#: extra keyword arguments of AsyncBOHB(type="stopping") (``--async_bohb_kwargs``)
+ASYNC_BOHB_KWARGS: dict = {}
 
 
 def learning_curve(problem: Problem, seed: int):
     """The generator objective: a report per step from ``previous_budget`` (a checkpoint) to ``budget``."""
 
+    per_step = curve_form(problem)[1]
+
     def objective(config, budget, previous_budget=None):
         start = int(round(previous_budget or 0))
         loss = math.inf
         for step in range(start + 1, int(round(budget)) + 1):
-            loss = problem.evaluate(config, 9.0 * step, seed)
+            loss = problem.evaluate(config, per_step * step, seed)
             yield step, loss, 1.0, {"step": step}
         return {"loss": loss, "info": {"step": int(round(budget))}}
 
@@ -59,13 +69,14 @@ def make(name: str, problem: Problem, seed: int, workers: int, directory: str):
     space = problem.make_space(seed)
     common = dict(configspace=space, seed=seed, run_id=f"stop{next(_ids)}", working_directory=directory,
                   backend=SimulatedBackend(workers, learning_curve(problem, seed)))
-    ladder = dict(min_budget=1, max_budget=STEPS, eta=3)
+    steps = curve_form(problem)[0]
+    ladder = dict(min_budget=1, max_budget=steps, eta=3)
     if name == "ASHA_stopping":
         return ASHA(type="stopping", **ladder, **common)
     if name == "AsyncBOHB_stopping":
-        return AsyncBOHB(type="stopping", **ladder, **common)
+        return AsyncBOHB(type="stopping", **ladder, **common, **ASYNC_BOHB_KWARGS)
     if name == "MedianStopping":
-        return MedianStopping(max_budget=STEPS, grace_period=3, min_samples_required=3, **common)
+        return MedianStopping(max_budget=steps, grace_period=3, min_samples_required=3, **common)
     if name == "PASHA":
         return PASHA(**ladder, **common)
     if name == "ASHA":
@@ -114,12 +125,18 @@ def regret(problem, config):
     return math.inf if config is None else problem.true_loss(config) - problem.optimum
 
 
+def steps_for(problem, args) -> float:
+    """The consumed-steps budget of ``problem``: ``--steps`` scaled by its curve length over 81."""
+    return args.steps * curve_form(problem)[0] / 81
+
+
 def equal_steps(problem, seed, args, directory):
     out = {}
+    steps = steps_for(problem, args)
     for name in args.methods:
-        result = one_run(name, problem, seed, args, directory, max_budget_spent=float(args.steps))
+        result = one_run(name, problem, seed, args, directory, max_budget_spent=steps)
         runs = result.get_all_runs()
-        t = time_at_steps(runs, args.steps)
+        t = time_at_steps(runs, steps)
         out[name] = (regret(problem, returned_config(runs, result.get_id2config_mapping(), t)),
                      consumed_until(runs, t))
     return out
@@ -147,25 +164,29 @@ def summary(values):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=20)
-    parser.add_argument("--problems", default="hartmann6,cond_branin")
+    parser.add_argument("--problems", default="hartmann6,cond_branin,sgd_curves")
     parser.add_argument("--methods", default="ASHA_stopping,AsyncBOHB_stopping,MedianStopping,PASHA,ASHA,BOHB")
     parser.add_argument("--workers", type=int, default=16)
     parser.add_argument("--steps", type=float, default=6000)
     parser.add_argument("--max_configs", type=int, default=256)
     parser.add_argument("--skip", default="", help="comma-separated parts to skip: equal,configs")
+    parser.add_argument("--async_bohb_kwargs", default="{}", help="JSON: extra keyword arguments of AsyncBOHB")
     args = parser.parse_args()
+    ASYNC_BOHB_KWARGS.update(json.loads(args.async_bohb_kwargs))
     args.methods = args.methods.split(",")
     logging.basicConfig(level=logging.WARNING)
     skip = set(filter(None, args.skip.split(",")))
     with tempfile.TemporaryDirectory() as directory:
         for problem_name in args.problems.split(","):
             problem = PROBLEMS[problem_name]
+            if problem_name == "sgd_curves":
+                print(f"\nsgd_curves: optimum (best 27-epoch validation error of the grid) {sgd_curves_optimum():.4f}")
             if "equal" not in skip:
                 table = {name: [] for name in args.methods}
                 for seed in range(args.seeds):
                     for name, (r, _) in equal_steps(problem, seed, args, os.path.join(directory, "e")).items():
                         table[name].append(r)
-                print(f"\n{problem_name}: regret at {args.steps:g} consumed steps, {args.seeds} seeds, "
+                print(f"\n{problem_name}: regret at {steps_for(problem, args):g} consumed steps, {args.seeds} seeds, "
                       f"{args.workers} workers (mean +- s.e., median)")
                 for name, values in table.items():
                     mean, se, median = summary(values)

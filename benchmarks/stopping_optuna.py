@@ -5,13 +5,15 @@ environment): this script imports only Optuna, ConfigSpace, numpy and ``benchmar
 driven through Optuna's ask/tell with ``--workers`` trials in flight in a lockstep simulation of the same cost
 model as ``stopping.py`` (one virtual second per step, every step of every running trial costs one step; ties in
 worker order): at each step a running trial reports its loss (``trial.report``) and is pruned if
-``trial.should_prune()``; a trial that reaches 81 steps is told its last loss. The run ends when ``--steps``
-steps are consumed. Regret and the returned configuration are those of ``stopping.py`` (the best of the trials that
-reached the most steps). Configurations are proposed define-by-run from the problems' ConfigSpace spaces
-(conditions included).
+``trial.should_prune()``; a trial that reaches the last step (81; 27 for ``sgd_curves``) is told its last loss.
+The run ends when ``--steps`` steps are consumed. Regret and the returned configuration are those of
+``stopping.py`` (the best of the trials that reached the most steps). Configurations are proposed define-by-run
+from the problems' ConfigSpace spaces (conditions included). As in ``stopping.py``, ``--steps`` is the budget of
+an 81-step problem; ``sgd_curves`` (27 epochs) gets ``steps * 27 / 81``, and its curves come from the same on-disk
+table (``problems.sgd_table``).
 
-    /work/venvs/peers/bin/python benchmarks/stopping_optuna.py [--seeds 20] [--problems hartmann6,cond_branin]
-        [--steps 3000] [--workers 16]
+    /work/venvs/peers/bin/python benchmarks/stopping_optuna.py [--seeds 20]
+        [--problems hartmann6,cond_branin,sgd_curves] [--steps 3000] [--workers 16]
 """
 
 from __future__ import annotations
@@ -24,9 +26,7 @@ import statistics
 import ConfigSpace as CS
 import optuna
 
-from problems import PROBLEMS, Problem
-
-STEPS = 81
+from problems import PROBLEMS, Problem, curve_form, sgd_curves_optimum
 
 
 def suggest(trial: optuna.trial.Trial, space: CS.ConfigurationSpace) -> dict:
@@ -58,9 +58,9 @@ def suggest(trial: optuna.trial.Trial, space: CS.ConfigurationSpace) -> dict:
     return config
 
 
-def make_study(name: str, seed: int) -> optuna.Study:
+def make_study(name: str, seed: int, max_steps: int) -> optuna.Study:
     if name == "TPE+Hyperband":
-        sampler, pruner = optuna.samplers.TPESampler(seed=seed), optuna.pruners.HyperbandPruner(1, STEPS, 3)
+        sampler, pruner = optuna.samplers.TPESampler(seed=seed), optuna.pruners.HyperbandPruner(1, max_steps, 3)
     elif name == "TPE+Median":
         sampler, pruner = optuna.samplers.TPESampler(seed=seed), optuna.pruners.MedianPruner(n_warmup_steps=3)
     elif name == "Random+SH":
@@ -73,7 +73,8 @@ def make_study(name: str, seed: int) -> optuna.Study:
 
 
 def simulate(name: str, problem: Problem, seed: int, steps: int, workers: int) -> float:
-    study = make_study(name, seed)
+    max_steps, per_step = curve_form(problem)
+    study = make_study(name, seed, max_steps)
     space = problem.make_space(seed)
     running: list[list] = []  # [trial, config, step, last loss]
     finished: list[tuple[int, float, dict]] = []  # (steps reached, last loss, config)
@@ -88,10 +89,10 @@ def simulate(name: str, problem: Problem, seed: int, steps: int, workers: int) -
             trial, config, step, _ = entry
             step += 1
             consumed += 1
-            loss = problem.evaluate(config, 9.0 * step, seed)
+            loss = problem.evaluate(config, per_step * step, seed)
             entry[2], entry[3] = step, loss
             trial.report(loss, step)
-            if step >= STEPS:
+            if step >= max_steps:
                 study.tell(trial, loss)
             elif trial.should_prune():
                 study.tell(trial, state=optuna.trial.TrialState.PRUNED)
@@ -109,7 +110,7 @@ def simulate(name: str, problem: Problem, seed: int, steps: int, workers: int) -
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=20)
-    parser.add_argument("--problems", default="hartmann6,cond_branin")
+    parser.add_argument("--problems", default="hartmann6,cond_branin,sgd_curves")
     parser.add_argument("--methods", default="TPE+Hyperband,TPE+Median,Random+SH")
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--workers", type=int, default=16)
@@ -118,10 +119,13 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     for problem_name in args.problems.split(","):
         problem = PROBLEMS[problem_name]
-        print(f"\n{problem_name}: regret at {args.steps} consumed steps, {args.seeds} seeds, {args.workers} trials "
+        if problem_name == "sgd_curves":
+            sgd_curves_optimum()
+        steps = round(args.steps * curve_form(problem)[0] / 81)
+        print(f"\n{problem_name}: regret at {steps} consumed steps, {args.seeds} seeds, {args.workers} trials "
               "in flight (mean +- s.e., median; then the 20 values)")
         for name in args.methods.split(","):
-            values = [simulate(name, problem, seed, args.steps, args.workers) for seed in range(args.seeds)]
+            values = [simulate(name, problem, seed, steps, args.workers) for seed in range(args.seeds)]
             se = statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else 0.0
             print(f"  {name:16s} {statistics.fmean(values):.4f} +- {se:.4f}   median {statistics.median(values):.4f}")
             print("   ", " ".join(f"{v:.4f}" for v in values))

@@ -76,3 +76,49 @@ def test_peers_runs_bandster_and_skips_peers_without_their_environment(tmp_path)
     assert regret["half"] >= 0
     assert regret["runs"] > 0 and summary["versions"]["bandster-BOHB"].startswith("bandster at commit")
     assert set(summary["results"]["branin"]) == {"bandster-BOHB"}
+
+
+BENCHMARKS = os.path.join(HERE, os.pardir, "benchmarks")
+
+
+def _problems():
+    sys.path.insert(0, BENCHMARKS)
+    try:
+        import problems
+    finally:
+        sys.path.remove(BENCHMARKS)
+    return problems
+
+
+def test_sgd_curves_grid_is_the_space_and_a_curve_is_real_training():
+    problems = _problems()
+    grid = problems.sgd_grid()
+    keys = [problems._sgd_key(c) for c in grid]
+    assert len(grid) == len(set(keys)) == 2550
+    space = problems.PROBLEMS["sgd_curves"].make_space(0)
+    assert {problems._sgd_key(dict(c)) for c in space.sample_configuration(300)} <= set(keys)
+    curve = problems.sgd_curve({"loss": "log_loss", "penalty": "l2", "log10_alpha": -4, "learning_rate": "adaptive",
+                                "log10_eta0": -2, "average": "no"}, epochs=3)
+    assert curve.shape == (3,) and all(0 < e < 0.5 for e in curve), curve
+
+
+def test_stopping_benchmark_runs_the_sgd_curves_problem_from_its_cached_table(tmp_path):
+    """A stand-in table in the cache (computing the real one takes minutes): the script reads it and reports."""
+    problems = _problems()
+    import numpy as np
+    import sklearn
+
+    grid = problems.sgd_grid()
+    rng = np.random.default_rng(0)
+    curves = np.sort(rng.uniform(0.02, 0.5, size=(len(grid), problems.SGD_CURVE_EPOCHS)), axis=1)[:, ::-1]
+    np.savez(tmp_path / f"sgd_curves-{sklearn.__version__}.npz",
+             keys=np.asarray([problems._sgd_key(c) for c in grid]), curves=curves)
+    out = subprocess.run(
+        [sys.executable, os.path.join(BENCHMARKS, "stopping.py"), "--seeds", "1", "--problems", "sgd_curves",
+         "--steps", "300", "--max_configs", "9", "--workers", "4", "--methods", "ASHA_stopping,PASHA"],
+        check=True, capture_output=True, text=True, timeout=300,
+        env=dict(os.environ, BANDSTER_BENCH_CACHE=str(tmp_path)),
+    ).stdout
+    assert f"optimum (best 27-epoch validation error of the grid) {curves[:, -1].min():.4f}" in out, out
+    assert "sgd_curves: regret at 100 consumed steps" in out and "  PASHA " in out, out
+    assert "sgd_curves: max_configs=9, 1 seeds" in out, out

@@ -214,10 +214,12 @@ class Dashboard:
         running = []
         for (cid, budget), event in sorted(live.running_jobs().items(), key=lambda kv: kv[1]["time"]):
             worker = event.get("worker") if isinstance(event.get("worker"), str) else "?"
+            report = status.latest_reports.get((cid, budget)) or {}
             running.append({"worker": worker.split(".worker.", 1)[-1], "config_id": list(cid), "budget": budget,
-                            "since": event["time"], "config": live.config(cid)})
+                            "since": event["time"], "config": live.config(cid), "step": report.get("step"),
+                            "loss": report.get("loss")})
         planned = None
-        finished = status.runs_ok + status.runs_failed
+        finished = status.runs_finished
         if status.remaining_runs is not None and (status.state == "running" or status.remaining_runs == 0):
             planned = finished + status.runs_running + status.remaining_runs
         stages = [[s.iteration, s.stage, s.budget, s.planned, s.done, s.failed, s.running, s.pending]

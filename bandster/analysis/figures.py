@@ -33,7 +33,8 @@ from bandster.records.result import Result
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["interactive_figures", "comparison_figures", "config_text", "scatter_pair", "PLOTLY_CONFIG"]
+__all__ = ["interactive_figures", "comparison_figures", "config_text", "scatter_pair", "PLOTLY_CONFIG",
+           "intermediate_values_figure"]
 
 #: plotly.js options of every figure
 PLOTLY_CONFIG = {"responsive": True, "displaylogo": False, "scrollZoom": False}
@@ -189,6 +190,59 @@ def learning_curves_figure(info: dict, hover: Callable[..., str], max_curves: in
     return {"data": traces, "layout": _layout("Learning curves", "budget", "loss",
                                               xaxis={"type": "log" if _log_helps(budgets, 10) else "linear"},
                                               yaxis={"type": "log" if _log_helps(losses) else "linear"})}
+
+
+def intermediate_values_figure(info: dict, hover: Callable[..., str], max_points: int = 50000) -> dict:
+    """Every job's reported values against the step (one line per job, coloured by its last value, best on
+    top); red crosses mark the reports at which the scheduler stopped a job."""
+    traces, losses, steps = [], [], []
+    finals = [c["final"] for c in info["curves"] if math.isfinite(c["final"])]
+    low, high = (min(finals), max(finals)) if finals else (0.0, 1.0)
+    detail = info["n_reports"] <= DETAILED_HOVER_POINTS
+    scale = [[0.0, "#440154"], [0.5, "#21918c"], [1.0, "#fde725"]]
+    kept = 0
+    for curve in reversed(info["curves"]):  # the best first, so that a cap on points drops the worst
+        if kept >= max_points:
+            break
+        kept += len(curve["steps"])
+        x, y = _list(curve["steps"]), _list(curve["losses"])
+        steps.extend(v for v in x if v is not None)
+        losses.extend(v for v in y if v is not None)
+        where = (curve["final"] - low) / (high - low) if high > low and math.isfinite(curve["final"]) else 0.0
+        color = _interpolate(scale, 1.0 - where)
+        head = hover(curve["config_id"], curve["budget"], None, detail)
+        attempt = f", attempt {curve['attempt']}" if curve["attempt"] not in (None, 1) else ""
+        texts = [f"{head}<br>step {_fmt(s)}: {_fmt(v) if v is not None else 'not finite'} ({d or '?'}){attempt}"
+                 for s, v, d in zip(x, y, curve["decisions"], strict=True)]
+        traces.append({"type": _scatter(len(x)), "mode": "lines+markers", "x": x, "y": y, "showlegend": False,
+                       "text": texts, "hovertemplate": "%{text}<extra></extra>", "line": {"width": 1,
+                                                                                          "color": color},
+                       "marker": {"size": 3, "color": color}, "name": _cid(curve["config_id"]),
+                       "meta": {"status": curve["status"]}})
+    traces.reverse()  # the worst drawn first, the best on top
+    stops = info["stops"]
+    if len(stops["steps"]):
+        sx, sy = _list(stops["steps"]), _list(stops["losses"])
+        traces.append({"type": "scatter", "mode": "markers", "x": sx, "y": sy, "name": "stopped here",
+                       "text": [hover(cid, None, None, False) + "<br>stopped" for cid in stops["config_ids"]],
+                       "hovertemplate": "%{text} at step %{x:.4g}, value %{y:.4g}<extra></extra>",
+                       "marker": {"color": "#d62728", "symbol": "x", "size": 9}})
+    title = f"Intermediate values ({len(info['curves'])} jobs, {len(stops['steps'])} stopped)"
+    return {"data": traces, "layout": _layout(title, "step", "reported loss",
+                                              xaxis={"type": "log" if _log_helps(steps, 100) else "linear"},
+                                              yaxis={"type": "log" if _log_helps(losses) else "linear"})}
+
+
+def _interpolate(scale: list[list], t: float) -> str:
+    """The colour at ``t`` in [0, 1] of a colour scale ``[[position, '#rrggbb'], ...]``."""
+    t = min(max(t, 0.0), 1.0)
+    for (p0, c0), (p1, c1) in zip(scale, scale[1:], strict=False):
+        if t <= p1:
+            u = 0.0 if p1 == p0 else (t - p0) / (p1 - p0)
+            a = [int(c0[i:i + 2], 16) for i in (1, 3, 5)]
+            b = [int(c1[i:i + 2], 16) for i in (1, 3, 5)]
+            return "#" + "".join(f"{round(x + u * (y - x)):02x}" for x, y in zip(a, b, strict=True))
+    return scale[-1][1]
 
 
 def parallel_coordinates_figure(info: dict, hover: Callable[..., str]) -> dict:
@@ -404,6 +458,7 @@ def interactive_figures(result: Result, configspace: Any = None,
     from bandster.visualization.finished_runs import _get_finished_runs_info
     from bandster.visualization.histogram import _get_histogram_info
     from bandster.visualization.incumbent import _get_incumbent_info
+    from bandster.visualization.intermediate import _get_intermediate_values_info
     from bandster.visualization.losses import _get_losses_info
     from bandster.visualization.parallel import _get_parallel_coordinates_info
     from bandster.visualization.scatter import _get_hyperparameter_scatter_info
@@ -414,7 +469,7 @@ def interactive_figures(result: Result, configspace: Any = None,
     hover = _Hover(configs)
     all_runs = result.get_all_runs()
     own = [r for r in all_runs if not (r.config_id and r.config_id[0] == -1)]
-    budgets = {float(r.budget) for r in all_runs if r.status == "ok"}
+    budgets = {float(r.budget) for r in all_runs if r.status != "failed"}
     plans: list[tuple[str, str, Callable[[], dict]]] = [
         ("incumbent_over_time", "The incumbent's loss over time; the markers' colours give its budget.",
          lambda: incumbent_figure(_get_incumbent_info(result), hover)),
@@ -422,6 +477,13 @@ def interactive_figures(result: Result, configspace: Any = None,
          "Red crosses: failed runs.", lambda: losses_figure(_get_losses_info(own), hover)),
         ("learning_curves", "Each configuration's loss over the budgets it reached.",
          lambda: learning_curves_figure(_get_learning_curves_info(result), hover)),
+    ]
+    if result.get_reports():
+        plans.append(("intermediate_values", "Every job's reported values per step (Worker.report), coloured by its "
+                      "last value; red crosses: where the scheduler stopped a job.",
+                      lambda: intermediate_values_figure(_get_intermediate_values_info(result, max_curves=300),
+                                                         hover)))
+    plans += [
         ("parallel_coordinates", "The configurations of the largest budget, coloured by loss; drag along an axis "
          "to keep a range.", lambda: parallel_coordinates_figure(
              _get_parallel_coordinates_info(result, configspace=configspace), hover)),

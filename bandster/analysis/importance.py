@@ -176,7 +176,7 @@ def _default_budget(result: Any) -> float | None:
     """The largest budget with at least :data:`MIN_CONFIGURATIONS` finite losses (else the one with most)."""
     counts: dict[float, int] = {}
     for r in result.get_all_runs():
-        if r.status == "ok":
+        if r.status != "failed":
             counts[float(r.budget)] = counts.get(float(r.budget), 0) + 1
     enough = [b for b, n in counts.items() if n >= MIN_CONFIGURATIONS]
     if enough:
@@ -206,7 +206,7 @@ def importance(result: Any, budget: float | None = None, configspace: Any = None
         budget = _default_budget(result)
     _, rows = configs_at_budget(result, budget)
     if len(rows) < MIN_CONFIGURATIONS:
-        budgets = sorted({float(r.budget) for r in result.get_all_runs() if r.status == "ok"})
+        budgets = sorted({float(r.budget) for r in result.get_all_runs() if r.status != "failed"})
         raise ValueError(
             f"importance needs at least {MIN_CONFIGURATIONS} configurations with a finite loss on one budget; "
             f"budget {budget} has {len(rows)} (budgets with finite losses: {budgets}): pass another budget or "

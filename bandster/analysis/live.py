@@ -1,7 +1,7 @@
 """A journal read as it grows: what the dashboard serves and what the report shows.
 
 :class:`LiveRun` keeps one journal's state in memory and, on each :meth:`~LiveRun.update`, reads only the lines
-appended to ``configs.json``, ``results.json`` and ``events.json`` since the previous one
+appended to ``configs.json``, ``results.json``, ``events.json`` and ``reports.json`` since the previous one
 (:class:`~bandster.records.result.JournalReader`, :class:`~bandster.records.format.LineTail`). From them it keeps
 
 - the status (:class:`~bandster.analysis.status.StatusBuilder`, the parts of ``bandster status``),
@@ -41,8 +41,11 @@ from bandster.analysis.status_parts import RunRecord
 from bandster.records.format import (
     CONFIGS_FILENAME,
     EVENTS_FILENAME,
+    REPORTS_FILENAME,
     RESULTS_FILENAME,
+    RUN_STATUSES,
     LineTail,
+    ReportLine,
     journal_is_live,
     read_manifest,
 )
@@ -150,7 +153,7 @@ class RunsTable:
         loss = result.get("loss") if type(result) is dict else None
         finite = loss if type(loss) is float and math.isfinite(loss) else _number(loss)
         status = extras.get("status")
-        if status != "ok" and status != "failed":
+        if status != "ok" and status != "failed" and status != "stopped":
             status = "ok" if finite is not None else "failed"
         started, finished = stamps.get("started"), stamps.get("finished")
         started = started if type(started) is float else _number(started)
@@ -228,7 +231,8 @@ class LiveRun:
         self._configs: dict[tuple, dict] = {}
         if hasattr(self, "_reader"):
             self._bytes_before += self._reader.bytes_read + self._events.bytes_read
-        self._reader = JournalReader(self.directory, on_config=self._on_config, on_run=self._on_run)
+        self._reader = JournalReader(self.directory, on_config=self._on_config, on_run=self._on_run,
+                                     on_report=self._on_report)
         self._events = LineTail(os.path.join(self.directory, EVENTS_FILENAME))
         self.version = 0
         self._result: tuple[int, Result] | None = None
@@ -246,11 +250,18 @@ class LiveRun:
         stamps = stamps if isinstance(stamps, dict) else {}
         extras = extras if isinstance(extras, dict) else {}
         loss = _number(result.get("loss")) if isinstance(result, dict) else None
-        status = extras.get("status") if extras.get("status") in ("ok", "failed") else (
+        status = extras.get("status") if extras.get("status") in RUN_STATUSES else (
             "ok" if loss is not None else "failed")
+        stopped = status == "stopped"
         worker = extras.get("worker") if isinstance(extras.get("worker"), str) else None
-        self._builder.add_run(RunRecord(config_id, budget, status == "ok", loss, _number(stamps.get("submitted")),
-                                        _number(stamps.get("started")), _number(stamps.get("finished")), worker))
+        self._builder.add_run(RunRecord(config_id, budget, status == "ok" or (stopped and loss is not None), loss,
+                                        _number(stamps.get("submitted")), _number(stamps.get("started")),
+                                        _number(stamps.get("finished")), worker, stopped,
+                                        _number(extras.get("requested_budget")) if stopped else None))
+        self.version += 1
+
+    def _on_report(self, line: ReportLine) -> None:
+        self._builder.add_report(line)
         self.version += 1
 
     @property
@@ -264,7 +275,7 @@ class LiveRun:
     def journal_bytes(self) -> int:
         """The size of the journal's files now."""
         total = 0
-        for name in (CONFIGS_FILENAME, RESULTS_FILENAME, EVENTS_FILENAME):
+        for name in (CONFIGS_FILENAME, RESULTS_FILENAME, EVENTS_FILENAME, REPORTS_FILENAME):
             try:
                 total += os.path.getsize(os.path.join(self.directory, name))
             except OSError:

@@ -71,6 +71,12 @@ def report_figures(result: Result, configspace: Any = None) -> list[tuple[str, s
          "Red crosses: failed runs.", lambda: vis.losses_over_time(own)[0]),
         ("learning_curves", "Each configuration's loss over the budgets it reached.",
          lambda: vis.learning_curves(result)[0]),
+    ]
+    if result.get_reports():
+        figures.append(("intermediate_values", "Every job's reported values per step (Worker.report), coloured by "
+                        "its last value; red crosses: where the scheduler stopped a job.",
+                        lambda: vis.intermediate_values(result)[0]))
+    figures += [
         ("parallel_coordinates", "The configurations of the largest budget, coloured by loss.",
          lambda: vis.parallel_coordinates(result, configspace=configspace)[0]),
     ]
@@ -275,8 +281,10 @@ def summary_facts(status: RunStatus, n_configs: int) -> list[tuple[str, str]]:
         ("iterations", f"{status.iterations_started} started"
          + (f" of {status.n_iterations}" if status.n_iterations is not None else "")),
         ("configurations", str(n_configs)),
-        ("runs", f"{status.runs_ok + status.runs_failed} finished: {status.runs_ok} ok, {status.runs_failed} "
-         f"failed; {status.runs_running} {'running' if status.state == 'running' else 'in flight at stop'}"),
+        ("runs", f"{status.runs_finished} finished: {status.runs_ok} ok, "
+         + (f"{status.runs_stopped} stopped early, " if status.runs_stopped or status.n_reports else "")
+         + f"{status.runs_failed} failed; {status.runs_running} "
+         + ("running" if status.state == "running" else "in flight at stop")),
         ("computing", format_duration(status.compute_time)
          + (f" ({100 * status.utilisation:.0f}% of the workers' time)" if status.utilisation is not None else "")),
     ]
@@ -378,7 +386,7 @@ def _workers(status: RunStatus) -> str:
 
 
 def _failures(result: Result) -> str:
-    failed = [r for r in result.get_all_runs() if r.status != "ok"]
+    failed = [r for r in result.get_all_runs() if r.status == "failed"]
     out = [f'<h2 id="failures">Failed runs ({len(failed)})</h2>']
     if not failed:
         out.append("<p>None.</p>")

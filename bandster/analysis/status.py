@@ -24,6 +24,7 @@ from typing import Any
 
 from bandster.analysis.status_parts import (
     InFlight,
+    LatestReports,
     LifeCycle,
     Progress,
     RunRecord,
@@ -81,6 +82,18 @@ class RunStatus:
     warnings: list[str] = field(default_factory=list)
     #: the journal's times are a simulated backend's virtual seconds, not epoch seconds
     virtual_clock: bool = False
+    #: runs the scheduler stopped at an intermediate report (not among ``runs_ok`` and ``runs_failed``)
+    runs_stopped: int = 0
+    #: ``{(config_id, budget): {"step", "loss", "time", "decision", "attempt"}}``: the latest intermediate report
+    #: of each running job that has reported
+    latest_reports: dict = field(default_factory=dict)
+    #: intermediate reports in the journal
+    n_reports: int = 0
+
+    @property
+    def runs_finished(self) -> int:
+        """Finished runs: ok, stopped and failed."""
+        return self.runs_ok + self.runs_stopped + self.runs_failed
 
     @property
     def wall_time(self) -> float | None:
@@ -124,10 +137,14 @@ class RunStatus:
                 {"name": w.name, "host": w.host, "state": w.state,
                  "job": None if w.job is None else [list(w.job[0]), w.job[1]], "joined": w.joined,
                  "last_activity": w.last_activity, "runs": w.runs, "failed": w.failed, "busy": w.busy,
-                 "reason": w.reason}
+                 "reason": w.reason, "report": self.latest_reports.get(w.job) if w.job is not None else None}
                 for w in self.workers
             ],
-            "runs": {"ok": self.runs_ok, "failed": self.runs_failed, "running": self.runs_running},
+            "runs": {"ok": self.runs_ok, "failed": self.runs_failed, "stopped": self.runs_stopped,
+                     "running": self.runs_running},
+            "reports": {"n": self.n_reports,
+                        "latest": [{"config_id": list(cid), "budget": budget, **report}
+                                   for (cid, budget), report in sorted(self.latest_reports.items())]},
             "iterations_started": self.iterations_started,
             "n_iterations": self.n_iterations,
             "compute_time": self.compute_time,
@@ -168,9 +185,12 @@ class RunStatus:
         iterations = f"{self.iterations_started} started"
         if self.n_iterations is not None:
             iterations += f" of {self.n_iterations}"
-        out.append(f"  runs       {self.runs_ok + self.runs_failed} finished ({self.runs_ok} ok, {self.runs_failed} "
+        stopped = f", {self.runs_stopped} stopped early" if self.runs_stopped or self.n_reports else ""
+        out.append(f"  runs       {self.runs_finished} finished ({self.runs_ok} ok{stopped}, {self.runs_failed} "
                    f"failed), {self.runs_running} {'running' if self.state == 'running' else 'in flight at stop'}; "
                    f"iterations {iterations}")
+        if self.n_reports:
+            out.append(f"  reports    {self.n_reports} intermediate reports")
         for warning in self.warnings:
             out.append(f"  note       {warning}")
         out.append("")
@@ -220,6 +240,10 @@ class RunStatus:
                 state = w.state
                 if w.job is not None:
                     state += f" {_cid(w.job[0])} on {_num(w.job[1])}"
+                    report = self.latest_reports.get(w.job)
+                    if report is not None:
+                        value = "?" if report["loss"] is None else f"{report['loss']:.4g}"
+                        state += f", step {_num(report['step'])}: {value}"
                 elif w.reason and w.state in ("left", "lost", "retired"):
                     state += f" ({w.reason})"
                 rows.append([w.short_name, w.host or "?", state, str(w.runs), str(w.failed),
@@ -301,6 +325,8 @@ def read_status(
     time_ref = hb.get("time_ref") if is_finite_number(hb.get("time_ref")) else 0.0
     for run in result.get_all_runs():
         builder.add_run(run_record(run, time_ref))
+    for report in result.get_reports():
+        builder.add_report(report._replace(time=report.time + time_ref))
     return builder.status(directory, manifest, hb, live=live, now=now, top=top,
                           config_of=lambda cid: dict(result[cid].config or {}))
 
@@ -315,8 +341,11 @@ def run_record(run: Run, time_ref: float = 0.0) -> RunRecord:
 
     loss = float(run.loss) if is_finite_number(run.loss) else None
     worker = run.worker_name if isinstance(run.worker_name, str) else None
-    return RunRecord(tuple(run.config_id), float(run.budget), run.status == "ok", loss, absolute("submitted"),
-                     absolute("started"), absolute("finished"), worker)
+    stopped = run.status == "stopped"
+    requested = run.requested_budget if stopped and is_finite_number(run.requested_budget) else None
+    return RunRecord(tuple(run.config_id), float(run.budget), run.status == "ok" or (stopped and loss is not None),
+                     loss, absolute("submitted"), absolute("started"), absolute("finished"), worker, stopped,
+                     None if requested is None else float(requested))
 
 
 class StatusBuilder:
@@ -343,6 +372,7 @@ class StatusBuilder:
         self.progress = Progress()
         self.activity = WorkerActivity()
         self.times = RunTimes()
+        self.reports = LatestReports()
         self.last_finish: float | None = None
 
     def add_event(self, event: dict) -> None:
@@ -360,6 +390,10 @@ class StatusBuilder:
         self.times.add_run(run)
         if run.finished is not None:
             self.last_finish = run.finished if self.last_finish is None else max(self.last_finish, run.finished)
+
+    def add_report(self, report: Any) -> None:
+        """One intermediate report (a :class:`~bandster.records.format.ReportLine`, absolute time), in order."""
+        self.reports.add_report(report)
 
     @property
     def n_runs(self) -> int:
@@ -420,7 +454,7 @@ class StatusBuilder:
         active = sum(1 for w in workers if w.state in ("busy", "idle"))
         remaining = remaining_work(state, stages, future, n_iterations, self.life.budget_limit, started_budget,
                                    running_budget, len(in_flight), self.times, active)
-        runs_ok, runs_failed = progress.own_outcomes(in_flight)
+        runs_ok, runs_failed, runs_stopped = progress.own_outcomes(in_flight)
         return RunStatus(
             directory=directory,
             run_id=manifest.get("run_id") if isinstance(manifest.get("run_id"), str) else None,
@@ -454,6 +488,9 @@ class StatusBuilder:
             remaining_note=remaining.note,
             warnings=warnings,
             virtual_clock=isinstance(manifest.get("backend"), dict) and manifest["backend"].get("name") == "simulated",
+            runs_stopped=runs_stopped,
+            latest_reports=self.reports.of(in_flight),
+            n_reports=self.reports.n_reports,
         )
 
 

@@ -1,6 +1,6 @@
 """The parts of :func:`bandster.analysis.status.read_status`, each fed event by event and run by run.
 
-A run's status is put together from five accumulators, each testable alone and each taking the journal's lines
+A run's status is put together from six accumulators, each testable alone and each taking the journal's lines
 in file order, one at a time, so that the live dashboard (:mod:`bandster.analysis.live`) feeds them only the
 lines appended since its last read and ``bandster status`` feeds them a whole journal:
 
@@ -8,7 +8,8 @@ lines appended since its last read and ``bandster status`` feeds them a whole jo
 - :class:`InFlight`: which (configuration, budget) pairs were dispatched without a result since;
 - :class:`Progress`: runs per iteration and stage, warm-start runs, the best configurations, the incumbent;
 - :class:`WorkerActivity`: what each worker did and how long it was there;
-- :class:`RunTimes`: computing time, dispatch latency, gaps between a worker's runs.
+- :class:`RunTimes`: computing time, dispatch latency, gaps between a worker's runs;
+- :class:`LatestReports`: the latest intermediate report (step and value) of each job, for the running ones.
 
 A run is a :class:`RunRecord` (absolute epoch times); the latest result of a (configuration, budget) pair
 replaces an earlier one, as in :class:`~bandster.records.result.Result`. Nothing here reads a file.
@@ -31,7 +32,8 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-__all__ = ["RunRecord", "StageStatus", "WorkerStatus", "LifeCycle", "InFlight", "Progress", "WorkerActivity",
+__all__ = ["RunRecord", "StageStatus", "WorkerStatus", "LifeCycle", "InFlight", "Progress", "LatestReports",
+           "WorkerActivity",
            "RunTimes", "run_key", "stage_statuses", "remaining_work", "Remaining", "worker_time",
            "host_from_name"]
 
@@ -57,7 +59,9 @@ def _later(a: float | None, b: float | None) -> float | None:
 
 
 class RunRecord(NamedTuple):
-    """One run as the status sees it. Times are epoch seconds (None when not recorded)."""
+    """One run as the status sees it. Times are epoch seconds (None when not recorded). ``ok``: it finished with
+    a finite loss (a stopped run included); ``stopped``: the scheduler stopped it at an intermediate report (its
+    budget is the step it was stopped at)."""
 
     config_id: tuple
     budget: float
@@ -67,10 +71,18 @@ class RunRecord(NamedTuple):
     started: float | None
     finished: float | None
     worker: str | None
+    stopped: bool = False
+    #: the budget the job was handed, when it differs from ``budget`` (a stopped run)
+    requested_budget: float | None = None
 
     @property
     def key(self) -> tuple:
         return self.config_id, self.budget
+
+    @property
+    def dispatch_key(self) -> tuple:
+        """``(config_id, budget the job was handed)``: the key of its ``dispatch`` event."""
+        return self.config_id, self.budget if self.requested_budget is None else self.requested_budget
 
     @property
     def warm(self) -> bool:
@@ -202,9 +214,10 @@ class InFlight:
         self._refresh(key)
 
     def add_run(self, run: RunRecord) -> None:
-        self._finished[run.key] = run.finished if run.finished is not None else -math.inf
-        if run.key in self._dispatch:
-            self._refresh(run.key)
+        key = run.dispatch_key
+        self._finished[key] = run.finished if run.finished is not None else -math.inf
+        if key in self._dispatch:
+            self._refresh(key)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -253,6 +266,7 @@ class Progress:
         self.warm_runs = 0
         self.own_ok = 0
         self.own_failed = 0
+        self.own_stopped = 0
 
     def add_event(self, event: dict) -> None:
         if event["event"] == "iteration_started" and isinstance(event.get("iteration"), int):
@@ -275,6 +289,8 @@ class Progress:
                     del self._losses[run.budget]
         if run.warm:
             self.warm_runs += sign
+        elif run.stopped:
+            self.own_stopped += sign
         elif run.ok:
             self.own_ok += sign
         else:
@@ -313,17 +329,20 @@ class Progress:
             return []
         return [(cid, loss) for loss, cid in heapq.nsmallest(max(int(n), 0), ((v, k) for k, v in losses.items()))]
 
-    def own_outcomes(self, in_flight: dict[tuple, Any]) -> tuple[int, int]:
-        """``(ok, failed)`` among this run's own runs, leaving out pairs in flight (they count as running)."""
-        ok, failed = self.own_ok, self.own_failed
+    def own_outcomes(self, in_flight: dict[tuple, Any]) -> tuple[int, int, int]:
+        """``(ok, failed, stopped)`` among this run's own runs, leaving out pairs in flight (they count as
+        running)."""
+        ok, failed, stopped = self.own_ok, self.own_failed, self.own_stopped
         for key in in_flight:
             old = self.runs.get(key)
             if old is not None and not old.warm:
-                if old.ok:
+                if old.stopped:
+                    stopped -= 1
+                elif old.ok:
                     ok -= 1
                 else:
                     failed -= 1
-        return ok, failed
+        return ok, failed, stopped
 
 
 def stage_statuses(counts: dict[tuple[int, float], list[int]], plans: dict[int, tuple[list, list]],
@@ -345,6 +364,46 @@ def stage_statuses(counts: dict[tuple[int, float], list[int]], plans: dict[int, 
             done, failed, running = counts.get((i, b), [0, 0, 0])
             stages.append(StageStatus(i, j, b, None if n is None else int(n), done, failed, running))
     return stages
+
+
+class LatestReports:
+    """The latest intermediate report of each job (``(config_id, budget)``), for the running ones' progress.
+
+    Fed the lines of ``reports.json`` (:class:`~bandster.records.format.ReportLine`, absolute times) in order.
+
+    Examples
+    --------
+    >>> from bandster.records.format import ReportLine
+    >>> latest = LatestReports()
+    >>> latest.add_report(ReportLine((0, 0, 1), 9.0, 1, 2.0, 0.4, 12.0, None, "continue"))
+    >>> latest.of({((0, 0, 1), 9.0): {"attempt": 1}})
+    {((0, 0, 1), 9.0): {'step': 2.0, 'loss': 0.4, 'time': 12.0, 'decision': 'continue', 'attempt': 1}}
+    """
+
+    def __init__(self) -> None:
+        self.latest: dict[tuple, dict[str, Any]] = {}
+        self.n_reports = 0
+
+    def add_report(self, line: Any) -> None:
+        key = (tuple(line.config_id), float(line.budget))
+        self.n_reports += 1
+        self.latest[key] = {"step": line.step, "loss": line.loss if _is_number(line.loss) else None,
+                            "time": line.time, "decision": line.decision, "attempt": line.attempt}
+
+    def of(self, in_flight: dict[tuple, dict]) -> dict[tuple, dict[str, Any]]:
+        """The latest report of each job in flight (``{key: dispatch event}``), when it comes from the attempt
+        dispatched last (a job run again after a resume has not reported yet until it does)."""
+        out = {}
+        for key, event in in_flight.items():
+            report = self.latest.get(key)
+            if report is None:
+                continue
+            dispatched = event.get("attempt") if isinstance(event, dict) else None
+            if (isinstance(dispatched, int) and isinstance(report["attempt"], int)
+                    and report["attempt"] < dispatched):
+                continue
+            out[key] = dict(report)
+        return out
 
 
 # --------------------------------------------------------------------------------------------------------

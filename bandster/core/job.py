@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bandster.records.format import as_id, id_to_json
+from bandster.records.format import as_id, id_to_json, stopped_step
 
 __all__ = ["Job", "as_id", "id_to_json"]
 
@@ -54,9 +54,12 @@ class Job:
 
     @property
     def status(self) -> str:
-        """``'ok'`` when the job returned a finite loss, ``'failed'`` otherwise."""
+        """``'stopped'`` when the scheduler stopped the job at an intermediate report (its result carries
+        ``"stopped_at"``), else ``'ok'`` when the job returned a finite loss, ``'failed'`` otherwise."""
         from bandster.core._convert import is_finite_loss
 
+        if stopped_step(self.result) is not None:
+            return "stopped"
         if self.result is not None and is_finite_loss(self.result.get("loss")):
             return "ok"
         return "failed"

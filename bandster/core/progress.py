@@ -43,7 +43,7 @@ class ProgressBar:
         self.finished += 1
         loss = loss_for_ranking(job.result)
         changed = False
-        if job.status != "ok":
+        if job.status == "failed":  # a stopped job (early stopping) is no failure
             self.failed += 1
             changed = True
         elif loss < self.best:

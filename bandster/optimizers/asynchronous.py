@@ -33,6 +33,7 @@ from typing import Any
 from bandster.optimizers._bracket_optimizer import BracketOptimizer, require_configspace
 from bandster.optimizers.bohb import bohb_model, split_model_settings
 from bandster.records.result import Result
+from bandster.samplers.kde import SpaceEncoding
 from bandster.samplers.random import RandomSampling
 from bandster.schedulers import brackets
 from bandster.schedulers.asha import AsyncBracketScheduler, AsynchronousIteration, AsyncSchedule
@@ -40,7 +41,10 @@ from bandster.schedulers.stopping import StoppingASHAScheduler, stopping_levels
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ASHA", "AsyncBOHB", "AsyncBracketOptimizer", "AsyncHyperBand"]
+__all__ = ["ASHA", "ASYNC_MAX_MIN_POINTS", "AsyncBOHB", "AsyncBracketOptimizer", "AsyncHyperBand"]
+
+#: AsyncBOHB's default ``min_points_in_model`` is ``min(d + 1, ASYNC_MAX_MIN_POINTS)`` (docs/asynchronous.md)
+ASYNC_MAX_MIN_POINTS = 9
 
 
 class AsyncBracketOptimizer(BracketOptimizer):
@@ -316,7 +320,10 @@ class AsyncBOHB(AsyncBracketOptimizer):
     ``full_split_observations`` results, so that its good set is the best ``top_n_percent`` and not the better
     half of the first ``2 (d + 1)`` (on a rung above the lowest, those are the earliest promotions, made from
     rungs with few results); while no budget has that many, the largest budget with a model (BOHB's rule,
-    ``model_budget_rule="enough"``). See docs/asynchronous.md for measurements.
+    ``model_budget_rule="enough"``). ``min_points_in_model`` defaults to ``min(d + 1, 9)`` (d = the number of
+    modelled hyperparameters; BOHB's d + 1 up to d = 8): with d + 1, the full split needs about 7 d results on a
+    budget (114 for d = 16), which the upper rungs of ASHA's ladder collect late in a run, so the model stayed on
+    the noisier small budgets. See docs/asynchronous.md for measurements.
 
     Parameters
     ----------
@@ -325,7 +332,9 @@ class AsyncBOHB(AsyncBracketOptimizer):
         As for :class:`ASHA`.
     n_brackets : int or None
         1 (default): one ladder, as ASHA; None: all of Hyperband's brackets, as AsyncHyperBand.
-    min_points_in_model, top_n_percent, num_samples, random_fraction, bandwidth_factor, min_bandwidth, prior_weight
+    min_points_in_model : int, optional
+        Default ``min(d + 1, 9)`` (above); BOHB's default is d + 1.
+    top_n_percent, num_samples, random_fraction, bandwidth_factor, min_bandwidth, prior_weight
         The model's settings, keyword arguments of :class:`bandster.samplers.bohb.BOHB` (declared there), with
         the same defaults as for :class:`~bandster.optimizers.BOHB`.
     model_budget_rule : {"full_split", "enough"}
@@ -352,6 +361,8 @@ class AsyncBOHB(AsyncBracketOptimizer):
         require_configspace(configspace, "AsyncBOHB")
         settings = split_model_settings(kwargs)
         settings.setdefault("model_budget_rule", "full_split")
+        if settings.get("min_points_in_model") is None:
+            settings["min_points_in_model"] = min(SpaceEncoding(configspace).dim + 1, ASYNC_MAX_MIN_POINTS)
         generator, model_kwargs = bohb_model(configspace, seed, **settings)
         super().__init__(
             configspace, generator, eta, min_budget, max_budget, seed, optimizer_kwargs=model_kwargs,

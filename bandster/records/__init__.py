@@ -4,6 +4,8 @@
 - :mod:`bandster.records.journal`: the writer (:class:`Journal`, HpBandSter's ``json_result_logger``);
 - :mod:`bandster.records.result`: :class:`Result` and :class:`Run`, and reading a journal back into them;
 - :mod:`bandster.records.run_table`: the column-wise store behind a Result;
+- :mod:`bandster.records.reports`: the intermediate reports of a run's jobs (:class:`Report`), as a Result keeps
+  them;
 - :mod:`bandster.records.datum`: :class:`Datum`, one configuration's record as HpBandSter exposes it.
 
 This layer imports nothing from the schedulers, samplers, optimizers or the Pyro runtime, so analysing a
@@ -13,12 +15,14 @@ run (``bandster status``, ``bandster report``, :func:`logged_results_to_HBS_resu
 from bandster.records.datum import Datum
 from bandster.records.format import find_journal, latest_journal_directory, new_journal_directory
 from bandster.records.journal import Journal, json_result_logger
+from bandster.records.reports import Report
 from bandster.records.result import Result, Run, extract_HBS_learning_curves, logged_results_to_HBS_result
 from bandster.records.run_table import RunTable, RunTableBuilder
 
 __all__ = [
     "Datum",
     "Journal",
+    "Report",
     "Result",
     "Run",
     "RunTable",

@@ -7,9 +7,16 @@ A journal directory ``<working_directory>/bandster_runs/<run_id>_<YYYYmmdd-HHMMS
 ``results.json`` (:data:`RESULTS_FILENAME`)
     one line per finished evaluation, HpBandSter's five elements plus an optional sixth with bandster's
     extras: ``[config_id, budget, time_stamps, result | null, exception | null, {"worker", "attempt",
-    "status"}]``;
+    "status"}]``; ``status`` is ``"ok"``, ``"failed"`` or ``"stopped"``. A run stopped at an intermediate report
+    is written at the step it was stopped at (its consumed budget) as ``budget``, with ``"stopped_at"`` (that
+    step) and ``"requested_budget"`` (the budget the job was handed) among the extras;
 ``events.json`` (:data:`EVENTS_FILENAME`)
     one JSON object per line: ``{"time": ..., "event": kind, ...}`` (dispatches, worker joins and losses);
+``reports.json`` (:data:`REPORTS_FILENAME`)
+    one JSON object per intermediate report of a running job that the runner accepted (``Worker.report``):
+    ``{"time", "config_id", "budget", "attempt", "step", "loss", "info", "decision"}``, in the order the runner
+    took them, ``decision`` being the scheduler's answer (``"continue"``, ``"stop"`` or ``"pause"``); see
+    :func:`read_reports`;
 ``run.json`` (:data:`MANIFEST_FILENAME`)
     the manifest (bandster version, optimizer arguments, ``HB_config``, ...);
 ``results.pkl`` (:data:`PICKLE_FILENAME`)
@@ -57,6 +64,7 @@ __all__ = [
     "CONFIGS_FILENAME",
     "RESULTS_FILENAME",
     "EVENTS_FILENAME",
+    "REPORTS_FILENAME",
     "MANIFEST_FILENAME",
     "PICKLE_FILENAME",
     "LOCK_FILENAME",
@@ -76,6 +84,8 @@ __all__ = [
     "lock_holder",
     "journal_is_live",
     "replace_nonfinite",
+    "stopped_step",
+    "consumed_budget",
     "is_number",
     "is_float",
     "is_finite_number",
@@ -85,6 +95,10 @@ __all__ = [
     "read_manifest",
     "read_hb_config",
     "read_events",
+    "read_reports",
+    "ReportLine",
+    "DECISIONS",
+    "RUN_STATUSES",
     "dispatch_counts",
 ]
 
@@ -93,6 +107,7 @@ RUNS_DIRNAME = "bandster_runs"
 CONFIGS_FILENAME = "configs.json"
 RESULTS_FILENAME = "results.json"
 EVENTS_FILENAME = "events.json"
+REPORTS_FILENAME = "reports.json"
 MANIFEST_FILENAME = "run.json"
 PICKLE_FILENAME = "results.pkl"
 LOCK_FILENAME = "journal.lock"
@@ -440,6 +455,47 @@ def replace_nonfinite(value: Any) -> Any:
     return value
 
 
+def stopped_step(result: Any) -> float | None:
+    """The step a job was stopped at: its result's ``"stopped_at"`` (the marker a backend adds when the scheduler
+    stopped the job at an intermediate report), as a float; None for a job that was not stopped, failed (no
+    result), or whose marker is not a finite number.
+
+    Examples
+    --------
+    >>> stopped_step({"loss": 0.4, "info": {}, "stopped_at": 3}), stopped_step({"loss": 0.4}), stopped_step(None)
+    (3.0, None, None)
+    """
+    if not isinstance(result, dict):
+        return None
+    value = result.get("stopped_at")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        try:
+            value = float(value) if value is not None and not isinstance(value, bool) else None
+        except (TypeError, ValueError):
+            value = None
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def consumed_budget(budget: Any, stopped_at: float | None) -> Any:
+    """The budget a job consumed: ``budget`` when it was not stopped, else the step it was stopped at (at most
+    ``budget``).
+
+    Examples
+    --------
+    >>> consumed_budget(9.0, 3.0), consumed_budget(9.0, None), consumed_budget(9.0, 12.0)
+    (3.0, 9.0, 9.0)
+    """
+    if stopped_at is None:
+        return budget
+    try:
+        return min(float(budget), float(stopped_at))
+    except (TypeError, ValueError):
+        return float(stopped_at)
+
+
 def is_number(value: Any) -> bool:
     """An int or float that is not a bool (NaN and infinities included)."""
     return isinstance(value, int | float) and not isinstance(value, bool)
@@ -618,11 +674,19 @@ def _read_result(value: Any, problems: list[str]) -> dict | None:
     return result
 
 
+#: the statuses of a finished run: a finite loss, a failure (no loss, or a NaN or infinite one), or stopped at an
+#: intermediate report by the scheduler (its loss is the last reported one)
+RUN_STATUSES = ("ok", "failed", "stopped")
+#: the decisions a scheduler can answer a report with (``bandster.schedulers.Decision`` values)
+DECISIONS = ("continue", "stop", "pause")
+
 #: what a usable value of each of bandster's extras looks like
 _EXTRAS_CHECKS: dict[str, Callable[[Any], bool]] = {
     "worker": lambda v: v is None or isinstance(v, str),
     "attempt": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1,
-    "status": lambda v: v in ("ok", "failed"),
+    "status": lambda v: v in RUN_STATUSES,
+    "stopped_at": lambda v: is_finite_number(v),
+    "requested_budget": lambda v: is_finite_number(v),
 }
 
 
@@ -671,6 +735,82 @@ def read_results(path: str | os.PathLike, lines: Iterable[tuple[int, Any]] | Non
         if problems:
             logger.warning("%s: line %d: %s; kept without them", path, number, "; ".join(problems))
         yield config_id, budget, stamps, result, exception, extras
+
+
+class ReportLine(collections.namedtuple(
+        "ReportLine", ["config_id", "budget", "attempt", "step", "loss", "time", "info", "decision"])):
+    """One line of ``reports.json`` as :func:`read_reports` gives it (``time`` absolute: epoch seconds, or a
+    simulated backend's virtual seconds; ``attempt`` and ``decision`` None when the line lacks them)."""
+
+    __slots__ = ()
+
+
+def _report_line(value: Any, problems: list[str]) -> ReportLine | None:
+    """A parsed ``reports.json`` line as a :class:`ReportLine`; None (with the reason in ``problems``) when its
+    config id, budget, step or time is unusable."""
+    if not isinstance(value, dict):
+        problems.append("not a JSON object")
+        return None
+    config_id = _as_config_id(value.get("config_id"))
+    if config_id is None:
+        problems.append(f"config id {_short(value.get('config_id'))} is not three integers")
+        return None
+    bad = [key for key in ("budget", "step", "time") if not is_finite_number(value.get(key))]
+    if bad:
+        problems.append(", ".join(f"{key} {_short(value.get(key))}" for key in bad) + " not a finite number")
+        return None
+    loss = value.get("loss")
+    if isinstance(loss, str) and loss in NONFINITE_STRINGS:
+        loss = NONFINITE_STRINGS[loss]
+    elif not is_float(loss):
+        problems.append(f"the loss {_short(loss)} is not a number; kept as NaN")
+        loss = math.nan
+    attempt = value.get("attempt")
+    if not (attempt is None or _EXTRAS_CHECKS["attempt"](attempt)):
+        problems.append(f"attempt {_short(attempt)} is not an integer >= 1; left unknown")
+        attempt = None
+    decision = value.get("decision")
+    if not (decision is None or decision in DECISIONS):
+        problems.append(f"decision {_short(decision)} is not one of {', '.join(DECISIONS)}; left unknown")
+        decision = None
+    info = value.get("info")
+    if NONFINITE_INFO in value:
+        info = restore_nonfinite(info, value[NONFINITE_INFO])
+    return ReportLine(config_id, float(value["budget"]), attempt, float(value["step"]), float(loss),
+                      float(value["time"]), info, sys.intern(decision) if decision is not None else None)
+
+
+def read_reports(path: str | os.PathLike, lines: Iterable[tuple[int, Any]] | None = None) -> Iterator[ReportLine]:
+    """A :class:`ReportLine` for every usable line of a ``reports.json`` (or of its ``lines`` already parsed, as
+    :class:`LineTail` gives them), in file order: the order in which the runner accepted the reports.
+
+    ``path`` may be the file or its journal directory. A journal without the file (written before bandster
+    journaled reports, or by HpBandSter) has no reports. A torn or garbled line, or one without a usable config
+    id, budget, step or time, is skipped with a warning; a loss that is not a number is kept as NaN, an unusable
+    attempt or decision as None (with a warning). ``"NaN"``, ``"Infinity"`` and ``"-Infinity"`` losses are read
+    as floats, and so are the non-finite floats of ``info`` listed in the line's ``nonfinite_info``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> directory = tempfile.mkdtemp()
+    >>> with open(os.path.join(directory, REPORTS_FILENAME), "w") as fh:
+    ...     _ = fh.write('{"time": 5.0, "config_id": [0, 0, 1], "budget": 9, "attempt": 1, "step": 3, '
+    ...                  '"loss": "NaN", "info": null, "decision": "stop"}\\n')
+    >>> [tuple(line) for line in read_reports(directory)]
+    [((0, 0, 1), 9.0, 1, 3.0, nan, 5.0, None, 'stop')]
+    """
+    path = os.fspath(path)
+    if lines is None and os.path.isdir(path):
+        path = os.path.join(path, REPORTS_FILENAME)
+    for number, value in json_lines(path, missing_ok=True) if lines is None else lines:
+        problems: list[str] = []
+        line = _report_line(value, problems)
+        if problems:
+            logger.warning("%s: line %d: %s%s", path, number, "; ".join(problems),
+                           "; skipped" if line is None else "")
+        if line is not None:
+            yield line
 
 
 def read_events(directory: str | os.PathLike) -> list[dict[str, Any]]:

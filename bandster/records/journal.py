@@ -1,8 +1,8 @@
 """The run journal's writer: the always-on, append-only record of a run on disk.
 
-:class:`Journal` appends configurations, results and events to a journal directory, writes its manifest and
-the final pickle atomically, and holds the directory's lock while it is open, so two masters never write one
-journal. The files, their names and their readers are described in :mod:`bandster.records.format`.
+:class:`Journal` appends configurations, results, events and intermediate reports to a journal directory, writes
+its manifest and the final pickle atomically, and holds the directory's lock while it is open, so two masters
+never write one journal. The files, their names and their readers are described in :mod:`bandster.records.format`.
 
 Every line is strict JSON (``allow_nan=False``): non-finite floats are written as the strings ``"NaN"``,
 ``"Infinity"`` and ``"-Infinity"``. :func:`bandster.records.result.logged_results_to_HBS_result` reads them
@@ -32,11 +32,14 @@ from bandster.records.format import (
     MANIFEST_FILENAME,
     NONFINITE_INFO,
     PICKLE_FILENAME,
+    REPORTS_FILENAME,
     RESULTS_FILENAME,
     as_id,
+    consumed_budget,
     id_to_json,
     nonfinite_paths,
     replace_nonfinite,
+    stopped_step,
 )
 
 logger = logging.getLogger(__name__)
@@ -45,7 +48,7 @@ __all__ = ["Journal", "json_result_logger", "encode_line", "WRITER_THREAD_NAME"]
 
 WRITER_THREAD_NAME = "bandster-journal-writer"
 
-_CONFIGS, _RESULTS, _EVENTS = 0, 1, 2
+_CONFIGS, _RESULTS, _EVENTS, _REPORTS = 0, 1, 2, 3
 #: one shared strict encoder (``json.dumps`` with any keyword builds a new encoder per call)
 _ENCODER = json.JSONEncoder(allow_nan=False)
 
@@ -76,6 +79,23 @@ def encode_line(obj: Any) -> str:
     except (ValueError, TypeError):  # a non-finite float or a non-builtin value somewhere
         pass
     return _ENCODER.encode(replace_nonfinite(to_builtin(obj, path="journal value")))
+
+
+def _encode_with_info(entry: Any, info: Any, extras: dict) -> str:
+    """``entry`` (a result or report line holding ``info``) as one strict JSON line.
+
+    The fast path is one strict encode; only when it fails are the places of the non-finite floats in ``info``
+    listed in ``extras[NONFINITE_INFO]`` (written as strings, the readers turn exactly these back into floats)
+    and everything converted by :func:`encode_line`, which raises when a value has no JSON form.
+    """
+    try:
+        return _ENCODER.encode(entry)  # the common case: builtins only, all finite
+    except (ValueError, TypeError):
+        pass
+    paths = nonfinite_paths(info)
+    if paths:
+        extras[NONFINITE_INFO] = paths
+    return encode_line(entry)
 
 
 def _repr_values(mapping: Any) -> dict:
@@ -340,9 +360,9 @@ class Journal:
     directory : str or path-like
         Where to write; created if needed.
     overwrite : bool
-        Replace an existing journal in ``directory`` (its ``configs.json``, ``results.json`` and
-        ``events.json`` are truncated, a stale ``run.json`` and ``results.pkl`` removed). Without it an
-        existing ``configs.json`` or ``results.json`` raises ``FileExistsError``.
+        Replace an existing journal in ``directory`` (its ``configs.json``, ``results.json``,
+        ``events.json`` and ``reports.json`` are truncated, a stale ``run.json`` and ``results.pkl`` removed).
+        Without it an existing ``configs.json`` or ``results.json`` raises ``FileExistsError``.
     fsync_interval : float
         The longest time, in seconds, between writing a line and fsyncing it.
     append : bool
@@ -353,8 +373,8 @@ class Journal:
     ----------
     directory : str
         The absolute path of the journal directory.
-    config_fn, results_fn, events_fn : str
-        The paths of ``configs.json``, ``results.json`` and ``events.json``.
+    config_fn, results_fn, events_fn, reports_fn : str
+        The paths of ``configs.json``, ``results.json``, ``events.json`` and ``reports.json``.
     config_ids : set of tuple
         The config ids written to ``configs.json`` so far (lines are deduplicated on these).
 
@@ -386,6 +406,7 @@ class Journal:
         self.config_fn = os.path.join(self.directory, CONFIGS_FILENAME)
         self.results_fn = os.path.join(self.directory, RESULTS_FILENAME)
         self.events_fn = os.path.join(self.directory, EVENTS_FILENAME)
+        self.reports_fn = os.path.join(self.directory, REPORTS_FILENAME)
         self.manifest_fn = os.path.join(self.directory, MANIFEST_FILENAME)
         self.pickle_fn = os.path.join(self.directory, PICKLE_FILENAME)
         self.config_ids: set[tuple] = set()
@@ -405,7 +426,7 @@ class Journal:
         logger.debug("journal opened in %s", self.directory)
 
     def _open_files(self, overwrite: bool, append: bool) -> list[int]:
-        paths = [self.config_fn, self.results_fn, self.events_fn]
+        paths = [self.config_fn, self.results_fn, self.events_fn, self.reports_fn]
         if append:
             self._load_config_ids()
             mode = os.O_RDWR | os.O_CREAT | os.O_APPEND  # readable, to check for a torn last line
@@ -430,7 +451,7 @@ class Journal:
         try:
             for path in paths:
                 flags = mode
-                if path == self.events_fn:  # events.json is always appended to (truncated on overwrite)
+                if path in (self.events_fn, self.reports_fn):  # always appended to (truncated on overwrite)
                     flags = (mode & ~os.O_EXCL) | os.O_CREAT
                 fds.append(os.open(path, flags, 0o644))
             if append:
@@ -499,8 +520,11 @@ class Journal:
         """Append the result of a finished :class:`~bandster.core.job.Job` to ``results.json``.
 
         The line is ``[config_id, budget, timestamps, result | null, exception | null, {"worker",
-        "attempt", "status"}]``. A result for a config id never passed to :meth:`new_config` also writes a
-        config line with the job's config and ``{}`` as config_info. Never raises for odd values: they are
+        "attempt", "status"}]``. A job stopped at an intermediate report (its result carries ``"stopped_at"``,
+        the step of the report that stopped it) is written with status ``"stopped"`` at its consumed budget
+        (:func:`~bandster.records.format.consumed_budget`), ``stopped_at`` and ``requested_budget`` moving to the
+        extras. A result for a config id never passed to :meth:`new_config` also writes a config line with the
+        job's config and ``{}`` as config_info. Never raises for odd values: they are
         converted, or replaced by their ``repr`` with a logged error.
 
         Parameters
@@ -512,19 +536,20 @@ class Journal:
         if key not in self.config_ids:
             self.new_config(key, job.kwargs.get("config", {}), {})
         result = job.result
-        status = "ok" if isinstance(result, dict) and is_finite_loss(result.get("loss")) else "failed"
-        extras = {"worker": job.worker_name, "attempt": job.attempt, "status": status}
-        entry = [id_to_json(key), job.kwargs.get("budget"), job.timestamps, result, job.exception, extras]
+        budget = job.kwargs.get("budget")
+        stopped_at = stopped_step(result)
+        if stopped_at is not None:  # recorded at the step it was stopped at: the budget it consumed
+            status = "stopped"
+            result = {k: v for k, v in result.items() if k != "stopped_at"}
+            extras = {"worker": job.worker_name, "attempt": job.attempt, "status": status, "stopped_at": stopped_at,
+                      "requested_budget": budget}
+            budget = consumed_budget(budget, stopped_at)
+        else:
+            status = "ok" if isinstance(result, dict) and is_finite_loss(result.get("loss")) else "failed"
+            extras = {"worker": job.worker_name, "attempt": job.attempt, "status": status}
+        entry = [id_to_json(key), budget, job.timestamps, result, job.exception, extras]
         try:
-            line = _ENCODER.encode(entry)  # the common case: builtins only, all finite
-        except (ValueError, TypeError):
-            line = None
-        try:
-            if line is None:
-                paths = nonfinite_paths(result.get("info")) if isinstance(result, dict) else []
-                if paths:  # written as strings; the reader turns exactly these back into floats
-                    extras[NONFINITE_INFO] = paths
-                line = encode_line(entry)
+            line = _encode_with_info(entry, result.get("info") if isinstance(result, dict) else None, extras)
         except Exception:
             logger.exception("the result of job %s cannot be journaled as JSON; its info is kept as repr()", key)
             if isinstance(result, dict):
@@ -555,6 +580,43 @@ class Journal:
             logger.exception("event %r cannot be journaled as JSON; its fields are kept as repr()", kind)
             line = encode_line({"time": record["time"], "event": str(kind), "fields": repr(fields)})
         self._put(_EVENTS, line)
+
+    def report(self, config_id: Any, budget: Any, attempt: Any, step: float, loss: Any, info: Any = None,
+               decision: str | None = None, time_stamp: float | None = None) -> None:
+        """Append one intermediate report of a running job to ``reports.json``.
+
+        The line is ``{"time", "config_id", "budget", "attempt", "step", "loss", "info", "decision"}``
+        (:func:`bandster.records.format.read_reports` reads it back). Non-finite losses are written as
+        ``"NaN"``/``"Infinity"``/``"-Infinity"``, non-finite floats in ``info`` too (listed in
+        ``nonfinite_info``); an ``info`` that cannot be encoded is kept as its ``repr`` (logged).
+
+        Parameters
+        ----------
+        config_id : tuple
+        budget : float
+            The budget the job was handed.
+        attempt : int or None
+        step : float
+            The step reached (budget units).
+        loss : float
+        info : dict, optional
+        decision : str, optional
+            The scheduler's answer: ``"continue"``, ``"stop"`` or ``"pause"``.
+        time_stamp : float, optional
+            When the runner took the report (its backend's clock); default ``time.time()``.
+        """
+        record = {"time": time.time() if time_stamp is None else time_stamp, "config_id": id_to_json(as_id(config_id)),
+                  "budget": budget, "attempt": attempt, "step": step, "loss": loss, "info": info,
+                  "decision": decision}
+        try:
+            line = _encode_with_info(record, info, record)
+        except Exception:
+            logger.exception("the info of a report of job %s cannot be journaled as JSON; it is kept as repr()",
+                             config_id)
+            record["info"] = repr(info)
+            record.pop(NONFINITE_INFO, None)
+            line = encode_line(record)
+        self._put(_REPORTS, line)
 
     def flush(self, timeout: float | None = None) -> None:
         """Block until every line queued so far is written and fsynced.

@@ -24,15 +24,19 @@ from bandster.records import lineage
 from bandster.records.datum import Datum
 from bandster.records.format import (
     CONFIGS_FILENAME,
+    REPORTS_FILENAME,
     RESULTS_FILENAME,
     LineTail,
+    ReportLine,
     is_float,
     read_configs,
     read_hb_config,
+    read_reports,
     read_results,
     replace_nonfinite,
 )
 from bandster.records.journal import json_result_logger  # re-exported: HpBandSter users import it from here
+from bandster.records.reports import Report, ReportTable
 from bandster.records.run_table import RunTable, RunTableBuilder, copy_dict
 
 logger = logging.getLogger(__name__)
@@ -40,6 +44,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "Run",
     "Result",
+    "Report",
     "extract_HBS_learning_curves",
     "logged_results_to_HBS_result",
     "json_result_logger",
@@ -93,15 +98,29 @@ class Run:
         The worker that ran it.
     attempt : int
         1 for the first try, more when the job was re-queued after its worker died.
-    status : {'ok', 'failed'}, optional
-        Derived from ``loss`` when not given: ``'ok'`` for a finite loss.
+    status : {'ok', 'failed', 'stopped'}, optional
+        Derived when not given: ``'stopped'`` with ``stopped_at``, else ``'ok'`` for a finite loss, else
+        ``'failed'``.
+    stopped_at : float, optional
+        The step at which the scheduler stopped the job at an intermediate report (a stopping scheduler such as
+        ``ASHA(type="stopping")``); None for a run that was not stopped. A stopped run's ``budget`` is the budget
+        it consumed, ``min(stopped_at, the budget it was handed)``, and its loss the last one it reported or
+        returned.
+    requested_budget : float, optional
+        The budget a stopped run's job was handed (None for a run that was not stopped: its ``budget``).
 
     Examples
     --------
     >>> r = Run((0, 0, 0), 1.0, 0.5, {}, {"finished": 2.0}, None)
     >>> r["loss"], r.status
     (0.5, 'ok')
+    >>> Run((0, 0, 1), 3.0, 0.7, {}, {}, None, stopped_at=3.0).status
+    'stopped'
     """
+
+    #: for Runs pickled before bandster recorded stopped runs
+    stopped_at: float | None = None
+    requested_budget: float | None = None
 
     def __init__(
         self,
@@ -114,6 +133,8 @@ class Run:
         worker_name: str | None = None,
         attempt: int = 1,
         status: str | None = None,
+        stopped_at: float | None = None,
+        requested_budget: float | None = None,
     ) -> None:
         self.config_id = config_id
         self.budget = budget
@@ -123,7 +144,11 @@ class Run:
         self.error_logs = error_logs
         self.worker_name = worker_name
         self.attempt = attempt
-        self.status = status if status is not None else ("ok" if is_finite_loss(loss) else "failed")
+        self.stopped_at = stopped_at
+        self.requested_budget = requested_budget
+        if status is None:
+            status = "stopped" if stopped_at is not None else ("ok" if is_finite_loss(loss) else "failed")
+        self.status = status
 
     def __getitem__(self, key: str) -> Any:
         try:
@@ -143,6 +168,8 @@ class Run:
             and self.worker_name == other.worker_name
             and self.attempt == other.attempt
             and self.status == other.status
+            and self.stopped_at == other.stopped_at
+            and self.requested_budget == other.requested_budget
             and _canonical(self.info) == _canonical(other.info)
         )
 
@@ -155,6 +182,8 @@ class Run:
             f"Run(config_id={self.config_id}, budget={self.budget}, loss={self.loss}, status={self.status}, "
             f"{when}, worker={self.worker_name}, attempt={self.attempt}, info={self.info!r}"
         )
+        if self.stopped_at is not None:
+            text += f", stopped_at={self.stopped_at}"
         if self.error_logs:
             text += f", error_logs={self.error_logs!r}"
         return text + ")"
@@ -223,6 +252,9 @@ class Result:
     HB_config : dict
         ``eta``, ``min_budget``, ``max_budget``, ``budgets``, ``max_SH_iter``, ``time_ref``, ... All time
         stamps in the Result are relative to ``time_ref``.
+    reports : iterable of ReportLine, optional
+        The intermediate reports of the run, as :func:`~bandster.records.format.read_reports` reads them from
+        ``reports.json`` (absolute times); see :meth:`get_reports`.
 
     Attributes
     ----------
@@ -248,11 +280,13 @@ class Result:
     ((0, 0, 0), [0.3])
     """
 
-    def __init__(self, HB_iteration_data: list[dict] | dict, HB_config: dict) -> None:  # noqa: N803
+    def __init__(self, HB_iteration_data: list[dict] | dict, HB_config: dict,  # noqa: N803
+                 reports: Iterable[ReportLine] | None = None) -> None:
         self.HB_config = dict(HB_config) if HB_config is not None else {}
         if isinstance(HB_iteration_data, Mapping):
             HB_iteration_data = [HB_iteration_data]
         self._table = _table_from_datums(HB_iteration_data, self._time_ref())
+        self._reports = ReportTable.from_lines(reports or (), self._time_ref())
 
     def _time_ref(self) -> float:
         """``HB_config['time_ref']`` when it is a finite number, else 0."""
@@ -265,18 +299,29 @@ class Result:
             return 0.0
 
     @classmethod
-    def _from_builder(cls, builder: RunTableBuilder, HB_config: dict) -> Result:  # noqa: N803
+    def _from_builder(cls, builder: RunTableBuilder, HB_config: dict,  # noqa: N803
+                      reports: Iterable[ReportLine] = ()) -> Result:
         """A Result of the journal reader's runs, configurations ordered by iteration (stable), as the
         constructor orders them."""
         self = cls.__new__(cls)
         self.HB_config = dict(HB_config) if HB_config is not None else {}
         self._table = builder.finish(self._time_ref(), order_by_iteration=True)
+        self._reports = ReportTable.from_lines(reports, self._time_ref())
         return self
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        if not len(state.get("_reports") or ()):  # a run without reports pickles as before bandster had them
+            state.pop("_reports", None)
+        return state
 
     def __setstate__(self, state: dict) -> None:
         if "data" in state and "_table" not in state:  # pickled by bandster 0.1 (a dict of Datums)
             state = dict(state)
             state["_table"] = _table_from_datums([state.pop("data")], 0.0)  # its stamps are relative already
+        if "_reports" not in state:  # pickled before bandster journaled reports
+            state = dict(state)
+            state["_reports"] = ReportTable()
         self.__dict__.update(state)
 
     # --- access -------------------------------------------------------------------------------------
@@ -319,6 +364,8 @@ class Result:
                     worker_name=extras.get("worker"),
                     attempt=extras.get("attempt", 1),
                     status=extras.get("status"),
+                    stopped_at=extras.get("stopped_at"),
+                    requested_budget=extras.get("requested_budget"),
                 )
             )
         return runs
@@ -380,9 +427,46 @@ class Result:
         lc_extractor: Callable[[list[Run]], Any] = extract_HBS_learning_curves,
         config_ids: Iterable[tuple] | None = None,
     ) -> dict[tuple, Any]:
-        """``{config_id: lc_extractor(runs)}`` for the given (default: all) configurations."""
+        """``{config_id: lc_extractor(runs)}`` for the given (default: all) configurations.
+
+        HpBandSter's learning curves: one point per *finished run* (each budget a configuration was evaluated
+        on, with the loss it returned there; a stopped run gives one point at the step it was stopped at). The
+        intermediate values a job reported while it ran (``Worker.report``) are not in them: they are in
+        :meth:`get_reports`.
+        """
         config_ids = list(self._table.config_ids) if config_ids is None else config_ids
         return {tuple(cid): lc_extractor(self.get_runs_by_id(cid)) for cid in config_ids}
+
+    def get_reports(self, config_id: tuple | None = None) -> list[Report]:
+        """The intermediate reports of the run's jobs (``Worker.report(step, loss)``), in the order the master
+        took them.
+
+        Parameters
+        ----------
+        config_id : tuple, optional
+            Only this configuration's reports.
+
+        Returns
+        -------
+        list of Report
+            Named tuples ``(config_id, budget, step, loss, time, info, attempt, decision)``: ``budget`` the
+            budget the job was handed, ``time`` when the master took the report (seconds after ``time_ref``, as
+            the runs' time stamps), ``decision`` the scheduler's answer (``'continue'``, ``'stop'``,
+            ``'pause'``). Reports of a job that ran more than once (a worker lost, a resumed run) are all there,
+            told apart by ``attempt``. Empty for a run without reports (or a journal written before bandster
+            journaled them).
+
+        Examples
+        --------
+        >>> from bandster.records.format import ReportLine
+        >>> result = Result({}, {"time_ref": 100.0},
+        ...                 reports=[ReportLine((0, 0, 0), 9.0, 1, 1.0, 0.5, 101.5, None, "continue")])
+        >>> [(r.config_id, r.step, r.loss, r.time, r.decision) for r in result.get_reports()]
+        [((0, 0, 0), 1.0, 0.5, 1.5, 'continue')]
+        """
+        if config_id is None:
+            return self._reports.reports()
+        return self._reports.reports(self._reports.rows_of(tuple(config_id)))
 
     # --- incumbents ---------------------------------------------------------------------------------
 
@@ -638,21 +722,36 @@ class Result:
         """PBT: the members of this run (empty for other optimizers)."""
         return lineage.members(self.get_id2config_mapping())
 
-    def to_dataframe(self) -> Any:
-        """One row per run: ``config_id``, the configuration's values, ``budget``, ``loss``, ``status``,
-        ``submitted``, ``started``, ``finished``, ``worker``, ``attempt``, ``model_based_pick`` (a PBT run also
-        ``member``), then the user's ``info`` metrics as ``info.<key>`` columns (see :func:`flatten_info`).
+    def to_dataframe(self, reports: bool = False) -> Any:
+        """One row per run (or, with ``reports=True``, one row per intermediate report).
+
+        Runs: ``config_id``, the configuration's values, ``budget``, ``loss``, ``status`` (``'ok'``,
+        ``'failed'`` or ``'stopped'``), ``stopped_at``, ``submitted``, ``started``, ``finished``, ``worker``,
+        ``attempt``, ``model_based_pick`` (a PBT run also ``member``), then the user's ``info`` metrics as
+        ``info.<key>`` columns (see :func:`flatten_info`). A stopped run's ``budget`` is the step it was stopped at.
+
+        Reports (``reports=True``, :meth:`get_reports`): ``config_id``, the configuration's values, ``budget``
+        (the budget the job was handed), ``step``, ``loss``, ``time`` (seconds after ``time_ref``), ``attempt``,
+        ``decision``, then the ``info`` of the report as ``info.<key>`` columns; in the order the master took
+        them. Join it with the runs' frame on ``config_id`` for their status.
 
         A hyperparameter whose name clashes with one of the fixed columns appears as ``config.<name>``.
         ``df.to_csv(path)`` and ``df.to_parquet(path)`` (with pyarrow installed) export it.
 
+        Parameters
+        ----------
+        reports : bool
+            One row per report instead of one per run.
+
         Returns
         -------
         pandas.DataFrame
-            In finish-time order.
+            Runs in finish-time order; reports in the order they were taken.
         """
         pd = _import_pandas()
-        fixed = ["budget", "loss", "status", *_TIME_KEYS, "worker", "attempt", "model_based_pick"]
+        if reports:
+            return self._reports_dataframe(pd)
+        fixed = ["budget", "loss", "status", "stopped_at", *_TIME_KEYS, "worker", "attempt", "model_based_pick"]
         is_pbt = any(isinstance(i, Mapping) and isinstance(i.get("pbt"), Mapping) for i in self._table.config_infos)
         if is_pbt:
             fixed.append("member")
@@ -672,12 +771,42 @@ class Result:
             info = self._table.config_infos[index]
             info = info if isinstance(info, Mapping) else {}
             stamps = r.time_stamps if isinstance(r.time_stamps, Mapping) else {}
-            row.update(budget=r.budget, loss=r.loss, status=r.status, worker=r.worker_name, attempt=r.attempt)
+            row.update(budget=r.budget, loss=r.loss, status=r.status, stopped_at=r.stopped_at, worker=r.worker_name,
+                       attempt=r.attempt)
             row.update({key: stamps.get(key) for key in _TIME_KEYS})
             row["model_based_pick"] = info.get("model_based_pick")
             if is_pbt:
                 row["member"] = r.config_id[0] if len(r.config_id) == 3 else None
             for column, value in flatten_info(r.info).items():
+                info_columns.setdefault(column)
+                row[column] = value
+            rows.append(row)
+        return pd.DataFrame(rows, columns=["config_id", *config_columns, *fixed, *info_columns])
+
+    def _reports_dataframe(self, pd: Any) -> Any:
+        """:meth:`to_dataframe` with ``reports=True``."""
+        fixed = ["budget", "step", "loss", "time", "attempt", "decision"]
+        reserved = {"config_id", *fixed}
+        config_columns: dict[str, None] = {}
+        info_columns: dict[str, None] = {}
+        config_cells: dict[tuple, dict[str, Any]] = {}
+        rows = []
+        for report in self.get_reports():
+            cells = config_cells.get(report.config_id)
+            if cells is None:
+                try:
+                    config = self._config(report.config_id)
+                except KeyError:  # a report of a configuration configs.json lacks
+                    config = {}
+                config = config if isinstance(config, Mapping) else {}
+                cells = config_cells[report.config_id] = {
+                    (f"config.{name}" if name in reserved else name): value for name, value in config.items()}
+                for column in cells:
+                    config_columns.setdefault(column)
+            row: dict[str, Any] = {"config_id": report.config_id, **cells}
+            row.update(budget=report.budget, step=report.step, loss=report.loss, time=report.time,
+                       attempt=report.attempt, decision=report.decision)
+            for column, value in flatten_info(report.info).items():
                 info_columns.setdefault(column)
                 row[column] = value
             rows.append(row)
@@ -699,12 +828,14 @@ class Result:
                 return False
             if self._runs(mine.rows_of(i)) != other._runs(theirs.rows_of(j)):
                 return False
-        return True
+        return _canonical(self.get_reports()) == _canonical(other.get_reports())
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"Result({self._table.num_configs} configs, {len(self._table)} runs, {self.num_iterations()} iterations)"
+        reports = f", {len(self._reports)} reports" if len(self._reports) else ""
+        return (f"Result({self._table.num_configs} configs, {len(self._table)} runs{reports}, "
+                f"{self.num_iterations()} iterations)")
 
 
 def flatten_info(info: Any, prefix: str = "info", depth: int = 3) -> dict[str, Any]:
@@ -850,7 +981,8 @@ def logged_results_to_HBS_result(directory: str | os.PathLike) -> Result:  # noq
 
     Unknown fields and trailing elements are ignored. A result for a config id missing from
     ``configs.json`` gets an empty configuration (with a warning); a later result for the same
-    (config id, budget) wins.
+    (config id, budget) wins. The intermediate reports in ``reports.json`` (when there is one) are read with
+    :func:`~bandster.records.format.read_reports` (:meth:`Result.get_reports`).
     """
     directory = os.fspath(directory)
     configs_fn = os.path.join(directory, CONFIGS_FILENAME)
@@ -873,7 +1005,7 @@ def logged_results_to_HBS_result(directory: str | os.PathLike) -> Result:  # noq
         hb_config = _infer_hb_config(budgets, time_ref)
     elif hb_config.get("time_ref") is None:
         hb_config["time_ref"] = time_ref
-    return Result._from_builder(builder, hb_config)
+    return Result._from_builder(builder, hb_config, read_reports(os.path.join(directory, REPORTS_FILENAME)))
 
 
 class JournalReader:
@@ -889,6 +1021,9 @@ class JournalReader:
     on_run : callable, optional
         ``on_run(config_id, budget, time_stamps, result, exception, extras)`` for every result line read
         (absolute time stamps; ``result`` None for a failed run; ``extras`` bandster's worker, attempt, status).
+    on_report : callable, optional
+        ``on_report(line)`` for every line of ``reports.json`` read (a
+        :class:`~bandster.records.format.ReportLine`, absolute time).
 
     Examples
     --------
@@ -905,37 +1040,44 @@ class JournalReader:
     """
 
     def __init__(self, directory: str | os.PathLike, on_config: Callable[..., None] | None = None,
-                 on_run: Callable[..., None] | None = None) -> None:
+                 on_run: Callable[..., None] | None = None, on_report: Callable[[ReportLine], None] | None = None
+                 ) -> None:
         self.directory = os.fspath(directory)
         self._configs = LineTail(os.path.join(self.directory, CONFIGS_FILENAME))
         self._results = LineTail(os.path.join(self.directory, RESULTS_FILENAME))
-        self._on_config, self._on_run = on_config, on_run
+        self._report_tail = LineTail(os.path.join(self.directory, REPORTS_FILENAME))
+        self._on_config, self._on_run, self._on_report = on_config, on_run, on_report
         self._start()
 
     def _start(self) -> None:
         self._builder = RunTableBuilder()
         self._budgets: set[float] = set()
         self._time_ref: float | None = None
+        self._report_lines: list[ReportLine] = []
 
     @property
     def bytes_read(self) -> int:
-        """Bytes read from ``configs.json`` and ``results.json`` so far."""
-        return self._configs.bytes_read + self._results.bytes_read
+        """Bytes read from ``configs.json``, ``results.json`` and ``reports.json`` so far."""
+        return self._configs.bytes_read + self._results.bytes_read + self._report_tail.bytes_read
 
     def read(self) -> bool:
         """Read what was appended since the last call; True when the journal was started over (truncated or
         replaced), in which case everything was read again from the start and callers must drop what they
         built from the earlier reads."""
-        configs = self._configs.read()
-        results = self._results.read()
-        restarted = self._configs.restarted or self._results.restarted
+        tails = (self._configs, self._results, self._report_tail)
+        configs, results, reports = (tail.read() for tail in tails)
+        restarted = any(tail.restarted for tail in tails)
         if restarted:
             self._start()
-            self._configs.offset = self._results.offset = 0
-            self._configs.line_number = self._results.line_number = 0
-            configs, results = self._configs.read(), self._results.read()
+            for tail in tails:
+                tail.offset = tail.line_number = 0
+            configs, results, reports = (tail.read() for tail in tails)
         _load_configs(self._configs.path, self._builder, configs, self._on_config)
         budgets, time_ref = _load_results(self._results.path, self._builder, results, self._on_run)
+        for line in read_reports(self._report_tail.path, reports):
+            self._report_lines.append(line)
+            if self._on_report is not None:
+                self._on_report(line)
         self._budgets |= budgets
         if time_ref is not None:
             self._time_ref = time_ref if self._time_ref is None else min(self._time_ref, time_ref)
@@ -952,4 +1094,5 @@ class JournalReader:
 
     def result(self, hb_config: dict | None = None) -> Result:
         """The :class:`Result` of every line read so far (``hb_config`` default :meth:`hb_config`)."""
-        return Result._from_builder(self._builder, self.hb_config() if hb_config is None else hb_config)
+        return Result._from_builder(self._builder, self.hb_config() if hb_config is None else hb_config,
+                                    self._report_lines)

@@ -8,12 +8,15 @@ waits (through :meth:`Backend.wait`, so a simulated backend can advance its virt
 done: nothing polls or sleeps.
 
 A result goes to the journal first, then to the scheduler (its iteration or rung, then the sampler), then to the
-result callbacks, outside the lock.
+result callbacks, outside the lock. An intermediate report of a running job (:meth:`Runner.job_report`) is
+journaled with the scheduler's decision under the same lock, before the decision goes back to the job; reports of
+a job that is not running, that was already stopped, or of an earlier attempt are ignored and logged.
 """
 
 from __future__ import annotations
 
 import collections
+import dataclasses
 import logging
 import math
 import os
@@ -29,11 +32,14 @@ from bandster.core import waiting
 from bandster.core.job import Job
 from bandster.core.progress import ProgressBar
 from bandster.records.format import (
+    as_id,
     config_directory,
+    consumed_budget,
     dispatch_counts,
     latest_journal_directory,
     new_journal_directory,
     read_manifest,
+    stopped_step,
 )
 from bandster.records.journal import Journal
 from bandster.records.result import Result, Run, logged_results_to_HBS_result
@@ -44,6 +50,14 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["NoWorkersError", "Runner", "run_from_job"]
 
+
+
+@dataclasses.dataclass
+class _RunningJob:
+    """What the runner knows of a submitted job for its reports: its attempt, and the step it was stopped at."""
+
+    attempt: int | None
+    stopped_at: float | None = None
 
 
 class NoWorkersError(RuntimeError):
@@ -61,9 +75,10 @@ def nonfinite_loss_kind(job: Job) -> str | None:
 def run_from_job(job: Job, time_ref: float) -> Run:
     """The :class:`Run` a finished job becomes in the Result (times relative to ``time_ref``), plus ``config``."""
     result = job.result if isinstance(job.result, dict) else None
+    stopped_at = stopped_step(result)
     run = Run(
         job.id,
-        job.kwargs.get("budget"),
+        consumed_budget(job.kwargs.get("budget"), stopped_at),
         None if result is None else result.get("loss"),
         None if result is None else result.get("info"),
         {k: v - time_ref for k, v in job.timestamps.items()},
@@ -71,6 +86,8 @@ def run_from_job(job: Job, time_ref: float) -> Run:
         worker_name=job.worker_name,
         attempt=job.attempt,
         status=job.status,
+        stopped_at=stopped_at,
+        requested_budget=None if stopped_at is None else job.kwargs.get("budget"),
     )
     run.config = dict(job.kwargs.get("config") or {})  # for trackers: the hyperparameters of this run
     return run
@@ -244,6 +261,7 @@ class Runner:
         self.num_running_jobs = 0
         self._n_workers = 0
         self._pending: collections.deque[JobRequest] = collections.deque()
+        self._running: dict[tuple, _RunningJob] = {}  # (config_id, budget) of each submitted, unfinished job
         self._no_workers_since: float | None = None
         self._nonfinite: collections.Counter[str] = collections.Counter()  # NaN/inf losses in this run() call
         self._last_wait_log = float("-inf")
@@ -426,6 +444,7 @@ class Runner:
         withdrawn = self.backend.withdraw_queued()
         self.num_running_jobs -= len(withdrawn)
         for job in reversed(withdrawn):
+            self._running.pop(_job_key(job), None)
             self._pending.appendleft(JobRequest(
                 tuple(job.id), job.kwargs.get("config") or {}, float(job.kwargs.get("budget")),
                 previous_budget=job.kwargs.get("previous_budget"), attempt=job.attempt,
@@ -544,6 +563,10 @@ class Runner:
         """Record a finished job: journal first, then the scheduler (which feeds the sampler)."""
         with self._cond:
             self.num_running_jobs -= 1
+            running = self._running.pop(_job_key(job), None)
+            if (running is not None and running.stopped_at is not None and isinstance(job.result, dict)
+                    and stopped_step(job.result) is None):
+                job.result["stopped_at"] = running.stopped_at  # stopped here, whatever the backend said
             self._refund(job)
             kind = nonfinite_loss_kind(job)
             if kind is not None:
@@ -579,9 +602,56 @@ class Runner:
                     self.logger.exception("result callback %r failed on job %s", callback, job.id)
 
     def job_report(self, job: Job, step: float, loss: float, info: Any = None) -> Decision:
-        """An intermediate report of a running job: the scheduler decides."""
+        """An intermediate report of a running job: the scheduler decides, the journal records both.
+
+        The report and the decision are one line of ``reports.json``, queued under the runner's lock before the
+        decision is returned (so the journal's order is the order of the decisions). A report is ignored (not
+        journaled, the scheduler not asked, logged) when its job is not running here (finished, withdrawn, or
+        never submitted by this runner: STOP), when its job was already stopped (STOP), when it comes from an
+        earlier attempt than one already reporting (STOP), or when its step is not a finite number (CONTINUE).
+        A scheduler that raises is logged and the job continues.
+        """
+        key = _job_key(job)
+        attempt = getattr(job, "attempt", None)
         with self._cond:
-            return self.scheduler.on_report(job, step, loss, info)
+            running = self._running.get(key)
+            why = None
+            if running is None:
+                why = "the job is not running (finished, or not started by this run)"
+            elif attempt is not None and running.attempt is not None and attempt < running.attempt:
+                why = f"it comes from attempt {attempt}, and attempt {running.attempt} of the job runs now"
+            else:
+                if attempt is not None and (running.attempt is None or attempt > running.attempt):
+                    running.attempt, running.stopped_at = attempt, None  # run again after its worker was lost
+                if running.stopped_at is not None:
+                    why = f"the job was stopped at step {running.stopped_at:g}"
+            if why is not None:
+                self.logger.info("report of job %s (budget %s) at step %s ignored: %s", key[0], key[1], step, why)
+                return Decision.STOP
+            try:
+                step_value = float(step)
+            except (TypeError, ValueError):
+                step_value = math.nan
+            if not math.isfinite(step_value):
+                self.logger.warning("report of job %s at step %r ignored: a step is a finite number", key[0], step)
+                return Decision.CONTINUE
+            now = self.backend.now()
+            try:
+                decision = Decision(self.scheduler.on_report(job, step, loss, info))
+            except Exception:
+                self.logger.exception("the scheduler could not take the report of job %s at step %g; the job "
+                                      "continues", key[0], step_value)
+                decision = Decision.CONTINUE
+            if decision is not Decision.CONTINUE:
+                running.stopped_at = step_value
+            if self.journal is not None:
+                try:
+                    loss = float(loss)
+                except (TypeError, ValueError):
+                    pass
+                self.journal.report(key[0], key[1], attempt, step_value, loss, info, decision.value, now)
+            self._drain_scheduler_events()
+            return decision
 
     def backend_event(self, kind: str, **fields: Any) -> None:
         """A fact from the backend for the journal."""
@@ -660,6 +730,7 @@ class Runner:
         job = job_from_request(request, working_directory=self.working_directory, config_directory=directory,
                                previous_budget=request.previous_budget)
         job.timeout = self._timeout_for(request.budget)
+        self._running[_job_key(job)] = _RunningJob(job.attempt)
         self.backend.submit(job)
 
     def _copier(self) -> CheckpointCopier:
@@ -729,3 +800,13 @@ class Runner:
             early, self._early_events = self._early_events, []
         for kind, fields in early:
             self.journal.event(kind, **fields)  # their own "time" field replaces the time of writing
+
+
+def _job_key(job: Job) -> tuple:
+    """``(config_id, budget)`` of a job: what the runner keys its running jobs by."""
+    budget = job.kwargs.get("budget")
+    try:
+        budget = float(budget)
+    except (TypeError, ValueError):
+        pass
+    return as_id(job.id), budget

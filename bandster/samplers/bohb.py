@@ -39,6 +39,11 @@ class _Observations:
         self.n += 1
 
 
+def _config_key(config: Mapping[str, Any]) -> tuple:
+    """A hashable key of a configuration dict of builtins (its items, sorted by name)."""
+    return tuple(sorted(config.items()))
+
+
 class BOHB(base_config_generator):
     """BOHB's model: per-budget good/bad kernel density estimates, l(x)/g(x) maximised by sampling.
 
@@ -61,7 +66,8 @@ class BOHB(base_config_generator):
     columns keeping the point's level with probability 1 - λ and otherwise drawing a uniform level, as
     HpBandSter does (widening λ instead made the candidates' categoricals nearly uniform and cost quality,
     see docs/bohb.md); all are scored at once by ``log l(x) - log g(x)`` and the
-    best one that satisfies the space's conditions and forbidden clauses is returned. If none does,
+    best one that satisfies the space's conditions and forbidden clauses and is not a configuration already
+    proposed or observed (possible only in spaces without float hyperparameters) is returned. If none is,
     or with probability ``random_fraction``, or before any model exists, the proposal is a sample
     from the space's prior.
 
@@ -203,6 +209,7 @@ class BOHB(base_config_generator):
 
         self._observations: dict[float, _Observations] = {}
         self._models: dict[float, tuple[int, ProductKDE, ProductKDE]] = {}
+        self._seen: set[tuple] = set()  # configurations proposed or observed (dict items, sorted)
         self._warned_unknown: set[str] = set()
 
     # ------------------------------------------------------------------ arithmetic
@@ -347,8 +354,11 @@ class BOHB(base_config_generator):
                 self.logger.exception("model-based proposal failed; drawing from the prior instead")
                 config = None
             if config is not None:
+                self._seen.add(_config_key(config))
                 return config, {"model_based_pick": True}
-        return config_to_dict(self.configspace.sample_configuration()), {"model_based_pick": False}
+        config = config_to_dict(self.configspace.sample_configuration())
+        self._seen.add(_config_key(config))
+        return config, {"model_based_pick": False}
 
     def _model_based_pick(self, budget: float) -> dict[str, Any] | None:
         model = self.get_model(budget)
@@ -370,8 +380,11 @@ class BOHB(base_config_generator):
             except Exception as exc:  # ConfigSpace rejects it: try the next best
                 self.logger.debug("candidate %d rejected by ConfigSpace: %s", i, exc)
                 continue
-            return config_to_dict(configuration)
-        self.logger.info("none of %d model-based candidates is valid; drawing from the prior", len(score))
+            config = config_to_dict(configuration)
+            if _config_key(config) in self._seen:  # a discrete space: this one was proposed or evaluated before
+                continue
+            return config
+        self.logger.info("none of %d model-based candidates is valid and new; drawing from the prior", len(score))
         return None
 
     # ------------------------------------------------------------------ results
@@ -418,3 +431,7 @@ class BOHB(base_config_generator):
         if obs is None:
             obs = self._observations[budget] = _Observations(self.encoding.dim)
         obs.append(self.encoding.to_model(full), loss)
+        try:
+            self._seen.add(_config_key(config_to_dict(config)))
+        except (TypeError, ValueError):  # a value that is no builtin: it cannot be proposed again anyway
+            pass

@@ -134,7 +134,8 @@ class Scheduler(abc.ABC):
         Parameters
         ----------
         result : Result
-            The journal read back.
+            The journal read back; ``result.get_reports()`` holds the intermediate reports the runner accepted,
+            with the decisions it got, in the order it took them (a stopping scheduler records them again).
         attempts : collections.Counter
             How often each ``(config_id, budget)`` was dispatched.
 
@@ -143,7 +144,8 @@ class Scheduler(abc.ABC):
         requeued : list of JobRequest
             Jobs without a recorded result, to run first (their attempt counted from the dispatches).
         counts : dict
-            ``iterations``, ``runs``, ``requeued`` for the journal.
+            ``iterations``, ``runs``, ``requeued`` (and, for schedulers that use reports, ``reports``: how many
+            were recorded again) for the journal.
         """
 
     @abc.abstractmethod

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from bandster.core.job import Job
-from bandster.schedulers._base import Decision
+from bandster.schedulers._base import Decision, JobRequest
 from bandster.schedulers.asha import AsyncBracketScheduler, AsyncSchedule, RungDecision, ranking_loss
 
 logger = logging.getLogger(__name__)
@@ -217,6 +217,16 @@ class PASHAScheduler(AsyncBracketScheduler):
         except (TypeError, ValueError):
             logger.warning("report of job %s with step %r ignored: a step is a number", job.id, step)
         return Decision.CONTINUE
+
+    def replay(self, result: Any, attempts: Any) -> tuple[list[JobRequest], dict[str, int]]:
+        """:meth:`AsyncBracketScheduler.replay`, and the journaled reports (``result.get_reports()``) recorded
+        again as points of the learning curves that estimate epsilon."""
+        requeued, counts = super().replay(result, attempts)
+        n = 0
+        for report in result.get_reports() if hasattr(result, "get_reports") else ():
+            self.schedule.record_point(tuple(report.config_id), float(report.step), report.loss)
+            n += 1
+        return requeued, {**counts, "reports": n}
 
     def on_result(self, job: Job) -> None:
         super().on_result(job)

@@ -237,6 +237,7 @@ class EarlyStoppingScheduler(Scheduler):
         self.new_config_limit: int | None = None
         self.granted_iterations = 0
         self.resumed = False
+        self.replaying = False  # True while replay() re-records the journaled reports
 
     # ------------------------------------------------------------------ to implement
     @abc.abstractmethod
@@ -359,17 +360,21 @@ class EarlyStoppingScheduler(Scheduler):
         """Give the sampler ``key``'s loss at step ``level`` (BOHB's model is fitted on rung data)."""
         rung_job = Job(key, config=state.config, budget=float(level))
         rung_job.result = {"loss": loss, "info": {"rung_level": float(level)}}
-        self.feed_sampler(rung_job)
+        self.feed_sampler(rung_job, update_model=not self.replaying)
 
     # ------------------------------------------------------------------ resume
     def replay(self, result: Any, attempts: Any) -> tuple[list[JobRequest], dict[str, int]]:
         """Rebuild from a journal (``resume=True``).
 
-        Every journaled configuration of a bracket keeps its id (new ids continue after it); every finished job
-        counts its consumed budget (its result's ``stopped_at`` if the runtime recorded one, else its budget) and
-        goes to the sampler. Reports are not journaled yet, so the rung records (and the median stopping rule's
-        curves) start empty: resumed jobs are decided against the jobs that report after the resume. A
-        configuration without a result (running at the crash) runs again from the start, first.
+        Every journaled configuration of a bracket keeps its id (new ids continue after it). The journaled
+        reports (``result.get_reports()``) of every job with a recorded result are recorded again in the order the
+        runner took them, through :meth:`decide`, so the rung records (and the median stopping rule's curves) and
+        the rung values given to the sampler are what they were; the step at which a job was stopped comes from
+        the journaled decision (or, without one, from its run's ``stopped_at``). Reports of another attempt than
+        the one whose result is recorded are left out. Every finished job counts its consumed budget; those that
+        were not stopped go to the sampler, as in :meth:`on_result`. A configuration without a result (running
+        at the crash) runs again from the start, first: its journaled reports stay in the journal but are not
+        recorded again, since its new run reports them again.
         """
         time_ref = result.HB_config.get("time_ref") or 0.0
         id2conf = result.get_id2config_mapping()
@@ -390,22 +395,54 @@ class EarlyStoppingScheduler(Scheduler):
             state = JobState(bracket=b, config=dict(entry["config"]), budget=self.max_budget,
                              config_info=dict(entry.get("config_info") or {}))
             self.jobs[key] = state
-            run = finished.get(key)
-            if run is None:
+            if key not in finished:
                 self.num_running += 1
                 requeued.append(JobRequest(key, state.config, self.max_budget, config_info=state.config_info,
                                            attempt=attempts[(key, self.max_budget)] + 1))
                 continue
             state.running = False
-            job = Job.from_run(run, state.config, time_ref)
-            stopped = getattr(run, "stopped_at", None)
+        n_reports = self._replay_reports(result, finished)
+        for key, run in finished.items():
+            state = self.jobs.get(key)
+            if state is None or state.running:
+                continue
+            stopped = run.stopped_at
+            if state.stopped_at is None and stopped is not None:
+                state.stopped_at = float(stopped)
             state.consumed = float(run.budget) if stopped is None else min(float(run.budget), float(stopped))
             self.consumed += state.consumed
-            self.feed_sampler(job, update_model=False)
+            if state.stopped_at is None:
+                self.feed_sampler(Job.from_run(run, state.config, time_ref), update_model=False)
         if skipped:
             logger.warning("resume: %d configurations of the journal do not fit this scheduler's brackets", skipped)
         self.resumed = True
-        return requeued, {"iterations": self.n_brackets, "runs": len(finished), "requeued": len(requeued)}
+        return requeued, {"iterations": self.n_brackets, "runs": len(finished), "requeued": len(requeued),
+                          "reports": n_reports}
+
+    def _replay_reports(self, result: Any, finished: dict[tuple, Any]) -> int:
+        """Record the journaled reports of the finished jobs again (see :meth:`replay`); how many were."""
+        get_reports = getattr(result, "get_reports", None)
+        n = 0
+        self.replaying = True
+        try:
+            for report in get_reports() if get_reports is not None else ():
+                key = tuple(report.config_id)
+                state, run = self.jobs.get(key), finished.get(key)
+                if state is None or run is None or state.running or state.stopped_at is not None:
+                    continue
+                if report.attempt is not None and run.attempt is not None and report.attempt != run.attempt:
+                    continue  # an attempt whose outcome was lost (its worker or the master died)
+                if state.steps and report.step < state.steps[-1]:
+                    continue  # ignored when it came, as on_report ignores it
+                state.steps.append(float(report.step))
+                state.losses.append(ranking_loss(report.loss))
+                self.decide(key, state, float(report.step), report.loss)
+                if report.decision in (Decision.STOP.value, Decision.PAUSE.value):
+                    state.stopped_at = float(report.step)
+                n += 1
+        finally:
+            self.replaying = False
+        return n
 
 
 class StoppingASHAScheduler(EarlyStoppingScheduler):

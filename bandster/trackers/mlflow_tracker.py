@@ -89,7 +89,8 @@ class MLflowCallback(TrackerCallback):
                 params=[entities.Param(_key(k), str(v)[:6000]) for k, v in run_params(run).items()],
             )
         finally:
-            self._client.set_terminated(run_id, status="FINISHED" if run.status == "ok" else "FAILED", end_time=now)
+            status = {"ok": "FINISHED", "stopped": "KILLED"}.get(run.status, "FAILED")  # stopped early: KILLED
+            self._client.set_terminated(run_id, status=status, end_time=now)
 
     def close(self) -> None:
         """Nothing to do: each MLflow run ends when it is recorded."""

@@ -9,6 +9,7 @@ plot honours ``log_x`` and ``colors_floats``, and ``num_points`` is accepted (th
 New plots, each returning ``(fig, ax)``: :func:`incumbent_over_time` (incumbent or regret over time),
 :func:`worker_timeline` (which worker ran what, when), :func:`parallel_coordinates` (configurations coloured by
 loss), :func:`hyperparameter_scatter` (two hyperparameters against the loss), :func:`learning_curves`,
+:func:`intermediate_values` (every reported value of every job against its step, stop decisions marked),
 :func:`hyperparameter_importance` (functional ANOVA per budget; needs scikit-learn), :func:`hyperparameter_slices`
 (Optuna's slice plot) and :func:`compare` (several runs' incumbents over time and budget spent, with a band over
 seeds; returns ``(fig, axes)``); for PBT runs :func:`pbt_schedule` (the best member's hyperparameters over the
@@ -48,6 +49,7 @@ from bandster.visualization.finished_runs import finished_runs_over_time
 from bandster.visualization.histogram import performance_histogram_model_vs_random
 from bandster.visualization.importance import hyperparameter_importance
 from bandster.visualization.incumbent import incumbent_over_time
+from bandster.visualization.intermediate import intermediate_values
 from bandster.visualization.losses import losses_over_time
 from bandster.visualization.parallel import parallel_coordinates
 from bandster.visualization.pbt import pbt_population, pbt_schedule
@@ -69,6 +71,7 @@ __all__ = [
     "parallel_coordinates",
     "hyperparameter_scatter",
     "learning_curves",
+    "intermediate_values",
     "hyperparameter_importance",
     "hyperparameter_slices",
     "compare",

@@ -33,7 +33,7 @@ def _get_finished_runs_info(runs: Iterable[Run] | Result) -> dict[str, Any]:
     return {
         "per_budget": {b: np.sort([stamp(r, "finished") for r in runs if float(r.budget) == b]) for b in budgets},
         "all": np.sort(np.array([stamp(r, "finished") for r in runs], dtype=float)),
-        "failed": np.sort(np.array([stamp(r, "finished") for r in runs if r.status != "ok"], dtype=float)),
+        "failed": np.sort(np.array([stamp(r, "finished") for r in runs if r.status == "failed"], dtype=float)),
     }
 
 

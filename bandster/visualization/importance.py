@@ -34,7 +34,7 @@ def _get_importance_info(result: Result, budgets: Iterable[float] | None = None,
 
     counts: dict[float, int] = {}
     for r in result.get_all_runs():
-        if r.status == "ok":
+        if r.status != "failed":
             counts[float(r.budget)] = counts.get(float(r.budget), 0) + 1
     wanted = sorted(float(b) for b in budgets) if budgets is not None else sorted(counts)
     analyses, skipped = {}, {}

@@ -44,7 +44,7 @@ def _get_worker_timeline_info(runs: Iterable[Run] | Result) -> dict[str, Any]:
         busy = float(np.sum(duration) / (span * len(workers))) if span > 0 else None
     return {"workers": workers, "row": np.array([row[r.worker_name] for r in runs], dtype=int), "start": start,
             "duration": duration, "budget": np.array([float(r.budget) for r in runs]),
-            "failed": np.array([r.status != "ok" for r in runs], dtype=bool),
+            "failed": np.array([r.status == "failed" for r in runs], dtype=bool),
             "config_ids": [tuple(r.config_id) for r in runs], "busy": busy}
 
 

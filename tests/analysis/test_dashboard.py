@@ -212,3 +212,36 @@ def test_state_says_loading_while_the_first_read_is_under_way(two_runs):
         dashboard._loader.join()
     view = dashboard.state_view(None)  # no read under way: the request reads
     assert "loading" not in view and view["runs"]["total"] > 0 and view["state"] == "finished"
+
+
+def test_dashboard_shows_running_jobs_latest_step_and_the_intermediate_values(tmp_path):
+    from analysis_helpers import write_reporting_journal
+
+    journal = write_reporting_journal(str(tmp_path), keep_open=True)
+    try:
+        dashboard = Dashboard(str(tmp_path), port=0)
+        view = dashboard.state_view(None)
+        assert view["state"] == "running" and view["progress"]["finished"] == 3
+        assert [(j["config_id"], j["step"], j["loss"]) for j in view["running"]] == [([0, 0, 3], 2.0, 0.6)]
+        assert ["runs", "3 finished: 1 ok, 2 stopped early, 0 failed; 1 running"] in [list(f) for f in view["facts"]]
+        figures = {f["name"]: f for f in dashboard.figures_view(None)["figures"]}
+        spec = figures["intermediate_values"]["spec"]
+        stops = [trace for trace in spec["data"] if trace.get("name") == "stopped here"]
+        assert stops[0]["x"] == [1.0, 3.0] and len(spec["data"]) == 5  # four jobs and the stops
+        # in the browser: the running job's step and value, updated when it reports again, and the figure
+        with dashboard, Browser() as browser:
+            page = browser.open(dashboard.url)
+            running = page.wait_for("document.getElementById('running').textContent.includes('latest loss') ? "
+                                    "document.getElementById('running').textContent : ''")
+            assert "(0, 0, 3)" in running and "0.6" in running
+            journal.report((0, 0, 3), 9.0, 1, 5.0, 0.45, None, "continue", 1010.0)
+            journal.flush()
+            page.wait_for("document.getElementById('running').textContent.includes('0.45')", timeout=10)
+            page.wait_for("document.querySelector('[data-figure=intermediate_values]') !== null", timeout=20)
+            page.evaluate("document.querySelector('[data-figure=intermediate_values]').scrollIntoView()")
+            page.wait_for("document.querySelector('[data-figure=intermediate_values] .main-svg') !== null",
+                          timeout=20)  # drawn once in view
+            assert page.console_errors == []
+            loopback_only(page.requests)
+    finally:
+        journal.close()

@@ -155,3 +155,26 @@ def test_to_dataframe_exports_info_metrics(tmp_path):
     back = pd.read_parquet(tmp_path / "runs.parquet")
     assert list(back.columns) == list(df.columns) and list(back["config_id"].iloc[0]) == [0, 0, 0]
     assert back["info.acc"].tolist()[:3] == pytest.approx([0.5, 0.6, 0.7])
+
+
+def test_live_run_reads_reports_as_they_come(tmp_path):
+    from analysis_helpers import REPORTING_T0, write_reporting_journal
+
+    live = LiveRun(str(tmp_path))
+    journal = write_reporting_journal(str(tmp_path), keep_open=True)
+    try:
+        assert live.update()
+        status = live.status(now=REPORTING_T0 + 10)
+        assert (status.runs_stopped, status.runs_running, status.n_reports) == (2, 1, 8)
+        assert status.latest_reports[((0, 0, 3), 9.0)]["step"] == 2.0
+        assert len(live.result().get_reports()) == 8
+        version = live.version
+        journal.report((0, 0, 3), 9.0, 1, 3.0, 0.55, None, "continue", REPORTING_T0 + 9)
+        journal.flush()
+        assert live.update() and live.version == version + 1  # one new line read, nothing else
+        assert live.status().latest_reports[((0, 0, 3), 9.0)]["step"] == 3.0
+        assert len(live.result().get_reports()) == 9
+        rows = {tuple(row[0]): row for row in live.table.rows}
+        assert rows[(0, 0, 1)][:4] == [[0, 0, 1], 3.0, 1.2, "stopped"]
+    finally:
+        journal.close()

@@ -155,3 +155,15 @@ def test_report_of_a_pbt_run_has_the_schedule_and_population_figures(tmp_path):
     assert [t["name"] for t in specs["pbt_population"]["data"]][:4] == [f"member {m}" for m in range(4)]
     static = render_report(directory, interactive=False)
     assert 'data-figure="pbt_schedule"' in static and 'data-figure="pbt_population"' in static
+
+
+@pytest.mark.parametrize("interactive", [True, False])
+def test_report_of_a_run_with_reports(tmp_path, interactive):
+    from analysis_helpers import write_reporting_journal
+
+    write_reporting_journal(str(tmp_path))
+    text = render_report(str(tmp_path), interactive=interactive)
+    assert 'data-figure="intermediate_values"' in text
+    assert "3 finished: 1 ok, 2 stopped early, 0 failed" in text
+    failures = text.split('<h2 id="failures">', 1)[1].split("<h2", 1)[0]
+    assert "Failed runs (0)" in failures  # stopped runs are no failures

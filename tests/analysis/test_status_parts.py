@@ -85,7 +85,7 @@ def test_progress_counts_replacements_and_best():
     in_flight = {((0, 0, 2), 1.0): {}, ((0, 0, 2), 3.0): {}}
     counts = progress.counts(in_flight)
     assert counts[(0, 1.0)] == [2, 0, 1] and counts[(0, 3.0)] == [0, 0, 1]
-    assert progress.own_outcomes(in_flight) == (2, 0)
+    assert progress.own_outcomes(in_flight) == (2, 0, 0)
     stages = stage_statuses(counts, progress.plans, {})
     assert [(s.stage, s.budget, s.planned, s.done, s.running, s.pending) for s in stages] == [
         (0, 1.0, 3, 2, 1, 0), (1, 3.0, 1, 0, 1, 0)]

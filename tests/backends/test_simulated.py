@@ -154,7 +154,8 @@ def test_a_stop_decision_ends_the_job_at_its_report(tmp_path, run_id, no_thread_
         else:
             assert run.loss == pytest.approx(x / 9) and run.info == {"epochs": 9}
             assert closed[ids[n]] == [Decision.CONTINUE] * 9
-        assert run.status == "ok"
+        # a stopped job is recorded as stopped, at the step it was stopped at
+        assert (run.status, run.budget, run.stopped_at) == (("stopped", 3.0, 3.0) if n % 2 == 0 else ("ok", 9.0, None))
     lines = [line for line in open(os.path.join(runner.journal.directory, "results.json"))]
     assert sum('"stopped_at": 3' in line for line in lines) == 5
     assert len(scheduler.reports) == 5 * 3 + 4 * 9

@@ -201,10 +201,14 @@ def test_stopping_runs_and_journal_round_trip(name, tmp_path, run_id):
     opt = make_stopping(name, tmp_path, run_id)
     result = opt.run(n_iterations=2, progress=False)
     runs = result.get_all_runs()
-    assert all(r.budget == 9.0 and r.loss is not None for r in runs)  # every job is handed max_budget
+    # every job is handed max_budget; a stopped one is recorded at the step it was stopped at
+    assert all(r.loss is not None for r in runs)
+    assert all((r.budget, r.stopped_at) == (9.0, None) if r.status == "ok" else
+               (r.status == "stopped" and r.budget == r.stopped_at < 9 and r.requested_budget == 9.0) for r in runs)
     check_consumed(opt, opt.budget_limit(2))
     stopped = [st for st in opt.scheduler.jobs.values() if st.stopped_at is not None]
     assert stopped and all(st.consumed == st.stopped_at < 9 for st in stopped)
+    assert sorted(st.stopped_at for st in stopped) == sorted(r.stopped_at for r in runs if r.status == "stopped")
     directory = opt.journal.directory
     assert logged_results_to_HBS_result(directory) == result
     with open(os.path.join(directory, "results.pkl"), "rb") as fh:
@@ -222,8 +226,7 @@ def test_stopping_resume_after_stopping_mid_run(name, tmp_path, run_id):
     second = make_stopping(name, tmp_path, run_id, resume=True)
     result = second.run(n_iterations=3, progress=False)
     assert second.journal.directory == first.journal.directory
-    # the replay counts a journaled stopped job with its full budget (reports are not journaled yet): at least
-    # as much as was consumed
+    # the replay counts a journaled stopped job with the step it was stopped at: the run ends at its limit
     assert second.scheduler.consumed >= second.budget_limit(3) * (1 - 1e-9)
     finished_first = {(r.config_id, r.budget): r.loss for r in partial.get_all_runs()}
     after = {(r.config_id, r.budget): r.loss for r in result.get_all_runs()}

@@ -205,3 +205,50 @@ def check_png(fig, path, min_size=(400, 250)):
 
 if __name__ == "__main__":
     gated_master(sys.argv[1], sys.argv[2])
+
+
+# ---------------------------------------------------------------------------------------------------- reports
+#: the reporting journal of :func:`write_reporting_journal`: (config_id, worker, [(step, loss, decision)], result)
+#: with result ``(loss, stopped_at)`` or None while the job runs; every job is handed budget 9, time_ref 1000
+REPORTING_JOBS = [
+    ((0, 0, 0), "w0", [(1, 0.9, "continue"), (3, 0.5, "continue"), (9, 0.2, "continue")], (0.2, None)),
+    ((0, 0, 1), "w1", [(1, 1.5, "continue"), (3, 1.2, "stop")], (1.2, 3.0)),
+    ((0, 0, 2), "w0", [(1, 2.0, "stop")], (2.0, 1.0)),
+    ((0, 0, 3), "w1", [(1, 0.8, "continue"), (2, 0.6, "continue")], None),
+]
+REPORTING_T0 = 1000.0
+
+
+def write_reporting_journal(directory: str, keep_open: bool = False):
+    """A journal of a stopping scheduler's run (:data:`REPORTING_JOBS`): dispatches, reports with decisions,
+    results (two stopped). Job (0, 0, 3) is still running: with ``keep_open`` the Journal is returned open (the
+    run is live; close it), else closed."""
+    from bandster.core.job import Job
+    from bandster.records.journal import Journal
+
+    journal = Journal(directory)
+    journal.write_manifest({"run_id": "reporting", "optimizer": "ASHA", "HB_config": {
+        "time_ref": REPORTING_T0, "min_budget": 1.0, "max_budget": 9.0, "eta": 3.0, "budgets": [1.0, 3.0, 9.0]}})
+    journal.event("run_started", time=REPORTING_T0)
+    clock = REPORTING_T0
+    for k, (cid, worker, reports, outcome) in enumerate(REPORTING_JOBS):
+        journal.new_config(cid, {"x": 0.1 * (k + 1)}, {"model_based_pick": False})
+        journal.event("dispatch", time=clock, config_id=list(cid), budget=9.0, worker=worker, attempt=1)
+        start = clock
+        for step, loss, decision in reports:
+            clock += 1.0
+            journal.report(cid, 9.0, 1, float(step), loss, {"epoch": step}, decision, clock)
+        if outcome is not None:
+            job = Job(cid, config={"x": 0.1 * (k + 1)}, budget=9.0)
+            job.timestamps = {"submitted": start, "started": start, "finished": clock}
+            job.result = {"loss": outcome[0], "info": {}}
+            if outcome[1] is not None:
+                job.result["stopped_at"] = outcome[1]
+            job.worker_name = worker
+            journal(job)
+    journal.flush()
+    if keep_open:
+        return journal
+    journal.event("run_finished", time=clock)
+    journal.close()
+    return None

@@ -406,3 +406,23 @@ def test_status_estimates_the_rest_of_an_asynchronous_run_from_its_budget(namese
         opt.shutdown(shutdown_workers=True)
         w.shutdown()
     assert not runner.is_alive()
+
+
+@pytest.mark.parametrize("n_floats, constants, expected", [(3, 0, 4), (8, 2, 9), (16, 1, 9)])
+def test_async_bohb_min_points_default_is_d_plus_one_capped_at_nine(nameserver, run_id, tmp_path, n_floats,
+                                                                    constants, expected):
+    cs = CS.ConfigurationSpace({f"x{i}": (0.0, 1.0) for i in range(n_floats)})
+    cs.add([CS.Constant(f"c{i}", "k") for i in range(constants)])
+    common = dict(run_id=run_id, nameserver=nameserver.host, nameserver_port=nameserver.port,
+                  working_directory=str(tmp_path), min_budget=1, max_budget=9)
+    opt = AsyncBOHB(configspace=cs, **common)
+    try:
+        assert opt.config_generator.min_points_in_model == expected
+        assert opt.optimizer_kwargs["min_points_in_model"] == expected  # recorded in the manifest
+    finally:
+        opt.shutdown()
+    opt = AsyncBOHB(configspace=cs, min_points_in_model=17, **common)  # an explicit value is kept
+    try:
+        assert opt.config_generator.min_points_in_model == 17
+    finally:
+        opt.shutdown()

@@ -42,7 +42,10 @@ def test_stopping_asha_by_hand(tmp_path):
     assert sorted(runs) == [0.1, 0.2, 0.3, 0.5, 0.9]
     assert runs[0.9].loss == pytest.approx(1.9) and runs[0.3].loss == pytest.approx(0.3 + 1 / 3)
     assert runs[0.5].loss == pytest.approx(0.5 + 1 / 9) and runs[0.1].loss == pytest.approx(0.1 + 1 / 9)
-    assert {r.budget for r in runs.values()} == {9.0}  # every job is handed max_budget
+    # every job is handed max_budget; a stopped one is recorded at the step it was stopped at, status "stopped"
+    assert {x: (r.budget, r.status, r.stopped_at) for x, r in runs.items()} == {
+        0.5: (9.0, "ok", None), 0.2: (9.0, "ok", None), 0.9: (1.0, "stopped", 1.0), 0.3: (3.0, "stopped", 3.0),
+        0.1: (9.0, "ok", None)}
     stopped = {x: s.stopped_at for x, s in
                ((round(st.config["x"], 6), st) for st in opt.scheduler.jobs.values())}
     assert stopped == {0.5: None, 0.2: None, 0.9: 1.0, 0.3: 3.0, 0.1: None}

@@ -234,6 +234,7 @@ def test_to_dataframe():
         "budget",
         "loss",
         "status",
+        "stopped_at",  # the step of a run stopped at an intermediate report (empty here)
         "submitted",
         "started",
         "finished",

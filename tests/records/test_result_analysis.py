@@ -177,8 +177,8 @@ def test_hb_dataframes(hb_result):
     assert list(df_x9["x"]) == [0.2, 0.5]
     df = hb_result.to_dataframe()
     assert len(df) == 10 and list(df["finished"]) == sorted(df["finished"])
-    assert list(df.columns) == ["config_id", "x", "kind", "budget", "loss", "status", "submitted", "started",
-                                "finished", "worker", "attempt", "model_based_pick", "info.b"]  # info metrics
+    assert list(df.columns) == ["config_id", "x", "kind", "budget", "loss", "status", "stopped_at", "submitted",
+                                "started", "finished", "worker", "attempt", "model_based_pick", "info.b"]
     assert (df["status"] == "failed").sum() == 2
     row = df[(df["config_id"] == (1, 0, 0)) & (df["budget"] == 3.0)].iloc[0]
     assert row["attempt"] == 2 and row["worker"] == "w1" and row["loss"] == 0.9 and row["started"] == 8.5

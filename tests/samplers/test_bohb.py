@@ -550,3 +550,20 @@ def test_parameter_validation():
 
 def test_docstring_examples_run():
     assert doctest.testmod(bohb_module, raise_on_error=False).failed == 0
+
+
+def test_model_based_picks_never_repeat_a_configuration_of_a_discrete_space():
+    """Of 36 configurations, a model-based pick is never one proposed or observed before; once the model's
+    candidates hold nothing new, the proposal comes from the prior."""
+    cs = ConfigurationSpace({"a": ["p", "q", "r", "s", "t", "u"], "b": ["p", "q", "r", "s", "t", "u"]})
+    cg = BOHB(cs, random_fraction=0.0, min_points_in_model=2, seed=0)
+    seen, model_picks = set(), 0
+    for _ in range(36):
+        config, info = cg.ask(budget=1.0)
+        key = (config["a"], config["b"])
+        if info["model_based_pick"]:
+            model_picks += 1
+            assert key not in seen, (key, sorted(seen))
+        seen.add(key)
+        cg.tell(config, budget=1.0, loss="pqrstu".index(config["a"]) + "pqrstu".index(config["b"]))
+    assert model_picks >= 10

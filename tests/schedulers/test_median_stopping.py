@@ -1,5 +1,7 @@
 """The median stopping rule by hand (bandster/schedulers/median_stopping.py)."""
 
+import collections
+
 import ConfigSpace as CS
 import pytest
 
@@ -71,3 +73,39 @@ def test_scheduler_by_hand_through_ask_and_tell():
     s.tell(c, 0.7)
     assert s.consumed == 7.0
     assert [s.ask().config_id for _ in range(1)] == [(0, 0, 3)]
+
+
+def test_replay_restores_the_curves_from_the_journaled_reports(tmp_path):
+    """resume=True: the reports of the finished jobs are recorded again, so a new job is judged against them; the
+    reports of a job without a result (running at the crash) are not, and a stopped job counts its step."""
+    from bandster.core.job import Job
+    from bandster.records.journal import Journal
+    from bandster.records.result import logged_results_to_HBS_result
+
+    with Journal(tmp_path) as journal:
+        journal.write_manifest({"HB_config": {"time_ref": 0.0, "max_budget": 4.0}})
+        curves = {(0, 0, 0): ([0.5, 0.4, 0.3, 0.2], None), (0, 0, 1): ([0.6, 0.9], 2.0), (0, 0, 2): ([0.1], "run")}
+        for cid, (losses, end) in curves.items():
+            journal.new_config(cid, {"x": 0.5}, {})
+            for step, loss in enumerate(losses, start=1):
+                decision = "stop" if end == 2.0 and step == 2 else "continue"
+                journal.report(cid, 4.0, 1, float(step), loss, None, decision, float(step))
+            if end != "run":
+                job = Job(cid, config={"x": 0.5}, budget=4.0)
+                job.timestamps = {"submitted": 0.0, "started": 0.0, "finished": float(len(losses))}
+                job.result = {"loss": losses[-1], "info": {}}
+                if end is not None:
+                    job.result["stopped_at"] = end
+                journal(job)
+    result = logged_results_to_HBS_result(tmp_path)
+    space = CS.ConfigurationSpace({"x": (0.0, 1.0)})
+    scheduler = MedianStoppingScheduler(RandomSampling(space, seed=0), max_budget=4, grace_period=1,
+                                        min_samples_required=2)
+    requeued, counts = scheduler.replay(result, collections.Counter())
+    assert [r.config_id for r in requeued] == [(0, 0, 2)]
+    assert counts["reports"] == 6 and counts["runs"] == 2
+    assert scheduler.jobs[(0, 0, 1)].stopped_at == 2.0 and scheduler.consumed == 4.0 + 2.0
+    # peers at step 1: (0, 0, 0) and (0, 0, 1) only (the requeued job's 0.1 is not there): median(0.5, 0.6)
+    assert scheduler.rule.median(1, exclude=(0, 0, 2)) == pytest.approx(0.55)
+    scheduler.grant(1)
+    assert scheduler.on_report(job_from_request(requeued[0]), 1, 0.7) is Decision.STOP  # 0.7 > 0.55

@@ -80,3 +80,20 @@ def test_epsilon_from_reports_keeps_the_top():
     assert s.schedule.curves[promoted.config_id] == {1.0: 0.2, 2.0: 0.3}
     s.tell(promoted, 0.25)
     assert s.schedule.top_level == 1 and s.manifest()["type"] == "pasha"
+
+
+def test_replay_records_the_journaled_reports_as_curve_points(tmp_path):
+    import collections
+
+    from bandster.records.journal import Journal
+    from bandster.records.result import logged_results_to_HBS_result
+
+    with Journal(tmp_path) as journal:
+        journal.write_manifest({"HB_config": {"time_ref": 0.0, "max_budget": 9.0}})
+        journal.new_config((0, 0, 0), {"x": 0.5}, {})
+        journal.report((0, 0, 0), 1.0, 1, 0.5, 0.7, None, "continue", 1.0)
+        journal.report((0, 0, 0), 1.0, 1, 1.0, 0.6, None, "continue", 2.0)
+    scheduler = PASHAScheduler(RandomSampling(CS.ConfigurationSpace({"x": (0.0, 1.0)}), seed=0), 1, 9, 3)
+    requeued, counts = scheduler.replay(logged_results_to_HBS_result(tmp_path), collections.Counter())
+    assert [r.config_id for r in requeued] == [(0, 0, 0)] and counts["reports"] == 2
+    assert scheduler.schedule.curves[(0, 0, 0)] == {0.5: 0.7, 1.0: 0.6}

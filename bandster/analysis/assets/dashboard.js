@@ -71,10 +71,18 @@
     $('progress-text').textContent = done + ' runs finished, ' + p.running + ' running' +
       (p.planned ? ' of ' + p.planned + ' planned (' + (100 * fraction).toFixed(0) + ' %)' : '');
     var now = data.now;
-    replace('running', data.running.length ? table(['worker', 'config_id', 'budget', 'for', 'configuration'],
+    var reporting = data.running.some(function (j) { return j.step !== null && j.step !== undefined; });
+    var header = ['worker', 'config_id', 'budget', 'for'].concat(reporting ? ['step', 'latest loss'] : [],
+      ['configuration']);
+    replace('running', data.running.length ? table(header,
       data.running.map(function (j) {
-        return [j.worker, j.config_id, j.budget, duration(now - j.since),
-          Object.keys(j.config).map(function (k) { return k + '=' + fmt(j.config[k]); }).join(', ')];
+        var row = [j.worker, j.config_id, j.budget, duration(now - j.since)];
+        if (reporting) {
+          var reported = j.step !== null && j.step !== undefined;
+          row.push(reported ? j.step : '', reported && j.loss !== null ? fmt(j.loss) : '');
+        }
+        return row.concat([Object.keys(j.config).map(function (k) { return k + '=' + fmt(j.config[k]); })
+          .join(', ')]);
       })) : el('p', 'none', 'muted'));
     replace('workers', data.workers.length ? table(['worker', 'host', 'state', 'runs', 'failed', 'busy',
       'last activity'], data.workers.map(function (w) {
