@@ -155,6 +155,13 @@ def test_report_of_a_pbt_run_has_the_schedule_and_population_figures(tmp_path):
     assert [t["name"] for t in specs["pbt_population"]["data"]][:4] == [f"member {m}" for m in range(4)]
     static = render_report(directory, interactive=False)
     assert 'data-figure="pbt_schedule"' in static and 'data-figure="pbt_population"' in static
+    out = tmp_path / "report.html"
+    out.write_text(text, encoding="utf-8")
+    with Browser() as browser:  # plotly.js draws both (the schedule has an overlaid axis per hyperparameter)
+        page = browser.open(out.as_uri())
+        page.wait_for("document.getElementById('plot-pbt_schedule').hasAttribute('data-drawn') && "
+                      "document.getElementById('plot-pbt_population').hasAttribute('data-drawn')")
+        assert page.console_errors == [] and offline(page.requests) == []
 
 
 @pytest.mark.parametrize("interactive", [True, False])
