@@ -16,7 +16,9 @@ plots = ["matplotlib>=3.7", "pandas>=2.0"]
 docs = ["sphinx>=7", "numpydoc>=1.6", "myst-parser>=2"]
 examples = ["scikit-learn>=1.3"]
 importance = ["scikit-learn>=1.3"]  # Result.importance, visualization.hyperparameter_importance
-report = ["plotly>=5.0"]  # interactive figures in bandster report and bandster dashboard (plotly.js embedded)
+# interactive figures in bandster report and bandster dashboard (plotly.js embedded); orjson: the dashboard reads
+# and answers a large journal faster
+report = ["plotly>=5.0", "orjson>=3.9"]
 # the experiment trackers of bandster.callbacks; SQLAlchemy and Alembic give mlflow-skinny its local sqlite store
 trackers = ["tensorboardX>=2.6", "mlflow-skinny>=3.0", "sqlalchemy>=2.0", "alembic>=1.10"]
 # the peers benchmarks/peers.py compares against; never dependencies of bandster. DEHB pins numpy < 2: install

@@ -15,6 +15,7 @@ from typing import Any
 
 from bandster.backends._base import Backend
 from bandster.backends._pool import Objective
+from bandster.core.reporting import Reporter, check_report, current_reporter, reporting_to
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +28,20 @@ BACKENDS = ("threads", "processes", "pyro")
 UNLIMITED_ITERATIONS = 10_000
 
 
+class NegatedReporter(Reporter):
+    """Passes reports on with the loss negated (``mode="max"``: the objective reports the metric it maximises)."""
+
+    def __init__(self, reporter: Reporter) -> None:
+        self.reporter = reporter
+
+    def report(self, step: float, loss: float, info: Any = None) -> bool:
+        step, loss, info = check_report(step, loss, info)
+        return self.reporter.report(step, -loss, info)
+
+    def should_stop(self) -> bool:
+        return self.reporter.should_stop()
+
+
 class MetricObjective:
     """A user's objective turned into a worker's ``compute``: a float or a dict holding ``metric`` becomes
     ``{'loss': ..., 'info': ...}``, negated when ``mode="max"`` (bandster minimises ``loss``).
@@ -34,7 +49,9 @@ class MetricObjective:
     ``info`` holds the metric as returned (under its name) and the dict's other entries, so the journal and the
     Result keep the value the user sees. Anything else (None, a string, a dict without the metric) raises a
     TypeError or KeyError saying what was returned and what to return; the run is recorded as failed with it.
-    Picklable with cloudpickle (the process backend sends it to its children).
+    Picklable with cloudpickle (the process backend sends it to its children). With ``mode="max"`` the values the
+    objective reports (its ``report`` argument, see :func:`bandster.core.reporting.reporting_arguments`) are
+    negated as well.
     """
 
     def __init__(self, function: Callable[..., Any], metric: str = "loss", mode: str = "min") -> None:
@@ -47,7 +64,11 @@ class MetricObjective:
         self.mode = mode
 
     def __call__(self, **kwargs: Any) -> dict[str, Any]:
-        value = self.objective(**kwargs)
+        if self.mode == "max":  # reports are of the metric too: bandster minimises their negation
+            with reporting_to(NegatedReporter(current_reporter())):
+                value = self.objective(**kwargs)
+        else:
+            value = self.objective(**kwargs)
         return self.to_result(value)
 
     def to_result(self, value: Any) -> dict[str, Any]:

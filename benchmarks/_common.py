@@ -43,6 +43,19 @@ class PauseWorker(Worker):
         return {"loss": config["x"], "info": None}
 
 
+class ReportWorker(Worker):
+    """Reports every step up to the budget with the same loss (so a stopping scheduler never stops it); ``info``
+    holds the seconds the reports took in total (the worker's time spent in ``report``)."""
+
+    def compute(self, config, budget, **kwargs):
+        n = int(budget)
+        report = self.report
+        start = time.perf_counter()
+        for step in range(1, n + 1):
+            report(step, 0.5)
+        return {"loss": 0.5, "info": {"report_seconds": time.perf_counter() - start, "reports": n}}
+
+
 def space(seed=0):
     cs = CS.ConfigurationSpace(seed=seed)
     cs.add([CS.UniformFloatHyperparameter("x", 0, 1), CS.UniformFloatHyperparameter("y", 1e-3, 1, log=True),

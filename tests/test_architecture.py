@@ -310,3 +310,17 @@ def test_the_optimizers_are_still_importable_from_the_package():
                           cwd=ROOT, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "True"  # the optimizers themselves do load the runtime
+
+
+def test_no_private_name_is_imported_from_another_module():
+    """``from bandster.x import _name`` would tie a module to another's internals (the figures' data functions
+    are public for this reason: bandster.visualization.data)."""
+    found = []
+    for module, path in module_files().items():
+        with open(path, encoding="utf-8") as fh:
+            tree = ast.parse(fh.read())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("bandster")):
+                found += [f"{module}:{node.lineno} imports {alias.name} from {node.module}" for alias in node.names
+                          if alias.name.startswith("_") and not alias.name.startswith("__")]
+    assert found == []

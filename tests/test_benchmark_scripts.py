@@ -39,11 +39,12 @@ def test_dashboard_benchmark_on_a_small_journal(tmp_path):
     out = subprocess.run([sys.executable, script, "--runs", "300", "--append", "7", "--keep", str(tmp_path / "j")],
                          check=True, capture_output=True, text=True, timeout=300,
                          env=dict(os.environ, PYTHONPATH=os.path.join(HERE, os.pardir))).stdout
-    assert "first page:" in out and "complete first state:" in out and "figures:" in out, out
+    for label in ("page:", "first data:", "complete state:", "every panel:", "table filtered", "CSV of the rows"):
+        assert label in out, out
     update = next(line for line in out.splitlines() if line.startswith("update after 7 appended runs"))
     read = int(update.split(" read ")[1].split(" bytes")[0])
     appended = int(update.split("(appended: ")[1].split(" bytes")[0])
-    assert read == appended and ", 7 new rows," in update, out
+    assert read == appended, out
 
 
 PEERS = os.path.join(HERE, os.pardir, "benchmarks", "peers.py")

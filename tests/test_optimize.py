@@ -165,3 +165,25 @@ def test_resume_continues_the_run_of_the_same_run_id(wd):
     before = {(r.config_id, r.budget): r.loss for r in first.get_all_runs()}
     assert all(r.loss == before.get((r.config_id, r.budget), r.loss) for r in result.get_all_runs())
     assert len(os.listdir(os.path.join(wd, "bandster_runs"))) == 1
+
+
+@pytest.mark.parametrize("backend", ["threads", "processes"])
+def test_an_objective_that_names_report_is_stopped_and_mode_max_negates_its_reports(wd, backend):
+    def accuracy(config, budget, report):
+        told = None
+        for epoch in range(1, int(budget) + 1):
+            acc = config["x"] * epoch / budget
+            if report(epoch, acc):
+                told = epoch
+                break
+        return {"accuracy": acc, "told": told}
+
+    result = bandster.optimize(accuracy, {"x": (0.0, 1.0)}, "ASHA", type="stopping", n_iterations=1, n_workers=2,
+                               backend=backend, metric="accuracy", mode="max", seed=0, working_directory=wd,
+                               progress=False, **LADDER)
+    with open(os.path.join(latest_journal_directory(wd, "optimize"), "events.json")) as fh:
+        stopped = [json.loads(line) for line in fh]
+    stopped = {(tuple(e["config_id"]), e["step"]): e["loss"] for e in stopped if e["event"] == "job_stopped"}
+    assert stopped and all(loss <= 0 for loss in stopped.values())  # the scheduler ranked -accuracy
+    told = {(r.config_id, float(r.info["told"])) for r in result.get_all_runs() if r.info["told"] is not None}
+    assert told == set(stopped)

@@ -35,10 +35,10 @@ def default_label(manifest: Mapping | None, name: str) -> str:
 def compare_info(results: Mapping[str, Result], labels: Mapping[str, str]) -> dict[str, Any]:
     """:func:`bandster.visualization.compare`'s data of ``{name: Result}``, grouped by ``labels[name]``, each
     run carrying its ``name``."""
-    from bandster.visualization.comparison import _get_compare_info
+    from bandster.visualization.data import get_compare_info
 
     names = list(results)
-    info = _get_compare_info([results[n] for n in names], [labels[n] for n in names])
+    info = get_compare_info([results[n] for n in names], [labels[n] for n in names])
     members: dict[str, list[str]] = {}
     for name in names:
         members.setdefault(str(labels[name]), []).append(name)

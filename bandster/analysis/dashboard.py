@@ -42,6 +42,9 @@ __all__ = ["Dashboard"]
 
 #: figures are recomputed at most this often (seconds) while a run changes (the page asks every 10 s at most)
 FIGURES_INTERVAL = 5.0
+#: the first read of a journal goes in parts of about this many bytes per file, the page showing the state read
+#: so far between them
+FIRST_READ_PART = 1 << 20
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -88,6 +91,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 since = int(query.get("since", "0") or 0)
                 view = self.dashboard.state_view(query.get("run"), since)
                 self._send(200, to_json(view).encode(), "application/json")
+            elif url.path == "/api/table":
+                self._send(200, to_json(self.dashboard.table_view(query.get("run"), query)).encode(),
+                           "application/json")
+            elif url.path == "/api/table.csv":
+                self._send(200, self.dashboard.table_csv(query.get("run"), query).encode(), "text/csv; charset=utf-8")
             elif url.path == "/api/figures":
                 self._send(200, to_json(self.dashboard.figures_view(query.get("run"))).encode(), "application/json")
             elif url.path == "/api/compare":
@@ -205,11 +213,11 @@ class Dashboard:
         from bandster.analysis.report import summary_facts
 
         name, live = self.run(name)
-        if not live.loaded and self._loader is not None and self._loader.is_alive():
+        loading = self._reading(live)
+        if loading and live.version == 0:
             # the first read of a large journal is under way: say so at once instead of keeping the page waiting
             return {"run": name, "directory": live.directory, "loading": True, "journal_bytes": live.journal_bytes(),
                     "read_bytes": live.bytes_read}
-        live.update()
         status = live.status(top=10)
         running = []
         for (cid, budget), event in sorted(live.running_jobs().items(), key=lambda kv: kv[1]["time"]):
@@ -233,8 +241,41 @@ class Dashboard:
             "workers": [{"name": w.short_name, "host": w.host, "state": w.state, "runs": w.runs, "failed": w.failed,
                          "busy": w.busy, "last_activity": w.last_activity} for w in status.workers],
             "stages": stages, "stages_total": len(status.stages),
-            "runs": live.table.to_dict(since),
-        }
+            "runs": {"version": live.table.version, "total": live.n_runs},  # the rows: /api/table, a page at a time
+        } | ({"loading": True, "journal_bytes": live.journal_bytes(), "read_bytes": live.bytes_read} if loading
+             else {})
+
+    def _reading(self, live: LiveRun) -> bool:
+        """True while the loader's first read of ``live`` is under way (the state read so far is shown, the
+        request reads nothing); otherwise read what was appended and return False."""
+        if not live.loaded and self._loader is not None and self._loader.is_alive():
+            return True
+        live.update()
+        return False
+
+    @staticmethod
+    def _table_query(query: dict[str, str]) -> dict[str, Any]:
+        """The runs table's query from a request's parameters: ``sort``, ``desc`` (1 for descending), ``page``,
+        ``size`` and one ``f.<column>`` per filter."""
+        try:
+            page, size = int(query.get("page", "0") or 0), int(query.get("size", "50") or 50)
+        except ValueError as err:
+            raise ValueError(f"page and size must be integers: {err}") from None
+        return {"sort": query.get("sort", "loss"), "descending": query.get("desc", "") in ("1", "true"),
+                "filters": {k[2:]: v for k, v in query.items() if k.startswith("f.")}, "page": page,
+                "size": min(max(size, 1), 1000)}
+
+    def table_view(self, name: str | None, query: dict[str, str]) -> dict:
+        """A page of the run's table, sorted and filtered on the server (see :meth:`RunsTable.query`)."""
+        name, live = self.run(name)
+        self._reading(live)
+        return dict(live.query_table(**self._table_query(query)), run=name)
+
+    def table_csv(self, name: str | None, query: dict[str, str]) -> str:
+        """Every row of the run's table that passes the filters, sorted, as CSV."""
+        name, live = self.run(name)
+        self._reading(live)
+        return live.table_csv(**self._table_query(query))
 
     def figures_view(self, name: str | None) -> dict:
         """The run's interactive figures (recomputed when the run changed, at most every few seconds)."""
@@ -242,7 +283,8 @@ class Dashboard:
         from bandster.analysis.report import load_configspace
 
         name, live = self.run(name)
-        live.update()
+        if self._reading(live):  # figures of a part would be drawn again at once: they wait for the whole
+            return {"run": name, "version": -1, "figures": [], "loading": True}
         with self._figures_lock:
             cached = self._figures.get(name)
             fresh = cached is not None and (cached[0] == live.version
@@ -261,8 +303,8 @@ class Dashboard:
         runs = self.scan(max_age=10.0)
         if len(runs) < 2:
             return {"figures": []}
-        for live in runs.values():
-            live.update()
+        if any(self._reading(live) for live in runs.values()):  # compared once every run was read whole
+            return {"figures": [], "loading": True}
         info = compare_info({name: live.result() for name, live in sorted(runs.items())},
                             {name: default_label(live.manifest(), name) for name, live in runs.items()})
         return {"figures": [{"name": n, "caption": c, "spec": s} for n, c, s in comparison_figures(info)]}
@@ -338,7 +380,10 @@ class Dashboard:
             if self._server is None:
                 return
             try:
-                live.update()
+                while self._server is not None:  # in parts: the page shows the state read so far meanwhile
+                    live.update(max_bytes=FIRST_READ_PART)
+                    if live.at_end:
+                        break
             except Exception:  # the page's own request will show the error
                 logger.exception("reading the journal of %s failed", name)
 

@@ -1,11 +1,11 @@
 """Interactive figures of a run for the report and the dashboard: plotly.js figure specifications.
 
-Each function here turns the data of a figure of :mod:`bandster.visualization` (its ``_get_*_info`` function)
-into a plotly.js specification, a plain JSON-able dict ``{"data": [...], "layout": {...}}`` that the page draws
-with ``Plotly.newPlot`` (plotly.js comes from the ``plotly`` package: install the ``report`` extra). Building the
-dicts needs neither plotly nor matplotlib. Hovering over a point shows its configuration, budget and loss; every
-figure zooms and pans; losses are on a log axis when they are positive and span more than two decades, budgets
-when they span more than one.
+Each function here turns the data of a figure of :mod:`bandster.visualization` (its ``get_*_info`` function, in
+:mod:`bandster.visualization.data`) into a plotly.js specification, a plain JSON-able dict ``{"data": [...],
+"layout": {...}}`` that the page draws with ``Plotly.newPlot`` (plotly.js comes from the ``plotly`` package:
+install the ``report`` extra). Building the dicts needs neither plotly nor matplotlib. Hovering over a point shows
+its configuration, budget and loss; every figure zooms and pans; losses are on a log axis when they are positive
+and span more than two decades, budgets when they span more than one.
 
 Examples
 --------
@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from bandster.records.format import paused_gc
 from bandster.records.result import Result
 
 logger = logging.getLogger(__name__)
@@ -46,10 +47,12 @@ _COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
 
 def _list(values: Any) -> list:
     """JSON-able numbers: NaN and infinities become None."""
-    out = []
-    for v in np.asarray(values, dtype=float).tolist() if not isinstance(values, list) else values:
-        out.append(v if not isinstance(v, float) or math.isfinite(v) else None)
-    return out
+    if not isinstance(values, list):
+        array = np.asarray(values, dtype=float)
+        values = array.tolist()
+        if np.isfinite(array).all():
+            return values
+    return [None if isinstance(v, float) and v - v != 0.0 else v for v in values]  # v - v: NaN unless finite
 
 
 def _cid(config_id: Iterable) -> str:
@@ -425,6 +428,35 @@ def pbt_population_figure(info: dict, hover: Callable[..., str]) -> dict:
                                               yaxis={"type": "log" if _log_helps(losses) else "linear"})}
 
 
+class _Snapshot:
+    """A :class:`Result` as the figures read it: its runs and its configurations built once for all of them
+    (each figure's data function would build them again; the figures only read them)."""
+
+    def __init__(self, result: Result) -> None:
+        self._result = result
+        self.HB_config = result.HB_config
+        self._all_runs: list | None = None
+        self._mapping: dict | None = None
+
+    def get_all_runs(self, only_largest_budget: bool = False) -> list:
+        if only_largest_budget:
+            return self._result.get_all_runs(only_largest_budget=True)
+        if self._all_runs is None:
+            self._all_runs = self._result.get_all_runs()
+        return list(self._all_runs)
+
+    def get_id2config_mapping(self) -> dict:
+        if self._mapping is None:
+            self._mapping = self._result.get_id2config_mapping()
+        return self._mapping
+
+    def __getitem__(self, config_id: tuple) -> Any:
+        return self._result[config_id]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._result, name)
+
+
 def scatter_pair(result: Result, configspace: Any) -> tuple[str, str] | None:
     """Two hyperparameters for the scatter plot: numerical ones first, in the space's order."""
     names: list[str] = []
@@ -434,9 +466,9 @@ def scatter_pair(result: Result, configspace: Any) -> tuple[str, str] | None:
             names.append(hp.name)
             kinds[hp.name] = hasattr(hp, "lower")
     else:
-        for datum in result.data.values():
-            if isinstance(datum.config, dict):
-                for key, value in datum.config.items():
+        for entry in result.get_id2config_mapping().values():
+            if isinstance(entry["config"], dict):
+                for key, value in entry["config"].items():
                     if key not in kinds:
                         names.append(key)
                         kinds[key] = isinstance(value, int | float) and not isinstance(value, bool)
@@ -452,17 +484,25 @@ def interactive_figures(result: Result, configspace: Any = None,
     whose data cannot be computed is left out (logged). ``configs`` (``{config_id: configuration}``, default
     from ``result``) gives the hover texts.
     """
-    from bandster.visualization.concurrent_runs import _get_concurrent_runs_info
-    from bandster.visualization.correlation import _get_correlation_info
-    from bandster.visualization.curves import _get_learning_curves_info
-    from bandster.visualization.finished_runs import _get_finished_runs_info
-    from bandster.visualization.histogram import _get_histogram_info
-    from bandster.visualization.incumbent import _get_incumbent_info
-    from bandster.visualization.intermediate import _get_intermediate_values_info
-    from bandster.visualization.losses import _get_losses_info
-    from bandster.visualization.parallel import _get_parallel_coordinates_info
-    from bandster.visualization.scatter import _get_hyperparameter_scatter_info
-    from bandster.visualization.timeline import _get_worker_timeline_info
+    with paused_gc():  # figures of a large run allocate many small objects: see paused_gc
+        return _interactive_figures(_Snapshot(result), configspace, configs)
+
+
+def _interactive_figures(result: Any, configspace: Any, configs: Mapping[tuple, Mapping] | None
+                         ) -> list[tuple[str, str, dict]]:
+    from bandster.visualization.data import (
+        get_concurrent_runs_info,
+        get_correlation_info,
+        get_finished_runs_info,
+        get_histogram_info,
+        get_hyperparameter_scatter_info,
+        get_incumbent_info,
+        get_intermediate_values_info,
+        get_learning_curves_info,
+        get_losses_info,
+        get_parallel_coordinates_info,
+        get_worker_timeline_info,
+    )
 
     if configs is None:
         configs = {cid: entry["config"] for cid, entry in result.get_id2config_mapping().items()}
@@ -472,30 +512,30 @@ def interactive_figures(result: Result, configspace: Any = None,
     budgets = {float(r.budget) for r in all_runs if r.status != "failed"}
     plans: list[tuple[str, str, Callable[[], dict]]] = [
         ("incumbent_over_time", "The incumbent's loss over time; the markers' colours give its budget.",
-         lambda: incumbent_figure(_get_incumbent_info(result), hover)),
+         lambda: incumbent_figure(get_incumbent_info(result), hover)),
         ("losses_over_time", "Every run's loss when it finished, per budget; lines: the best loss so far. "
-         "Red crosses: failed runs.", lambda: losses_figure(_get_losses_info(own), hover)),
+         "Red crosses: failed runs.", lambda: losses_figure(get_losses_info(own), hover)),
         ("learning_curves", "Each configuration's loss over the budgets it reached.",
-         lambda: learning_curves_figure(_get_learning_curves_info(result), hover)),
+         lambda: learning_curves_figure(get_learning_curves_info(result), hover)),
     ]
     if result.get_reports():
         plans.append(("intermediate_values", "Every job's reported values per step (Worker.report), coloured by its "
                       "last value; red crosses: where the scheduler stopped a job.",
-                      lambda: intermediate_values_figure(_get_intermediate_values_info(result, max_curves=300),
+                      lambda: intermediate_values_figure(get_intermediate_values_info(result, max_curves=300),
                                                          hover)))
     plans += [
         ("parallel_coordinates", "The configurations of the largest budget, coloured by loss; drag along an axis "
          "to keep a range.", lambda: parallel_coordinates_figure(
-             _get_parallel_coordinates_info(result, configspace=configspace), hover)),
+             get_parallel_coordinates_info(result, configspace=configspace), hover)),
     ]
     pair = scatter_pair(result, configspace)
     if pair is not None:
         plans.append(("hyperparameter_scatter", f"{pair[0]} and {pair[1]} against the loss.",
-                      lambda: scatter_figure(_get_hyperparameter_scatter_info(result, pair[0], pair[1],
+                      lambda: scatter_figure(get_hyperparameter_scatter_info(result, pair[0], pair[1],
                                                                               configspace=configspace), hover)))
     if len(budgets) >= 2:
         plans.append(("correlation_across_budgets", "How well each budget's ranking of the configurations agrees "
-                      "with the others' (Spearman).", lambda: correlation_figure(_get_correlation_info(result),
+                      "with the others' (Spearman).", lambda: correlation_figure(get_correlation_info(result),
                                                                                  hover)))
     if result.get_pbt_members():
         from bandster.visualization.pbt import _get_pbt_population_info, _get_pbt_schedule_info
@@ -508,13 +548,13 @@ def interactive_figures(result: Result, configspace: Any = None,
                       lambda: pbt_population_figure(_get_pbt_population_info(result), hover)))
     plans += [
         ("performance_histogram_model_vs_random", "Losses of model-based and of random configurations per budget.",
-         lambda: histogram_figure(_get_histogram_info(all_runs, result.get_id2config_mapping()), hover)),
+         lambda: histogram_figure(get_histogram_info(all_runs, result.get_id2config_mapping()), hover)),
         ("worker_timeline", "Which worker ran what, when; gaps are idle time.",
-         lambda: timeline_figure(_get_worker_timeline_info(own), hover)),
+         lambda: timeline_figure(get_worker_timeline_info(own), hover)),
         ("concurrent_runs_over_time", "Runs in progress over time.",
-         lambda: concurrent_figure(_get_concurrent_runs_info(own), hover)),
+         lambda: concurrent_figure(get_concurrent_runs_info(own), hover)),
         ("finished_runs_over_time", "Finished runs over time.",
-         lambda: finished_figure(_get_finished_runs_info(own), hover)),
+         lambda: finished_figure(get_finished_runs_info(own), hover)),
     ]
     figures = []
     for name, caption, build in plans:

@@ -30,10 +30,15 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
+import csv
+import io
 import math
 import os
+import re
 import threading
 import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from bandster.analysis.status import RunStatus, StatusBuilder
@@ -47,11 +52,12 @@ from bandster.records.format import (
     LineTail,
     ReportLine,
     journal_is_live,
+    paused_gc,
     read_manifest,
 )
 from bandster.records.result import JournalReader, Result, flatten_info
 
-__all__ = ["LiveRun", "RunsTable", "is_event"]
+__all__ = ["LiveRun", "RunsTable", "is_event", "row_filter", "shown"]
 
 #: the fixed columns of the runs table, and how the page shows each (``time``: epoch seconds shown as a date)
 FIXED_COLUMNS: list[tuple[str, str]] = [
@@ -93,6 +99,73 @@ def short_worker(name: Any) -> Any:
     return name.split(marker, 1)[1] if isinstance(name, str) and marker in name else name
 
 
+#: the types of a cell kept as it is (numbers, strings, booleans, None)
+_FLAT_TYPES = frozenset({float, int, str, bool, type(None)})
+
+
+def _sort_key(value: Any) -> tuple:
+    """How the table sorts a non-empty cell: numbers, then config ids (lists, element by element), then text."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return (0, value)
+    if isinstance(value, list):
+        return (1, tuple(value))
+    return (2, str(value))
+
+
+def shown(value: Any, kind: str) -> str:
+    """A cell as the page shows it (``runs_table.js``'s ``formatCell``): times as local dates, config ids as
+    ``(0, 0, 1)``, floats to six significant digits."""
+    if value is None:
+        return ""
+    if kind == "time" and isinstance(value, int | float) and not isinstance(value, bool):
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(value))
+    if isinstance(value, list):
+        return "(" + ", ".join(shown(v, "") for v in value) + ")"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        rounded = float(f"{value:.6g}") if math.isfinite(value) else value
+        return str(int(rounded)) if rounded.is_integer() and abs(rounded) < 1e21 else repr(rounded)
+    return str(value)
+
+
+def row_filter(text: str, kind: str) -> Callable[[Any], bool]:
+    """The test of a filter box of the runs table on a cell: text (contains, any case), ``>0.5``, ``<=3``,
+    ``>=``, ``<``, ``=ok`` (equal: numerically for numbers) and ``!failed`` (does not contain).
+
+    Examples
+    --------
+    >>> [row_filter(">0.5", "number")(v) for v in (0.7, 0.2, None, "x")]
+    [True, False, False, False]
+    >>> row_filter("fail", "text")("FAILED"), row_filter("!fail", "text")("ok")
+    (True, True)
+    """
+    text = text.strip()
+    match = re.match(r"^(<=|>=|<|>|=|!)\s*(.*)$", text, re.S)
+    if match is None:
+        needle = text.lower()
+        return lambda value: needle in shown(value, kind).lower()
+    op, operand = match.group(1), match.group(2)
+    try:
+        number = float(operand) if operand.strip() else None
+    except ValueError:
+        number = None
+    if op == "!":
+        needle = operand.lower()
+        return lambda value: needle not in shown(value, kind).lower()
+
+    def is_number(value: Any) -> bool:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+
+    if op == "=":
+        return lambda value: (value == number if number is not None and is_number(value)
+                              else shown(value, kind) == operand)
+    if number is None:
+        return lambda value: False
+    compare = {"<": float.__lt__, ">": float.__gt__, "<=": float.__le__, ">=": float.__ge__}[op]
+    return lambda value: is_number(value) and compare(float(value), number)
+
+
 class RunsTable:
     """Every run of a journal as a row: configuration, budget, loss, status, worker, times and ``info`` metrics.
 
@@ -120,6 +193,8 @@ class RunsTable:
         self._picks: dict[tuple, Any] = {}
         self._workers: dict[str, str] = {}
         self._changes: list[int] = []  # the row index of every change, in order: version = len(self._changes)
+        self._order: tuple[tuple, list[int]] | None = None  # the last query's key and its rows, in order
+        self._info_columns: dict[tuple, list[int]] = {}  # the keys of a flat info dict -> their columns
 
     @property
     def version(self) -> int:
@@ -137,6 +212,21 @@ class RunsTable:
             index = self._position[name] = len(self.columns)
             self.columns.append((name, kind))
         return index
+
+    def _info_cells(self, info: Any) -> list[tuple[int, Any]]:
+        """``(column, cell)`` of a run's ``info`` metrics. The usual ``info``, a flat dict of numbers and strings
+        with the keys of an earlier one, takes the columns found then (one lookup instead of a flattening)."""
+        flat = type(info) is dict and all(type(v) in _FLAT_TYPES for v in info.values())
+        if flat:
+            columns = self._info_columns.get(tuple(info))
+            if columns is not None:
+                return [(i, v if type(v) is not float or v - v == 0.0 else None)  # v - v: NaN unless finite
+                        for i, v in zip(columns, info.values(), strict=True)]
+        cells = [(self._column(name, "number" if _number(value) is not None else "text"), _cell(value))
+                 for name, value in flatten_info(info).items()]
+        if flat:
+            self._info_columns[tuple(info)] = [i for i, _ in cells]
+        return cells
 
     def add_config(self, config_id: tuple, config: Any, config_info: Any) -> None:
         cells = []
@@ -167,8 +257,8 @@ class RunsTable:
         ]
         cells = list(self._configs.get(config_id, ()))
         info = result.get("info") if type(result) is dict else None
-        for name, value in flatten_info(info).items() if info is not None else ():
-            cells.append((self._column(name, "number" if _number(value) is not None else "text"), _cell(value)))
+        if info is not None:
+            cells.extend(self._info_cells(info))
         if cells:
             row.extend([None] * (max(i for i, _ in cells) + 1 - len(row)))
             for i, value in cells:
@@ -196,6 +286,78 @@ class RunsTable:
         indices = sorted(set(self._changes[version:]))
         return [(i, self.rows[i]) for i in indices]
 
+    def query(self, sort: str | None = "loss", descending: bool = False, filters: dict[str, str] | None = None,
+              page: int = 0, size: int | None = 50) -> dict[str, Any]:
+        """One page of the rows, sorted and filtered here (what the dashboard's table shows: a page of a
+        100,000-run table is a few KiB, where every row is about 20 MiB of JSON).
+
+        Parameters
+        ----------
+        sort : str, optional
+            The column to sort by (an unknown one leaves the rows in journal order); empty cells always last.
+        descending : bool
+        filters : dict, optional
+            ``{column: filter}``, the filters of the report's table: text (contains, any case), ``>0.5``,
+            ``<=3``, ``=ok`` (equal), ``!failed`` (does not contain). Cells are matched as the page shows
+            them (times as local dates of the server).
+        page, size : int
+            The page (from 0; past the last one gives the last) and its number of rows (None: all).
+
+        Returns
+        -------
+        dict
+            ``columns``, ``kinds``, ``version``, ``total`` (rows), ``matched`` (rows passing the filters),
+            ``page``, ``size`` and ``rows`` (the page's rows, full width).
+
+        Examples
+        --------
+        >>> table = RunsTable()
+        >>> for k, loss in enumerate([0.5, 0.1, None]):
+        ...     table.add_run((0, 0, k), 1.0, {}, None if loss is None else {"loss": loss, "info": None}, None, {})
+        >>> answer = table.query(sort="loss", filters={"status": "=ok"})
+        >>> answer["matched"], [row[0] for row in answer["rows"]]
+        (2, [[0, 0, 1], [0, 0, 0]])
+        """
+        filters = {name: text for name, text in (filters or {}).items() if text and text.strip()}
+        key = (self.version, len(self.columns), sort, bool(descending), tuple(sorted(filters.items())))
+        cached = self._order
+        if cached is not None and cached[0] == key:
+            order = cached[1]
+        else:
+            order = self._ordered(sort, bool(descending), filters)
+            self._order = (key, order)
+        width = len(self.columns)
+        if size is None or size <= 0:
+            page, chosen = 0, order
+        else:
+            pages = max((len(order) + size - 1) // size, 1)
+            page = min(max(int(page), 0), pages - 1)
+            chosen = order[page * size:(page + 1) * size]
+        rows = [row + [None] * (width - len(row)) for row in (self.rows[i] for i in chosen)]
+        return {"columns": [name for name, _ in self.columns], "kinds": [kind for _, kind in self.columns],
+                "version": self.version, "total": len(self.rows), "matched": len(order), "page": page,
+                "size": size, "rows": rows}
+
+    def _ordered(self, sort: str | None, descending: bool, filters: dict[str, str]) -> list[int]:
+        """The indices of the rows passing ``filters``, sorted by ``sort`` (empty cells last, ties in journal
+        order)."""
+        indices = list(range(len(self.rows)))
+        for name, text in filters.items():
+            column = self._position.get(name)
+            if column is None:
+                continue
+            keep = row_filter(text, self.columns[column][1])
+            rows = self.rows
+            indices = [i for i in indices if keep(rows[i][column] if column < len(rows[i]) else None)]
+        column = self._position.get(sort) if sort else None
+        if column is None:
+            return indices
+        rows = self.rows
+        cells = [(i, rows[i][column] if column < len(rows[i]) else None) for i in indices]
+        present = [(i, v) for i, v in cells if v is not None]
+        present.sort(key=lambda pair: _sort_key(pair[1]), reverse=descending)
+        return [i for i, _ in present] + [i for i, v in cells if v is None]
+
     def to_dict(self, since: int = 0) -> dict[str, Any]:
         """What the page gets: ``columns`` (names), ``kinds``, ``version``, ``total`` and ``rows`` (``[index, row]``
         pairs changed after ``since``)."""
@@ -221,6 +383,10 @@ class LiveRun:
     def __init__(self, directory: str | os.PathLike) -> None:
         self.directory = os.path.abspath(os.fspath(directory))
         self._lock = threading.RLock()  # guards everything below: update() and the readers of the state
+        # readers waiting for the lock: a first read in parts lets them in between its parts (a lock is not fair:
+        # the reading thread would take it again at once)
+        self._waiting_cond = threading.Condition()  # guards _waiting
+        self._waiting = 0
         self._loaded = threading.Event()  # set once the first update is done
         self._bytes_before = 0
         self._start()
@@ -282,27 +448,58 @@ class LiveRun:
                 pass
         return total
 
-    def update(self) -> bool:
-        """Read the lines appended since the last update; True when anything changed."""
-        try:
-            return self._update()
-        finally:
-            self._loaded.set()
+    def update(self, max_bytes: int | None = None) -> bool:
+        """Read the lines appended since the last update; True when anything changed.
 
-    def _update(self) -> bool:
-        with self._lock:
+        With ``max_bytes``, read only a part of about that many bytes of each file (:attr:`at_end` says when
+        all was read): the first read of a large journal in parts, the state of the part read so far being
+        available between them (:attr:`loaded` is set once all was read)."""
+        try:
+            return self._update(max_bytes)
+        finally:
+            if max_bytes is None or self.at_end:
+                self._loaded.set()
+
+    @property
+    def at_end(self) -> bool:
+        """Whether the last update read everything there was."""
+        return self._events.at_end and self._reader.at_end
+
+    @contextlib.contextmanager
+    def _reading_state(self) -> Iterator[None]:
+        """The lock, for a reader of the state (counted as waiting meanwhile, see :meth:`_update`)."""
+        with self._waiting_cond:
+            self._waiting += 1
+        try:
+            self._lock.acquire()
+        finally:
+            with self._waiting_cond:
+                self._waiting -= 1
+                self._waiting_cond.notify_all()
+        try:
+            yield
+        finally:
+            self._lock.release()
+
+    def _update(self, max_bytes: int | None = None) -> bool:
+        if max_bytes is not None:  # a part: the readers waiting for the state go first (at most a second)
+            with self._waiting_cond:
+                self._waiting_cond.wait_for(lambda: self._waiting == 0, timeout=1.0)
+        with self._lock, paused_gc():
             before = self.version
-            events = self._events.read()  # events first: a result written meanwhile then has its dispatch
+            # events first: a result written meanwhile then has its dispatch (in parts, events come a little behind
+            # the results: a run finished counts as finished, not in flight, whenever its dispatch is read)
+            events = self._events.read(max_bytes)
             if self._events.restarted:
                 self._start()
-                return self._update() or True
+                return self._update(max_bytes) or True
             for _, event in events:  # in the journal's order: an event before the results read after it
                 if is_event(event):
                     self._builder.add_event(event)
                     self.version += 1
-            if self._reader.read():  # restarted: the journal was written over
+            if self._reader.read(max_bytes):  # restarted: the journal was written over
                 self._start()
-                return self._update() or True
+                return self._update(max_bytes) or True
             return self.version != before
 
     @property
@@ -321,7 +518,7 @@ class LiveRun:
 
     def status(self, now: float | None = None, top: int = 10) -> RunStatus:
         """The run's status as ``bandster status`` reports it, from what was read so far."""
-        with self._lock:
+        with self._reading_state():
             hb = self._reader.hb_config()
             configs = self._configs
             return self._builder.status(self.directory, self.manifest(), hb, live=journal_is_live(self.directory),
@@ -330,27 +527,47 @@ class LiveRun:
 
     def result(self) -> Result:
         """The :class:`~bandster.records.result.Result` of everything read so far (built once per version)."""
-        with self._lock:
+        with self._reading_state():
             if self._result is None or self._result[0] != self.version:
                 self._result = (self.version, self._reader.result())
             return self._result[1]
 
+    def query_table(self, **query: Any) -> dict[str, Any]:
+        """A page of the runs table as :meth:`RunsTable.query` gives it, from what was read so far."""
+        with self._reading_state():
+            return self.table.query(**query)
+
+    def table_csv(self, **query: Any) -> str:
+        """The rows :meth:`query_table` selects (all its pages) as CSV: times as dates, numbers in full."""
+        query = dict(query, page=0, size=None)
+        with self._reading_state():
+            answer = self.table.query(**query)
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(answer["columns"])
+        kinds = answer["kinds"]
+        for row in answer["rows"]:
+            writer.writerow([repr(v) if type(v) is float and kinds[i] != "time" else
+                             str(v) if type(v) is int and kinds[i] != "time" else shown(v, kinds[i])
+                             for i, v in enumerate(row)])
+        return out.getvalue()
+
     def running_jobs(self) -> dict[tuple, dict]:
         """``{(config_id, budget): dispatch event}`` of the jobs in flight."""
-        with self._lock:
+        with self._reading_state():
             return dict(self._builder.in_flight.jobs)
 
     def n_configs(self) -> int:
         """Configurations read so far, warm-start ones (iteration -1) left out."""
-        with self._lock:
+        with self._reading_state():
             return sum(1 for cid in self._configs if not (cid and cid[0] == -1))
 
     def configs(self) -> dict[tuple, Any]:
         """``{config_id: configuration}`` of every configuration read (a copy of the mapping; the configurations
         themselves are shared: do not change them)."""
-        with self._lock:
+        with self._reading_state():
             return dict(self._configs)
 
     def config(self, config_id: tuple) -> dict:
-        with self._lock:
+        with self._reading_state():
             return dict(self._configs.get(tuple(config_id)) or {})

@@ -21,6 +21,7 @@ from typing import Any
 from bandster.backends._base import Backend, BackendListener
 from bandster.core import protocol
 from bandster.core.job import Job
+from bandster.core.reporting import deliver_reports, mark_stopped, reporting_arguments
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +35,9 @@ OPTIONAL_ARGUMENTS = ("config_id", "working_directory", *protocol.OPTIONAL_ARGUM
 class Objective:
     """``objective(config, budget, **kwargs)`` called as a worker's ``compute``: it receives ``config_id``,
     ``working_directory``, ``config_directory`` and ``previous_budget`` only if its signature names them (or
-    takes ``**kwargs``); ``config_directory`` is created first when it is named. Picklable with cloudpickle."""
+    takes ``**kwargs``); ``config_directory`` is created first when it is named. ``report(step, loss, info=None)
+    -> bool`` and ``should_stop() -> bool`` (:func:`bandster.core.reporting.reporting_arguments`) only if its
+    signature names them. Picklable with cloudpickle."""
 
     def __init__(self, function: Callable[..., Any]) -> None:
         if not callable(function):
@@ -48,6 +51,7 @@ class Objective:
             for name in OPTIONAL_ARGUMENTS:
                 if name not in accepted:
                     kwargs.pop(name, None)
+        kwargs.update(reporting_arguments(accepted))
         directory = kwargs.get("config_directory")
         if directory and (accepted is None or "config_directory" in accepted):
             os.makedirs(directory, exist_ok=True)
@@ -65,7 +69,7 @@ class Lost(Exception):
 
 def job_message(job: Job) -> dict[str, Any]:
     """The job as a worker receives it (:func:`bandster.core.protocol.job_message`'s ``job``)."""
-    return protocol.job_message(job.id, job.kwargs, job.attempt, job.timeout)["job"]
+    return protocol.job_message(job.id, job.kwargs, job.attempt, job.timeout, job.decision_steps)["job"]
 
 
 class LocalBackend(Backend):
@@ -98,6 +102,7 @@ class LocalBackend(Backend):
         self._stopped = False
         self._listener: BackendListener | None = None
         self._threads: list[threading.Thread] = []
+        self._active: dict[tuple, Job] = {}  # the running jobs, by id (guarded by _cond)
 
     # ------------------------------------------------------------------ to implement
     @abc.abstractmethod
@@ -152,6 +157,28 @@ class LocalBackend(Backend):
     @property
     def n_workers(self) -> int:
         return 0 if self._listener is None or self._stopped else self._n
+
+    def cancel(self, job: Job) -> bool:
+        """Stop a running job at its next report (False if it is not running)."""
+        with self._cond:
+            running = self._active.get(job.id)
+            if running is None:
+                return False
+            running.cancelled = True
+            return True
+
+    def receive_reports(self, job_id: tuple, attempt: int, reports: list) -> bool:
+        """Reports of attempt ``attempt`` of a running job (``[step, loss, info]`` each, oldest first) for the
+        runner; True if the job must stop. Reports of an attempt that is no longer running (it timed out, or was
+        queued again) are logged and ignored."""
+        with self._cond:
+            job = self._active.get(job_id)
+        if job is None or job.attempt != attempt:
+            if reports:
+                logger.info("reports of job %s (attempt %s, steps %s) ignored: that attempt is no longer running",
+                            job_id, attempt, [r[0] for r in reports])
+            return True
+        return deliver_reports(self._listener.job_report, job, reports)
 
     def shutdown(self, shutdown_workers: bool = False) -> None:
         """Stop the slots (a running job is abandoned: a child process is killed, a thread is left to finish
@@ -208,9 +235,12 @@ class LocalBackend(Backend):
         job.time_it("started")
         self.event("dispatch", config_id=list(job.id), budget=job.kwargs.get("budget"), worker=job.worker_name,
                    attempt=job.attempt)
+        with self._cond:
+            self._active[job.id] = job
         try:
             outcome = self.execute(slot, job)
         except Lost as exc:
+            self._inactive(job)
             if self._stopped:
                 return
             self._lost(job, str(exc))
@@ -219,11 +249,18 @@ class LocalBackend(Backend):
             logger.exception("the %s could not run job %s", type(self).__name__, job.id)
             outcome = {"result": None, "exception": f"the {type(self).__name__} could not run this job:\n"
                                                     f"{traceback.format_exc()}"}
+        self._inactive(job)
         if self._stopped:
             return
         job.time_it("finished")
         job.result, job.exception = outcome.get("result"), outcome.get("exception")
+        mark_stopped(job)
         self._listener.job_finished(job)
+
+    def _inactive(self, job: Job) -> None:
+        with self._cond:
+            if self._active.get(job.id) is job:
+                del self._active[job.id]
 
     def _lost(self, job: Job, reason: str) -> None:
         """The job's worker died: queue the job again (attempt + 1), or fail it after ``max_attempts``."""
@@ -234,6 +271,7 @@ class LocalBackend(Backend):
         if job.attempt < self.max_attempts:
             job.attempt += 1
             job.worker_name = None
+            job.stop_step = job.last_step = None  # the new attempt reports from its start
             job.timestamps.pop("started", None)
             self.event("requeued", config_id=list(job.id), budget=job.kwargs.get("budget"), attempt=job.attempt)
             with self._cond:

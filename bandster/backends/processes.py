@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -14,6 +15,7 @@ from typing import Any
 from bandster.backends._pool import LocalBackend, Lost, job_message, timeout_error
 from bandster.core import protocol
 from bandster.core.job import Job
+from bandster.core.reporting import REPORT_INTERVAL, JobReporter
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +44,11 @@ class ProcessBackend(LocalBackend):
     and lambdas work (see docs/security.md: the pipe is local and the function is your own). Jobs and results
     cross the pipe as builtins; results are checked in the child as a worker's ``compute`` return is
     (:func:`bandster.core.protocol.check_result`), so bad returns fail with the same texts as on Pyro.
+
+    Reports (``Worker.report``, or the ``report``/``should_stop`` arguments an objective names) cross the pipe to
+    the slot's thread, which asks the runner and sends the answer back; reports between the scheduler's decision
+    steps share a message when they come faster than one per
+    :data:`~bandster.core.reporting.REPORT_INTERVAL` (50 ms). A stopped job's result is marked ``"stopped_at"``.
 
     Faults:
 
@@ -191,13 +198,24 @@ class ProcessBackend(LocalBackend):
             self._replace(slot)
             raise Lost("died before it received the job") from None
         deadline = None if job.timeout is None else time.monotonic() + job.timeout
-        ready = multiprocessing.connection.wait([child.connection, child.process.sentinel],
-                                                None if deadline is None else max(0.0, deadline - time.monotonic()))
-        if child.connection in ready:
+        job_id, attempt = job.id, job.attempt
+        while True:
+            ready = multiprocessing.connection.wait(
+                [child.connection, child.process.sentinel],
+                None if deadline is None else max(0.0, deadline - time.monotonic()))
+            if child.connection not in ready:
+                break
             try:
-                return child.connection.recv()
+                message = child.connection.recv()
             except (EOFError, OSError):
-                pass
+                break
+            if "reports" not in message:
+                return message  # the outcome
+            stop = self.receive_reports(job_id, attempt, message["reports"])
+            try:
+                child.connection.send(stop)
+            except (OSError, BrokenPipeError):
+                break
         if not ready:  # the deadline passed
             logger.warning("job %s on budget %s exceeded its job_timeout of %g s; killing worker process %s",
                            job.id, job.kwargs.get("budget"), job.timeout, child.process.pid)
@@ -245,9 +263,16 @@ def child_main(connection: Any, payload: bytes) -> None:
             return
         if message is None:
             return
+        reporter = JobReporter(functools.partial(_send_reports, connection), message.get("decide"), REPORT_INTERVAL)
         try:
-            outcome = protocol.run_compute(objective, message, accepted)
+            outcome = protocol.run_compute(objective, message, accepted, reporter)
         except BaseException:  # noqa: BLE001 - SystemExit, KeyboardInterrupt, HandBack: a failed run
             outcome = {"id": list(message["id"]), "result": None, "exception": traceback.format_exc(),
                        "duration": 0.0}
         connection.send(outcome)
+
+
+def _send_reports(connection: Any, reports: list, wait: bool) -> bool:
+    """A job's reports to the slot's thread in the parent; its answer (stop?) comes back on the same pipe."""
+    connection.send({"reports": reports})
+    return bool(connection.recv())

@@ -97,6 +97,7 @@ class PyroBackend(Backend):
             nameserver_secret=self.secret,
             max_attempts=self.max_attempts,
             event_callback=listener.backend_event,
+            report_callback=listener.job_report,
         )
         self.dispatcher.start()
 
@@ -106,8 +107,12 @@ class PyroBackend(Backend):
         return self.dispatcher
 
     def submit(self, job: Job) -> None:
-        queued = self._require_started().submit_job(job.id, job_timeout=job.timeout, **job.kwargs)
-        queued.attempt = job.attempt
+        self._require_started().submit_job(job.id, job_timeout=job.timeout, attempt=job.attempt,
+                                           decision_steps=job.decision_steps, **job.kwargs)
+
+    def cancel(self, job: Job) -> bool:
+        """Stop a running job at its next report (False if no worker runs it)."""
+        return self._require_started().cancel(job.id)
 
     def withdraw_queued(self) -> list[Job]:
         return self._require_started().withdraw_queued()

@@ -23,6 +23,7 @@ from bandster.backends._pool import Objective
 from bandster.core import protocol
 from bandster.core._convert import to_builtin
 from bandster.core.job import Job
+from bandster.core.reporting import reporting_arguments
 from bandster.schedulers._base import Decision
 
 logger = logging.getLogger(__name__)
@@ -130,6 +131,12 @@ class SimulatedBackend(Backend):
         self.objective = objective
         self.worker_names = [f"sim-{i}" for i in range(n_workers)]
         self._call = Objective(objective)  # passes the optional arguments the objective names
+        if reporting_arguments(self._call.accepted) and not inspect.isgeneratorfunction(objective):
+            named = sorted(reporting_arguments(self._call.accepted))
+            raise TypeError(
+                f"the SimulatedBackend's objective {self._call.describe()} names {named}: a simulated job reports by "
+                "yielding (step, loss, cost) instead (a call cannot be paused on the virtual clock); make the "
+                "objective a generator function, or run it on a ThreadBackend or ProcessBackend")
         self._now = float(start_time)
         self._start_time = float(start_time)
         self._listener: BackendListener | None = None

@@ -11,6 +11,7 @@ from typing import Any
 from bandster.backends._pool import LocalBackend, job_message
 from bandster.core import protocol
 from bandster.core.job import Job
+from bandster.core.reporting import JobReporter
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,9 @@ class ThreadBackend(LocalBackend):
     created first when named. What it returns is checked as a worker's ``compute`` is: a dict
     ``{'loss': float, 'info': ...}``; None, a string, a dict without ``loss`` or an exception make a failed run
     with the same error texts as on the Pyro backend.
+
+    Reports (``Worker.report``, or the ``report``/``should_stop`` arguments an objective names) go to the runner by
+    a direct call, and its answer comes back at once; a stopped job's result is marked ``"stopped_at": step``.
 
     ``job_timeout``: a thread cannot be killed. A job with a limit runs in a thread of its own; at the limit it
     is recorded as failed (``TimeoutError: ...``) and the slot takes its next job at once, while the overrunning
@@ -68,13 +72,20 @@ class ThreadBackend(LocalBackend):
 
     def execute(self, slot: int, job: Job) -> dict[str, Any]:
         message = job_message(job)
+        job_id, attempt = job.id, job.attempt
+
+        def send(reports: list, wait: bool) -> bool:
+            return self.receive_reports(job_id, attempt, reports)
+
+        # a direct call for every report (no batching: the runner's answer costs no more than a buffer would)
+        reporter = JobReporter(send, None)
         if job.timeout is None:
-            return _run(self.objective, message)
+            return _run(self.objective, message, reporter)
         box: list[dict] = []
         done = threading.Event()
 
         def target() -> None:
-            box.append(_run(self.objective, message))
+            box.append(_run(self.objective, message, reporter))
             done.set()
 
         name = f"bandster-thread-{slot}-job-{'-'.join(map(str, job.id))}"
@@ -92,10 +103,10 @@ class ThreadBackend(LocalBackend):
                              "cannot be killed and was left to finish (its result is discarded)"}
 
 
-def _run(objective: Callable[..., Any], message: dict[str, Any]) -> dict[str, Any]:
+def _run(objective: Callable[..., Any], message: dict[str, Any], reporter: JobReporter) -> dict[str, Any]:
     """:func:`bandster.core.protocol.run_compute`, with ``SystemExit``/``KeyboardInterrupt`` raised by the
     objective recorded as a failure (they must not end a slot's thread)."""
     try:
-        return protocol.run_compute(objective, message, {protocol.ANY})
+        return protocol.run_compute(objective, message, {protocol.ANY}, reporter)
     except BaseException:  # noqa: BLE001 - the objective's, recorded
         return {"id": list(message["id"]), "result": None, "exception": traceback.format_exc(), "duration": 0.0}

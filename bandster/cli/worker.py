@@ -48,9 +48,11 @@ examples:
   {result}           where the program writes the loss (a bare number) or JSON {"loss": ..., "info": ...}
   {previous_budget}  the budget this configuration last finished on (empty the first time)
   {config_id}        the configuration's id, i_j_k
+  {reports}          a file the program may append reports to, one JSON line each: {"step": 3, "loss": 0.41}
+                     (read every 0.2 s; when the scheduler stops the job: SIGTERM, SIGKILL after --stop-grace)
   Environment: BANDSTER_HP_<NAME> per hyperparameter, BANDSTER_BUDGET, BANDSTER_CONFIG, BANDSTER_RESULT,
-  BANDSTER_WORKDIR, BANDSTER_PREVIOUS_BUDGET, BANDSTER_CONFIG_ID. A non-zero exit or a missing/garbled
-  result is a failed run; its error holds the exit status and the end of the program's output.
+  BANDSTER_WORKDIR, BANDSTER_PREVIOUS_BUDGET, BANDSTER_CONFIG_ID, BANDSTER_REPORTS. A non-zero exit or a
+  missing/garbled result is a failed run; its error holds the exit status and the end of the program's output.
 """
 
 
@@ -68,6 +70,9 @@ def register(subparsers: argparse._SubParsersAction, formatter_class: type = arg
                              "PYTHONPATH, or a path to a .py file, then ':' and the class name")
     parser.add_argument("--command", default=None,
                         help="instead of MODULE:CLASS: a shell command run for every job (placeholders below)")
+    parser.add_argument("--stop-grace", "--stop_grace", dest="stop_grace", type=float, default=None,
+                        metavar="SECONDS", help="with --command: seconds a program stopped by the scheduler has "
+                        "between SIGTERM and SIGKILL (default 10)")
     parser.add_argument("--run-id", "--run_id", dest="run_id", required=True, help="the run to work for")
     found = parser.add_argument_group("finding the name server (one of)")
     found.add_argument("--dir", "--shared_directory", "--shared-directory", dest="dir",
@@ -207,7 +212,13 @@ def _make_worker(args: argparse.Namespace, log: logging.Logger) -> Any:
 
         cls: type = CommandWorker
         kwargs["command"] = args.command
+        if args.stop_grace is not None:
+            if not args.stop_grace >= 0:
+                raise UsageError(f"--stop-grace {args.stop_grace:g}: give a number of seconds >= 0")
+            kwargs["stop_grace"] = args.stop_grace
     else:
+        if args.stop_grace is not None:
+            raise UsageError("--stop-grace applies to --command only (a Worker class stops at its report)")
         cls = load_worker_class(args.target)  # before waiting for the master: a typo shows at once
     common: dict[str, Any] = {"run_id": run_id, "nameserver": None, "nameserver_port": None, "host": None}
     if args.id is not None:

@@ -75,6 +75,8 @@ def config_to_dict(config: Any) -> dict[str, Any]:
 
 def is_finite_loss(loss: Any) -> bool:
     """True when ``loss`` is a real number (not bool) and finite."""
+    if type(loss) is float:  # the usual case, first
+        return loss - loss == 0.0  # NaN and infinities give NaN
     if isinstance(loss, bool) or not isinstance(loss, int | float | np.integer | np.floating):
         return False
     return math.isfinite(float(loss))

@@ -36,6 +36,7 @@ from bandster.core.names import (
     worker_prefix,
 )
 from bandster.core.nameserver import DEFAULT_PORT, local_address_towards, validate_run_id
+from bandster.core.reporting import deliver_reports, mark_stopped
 from bandster.core.security import AuthDaemon, ThreadLocalProxies, make_proxy, nameserver_proxy
 
 __all__ = ["Dispatcher", "Job", "local_dispatcher"]
@@ -89,6 +90,9 @@ class Dispatcher:
         took less than ``prefetch_below`` seconds.
     prefetch_below : float
         Seconds: a worker process whose last job was shorter gets jobs ahead.
+    report_callback : callable, optional
+        ``report_callback(job, step, loss, info) -> Decision`` for each intermediate report of a running job
+        (:meth:`bandster.backends.BackendListener.job_report`); None: reports are dropped and jobs continue.
     """
 
     def __init__(
@@ -106,6 +110,7 @@ class Dispatcher:
         event_callback: Callable[..., None] | None = None,
         prefetch: int = 7,
         prefetch_below: float = 0.01,
+        report_callback: Callable[..., Any] | None = None,
     ) -> None:
         if int(prefetch) < 0:
             raise ValueError(f"prefetch must be a number of jobs >= 0, got {prefetch!r}")
@@ -116,6 +121,7 @@ class Dispatcher:
         self.new_result_callback = new_result_callback
         self.queue_callback = queue_callback
         self.event_callback = event_callback
+        self.report_callback = report_callback
         self.run_id = validate_run_id(run_id)
         self.ping_interval = float(ping_interval)
         self.nameserver = nameserver
@@ -221,13 +227,17 @@ class Dispatcher:
             daemon.shutdown_completely(self._daemon_thread)
 
     # ------------------------------------------------------------------ master side
-    def submit_job(self, id: tuple, *, job_timeout: float | None = None, **kwargs: Any) -> Job:
+    def submit_job(self, id: tuple, *, job_timeout: float | None = None, attempt: int = 1,
+                   decision_steps: list[float] | None = None, **kwargs: Any) -> Job:
         """Queue a job (``kwargs``: config, budget, working_directory, ...) and return it.
 
-        ``job_timeout``: seconds the computation may take once started (None: no limit).
+        ``job_timeout``: seconds the computation may take once started (None: no limit). ``decision_steps``: the
+        steps at which its reports wait for the scheduler's answer (None: every step).
         """
         job = Job(id, **kwargs)
         job.timeout = job_timeout
+        job.attempt = attempt
+        job.decision_steps = decision_steps
         job.time_it("submitted")
         with self._cond:
             self._queue.append(job)
@@ -310,6 +320,36 @@ class Dispatcher:
                 record.wake = True
                 self._cond.notify_all()
 
+    def report(self, worker_name: str, job_id: Any, attempt: int, reports: list | str | None) -> bool:
+        """Reports of a running job from its worker (``[step, loss, info]`` each, oldest first, or :func:`pack`'s
+        text of them) for the runner; True if the job must stop. Reports of a job that is not running on that
+        worker in that attempt (it timed out, its worker was given up and the job queued again) are logged and
+        ignored, and their sender is told to stop."""
+        reports = protocol.unpack(reports) or []
+        key = as_id(job_id)
+        with self._cond:
+            job = self._running.get(key)
+            record = self._workers.get(worker_name)
+            if record is not None:
+                record.last_seen = time.time()
+        if job is None or job.worker_name != worker_name or job.attempt != attempt:
+            if reports:
+                self.logger.info("reports of job %s from %s (attempt %s, steps %s) ignored: that attempt is no longer "
+                                 "running", key, worker_name, attempt, [r[0] for r in reports])
+            return True
+        if self.report_callback is None:
+            return False
+        return deliver_reports(self.report_callback, job, reports)
+
+    def cancel(self, job_id: Any) -> bool:
+        """Stop a running job at its next report; False if it is not running."""
+        with self._cond:
+            job = self._running.get(as_id(job_id))
+            if job is None:
+                return False
+            job.cancelled = True
+            return True
+
     def next_job(self, worker_name: str, outcome: dict | None = None, wait: float = 2.0) -> dict:
         """Deliver ``outcome`` (the previous job's) and wait up to ``wait`` s for the next job (thread workers)."""
         if outcome is not None:
@@ -321,7 +361,7 @@ class Dispatcher:
             handed = self._hand_out(record, 1)
         self._dispatched(handed)
         job = handed[0]
-        return protocol.job_message(job.id, job.kwargs, job.attempt, job.timeout)
+        return protocol.job_message(job.id, job.kwargs, job.attempt, job.timeout, job.decision_steps)
 
     def exchange(self, worker_name: str, outcomes: list | str | None = None, wait: float = 2.0) -> dict:
         """Deliver a worker process's finished ``outcomes`` and hand it jobs: the next one and, while its jobs
@@ -347,7 +387,7 @@ class Dispatcher:
         self._dispatched(handed)
         if not handed:
             return {"command": protocol.WAIT}
-        jobs = [protocol.job_message(j.id, j.kwargs, j.attempt, j.timeout)["job"] for j in handed]
+        jobs = [protocol.job_message(j.id, j.kwargs, j.attempt, j.timeout, j.decision_steps)["job"] for j in handed]
         return {"command": protocol.JOBS, "jobs": protocol.pack(jobs)}
 
     def _no_job_reply(self, record: WorkerRecord | None) -> dict:
@@ -453,6 +493,7 @@ class Dispatcher:
                 job.result = outcome.get("result")
                 job.exception = outcome.get("exception")
                 job.worker_duration = duration
+                mark_stopped(job)
                 finished.append(job)
         return finished
 
@@ -590,6 +631,7 @@ class Dispatcher:
         for job in reversed(again):
             if bump:
                 job.attempt += 1
+                job.stop_step = job.last_step = None  # the new attempt reports from its start
             job.worker_name = None
             job.deadline = None
             self._queue.appendleft(job)
@@ -647,6 +689,9 @@ class DispatcherService:
 
     def exchange(self, worker_name: str, outcomes: list | str | None = None, wait: float = 2.0) -> dict:
         return self._dispatcher.exchange(worker_name, outcomes, min(float(wait), 30.0))
+
+    def report(self, worker_name: str, job_id: list, attempt: int, reports: list | str | None = None) -> bool:
+        return self._dispatcher.report(worker_name, job_id, int(attempt), reports)
 
     def goodbye(self, worker_name: str, outcome: dict | list | str | None = None, returned: list | None = None) -> None:
         self._dispatcher.goodbye(worker_name, protocol.unpack(outcome), returned)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -23,7 +24,7 @@ import Pyro5.errors
 from bandster.core import protocol
 from bandster.core.security import make_proxy
 
-__all__ = ["DispatcherLink", "MAX_DELAY"]
+__all__ = ["DispatcherLink", "MAX_DELAY", "ReportLink"]
 
 #: Seconds a finished outcome may wait for others to share its ``exchange`` call (only while the worker still
 #: holds jobs it has not started, i.e. while its jobs are short).
@@ -218,3 +219,44 @@ class DispatcherLink:
         self._assigned -= len(self._outbox)
         self._outbox.clear()
         return outcomes
+
+
+class ReportLink:
+    """How the computing thread of a worker process sends its job's reports to the dispatcher: a Pyro call of its
+    own (the link's thread may be waiting in ``exchange``), answered with whether the job must stop.
+
+    The proxy belongs to the thread and process that use it: a job run in a forked child (``job_timeout``)
+    opens its own connection. Serpent only: the reports travel as :func:`bandster.core.protocol.pack`'s JSON text.
+    """
+
+    def __init__(self, uri: str, secret: str | None, worker_name: str) -> None:
+        self.uri = uri
+        self.secret = secret
+        self.worker_name = worker_name
+        self._proxy: Any = None
+        self._owner: tuple[int, int] | None = None
+
+    def send(self, job_id: Any, attempt: int, reports: list, wait: bool) -> bool:
+        """Deliver ``reports`` of attempt ``attempt`` of job ``job_id``; True if the job must stop. Every call
+        waits for its answer (Pyro's one-way calls may overtake each other: reports must arrive in order)."""
+        owner = (os.getpid(), threading.get_ident())
+        if self._owner != owner:
+            self._proxy = make_proxy(self.uri, self.secret)  # a forked child never touches its parent's socket
+            self._owner = owner
+        try:
+            return bool(self._proxy.report(self.worker_name, job_id, attempt, protocol.pack(reports)))
+        except Pyro5.errors.PyroError as exc:
+            # the master is gone or unreachable: the job goes on (its outcome meets the same fate); a later report
+            # connects again
+            logging.getLogger(__name__).warning(
+                "worker %s: %d report(s) of job %s could not reach the dispatcher (%s); the job continues",
+                self.worker_name, len(reports), job_id, exc)
+            self.close()
+            return False
+
+    def close(self) -> None:
+        """Close the connection (of the process that opened it)."""
+        proxy, self._proxy = self._proxy, None
+        if proxy is not None and self._owner is not None and self._owner[0] == os.getpid():
+            proxy._pyroRelease()
+        self._owner = None

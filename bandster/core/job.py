@@ -47,6 +47,15 @@ class Job:
         self.timeout: float | None = None
         #: ``time.monotonic()`` after which the dispatcher gives up on the job (set when it starts)
         self.deadline: float | None = None
+        #: the steps of its learning curve at which the scheduler decides (None: any step may be one); handed
+        #: to the worker so that it waits for the answer only there (see :class:`bandster.core.reporting.JobReporter`)
+        self.decision_steps: list[float] | None = None
+        #: the step of the report at which the job was told to stop (None while it may continue)
+        self.stop_step: float | None = None
+        #: the step of its latest report taken by the runner
+        self.last_step: float | None = None
+        #: ``Backend.cancel`` asked to stop it at its next report
+        self.cancelled = False
 
     def time_it(self, which_time: str) -> None:
         """Stamp ``timestamps[which_time]`` with the current time."""

@@ -38,6 +38,7 @@ from typing import Any
 
 from bandster.core._convert import UnserializableValue, to_builtin
 from bandster.core.job import as_id, id_to_json
+from bandster.core.reporting import JobReporter, reporting_arguments, reporting_to
 
 JOB = "job"
 WAIT = "wait"
@@ -49,9 +50,12 @@ JOBS = "jobs"
 LOST = "lost"
 
 
-def job_message(job_id: tuple, kwargs: dict[str, Any], attempt: int, timeout: float | None = None) -> dict[str, Any]:
-    """The reply that hands a job to a worker."""
-    return {"command": JOB, "job": {"id": id_to_json(job_id), "kwargs": kwargs, "attempt": attempt, "timeout": timeout}}
+def job_message(job_id: tuple, kwargs: dict[str, Any], attempt: int, timeout: float | None = None,
+                decision_steps: list[float] | None = None) -> dict[str, Any]:
+    """The reply that hands a job to a worker (``decide``: the steps at which a report waits for the
+    scheduler's answer, None: every step; see :class:`bandster.core.reporting.JobReporter`)."""
+    return {"command": JOB, "job": {"id": id_to_json(job_id), "kwargs": kwargs, "attempt": attempt, "timeout": timeout,
+                                    "decide": decision_steps}}
 
 
 def pack(value: Any) -> Any:
@@ -144,13 +148,17 @@ def compute_kwargs(job: Mapping[str, Any], accepted: set[str] | None) -> dict[st
         for name in OPTIONAL_ARGUMENTS:
             if name not in accepted:
                 kwargs.pop(name, None)
+    kwargs.update(reporting_arguments(accepted))
     return kwargs
 
 
-def run_compute(compute: Any, job: Mapping[str, Any], accepted: set[str] | None = None) -> dict[str, Any]:
+def run_compute(compute: Any, job: Mapping[str, Any], accepted: set[str] | None = None,
+                reporter: JobReporter | None = None) -> dict[str, Any]:
     """Call ``compute`` for a job message and return its outcome message.
 
-    ``accepted`` is :func:`accepted_arguments` of ``compute`` (computed once by the caller).
+    ``accepted`` is :func:`accepted_arguments` of ``compute`` (computed once by the caller). ``reporter`` is
+    where the job's reports go (installed for the call, and closed after it, so that every report leaves before
+    the outcome); None: reports are checked and dropped.
     """
     start = time.monotonic()
     try:
@@ -159,7 +167,14 @@ def run_compute(compute: Any, job: Mapping[str, Any], accepted: set[str] | None 
             # created only for a compute that names it: a run of many short jobs that never checkpoint gets no
             # empty directory per configuration (a **kwargs compute gets the path and creates it if it uses it)
             os.makedirs(directory, exist_ok=True)
-        value = compute(**compute_kwargs(job, accepted))
+        if reporter is None:
+            value = compute(**compute_kwargs(job, accepted))
+        else:
+            with reporting_to(reporter):
+                try:
+                    value = compute(**compute_kwargs(job, accepted))
+                finally:
+                    reporter.close()  # the reports leave before the outcome
         result, error = check_result(value)
     except BaseException as exc:  # noqa: BLE001 - everything a user's compute raises is recorded
         if isinstance(exc, KeyboardInterrupt | SystemExit) or type(exc).__name__ == "HandBack":
@@ -208,18 +223,20 @@ def _short(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def run_compute_in_child(compute: Any, job: Mapping[str, Any], accepted: set[str] | None, timeout: float) -> dict:
+def run_compute_in_child(compute: Any, job: Mapping[str, Any], accepted: set[str] | None, timeout: float,
+                         reporter: JobReporter | None = None) -> dict:
     """Run :func:`run_compute` in a forked child process, killed if it takes longer than ``timeout`` s.
 
     Used by worker processes when the master sets ``job_timeout``, so that even a computation stuck in C code
-    cannot block the worker. The outcome comes back over a pipe as JSON.
+    cannot block the worker. The outcome comes back over a pipe as JSON. The child reports through ``reporter``
+    (its ``send`` must open its own connection in the child).
     """
     import json
     import multiprocessing
 
     ctx = multiprocessing.get_context("fork")
     receiver, sender = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_child_main, args=(compute, job, accepted, sender), daemon=True,
+    child = ctx.Process(target=_child_main, args=(compute, job, accepted, sender, reporter), daemon=True,
                         name=f"bandster-job-{'-'.join(map(str, job['id']))}")
     start = time.monotonic()
     child.start()
@@ -241,9 +258,10 @@ def run_compute_in_child(compute: Any, job: Mapping[str, Any], accepted: set[str
     return {"id": id_to_json(job["id"]), "result": None, "exception": error, "duration": time.monotonic() - start}
 
 
-def _child_main(compute: Any, job: Mapping[str, Any], accepted: set[str] | None, sender: Any) -> None:
+def _child_main(compute: Any, job: Mapping[str, Any], accepted: set[str] | None, sender: Any,
+                reporter: JobReporter | None = None) -> None:
     import json
 
-    outcome = run_compute(compute, job, accepted)
+    outcome = run_compute(compute, job, accepted, reporter)
     sender.send_bytes(json.dumps(outcome).encode())
     sender.close()

@@ -14,9 +14,10 @@ import Pyro5.api
 import Pyro5.errors
 
 from bandster.core import credentials, protocol
-from bandster.core.exchange import DispatcherLink
+from bandster.core.exchange import DispatcherLink, ReportLink
 from bandster.core.names import dispatcher_name, local_dispatcher, worker_prefix
 from bandster.core.nameserver import DEFAULT_PORT, describe_runs, known_runs, local_address_towards, validate_run_id
+from bandster.core.reporting import REPORT_INTERVAL, JobReporter, current_reporter
 from bandster.core.security import AuthDaemon, nameserver_proxy
 from bandster.core.waiting import WaitWarnings
 
@@ -108,6 +109,9 @@ class Worker:
         self._accepted: set[str] | None | bool = False  # compute's keyword arguments, inspected once
         self._in_own_process = True
         self._credentials: tuple[str, float, int, float] | None = None
+        self._send_reports: Any = None  # send(job_id, attempt, reports, wait) -> stop?, while serving
+        self._report_interval = 0.0
+        self._job_reporter: JobReporter | None = None  # the running job's, for reports from threads of compute's
 
     # ------------------------------------------------------------------ user API
     def compute(self, config_id: tuple, config: dict, budget: float, working_directory: str, **kwargs: Any) -> dict:
@@ -125,6 +129,34 @@ class Worker:
             f"{type(self).__name__}.compute is not implemented: subclass Worker and define "
             "compute(self, config, budget, **kwargs) returning {'loss': float, 'info': ...}"
         )
+
+    def report(self, step: float, loss: float, info: Any = None) -> bool:
+        """Record one point of the running job's learning curve; True once the job should stop.
+
+        Call it from ``compute`` (e.g. after every epoch) with the ``step`` reached (budget units, > 0, not
+        decreasing) and the ``loss`` there; ``info`` is an optional dict of builtins. When the scheduler stops the
+        job (a stopping scheduler, or ``Backend.cancel``), this returns True (on the very report at which the
+        scheduler decided): ``compute`` should then return its latest result as usual; the run is recorded as
+        stopped at that step. Outside a job (``compute`` called directly) reports are checked and dropped. A
+        compute that never reports works exactly as before.
+
+        Examples
+        --------
+        >>> class Epochs(Worker):
+        ...     def compute(self, config, budget, **kwargs):
+        ...         for epoch in range(1, int(budget) + 1):
+        ...             loss = config['x'] / epoch
+        ...             if self.report(step=epoch, loss=loss):
+        ...                 break
+        ...         return {'loss': loss, 'info': {'epochs': epoch}}
+        >>> Epochs(run_id='report_doc').compute(config={'x': 1.0}, budget=4)
+        {'loss': 0.25, 'info': {'epochs': 4}}
+        """
+        return (self._job_reporter or current_reporter()).report(step, loss, info)
+
+    def should_stop(self) -> bool:
+        """True once the running job should stop (asked without reporting; see :meth:`report`)."""
+        return (self._job_reporter or current_reporter()).should_stop()
 
     def load_nameserver_credentials(self, working_directory: str, num_tries: int = 60, interval: float = 1) -> None:
         """Read the name server's address and secret from the shared directory's credentials file.
@@ -379,6 +411,11 @@ class Worker:
         dispatcher = local
         outcome: dict | None = None
 
+        def send(job_id: Any, attempt: int, reports: list, wait: bool) -> bool:
+            return local.report(self.worker_id, job_id, attempt, reports)
+
+        self._send_reports, self._report_interval = send, 0.0  # a direct call for every report
+
         def announce() -> None:
             local.announce(self.worker_id, info, local_worker=self)
 
@@ -412,6 +449,8 @@ class Worker:
         """Serve a dispatcher in another process through a :class:`~bandster.core.exchange.DispatcherLink`: its
         thread trades outcomes for jobs (possibly a few ahead) while this thread computes them in order."""
         link = DispatcherLink(uri, self.nameserver_secret, self.worker_id, info, self._poll_wait, self.logger)
+        reports = ReportLink(uri, self.nameserver_secret, self.worker_id)
+        self._send_reports, self._report_interval = reports.send, REPORT_INTERVAL
         link.start()
         self._idle_since = time.time()
         self.logger.info("worker %s serves dispatcher %s", self.worker_id, uri)
@@ -431,6 +470,7 @@ class Worker:
                     break
         finally:
             link.close(goodbye=self._stop)
+            reports.close()
         if command == protocol.LOST:
             self.logger.warning("worker %s waits for the next dispatcher", self.worker_id)
         for outcome in link.undelivered:
@@ -457,18 +497,29 @@ class Worker:
             if self._accepted is False:
                 self._accepted = protocol.accepted_arguments(self.compute)
             timeout = job.get("timeout")
+            reporter = self._job_reporter = self._reporter(job)
             if timeout is not None and self._in_own_process:
-                return protocol.run_compute_in_child(self.compute, job, self._accepted, float(timeout))
-            return protocol.run_compute(self.compute, job, self._accepted)
+                return protocol.run_compute_in_child(self.compute, job, self._accepted, float(timeout), reporter)
+            return protocol.run_compute(self.compute, job, self._accepted, reporter)
         except HandBack as exc:
             self.logger.warning("worker %s stops in job %s, handing it back to the master: %s", self.worker_id,
                                 job["id"], exc)
             self.request_stop()
             return None
         finally:
+            self._job_reporter = None
             with self._cond:
                 self.busy = False
                 self.last_job_finished = self._idle_since = time.time()
+
+    def _reporter(self, job: dict) -> JobReporter | None:
+        """Where ``job``'s reports go: the dispatcher this worker serves (None when it serves none)."""
+        send = self._send_reports
+        if send is None:
+            return None
+        job_id, attempt = job["id"], int(job.get("attempt") or 1)
+        return JobReporter(lambda reports, wait: send(job_id, attempt, reports, wait), job.get("decide"),
+                           self._report_interval)
 
     def _stop_daemon(self) -> None:
         daemon, self._daemon = self._daemon, None

@@ -337,12 +337,17 @@ class AsyncBOHB(AsyncBracketOptimizer):
     top_n_percent, num_samples, random_fraction, bandwidth_factor, min_bandwidth, prior_weight
         The model's settings, keyword arguments of :class:`bandster.samplers.bohb.BOHB` (declared there), with
         the same defaults as for :class:`~bandster.optimizers.BOHB`.
-    model_budget_rule : {"full_split", "enough"}
-        Which budget's model proposes (above; default "full_split"); "enough" is synchronous BOHB's rule.
+    model_budget_rule : {"full_split", "enough", "reached"}
+        Which budget's model proposes (above; default "full_split", and "reached" with ``type="stopping"``);
+        "enough" is synchronous BOHB's rule.
     seed : int, optional
     type : {"promotion", "stopping"}
-        As for :class:`ASHA`; with "stopping" the model is fitted on the values recorded at the rung levels
-        (budget = rung level) and on completed jobs (budget = ``max_budget``).
+        As for :class:`ASHA`; with "stopping" the model is given the values recorded at the rung levels
+        (budget = rung level) and the completed jobs (budget = ``max_budget``), and by default
+        (``model_budget_rule="reached"``) fits one model on all of them: every configuration ranked by the
+        highest rung it reached, then by its value there, so the good set is the configurations the stopping
+        rule kept longest, not the fastest starters of the lowest rung (docs/benchmarks.md, "Early stopping and
+        PASHA on learning curves").
     **kwargs
         As for :class:`ASHA`.
     """
@@ -360,7 +365,7 @@ class AsyncBOHB(AsyncBracketOptimizer):
     ) -> None:
         require_configspace(configspace, "AsyncBOHB")
         settings = split_model_settings(kwargs)
-        settings.setdefault("model_budget_rule", "full_split")
+        settings.setdefault("model_budget_rule", "reached" if type == "stopping" else "full_split")
         if settings.get("min_points_in_model") is None:
             settings["min_points_in_model"] = min(SpaceEncoding(configspace).dim + 1, ASYNC_MAX_MIN_POINTS)
         generator, model_kwargs = bohb_model(configspace, seed, **settings)

@@ -55,10 +55,10 @@ class BOHB(BracketOptimizer):
         Widens the bandwidths when drawing candidates.
     min_bandwidth : float
         Floor of every bandwidth (keeps diversity when many points coincide).
-    model_budget_rule : {"enough", "full_split"}
+    model_budget_rule : {"enough", "full_split", "reached"}
         Which budget's model proposes: "enough" (BOHB's rule, the default) the largest budget with a model;
-        "full_split" the largest whose good set is a full ``top_n_percent`` share, see
-        :class:`bandster.samplers.bohb.BOHB`.
+        "full_split" the largest whose good set is a full ``top_n_percent`` share; "reached" one model over all
+        budgets, configurations ranked by the largest budget they reached; see :class:`bandster.samplers.bohb.BOHB`.
     prior_weight : float
         Weight of a uniform prior mixed into the good density (TPE's prior); 0 (default) is BOHB's model.
         It helps leave a decoy branch of a conditional space and costs on counting ones (docs/bohb.md).

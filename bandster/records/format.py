@@ -43,22 +43,31 @@ True
 from __future__ import annotations
 
 import collections
+import contextlib
 import errno
 import fcntl
+import gc
 import json
 import logging
 import math
 import os
 import re
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 logger = logging.getLogger(__name__)
 
+try:  # optional (the ``report`` extra): parses a large journal's lines in half the time of the json module
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - depends on the installation
+    _orjson = None
+
 __all__ = [
     "LineTail",
+    "paused_gc",
     "find_journals",
     "RUNS_DIRNAME",
     "CONFIGS_FILENAME",
@@ -895,6 +904,45 @@ def read_hb_config(directory: str | os.PathLike) -> dict | None:
     return hb_config
 
 
+_gc_lock = threading.Lock()  # guards _gc_pauses, _gc_was_enabled
+_gc_pauses = 0
+_gc_was_enabled = False
+
+
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a journal is read in bulk (re-entrant, thread-safe).
+
+    Reading a large journal allocates millions of small, long-lived objects (the parsed lines and what is built
+    from them) and no reference cycles; every allocation burst triggers collections that walk all of them again,
+    which made up about 40 % of the time of a first read of 100,000 runs. Objects are still freed by reference
+    counting meanwhile; the collector is switched back on when the last of the overlapping pauses ends (if it was
+    on when the first began).
+
+    Examples
+    --------
+    >>> import gc
+    >>> with paused_gc():
+    ...     gc.isenabled()
+    False
+    >>> gc.isenabled()
+    True
+    """
+    global _gc_pauses, _gc_was_enabled
+    with _gc_lock:
+        if _gc_pauses == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pauses += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pauses -= 1
+            if _gc_pauses == 0 and _gc_was_enabled:
+                gc.enable()
+
+
 class LineTail:
     """The complete lines appended to a file since the last :meth:`read`: a journal file being written.
 
@@ -937,11 +985,16 @@ class LineTail:
         self.bytes_read = 0
         self.restarted = False
         self._inode: int | None = None
+        #: whether the last read went to the end of the file (False when ``max_bytes`` left lines for the next)
+        self.at_end = True
 
-    def read(self) -> list[tuple[int, Any]]:
+    def read(self, max_bytes: int | None = None) -> list[tuple[int, Any]]:
         """``(line_number, value)`` of every complete line appended since the last read that parses as JSON
-        (others are skipped with a warning, as the journal reader does)."""
+        (others are skipped with a warning, as the journal reader does); with ``max_bytes``, only the complete
+        lines within the next ``max_bytes`` bytes (at least one line), the rest being left for the next read
+        (see :attr:`at_end`)."""
         self.restarted = False
+        self.at_end = True
         try:
             stat = os.stat(self.path)
         except FileNotFoundError:
@@ -955,10 +1008,21 @@ class LineTail:
         self._inode = stat.st_ino
         if stat.st_size <= self.offset:
             return []
+        want = stat.st_size - self.offset
+        if max_bytes is not None and max_bytes < want:
+            want = max(int(max_bytes), 1)
+            self.at_end = False
         try:
             with open(self.path, "rb") as fh:
                 fh.seek(self.offset)
-                data = fh.read(stat.st_size - self.offset)
+                data = fh.read(want)
+                while b"\n" not in data and self.offset + len(data) < stat.st_size:  # a line longer than asked
+                    more = fh.read(max(len(data), 1 << 16))
+                    if not more:
+                        break
+                    data += more
+                if self.offset + len(data) >= stat.st_size:
+                    self.at_end = True
         except OSError as err:
             logger.warning("%s cannot be read (%s); it is skipped", self.path, err)
             return []
@@ -973,10 +1037,18 @@ class LineTail:
         first = self.line_number + 1
         self.line_number += len(lines)
         kept = [(n, line) for n, line in enumerate(lines, start=first) if line.strip(b" \t\r")]
-        try:  # one call for the whole batch: much faster than one per line
-            values = json.loads(b"[" + b",".join(line for _, line in kept) + b"]")
-        except (ValueError, RecursionError):
-            values = None
+        batch = b"[" + b",".join(line for _, line in kept) + b"]"
+        values = None
+        if _orjson is not None:  # strict JSON only: HpBandSter's bare NaN tokens fall back to the json module
+            try:
+                values = _orjson.loads(batch)
+            except (ValueError, RecursionError):
+                values = None
+        if values is None:
+            try:  # one call for the whole batch: much faster than one per line
+                values = json.loads(batch)
+            except (ValueError, RecursionError):
+                values = None
         if values is not None and len(values) == len(kept):
             yield from zip((n for n, _ in kept), values, strict=True)
             return

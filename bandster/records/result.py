@@ -28,7 +28,9 @@ from bandster.records.format import (
     RESULTS_FILENAME,
     LineTail,
     ReportLine,
+    as_id,
     is_float,
+    paused_gc,
     read_configs,
     read_hb_config,
     read_reports,
@@ -414,7 +416,7 @@ class Result:
         """``{config_id: {'config': dict, 'config_info': dict}}``, deep copies."""
         table = self._table
         return {
-            config_id: {"config": copy.deepcopy(config), "config_info": copy.deepcopy(info)}
+            config_id: {"config": _deep_copy(config), "config_info": _deep_copy(info)}
             for config_id, config, info in zip(table.config_ids, table.configs, table.config_infos, strict=True)
         }
 
@@ -434,7 +436,11 @@ class Result:
         intermediate values a job reported while it ran (``Worker.report``) are not in them: they are in
         :meth:`get_reports`.
         """
-        config_ids = list(self._table.config_ids) if config_ids is None else config_ids
+        table = self._table
+        if config_ids is None:  # every configuration: all runs built at once, then split by configuration
+            runs = self._runs(np.arange(len(table)))
+            starts = table.starts.tolist()
+            return {cid: lc_extractor(runs[starts[i]:starts[i + 1]]) for i, cid in enumerate(table.config_ids)}
         return {tuple(cid): lc_extractor(self.get_runs_by_id(cid)) for cid in config_ids}
 
     def get_reports(self, config_id: tuple | None = None) -> list[Report]:
@@ -865,6 +871,16 @@ def flatten_info(info: Any, prefix: str = "info", depth: int = 3) -> dict[str, A
     return out
 
 
+_IMMUTABLE = (str, int, float, bool, type(None))
+
+
+def _deep_copy(value: Any) -> Any:
+    """``copy.deepcopy``, with a fast path for the usual configuration: a flat dict of numbers and strings."""
+    if type(value) is dict and all(type(v) in _IMMUTABLE for v in value.values()):
+        return dict(value)
+    return copy.deepcopy(value)
+
+
 def _cell(value: Any) -> Any:
     if value is None or isinstance(value, str | int | float | bool):
         return value
@@ -992,14 +1008,15 @@ def logged_results_to_HBS_result(directory: str | os.PathLike) -> Result:  # noq
     builder = RunTableBuilder()
     budgets: set[float] = set()
     time_ref = None
-    if os.path.exists(configs_fn):
-        _load_configs(configs_fn, builder)
-    else:
-        logger.warning("%s is missing; configurations are left empty", configs_fn)
-    if os.path.exists(results_fn):
-        budgets, time_ref = _load_results(results_fn, builder)
-    else:
-        logger.warning("%s is missing; the result has no runs", results_fn)
+    with paused_gc():
+        if os.path.exists(configs_fn):
+            _load_configs(configs_fn, builder)
+        else:
+            logger.warning("%s is missing; configurations are left empty", configs_fn)
+        if os.path.exists(results_fn):
+            budgets, time_ref = _load_results(results_fn, builder)
+        else:
+            logger.warning("%s is missing; the result has no runs", results_fn)
     hb_config = read_hb_config(directory)
     if hb_config is None:
         hb_config = _infer_hb_config(budgets, time_ref)
@@ -1051,6 +1068,7 @@ class JournalReader:
 
     def _start(self) -> None:
         self._builder = RunTableBuilder()
+        self._held: list[tuple[int, Any]] = []  # result lines waiting for their configuration's line
         self._budgets: set[float] = set()
         self._time_ref: float | None = None
         self._report_lines: list[ReportLine] = []
@@ -1060,19 +1078,47 @@ class JournalReader:
         """Bytes read from ``configs.json``, ``results.json`` and ``reports.json`` so far."""
         return self._configs.bytes_read + self._results.bytes_read + self._report_tail.bytes_read
 
-    def read(self) -> bool:
+    def read(self, max_bytes: int | None = None) -> bool:
         """Read what was appended since the last call; True when the journal was started over (truncated or
         replaced), in which case everything was read again from the start and callers must drop what they
-        built from the earlier reads."""
+        built from the earlier reads.
+
+        With ``max_bytes``, read about that much of ``configs.json`` (and of ``results.json`` and
+        ``reports.json`` in proportion) and leave the rest for the next calls (:attr:`at_end` says when all was
+        read): a large journal is then read in parts, and what was read so far can be shown meanwhile. Results
+        whose configuration line is not read yet wait for it, so the parts add up to what one read gives.
+        """
+        with paused_gc():
+            return self._read(max_bytes)
+
+    @property
+    def at_end(self) -> bool:
+        """Whether the last :meth:`read` read everything there was (no part left for the next one)."""
+        return self._configs.at_end and self._results.at_end and self._report_tail.at_end and not self._held
+
+    def _read(self, max_bytes: int | None) -> bool:
         tails = (self._configs, self._results, self._report_tail)
-        configs, results, reports = (tail.read() for tail in tails)
+        # in parts: results lines are about 2.3 times longer than configuration lines
+        sizes = (None, None, None) if max_bytes is None else (max_bytes, 3 * max_bytes, 3 * max_bytes)
+        configs, results, reports = (tail.read(size) for tail, size in zip(tails, sizes, strict=True))
         restarted = any(tail.restarted for tail in tails)
         if restarted:
             self._start()
             for tail in tails:
                 tail.offset = tail.line_number = 0
-            configs, results, reports = (tail.read() for tail in tails)
+            configs, results, reports = (tail.read(size) for tail, size in zip(tails, sizes, strict=True))
         _load_configs(self._configs.path, self._builder, configs, self._on_config)
+        results, self._held = self._held + results, []
+        if not self._configs.at_end:  # a part: the results from the first whose configuration is not read yet wait
+            builder = self._builder
+            for position, (_, entry) in enumerate(results):
+                try:
+                    waits = isinstance(entry, list) and bool(entry) and builder.index_of(as_id(entry[0])) is None
+                except TypeError:  # an id that cannot be one (unhashable): the reader skips the line with a warning
+                    waits = False
+                if waits:
+                    results, self._held = results[:position], results[position:]
+                    break
         budgets, time_ref = _load_results(self._results.path, self._builder, results, self._on_run)
         for line in read_reports(self._report_tail.path, reports):
             self._report_lines.append(line)

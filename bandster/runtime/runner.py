@@ -730,6 +730,7 @@ class Runner:
         job = job_from_request(request, working_directory=self.working_directory, config_directory=directory,
                                previous_budget=request.previous_budget)
         job.timeout = self._timeout_for(request.budget)
+        job.decision_steps = self.scheduler.decision_steps(job)
         self._running[_job_key(job)] = _RunningJob(job.attempt)
         self.backend.submit(job)
 

@@ -19,7 +19,9 @@ from bandster.samplers.kde.product_kde import ProductKDE
 __all__ = ["BOHB", "MODEL_BUDGET_RULES"]
 
 #: The values of ``model_budget_rule``: which budget's model proposes (see :class:`BOHB`).
-MODEL_BUDGET_RULES = ("enough", "full_split")
+MODEL_BUDGET_RULES = ("enough", "full_split", "reached")
+#: ``model_budget()`` under the ``"reached"`` rule: the model is fitted on every budget at once
+REACHED = math.inf
 
 
 class _Observations:
@@ -83,6 +85,15 @@ class BOHB(base_config_generator):
       asynchronous successive halving the larger budgets hold only promoted configurations, the first of them
       promoted from rungs with few results; :class:`~bandster.optimizers.AsyncBOHB` uses this rule by default
       (measurements: docs/asynchronous.md).
+    * ``"reached"``: one model over all budgets (:meth:`model_budget` returns ``inf``). Each configuration counts
+      once, at the largest budget it was observed on; they are ranked by that budget (largest first), then by
+      their loss there (:meth:`reached_observations`), and split as above with N = the number of configurations.
+      This is the rung a stopping-type scheduler let a configuration reach, Optuna's TPE ranks pruned trials the
+      same way (by the step they reached, then their value). Under stopping ASHA the lowest rung holds every
+      configuration's first value and the upper rungs only those kept: a per-budget model sits on the lowest
+      rung for most of a run and learns the fastest starters, while this one learns what the stopping rule
+      kept longest. :class:`~bandster.optimizers.AsyncBOHB` with ``type="stopping"`` uses it by default
+      (measurements: docs/benchmarks.md, "Early stopping and PASHA on learning curves").
 
     **When the first model appears.** A budget has a model once both sets hold at least
     ``min_points_in_model`` points, i.e. ``N - n_good >= min_points_in_model``. With the default
@@ -116,7 +127,7 @@ class BOHB(base_config_generator):
         Factor applied to the good KDE's bandwidths when drawing candidates.
     min_bandwidth : float
         Lower bound on every bandwidth (keeps a constant column from collapsing the density).
-    model_budget_rule : {"enough", "full_split"}
+    model_budget_rule : {"enough", "full_split", "reached"}
         Which budget's model proposes (see above); "enough" is BOHB's.
     prior_weight : float
         Weight, in points, of the uniform prior mixed into the good density l(x) (TPE's prior; see
@@ -210,7 +221,10 @@ class BOHB(base_config_generator):
         self._observations: dict[float, _Observations] = {}
         self._models: dict[float, tuple[int, ProductKDE, ProductKDE]] = {}
         self._seen: set[tuple] = set()  # configurations proposed or observed (dict items, sorted)
+        # per configuration (key of its dict): (largest budget observed, loss there, model vector)
+        self._reached: dict[tuple, tuple[float, float, np.ndarray]] = {}
         self._warned_unknown: set[str] = set()
+        self._reached_version = 0
 
     # ------------------------------------------------------------------ arithmetic
     def split_sizes(self, n: int) -> tuple[int, int]:
@@ -261,6 +275,8 @@ class BOHB(base_config_generator):
 
     def largest_budget_with_model(self) -> float:
         """The largest budget with enough observations for a model, or ``-inf`` if there is none."""
+        if self.model_budget_rule == "reached":
+            return REACHED if self._enough(len(self._reached)) else -math.inf
         budgets = [b for b, obs in self._observations.items() if self._enough(obs.n)]
         return max(budgets) if budgets else -math.inf
 
@@ -278,6 +294,14 @@ class BOHB(base_config_generator):
         return self.largest_budget_with_model()
 
     # ------------------------------------------------------------------ data
+    def reached_observations(self) -> tuple[np.ndarray, np.ndarray]:
+        """Model vectors of every configuration observed, ranked by the largest budget each reached (largest
+        first), then by its loss on that budget (ties in arrival order); and those budgets."""
+        rows = sorted(enumerate(self._reached.values()), key=lambda item: (-item[1][0], item[1][1], item[0]))
+        if not rows:
+            return np.empty((0, self.encoding.dim)), np.empty(0)
+        return np.array([r[1][2] for r in rows]), np.array([r[1][0] for r in rows])
+
     def observations(self, budget: float) -> tuple[np.ndarray, np.ndarray]:
         """Copies of the stored model vectors (NaN = inactive) and losses of ``budget``."""
         obs = self._observations.get(float(budget))
@@ -315,6 +339,16 @@ class BOHB(base_config_generator):
     def get_model(self, budget: float | None = None) -> tuple[ProductKDE, ProductKDE] | None:
         """The ``(good, bad)`` KDEs of ``budget`` (default: :meth:`model_budget`), fitted if stale."""
         budget = self.model_budget() if budget is None else float(budget)
+        if budget == REACHED:
+            n = len(self._reached)
+            if not self._enough(n):
+                return None
+            cached = self._models.get(REACHED)
+            if cached is None or cached[0] != self._reached_version:
+                vectors, _ = self.reached_observations()
+                cached = (self._reached_version, *self._fit_sorted(vectors))
+                self._models[REACHED] = cached
+            return cached[1], cached[2]
         obs = self._observations.get(budget)
         if obs is None or not self._enough(obs.n):
             return None
@@ -325,12 +359,16 @@ class BOHB(base_config_generator):
         return cached[1], cached[2]
 
     def _fit(self, obs: _Observations) -> tuple[ProductKDE, ProductKDE]:
-        n = obs.n
-        order = np.argsort(obs.losses[:n], kind="stable")
+        order = np.argsort(obs.losses[: obs.n], kind="stable")
+        return self._fit_sorted(obs.vectors[order])
+
+    def _fit_sorted(self, vectors: np.ndarray) -> tuple[ProductKDE, ProductKDE]:
+        """The good and bad KDEs of model vectors sorted best first."""
+        n = len(vectors)
         n_good, n_bad = self.split_sizes(n)
         rng = np.random.default_rng([self._impute_key, n])
-        good = self.impute_conditional_data(obs.vectors[order[:n_good]], rng)
-        bad = self.impute_conditional_data(obs.vectors[order[n_good : n_good + n_bad]], rng)
+        good = self.impute_conditional_data(vectors[:n_good], rng)
+        bad = self.impute_conditional_data(vectors[n_good : n_good + n_bad], rng)
         enc = self.encoding
         return (
             ProductKDE(
@@ -430,8 +468,16 @@ class BOHB(base_config_generator):
         obs = self._observations.get(budget)
         if obs is None:
             obs = self._observations[budget] = _Observations(self.encoding.dim)
-        obs.append(self.encoding.to_model(full), loss)
+        vector = self.encoding.to_model(full)
+        obs.append(vector, loss)
         try:
-            self._seen.add(_config_key(config_to_dict(config)))
+            key = _config_key(config_to_dict(config))
         except (TypeError, ValueError):  # a value that is no builtin: it cannot be proposed again anyway
-            pass
+            key = None
+        if key is not None:
+            self._seen.add(key)
+        if self.model_budget_rule == "reached":
+            key = key if key is not None else ("#", len(self._reached), source)
+            if key not in self._reached or budget >= self._reached[key][0]:
+                self._reached[key] = (budget, loss, vector)
+                self._reached_version += 1

@@ -157,6 +157,14 @@ class Scheduler(abc.ABC):
         """An intermediate value of a running job; the default lets every job continue."""
         return Decision.CONTINUE
 
+    def decision_steps(self, job: Job) -> list[float] | None:
+        """The steps of ``job``'s learning curve at which :meth:`on_report` may stop it: a report that reaches one
+        waits for the answer, the others may be batched by the worker. None (the default for a scheduler that
+        overrides :meth:`on_report`) means any step; ``[]`` (the default otherwise) means none."""
+        if type(self).on_report is Scheduler.on_report:
+            return []
+        return None
+
     def add_grant(self, n_iterations: int, max_configs: int | None = None) -> int:
         """Check the arguments of :meth:`grant` and add ``n_iterations`` to ``granted_iterations``; after
         :meth:`replay` the first grant counts the run's total instead (set ``resumed = True`` in ``replay``).

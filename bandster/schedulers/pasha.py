@@ -211,6 +211,10 @@ class PASHAScheduler(AsyncBracketScheduler):
         """The budget of the current top rung."""
         return self.budgets[self.schedule.top_level]
 
+    def decision_steps(self, job: Job) -> list[float] | None:
+        """``[]``: PASHA records the reports (its rankings) but never stops a job at one."""
+        return []
+
     def on_report(self, job: Job, step: float, loss: float, info: Any = None) -> Decision:
         try:
             self.schedule.record_point(tuple(job.id), float(step), loss)

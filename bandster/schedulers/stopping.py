@@ -506,6 +506,11 @@ class StoppingASHAScheduler(EarlyStoppingScheduler):
         """The budget of ``n_iterations`` synchronous Hyperband iterations (:func:`hyperband_budget`)."""
         return hyperband_budget(n_iterations, self.min_budget, self.max_budget, self.eta)
 
+    def decision_steps(self, job: Job) -> list[float] | None:
+        """The rung levels of the job's bracket: reports between them always continue."""
+        state = self.jobs.get(tuple(job.id))
+        return None if state is None else list(self.rungs[state.bracket].levels)
+
     def decide(self, key: tuple, state: JobState, step: float, loss: float) -> Decision:
         rungs = self.rungs[state.bracket]
         for rung in rungs.crossed(state.next_rung, step):

@@ -15,11 +15,11 @@ loss), :func:`hyperparameter_scatter` (two hyperparameters against the loss), :f
 seeds; returns ``(fig, axes)``); for PBT runs :func:`pbt_schedule` (the best member's hyperparameters over the
 budget) and :func:`pbt_population` (every member's loss over the budget, exploits marked).
 
-One module per figure (``bandster.visualization.losses``, ``.incumbent``, ...), each with a function computing
-the figure's data as plain dicts, lists and numpy arrays (``_get_<figure>_info``, as in Optuna) and the function
-drawing it. The data functions need no matplotlib, and importing this package does not import it: matplotlib is
-imported when a figure is drawn (:func:`interactive_HBS_plot`, all widgets, is the exception: its module is
-loaded on first use).
+One module per figure (``bandster.visualization.losses``, ``.incumbent``, ...), each with a function computing the
+figure's data as plain dicts, lists and numpy arrays (``get_<figure>_info``, public, all gathered in
+:mod:`bandster.visualization.data`) and the function drawing it, as Optuna splits them. The data functions need no
+matplotlib, and importing this package does not import it: matplotlib is imported when a figure is drawn
+(:func:`interactive_HBS_plot`, all widgets, is the exception: its module is loaded on first use).
 
 No function calls ``plt.show()`` unless ``show=True`` (:func:`interactive_HBS_plot` shows itself only when
 matplotlib's backend is interactive, unless told otherwise). Times are seconds since the start of the run (the

@@ -19,7 +19,7 @@ def pyplot() -> Any:
     except ImportError as err:
         raise ImportError(
             "drawing bandster's figures needs matplotlib, which is not installed: pip install 'bandster[plots]' "
-            "(the figures' data functions, _get_*_info, work without it)"
+            "(the figures' data functions, bandster.visualization.data, work without it)"
         ) from err
     return plt
 
@@ -37,7 +37,13 @@ def run_list(runs_or_result: Any) -> list[Any]:
 
 def stamp(run: Any, key: str) -> float | None:
     """The run's time stamp ``key`` as a finite float, or None."""
-    stamps = run.time_stamps if isinstance(run.time_stamps, Mapping) else {}
+    stamps = run.time_stamps
+    if type(stamps) is dict:  # the usual case, first
+        value = stamps.get(key)
+        if type(value) is float and value - value == 0.0:  # finite
+            return value
+    elif not isinstance(stamps, Mapping):
+        return None
     value = stamps.get(key)
     if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
         return float(value)
@@ -95,11 +101,12 @@ def configs_at_budget(result: Any, budget: float | None) -> tuple[float | None, 
     """``(budget, [(config_id, config, loss)])``: finite-loss runs on ``budget`` (default: the largest budget
     with at least two of them, else the largest with any)."""
     by_budget: dict[float, list[tuple[tuple, dict, float]]] = {}
-    for r in result.get_all_runs():
-        if is_finite_loss(r.loss):
-            config = result[r.config_id].config
-            by_budget.setdefault(float(r.budget), []).append(
-                (r.config_id, dict(config) if isinstance(config, Mapping) else {}, float(r.loss)))
+    runs = [r for r in result.get_all_runs() if is_finite_loss(r.loss)]
+    configs = {cid: entry["config"] for cid, entry in result.get_id2config_mapping().items()} if runs else {}
+    for r in runs:
+        config = configs.get(r.config_id)
+        by_budget.setdefault(float(r.budget), []).append(
+            (r.config_id, dict(config) if isinstance(config, Mapping) else {}, float(r.loss)))
     if budget is None:
         candidates = [b for b, rows in by_budget.items() if len(rows) >= 2] or list(by_budget)
         budget = max(candidates) if candidates else None

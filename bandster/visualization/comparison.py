@@ -45,7 +45,7 @@ def _band(runs: list[dict[str, Any]], axis: str) -> dict[str, np.ndarray]:
     return {"x": grid, "median": median, "q25": q25, "q75": q75}
 
 
-def _get_compare_info(results: Sequence[Result], labels: Sequence[str] | None = None, all_budgets: bool = True,
+def get_compare_info(results: Sequence[Result], labels: Sequence[str] | None = None, all_budgets: bool = True,
                       bigger_is_better: bool = True, non_decreasing_budget: bool = True,
                       optimum: float | None = None) -> dict[str, Any]:
     """Each run's incumbent trajectory, grouped by label, with each group's median and quartiles.
@@ -118,7 +118,7 @@ def compare(results: Sequence[Result], labels: Sequence[str] | None = None, all_
     >>> axes.shape
     (2,)
     """
-    info = _get_compare_info(results, labels, all_budgets, bigger_is_better, non_decreasing_budget, optimum)
+    info = get_compare_info(results, labels, all_budgets, bigger_is_better, non_decreasing_budget, optimum)
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), sharey=True)
     values = [run["value"] for group in info["groups"] for run in group["runs"]]

@@ -11,7 +11,7 @@ from bandster.records.result import Result, Run
 from bandster.visualization._utils import finish, no_data, pyplot, run_list, stamp
 
 
-def _get_concurrent_runs_info(runs: Iterable[Run] | Result) -> dict[str, Any]:
+def get_concurrent_runs_info(runs: Iterable[Run] | Result) -> dict[str, Any]:
     """The exact step function of starts and finishes.
 
     Returns
@@ -59,7 +59,7 @@ def concurrent_runs_over_time(runs: Iterable[Run] | Result, num_points: int | No
     -------
     fig, ax
     """
-    info = _get_concurrent_runs_info(runs)
+    info = get_concurrent_runs_info(runs)
     fig, ax = pyplot().subplots(figsize=(8, 4))
     if len(info["times"]):
         times, counts = info["times"], info["counts"]

@@ -11,7 +11,7 @@ from bandster.records.result import Result
 from bandster.visualization._utils import finish, no_data, pyplot
 
 
-def _get_correlation_info(results_object: Result) -> dict[str, Any]:
+def get_correlation_info(results_object: Result) -> dict[str, Any]:
     """The rank correlation of every pair of budgets.
 
     Returns
@@ -66,7 +66,7 @@ def correlation_across_budgets(results_object: Result, show: bool = False) -> tu
         A matrix over the budgets; each cell holds rho, its p-value and the number of configurations
         compared (pairs with fewer than three are left blank).
     """
-    info = _get_correlation_info(results_object)
+    info = get_correlation_info(results_object)
     budgets = info["budgets"]
     n = len(budgets)
     fig, ax = pyplot().subplots(figsize=(1.6 * max(n, 2) + 2, 1.3 * max(n, 2) + 1.5))

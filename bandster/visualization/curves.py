@@ -12,7 +12,7 @@ from bandster.records.result import Result
 from bandster.visualization._utils import finish, no_data, pyplot
 
 
-def _get_learning_curves_info(result: Result, config_ids: Iterable[tuple] | None = None) -> dict[str, Any]:
+def get_learning_curves_info(result: Result, config_ids: Iterable[tuple] | None = None) -> dict[str, Any]:
     """The finite points of each configuration's learning curve.
 
     Returns
@@ -56,7 +56,7 @@ def learning_curves(result: Result, config_ids: Iterable[tuple] | None = None, l
     import matplotlib.ticker
     from matplotlib import colors as mcolors
 
-    curves = _get_learning_curves_info(result, config_ids)["curves"]
+    curves = get_learning_curves_info(result, config_ids)["curves"]
     fig, ax = plt.subplots(figsize=(8, 5))
     if curves:
         finals = np.array([c["final"] for c in curves])

@@ -20,7 +20,7 @@ from bandster.visualization._utils import (
 )
 
 
-def _get_finished_runs_info(runs: Iterable[Run] | Result) -> dict[str, Any]:
+def get_finished_runs_info(runs: Iterable[Run] | Result) -> dict[str, Any]:
     """The finish times, sorted: the n-th time is when the n-th run finished.
 
     Returns
@@ -44,7 +44,7 @@ def finished_runs_over_time(runs: Iterable[Run] | Result, show: bool = False) ->
     -------
     fig, ax
     """
-    info = _get_finished_runs_info(runs)
+    info = get_finished_runs_info(runs)
     fig, ax = pyplot().subplots(figsize=(8, 4))
     if len(info["all"]):
         colors = budget_colors(info["per_budget"])

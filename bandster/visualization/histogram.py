@@ -15,7 +15,7 @@ from bandster.visualization._utils import budget_label, finish, no_data, pyplot,
 KINDS = ("model based", "random")
 
 
-def _get_histogram_info(runs: Iterable[Run] | Result, id2conf: Mapping) -> dict[str, Any]:
+def get_histogram_info(runs: Iterable[Run] | Result, id2conf: Mapping) -> dict[str, Any]:
     """The finite losses per budget, split by how their configuration was chosen.
 
     Returns
@@ -55,7 +55,7 @@ def performance_histogram_model_vs_random(runs: Iterable[Run] | Result, id2conf:
     axarr : numpy.ndarray
         Axes of shape ``(number of budgets, 2)``: column 0 model-based, column 1 random.
     """
-    info = _get_histogram_info(runs, id2conf)
+    info = get_histogram_info(runs, id2conf)
     budgets = info["budgets"] or [math.nan]
     fig, axarr = pyplot().subplots(len(budgets), 2, figsize=(9, 2.4 * len(budgets) + 0.8), squeeze=False,
                                    sharey="row")

@@ -11,7 +11,7 @@ from bandster.records.result import Result
 from bandster.visualization._utils import budget_colors, budget_label, finish, no_data, pyplot
 
 
-def _get_importance_info(result: Result, budgets: Iterable[float] | None = None, configspace: Any = None,
+def get_importance_info(result: Result, budgets: Iterable[float] | None = None, configspace: Any = None,
                          n_trees: int = 64, seed: int | None = 0) -> dict[str, Any]:
     """The importance of every hyperparameter on each budget with enough finite losses.
 
@@ -79,7 +79,7 @@ def hyperparameter_importance(result: Result, budgets: Iterable[float] | None = 
     -------
     fig, ax
     """
-    info = _get_importance_info(result, budgets, configspace, n_trees, seed)
+    info = get_importance_info(result, budgets, configspace, n_trees, seed)
     plt = pyplot()
     names, analysed = info["hyperparameters"], info["budgets"]
     fig, ax = plt.subplots(figsize=(8, max(3.0, 0.5 * len(names) * max(len(analysed), 1) ** 0.5 + 1.5)))

@@ -10,7 +10,7 @@ from bandster.records.result import Result
 from bandster.visualization._utils import budget_colors, budget_label, finish, no_data, pyplot
 
 
-def _get_incumbent_info(result: Result, all_budgets: bool = True, bigger_is_better: bool = True,
+def get_incumbent_info(result: Result, all_budgets: bool = True, bigger_is_better: bool = True,
                         non_decreasing_budget: bool = True, optimum: float | None = None) -> dict[str, Any]:
     """The incumbent trajectory with a finish time.
 
@@ -59,7 +59,7 @@ def incumbent_over_time(
     fig, ax
         A step line; the markers' colours give the incumbent's budget.
     """
-    info = _get_incumbent_info(result, all_budgets, bigger_is_better, non_decreasing_budget, optimum)
+    info = get_incumbent_info(result, all_budgets, bigger_is_better, non_decreasing_budget, optimum)
     fig, ax = pyplot().subplots(figsize=(8, 4.5))
     t, y = info["times"], info["values"]
     if len(t):

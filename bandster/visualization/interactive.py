@@ -27,13 +27,13 @@ def _done(fig: Any, show: bool) -> None:
 WARMSTART_LABEL = "warmstart data"
 
 
-def _get_interactive_info(config_ids: list) -> dict[str, list]:
+def get_interactive_info(config_ids: list) -> dict[str, list]:
     """The check boxes of :func:`interactive_HBS_plot`: ``{label: config ids}``, one per iteration (in order),
     ``'warmstart data'`` for iteration -1 (the runs of a warm start), as in HpBandSter.
 
     Examples
     --------
-    >>> _get_interactive_info([(0, 0, 0), (1, 0, 0), (0, 0, 1), (-1, 0, 0)])
+    >>> get_interactive_info([(0, 0, 0), (1, 0, 0), (0, 0, 1), (-1, 0, 0)])
     {'warmstart data': [(-1, 0, 0)], 'iteration 0': [(0, 0, 0), (0, 0, 1)], 'iteration 1': [(1, 0, 0)]}
     """
     by_iteration: dict[Any, list] = {}
@@ -120,7 +120,7 @@ def interactive_HBS_plot(  # noqa: N802 - HpBandSter's name
     ax.set_title(title)
 
     check_ax = fig.add_axes((0.72, 0.2, 0.26, 0.7))
-    groups = _get_interactive_info(ids)
+    groups = get_interactive_info(ids)
     group_lines = {label: [line for c in members for line in lines[c]] for label, members in groups.items()}
     labels = list(groups)
     check = CheckButtons(check_ax, labels, [True] * len(labels))

@@ -20,7 +20,7 @@ from bandster.visualization._utils import FAILED_COLOR, finish, no_data, pyplot
 _STOPS = ("stop", "pause")
 
 
-def _get_intermediate_values_info(result: Result, config_ids: Iterable[tuple] | None = None,
+def get_intermediate_values_info(result: Result, config_ids: Iterable[tuple] | None = None,
                                   max_curves: int | None = None) -> dict[str, Any]:
     """The reported values of every job, one curve per (configuration, budget, attempt).
 
@@ -120,7 +120,7 @@ def intermediate_values(result: Result, config_ids: Iterable[tuple] | None = Non
     import matplotlib.cm
     from matplotlib import colors as mcolors
 
-    info = _get_intermediate_values_info(result, config_ids, max_curves)
+    info = get_intermediate_values_info(result, config_ids, max_curves)
     curves = info["curves"]
     fig, ax = plt.subplots(figsize=(8, 5))
     finals = np.array([c["final"] for c in curves if math.isfinite(c["final"])])

@@ -21,7 +21,7 @@ from bandster.visualization._utils import (
 )
 
 
-def _get_losses_info(runs: Iterable[Run] | Result,
+def get_losses_info(runs: Iterable[Run] | Result,
                      get_loss_from_run_fn: Callable[[Run], float] = lambda r: r.loss) -> dict[str, Any]:
     """The finished runs' losses per budget.
 
@@ -81,7 +81,7 @@ def losses_over_time(
     plt = pyplot()  # first: names the extra to install when matplotlib is missing
     import matplotlib.transforms
 
-    info = _get_losses_info(runs, get_loss_from_run_fn)
+    info = get_losses_info(runs, get_loss_from_run_fn)
     fig, ax = plt.subplots(figsize=(8, 5))
     colors = budget_colors(info["budgets"], cmap)
     for budget, points in info["per_budget"].items():

@@ -13,7 +13,7 @@ from bandster.visualization._utils import Axis, budget_label, configs_at_budget,
 INACTIVE = -0.08  # where an inactive hyperparameter is drawn, below its axis
 
 
-def _get_parallel_coordinates_info(result: Result, budget: float | None = None,
+def get_parallel_coordinates_info(result: Result, budget: float | None = None,
                                    hyperparameters: Sequence[str] | None = None,
                                    configspace: Any = None) -> dict[str, Any]:
     """Every configuration's hyperparameters mapped to [0, 1] on their axes.
@@ -69,7 +69,7 @@ def parallel_coordinates(
     import matplotlib.cm
     from matplotlib import colors as mcolors
 
-    info = _get_parallel_coordinates_info(result, budget, hyperparameters, configspace)
+    info = get_parallel_coordinates_info(result, budget, hyperparameters, configspace)
     axes, losses = info["axes"], info["losses"]
     fig, ax = plt.subplots(figsize=(max(6.0, 1.3 * len(info["names"]) + 2.5), 5))
     if not axes:

@@ -19,7 +19,7 @@ from bandster.visualization._utils import (
 )
 
 
-def _get_hyperparameter_scatter_info(result: Result, x: str, y: str, budget: float | None = None,
+def get_hyperparameter_scatter_info(result: Result, x: str, y: str, budget: float | None = None,
                                      configspace: Any = None, log_x: bool | None = None,
                                      log_y: bool | None = None) -> dict[str, Any]:
     """The configurations on one budget that have both hyperparameters, with their losses.
@@ -84,7 +84,7 @@ def hyperparameter_scatter(
     fig, ax
         The best configuration is marked with a red star; categorical axes show their levels.
     """
-    info = _get_hyperparameter_scatter_info(result, x, y, budget, configspace, log_x, log_y)
+    info = get_hyperparameter_scatter_info(result, x, y, budget, configspace, log_x, log_y)
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 5.5))
     if info["best"] is None:

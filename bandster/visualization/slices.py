@@ -12,7 +12,7 @@ from bandster.records.result import Result
 from bandster.visualization._utils import Axis, budget_label, configs_at_budget, hp_lookup, no_data, pyplot
 
 
-def _get_slice_info(result: Result, budget: float | None = None, hyperparameters: Sequence[str] | None = None,
+def get_slice_info(result: Result, budget: float | None = None, hyperparameters: Sequence[str] | None = None,
                     configspace: Any = None) -> dict[str, Any]:
     """The configurations of one budget, per hyperparameter.
 
@@ -68,7 +68,7 @@ def hyperparameter_slices(result: Result, budget: float | None = None, hyperpara
     plt = pyplot()
     import matplotlib.ticker
 
-    info = _get_slice_info(result, budget, hyperparameters, configspace)
+    info = get_slice_info(result, budget, hyperparameters, configspace)
     panels = info["panels"] if len(info["losses"]) else []
     n = max(len(panels), 1)
     fig, axes = plt.subplots(1, n, figsize=(min(3.2 * n + 1.5, 24), 4), sharey=True, squeeze=False,

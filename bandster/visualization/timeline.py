@@ -21,7 +21,7 @@ from bandster.visualization._utils import (
 )
 
 
-def _get_worker_timeline_info(runs: Iterable[Run] | Result) -> dict[str, Any]:
+def get_worker_timeline_info(runs: Iterable[Run] | Result) -> dict[str, Any]:
     """One bar per run with a worker and both time stamps.
 
     Returns
@@ -66,7 +66,7 @@ def worker_timeline(runs: Iterable[Run] | Result, show: bool = False) -> tuple[A
     plt = pyplot()  # first: names the extra to install when matplotlib is missing
     import matplotlib.patches
 
-    info = _get_worker_timeline_info(runs)
+    info = get_worker_timeline_info(runs)
     workers = info["workers"]
     fig, ax = plt.subplots(figsize=(9, max(3.5, 0.45 * len(workers) + 1.5)))
     if workers:

@@ -86,13 +86,15 @@ def test_dashboard_of_finished_runs(two_runs, tmp_path):
         headers = page.evaluate("Array.from(document.querySelectorAll('#runs-table thead tr:first-child th'))"
                                 ".map(th => th.dataset.column)")
         assert {"config_id", "budget", "loss", "status", "worker", "started", "x", "lr", "info.units"} <= set(headers)
-        # sort by loss, descending, and filter to the failed runs: the table does it in the page
+        # sort by status and filter to the failed runs: the server sorts and filters, the page shows the answer
         page.evaluate("document.querySelector('#runs-table th[data-column=\"status\"]').click()")
         page.evaluate("(() => { const f = document.querySelector('#runs-table input[data-column=\"status\"]'); "
                       "f.value = '=failed'; f.dispatchEvent(new Event('input')); })()")
+        n_failed = sum(r.status == "failed" for r in logged_results_to_HBS_result(bohb).get_all_runs())
+        page.wait_for(f"document.getElementById('runs-table').getAttribute('data-visible') == '{n_failed}'")
         failed = page.evaluate("Array.from(document.querySelectorAll('#runs-table tbody tr'))"
                                ".map(tr => tr.children[3].textContent)")
-        assert failed and set(failed) == {"failed"}
+        assert failed and set(failed) == {"failed"} and len(failed) == min(n_failed, 50)
         page.screenshot(str(tmp_path / "dashboard.png"))
         assert page.console_errors == []
         loopback_only(page.requests)
@@ -212,6 +214,101 @@ def test_state_says_loading_while_the_first_read_is_under_way(two_runs):
         dashboard._loader.join()
     view = dashboard.state_view(None)  # no read under way: the request reads
     assert "loading" not in view and view["runs"]["total"] > 0 and view["state"] == "finished"
+
+
+def test_table_api_pages_sorts_and_filters(two_runs):
+    with Dashboard(two_runs, port=0) as dashboard:
+        runs = json.loads(get(dashboard.url + "api/runs")[1])["runs"]
+        name = [r["name"] for r in runs if r["name"].startswith("BOHB")][0]
+        result = logged_results_to_HBS_result(runs[[r["name"] for r in runs].index(name)]["directory"])
+        n_runs, n_failed = len(result.get_all_runs()), sum(r.status == "failed" for r in result.get_all_runs())
+        assert dashboard.run(name)[1].wait_loaded(120)  # the server's first read of the journals is done
+        state = json.loads(get(dashboard.url + f"api/state?run={name}")[1])
+        assert state["runs"] == {"version": state["runs"]["version"], "total": n_runs}  # no rows: a page at a time
+        status, body = get(dashboard.url + f"api/table?run={name}&sort=loss&desc=1&page=1&size=5")
+        page = json.loads(body)
+        assert status == 200 and page["total"] == page["matched"] == n_runs and page["page"] == 1
+        assert len(page["rows"]) == 5 and page["version"] == state["runs"]["version"]
+        loss = page["columns"].index("loss")
+        top = json.loads(get(dashboard.url + f"api/table?run={name}&sort=loss&desc=1&size=10")[1])["rows"]
+        assert [r[loss] for r in top[5:10]] == [r[loss] for r in page["rows"]]
+        failed = json.loads(get(dashboard.url + f"api/table?run={name}&f.status=%3Dfailed&size=1000")[1])
+        assert failed["matched"] == n_failed and {r[3] for r in failed["rows"]} == {"failed"}
+        status, body = get(dashboard.url + f"api/table.csv?run={name}&f.status=%3Dfailed")
+        assert status == 200 and len(body.decode().splitlines()) == n_failed + 1
+        assert get(dashboard.url + f"api/table?run={name}&page=x")[0] == 400
+
+
+def test_state_of_the_part_read_so_far(tmp_path):
+    """While the first read of a large journal goes on in parts, the page gets the state of the part read so far
+    (and the table's rows of it), marked as loading; figures wait for the whole; then everything is there."""
+    directory = str(tmp_path / "big")
+    with Journal(directory) as journal:
+        journal.write_manifest({"run_id": "big", "optimizer": "RandomSearch",
+                                "HB_config": {"min_budget": 1.0, "max_budget": 1.0, "eta": 3.0, "budgets": [1.0]}})
+        journal.event("run_started", n_iterations=1)
+        for k in range(30):
+            write_result(journal, k, loss=1.0 - k / 100)
+    dashboard = Dashboard(directory, port=0)
+    name, live = dashboard.run(None)
+    live.update(max_bytes=2000)  # the first parts, as the loader reads them
+    assert not live.loaded and not live.at_end
+    release = threading.Event()
+    dashboard._loader = threading.Thread(target=release.wait, name="test-loader")  # the loader, still reading
+    dashboard._loader.start()
+    try:
+        before = live.bytes_read
+        view = dashboard.state_view(None)
+        assert view["loading"] is True and 0 < view["runs"]["total"] < 30 and view["state"] == "stopped"
+        table = dashboard.table_view(None, {})
+        assert 0 < table["total"] < 30 and len(table["rows"]) == table["total"]
+        assert dashboard.figures_view(None) == {"run": name, "version": -1, "figures": [], "loading": True}
+        assert live.bytes_read == before  # the requests read nothing: the loader does
+    finally:
+        release.set()
+        dashboard._loader.join()
+    view = dashboard.state_view(None)  # no read under way: the request reads the rest
+    assert "loading" not in view and view["runs"]["total"] == 30
+    assert len(dashboard.figures_view(None)["figures"]) >= 5
+
+
+@pytest.mark.timeout(300)
+def test_page_shows_the_part_read_so_far_then_everything(tmp_path, monkeypatch):
+    directory = str(tmp_path / "big")
+    with Journal(directory) as journal:
+        journal.write_manifest({"run_id": "big", "optimizer": "RandomSearch",
+                                "HB_config": {"min_budget": 1.0, "max_budget": 1.0, "eta": 3.0, "budgets": [1.0]}})
+        journal.event("run_started", n_iterations=1)
+        for k in range(30):
+            write_result(journal, k, loss=1.0 - k / 100)
+        journal.event("run_finished")
+    release = threading.Event()
+
+    def slow_first_read(self):  # the loader's first part, then a pause (a large journal's first read)
+        _, live = self.run(None)
+        live.update(max_bytes=2000)
+        release.wait(120)
+        while not live.at_end:
+            live.update(max_bytes=2000)
+
+    monkeypatch.setattr(Dashboard, "_load", slow_first_read)
+    with Dashboard(directory, port=0) as dashboard, Browser() as browser:
+        try:
+            page = browser.open(dashboard.url)
+            page.wait_for("document.getElementById('state').textContent == 'reading' && "
+                          "Number(document.getElementById('runs-table').getAttribute('data-rows')) > 0")
+            shown = int(page.evaluate("document.getElementById('runs-table').getAttribute('data-rows')"))
+            assert 0 < shown < 30 and "runs so far" in page.evaluate(
+                "document.getElementById('progress-text').textContent")
+            assert page.evaluate("document.querySelectorAll('#figures .plot').length") == 0
+        finally:
+            release.set()
+        page.wait_for("document.getElementById('runs-table').getAttribute('data-rows') == '30' && "
+                      "document.getElementById('state').textContent == 'finished'", timeout=20)
+        page.wait_for("document.querySelectorAll('#figures .plot').length >= 5", timeout=30)
+        assert page.console_errors == []
+        loopback_only(page.requests)
+    assert threads_named("bandster-dashboard") == []
 
 
 def test_dashboard_shows_running_jobs_latest_step_and_the_intermediate_values(tmp_path):

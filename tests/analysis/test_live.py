@@ -157,6 +157,84 @@ def test_to_dataframe_exports_info_metrics(tmp_path):
     assert back["info.acc"].tolist()[:3] == pytest.approx([0.5, 0.6, 0.7])
 
 
+def test_runs_table_query_sorts_filters_and_pages_on_the_server(tmp_path):
+    directory = str(tmp_path / "j")
+    losses = [0.5, None, 0.2, 0.9, None, 0.1, 0.7]
+    with Journal(directory) as journal:
+        for k, loss in enumerate(losses):
+            write(journal, k, loss=loss)
+    live = LiveRun(directory)
+    live.update()
+    answer = live.query_table(sort="loss", page=0, size=3)
+    assert answer["total"] == answer["matched"] == 7 and answer["page"] == 0 and len(answer["rows"]) == 3
+    loss_col = answer["columns"].index("loss")
+    assert [row[loss_col] for row in answer["rows"]] == [0.1, 0.2, 0.5]
+    last = live.query_table(sort="loss", page=99, size=3)  # past the end: the last page; empty losses last
+    assert last["page"] == 2 and [row[loss_col] for row in last["rows"]] == [None]
+    down = live.query_table(sort="loss", descending=True, size=10)["rows"]
+    assert [row[loss_col] for row in down] == [0.9, 0.7, 0.5, 0.2, 0.1, None, None]  # empty still last
+    assert all(len(row) == len(answer["columns"]) for row in down)
+    failed = live.query_table(sort="config_id", filters={"status": "=failed"}, size=10)
+    assert failed["matched"] == 2 and [row[0] for row in failed["rows"]] == [[0, 0, 1], [0, 0, 4]]
+    assert live.query_table(filters={"loss": ">0.4", "kind": "a"})["matched"] == 2  # 0.5 (k=0) and 0.7 (k=6)
+    assert live.query_table(filters={"status": "!ok"})["matched"] == 2
+    assert live.query_table(filters={"info.k": "<=2"})["matched"] == 2  # k=0 and k=2 (k=1 failed: no info)
+    assert live.query_table(filters={"config_id": "(0, 0, 3)"})["matched"] == 1  # as the page shows the id
+    assert live.query_table(filters={"nope": "x"})["matched"] == 7  # an unknown column filters nothing
+    csv_text = live.table_csv(sort="loss", filters={"status": "ok"})
+    lines = csv_text.splitlines()
+    assert lines[0].split(",")[:3] == ["config_id", "budget", "loss"] and len(lines) == 6
+    assert lines[1].startswith('"(0, 0, 5)",1.0,0.1,ok,')
+
+
+def test_runs_table_query_follows_appended_runs(tmp_path):
+    """The page asks again when the version changed; the answer has the appended run, read incrementally."""
+    directory = str(tmp_path / "j")
+    with Journal(directory) as journal:
+        for k in range(3):
+            write(journal, k, loss=0.5)
+        journal.flush()
+        live = LiveRun(directory)
+        live.update()
+        first = live.query_table(sort="loss", size=2)
+        before = live.bytes_read
+        write(journal, 3, loss=0.01)
+        journal.flush()
+        assert live.update()
+        again = live.query_table(sort="loss", size=2)
+        assert again["version"] > first["version"] and again["total"] == 4
+        assert again["rows"][0][0] == [0, 0, 3] and again["rows"][0][2] == 0.01
+        assert live.bytes_read - before == sum(os.path.getsize(os.path.join(directory, f)) for f in (
+            "configs.json", "results.json", "events.json")) - before
+
+
+def test_a_journal_read_in_parts_adds_up_to_one_read(tmp_path):
+    """The dashboard reads a large journal in parts and shows the state read so far: results wait for their
+    configuration's line, and the parts end in the state one read gives."""
+    directory = str(tmp_path / "j")
+    with Journal(directory) as journal:
+        journal.event("run_started", n_iterations=3)
+        for k in range(40):
+            write(journal, k, loss=None if k % 7 == 3 else 0.5 - k / 100)
+        write(journal, 5, loss=0.001)  # run again: the later result wins
+        journal.event("dispatch", config_id=[9, 0, 9], budget=1.0, worker="bandster.run_t.worker.h.1.0")
+    whole = LiveRun(directory)
+    whole.update()
+    parts = LiveRun(directory)
+    seen = []
+    for _ in range(1000):
+        parts.update(max_bytes=300)
+        seen.append(parts.n_runs)
+        if parts.at_end:
+            break
+    assert parts.loaded and len(seen) > 5 and seen[0] < seen[len(seen) // 2] < 40  # partial states on the way
+    assert parts.table.rows == whole.table.rows and parts.table.columns == whole.table.columns
+    now = time.time() + 10
+    assert parts.status(now=now).to_dict() == whole.status(now=now).to_dict()
+    assert parts.result() == whole.result() == logged_results_to_HBS_result(directory)
+    assert parts.bytes_read >= whole.bytes_read  # a part's unfinished last line is read again with the next part
+
+
 def test_live_run_reads_reports_as_they_come(tmp_path):
     from analysis_helpers import REPORTING_T0, write_reporting_journal
 

@@ -123,3 +123,52 @@ def test_an_objective_that_cannot_be_sent_is_refused_at_once():
     lock = threading.Lock()
     with pytest.raises(TypeError, match="cannot be sent to worker processes"):
         ProcessBackend(1, lambda config, budget: lock and 0.0)
+
+
+# ---------------------------------------------------------------------------------------------------- reports
+def reporting_objective(marker):
+    """Reports x + 1/step every step; job (0, 0, 0) is SIGKILLed (through ``marker``) after its first report on
+    its first attempt; job (0, 0, 2) hangs after its first report (job_timeout)."""
+
+    def objective(config, budget, config_id, report, should_stop):
+        told, loss = None, None
+        for step in range(1, int(budget) + 1):
+            loss = config["x"] + 1.0 / step
+            stop = report(step, loss, {"pid": os.getpid()})
+            if step == 1 and config_id == (0, 0, 2):
+                time.sleep(120)  # killed at its job_timeout
+            if stop:
+                told = step
+                break
+            if step == 1 and config_id == (0, 0, 0) and not os.path.exists(marker):
+                with open(marker + ".tmp", "w") as fh:
+                    fh.write(str(os.getpid()))
+                os.rename(marker + ".tmp", marker)
+                time.sleep(120)  # killed long before
+        return {"loss": loss, "info": {"told": told, "should_stop": should_stop(), "pid": os.getpid()}}
+
+    return objective
+
+
+def test_stopping_asha_on_processes_with_a_sigkill_and_a_job_timeout(tmp_path, run_id, no_thread_leak):
+    from bandster.optimizers import ASHA
+
+    marker = str(tmp_path / "pid")
+    killed = []
+    watcher = kill_when_written(marker, killed)
+    opt = ASHA(configspace=CS.ConfigurationSpace({"x": (0.0, 1.0)}, seed=0), run_id=run_id, min_budget=1,
+               max_budget=9, eta=3, type="stopping", seed=0, working_directory=str(tmp_path),
+               backend=ProcessBackend(2, reporting_objective(marker)), job_timeout=2.0)
+    result = opt.run(n_iterations=2, progress=False)
+    watcher.join()
+    opt.shutdown()
+    runs = {r.config_id: r for r in result.get_all_runs()}
+    # the SIGKILLed job ran again (attempt 2) and finished; the hung one failed at its limit
+    assert runs[(0, 0, 0)].attempt == 2 and runs[(0, 0, 0)].info["pid"] != killed[0]
+    assert runs[(0, 0, 2)].loss is None and "job_timeout of 2 s" in runs[(0, 0, 2)].error_logs
+    # report() returned True on the very report at which the scheduler stopped each job, and the run says so
+    stopped = {(tuple(e["config_id"]), e["step"]) for e in events(opt) if e["event"] == "job_stopped"}
+    told = {(r.config_id, float(r.info["told"])) for r in runs.values() if r.info and r.info["told"] is not None}
+    assert told and told == {s for s in stopped if s[0] != (0, 0, 2)}  # the hung job returned nothing
+    assert {(r.config_id, r.stopped_at) for r in runs.values() if r.status == "stopped"} == told
+    assert all(r.info["should_stop"] is (r.info["told"] is not None) for r in runs.values() if r.info)

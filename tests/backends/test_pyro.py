@@ -309,3 +309,89 @@ def test_workers_that_joined_before_run_are_in_the_journal(nameserver, run_id, t
     assert sorted(e["worker"] for e in joined) == sorted(w.worker_id for w in workers)  # each once
     started = next(e for e in events if e["event"] == "run_started")
     assert all(e["time"] <= started["time"] for e in joined)  # with the time they joined
+
+
+# ---------------------------------------------------------------------------------------------------- reports
+def stopped_events(opt):
+    with open(os.path.join(opt.journal.directory, "events.json")) as fh:
+        return {(tuple(e["config_id"]), e["step"]) for e in map(json.loads, fh) if e["event"] == "job_stopped"}
+
+
+def told(result):
+    return {(r.config_id, float(r.info["told"])) for r in result.get_all_runs()
+            if r.info and r.info["told"] is not None}
+
+
+@pytest.mark.timeout(120)
+def test_stopping_asha_stops_a_thread_worker_and_a_worker_process_on_the_rung_report(nameserver, run_id, tmp_path,
+                                                                                      spawn, no_thread_leak):
+    from bandster.optimizers import ASHA
+
+    from toy_workers import CurveWorker
+
+    thread_worker = CurveWorker(run_id=run_id, nameserver=nameserver.host, nameserver_port=nameserver.port, id="t")
+    thread_worker.run(background=True)
+    proc = spawn(os.path.join(HELPERS, "toy_workers.py"), run_id, nameserver.host, str(nameserver.port), "curve", "p")
+    # job_timeout: the worker process runs each job in a forked child, which reports over a connection of its own
+    opt = ASHA(configspace=space(), run_id=run_id, nameserver=nameserver.host, nameserver_port=nameserver.port,
+               min_budget=1, max_budget=9, eta=3, type="stopping", working_directory=str(tmp_path), seed=3,
+               job_timeout=60)
+    result = opt.run(n_iterations=3, min_n_workers=2, progress=False)
+    opt.shutdown(shutdown_workers=True)
+    assert proc.wait(timeout=30) == 0, proc.stdout.read()
+    stops = stopped_events(opt)
+    assert stops and told(result) == stops
+    assert {(r.config_id, r.stopped_at) for r in result.get_all_runs() if r.status == "stopped"} == stops
+    assert all(r.info["should_stop"] is (r.info["told"] is not None) for r in result.get_all_runs())
+
+
+@pytest.mark.timeout(120)
+def test_a_sigkilled_reporting_worker_process_job_runs_again(nameserver, run_id, tmp_path, spawn):
+    from bandster.optimizers import MedianStopping
+
+    procs = {}
+    for i in range(2):
+        p = spawn(os.path.join(HELPERS, "toy_workers.py"), run_id, nameserver.host, str(nameserver.port), "curve",
+                  str(i), env={"TOY_STEP_SLEEP": "0.1"})
+        procs[f".{p.pid}.{i}"] = p
+    opt = MedianStopping(configspace=space(), run_id=run_id, nameserver=nameserver.host,
+                         nameserver_port=nameserver.port, max_budget=6, working_directory=str(tmp_path), seed=7,
+                         ping_interval=0.3)
+    out = {}
+    runner = threading.Thread(target=lambda: out.setdefault("result", opt.run(n_iterations=1, min_n_workers=2,
+                                                                                max_configs=4, progress=False)))
+    runner.start()
+    # as soon as a running job has reported, kill its worker for real
+    wait_until(lambda: any(j.last_step is not None for j in list(opt.dispatcher._running.values())))
+    victim_job = next(j for j in list(opt.dispatcher._running.values()) if j.last_step is not None)
+    victim = next(p for suffix, p in procs.items() if victim_job.worker_name.endswith(suffix))
+    victim.kill()
+    runner.join(timeout=90)
+    assert not runner.is_alive()
+    opt.shutdown(shutdown_workers=True)
+    runs = out["result"].get_all_runs()
+    assert len(runs) == 4 and all(r.loss is not None for r in runs)
+    again = [r for r in runs if r.config_id == victim_job.id]
+    assert len(again) == 1 and again[0].attempt == 2 and again[0].info["pid"] != victim.pid
+
+
+@pytest.mark.timeout(120)
+def test_a_reporting_job_past_its_job_timeout_on_a_worker_process_fails_and_the_others_go_on(nameserver, run_id,
+                                                                                               tmp_path, spawn):
+    from bandster.optimizers import ASHA
+
+    proc = spawn(os.path.join(HELPERS, "toy_workers.py"), run_id, nameserver.host, str(nameserver.port), "curve", "p",
+                 env={"TOY_HANG_ID": "0_0_1"})
+    opt = ASHA(configspace=space(), run_id=run_id, nameserver=nameserver.host, nameserver_port=nameserver.port,
+               min_budget=1, max_budget=9, eta=3, type="stopping", working_directory=str(tmp_path), seed=3,
+               job_timeout=1.5)
+    result = opt.run(n_iterations=1, max_configs=4, min_n_workers=1, progress=False)
+    opt.shutdown(shutdown_workers=True)
+    assert proc.wait(timeout=30) == 0, proc.stdout.read()
+    runs = {r.config_id: r for r in result.get_all_runs()}
+    assert sorted(runs) == [(0, 0, i) for i in range(4)]
+    assert runs[(0, 0, 1)].loss is None and "job_timeout of 1.5 s" in runs[(0, 0, 1)].error_logs
+    others = [r for key, r in runs.items() if key != (0, 0, 1)]
+    assert all(r.error_logs is None for r in others)
+    assert {(r.config_id, float(r.info["told"])) for r in others if r.info["told"] is not None} == {
+        stop for stop in stopped_events(opt) if stop[0] != (0, 0, 1)}

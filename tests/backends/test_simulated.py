@@ -393,3 +393,19 @@ def test_queue_withdraw_cancel_and_shutdown():
     assert backend.n_workers == 0
     with pytest.raises(RuntimeError, match="shut down"):
         backend.submit(jobs[1])
+
+
+def test_a_plain_objective_that_names_report_is_refused_with_what_to_do():
+    from bandster.backends import SimulatedBackend
+
+    def objective(config, budget, report):
+        return {"loss": 0.0, "cost": 1.0}
+
+    with pytest.raises(TypeError, match=r"names \['report'\]: a simulated job reports by yielding"):
+        SimulatedBackend(1, objective)
+
+    def generator(config, budget, report=None):  # a generator function may name it; it reports by yielding
+        yield 1, 0.5, 1.0
+        return {"loss": 0.5}
+
+    SimulatedBackend(1, generator)

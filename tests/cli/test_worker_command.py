@@ -1,5 +1,6 @@
 """`bandster nameserver` and `bandster worker` (MODULE:CLASS and --command), with real processes."""
 
+import logging
 import os
 import shlex
 import signal
@@ -361,3 +362,50 @@ def test_a_garbled_result_is_logged_with_its_reason(nameserver, run_id, tmp_path
     failed = [r.getMessage() for r in caplog.records if "failed:" in r.getMessage()]
     assert failed and all("neither a number nor JSON: 'abc'" in m for m in failed), failed
     assert not any(m.endswith("<no output>") for m in failed)
+
+
+@pytest.mark.timeout(120)
+def test_a_shell_command_reports_and_is_stopped_by_sigterm_then_sigkill(nameserver, run_id, tmp_path, spawn):
+    """MedianStopping (grace 1, one sample) over a --command worker: the first configuration runs to the end; each
+    later one is worse at step 1, stopped there, and ends by its SIGTERM trap (its own result), by exiting on
+    SIGTERM (its last report is the result) or, ignoring SIGTERM, by SIGKILL after --stop-grace."""
+    from bandster.optimizers import MedianStopping
+
+    worker = spawn("-m", "bandster", "worker", "--run-id", run_id, "--nameserver", nameserver.host,
+                   "--nameserver-port", str(nameserver.port), "--stop-grace", "1",
+                   "--command", f"sh {shlex.quote(os.path.join(SCRIPTS, 'reporting.sh'))} {{reports}} {{result}}")
+    opt = MedianStopping(configspace=CS.ConfigurationSpace({"x": (0.0, 1.0)}, seed=0), run_id=run_id,
+                         nameserver=nameserver.host, nameserver_port=nameserver.port, max_budget=3, grace_period=1,
+                         min_samples_required=1, working_directory=str(tmp_path), seed=0)
+    try:
+        result = opt.run(n_iterations=10, max_configs=4, min_n_workers=1, progress=False)
+    finally:
+        opt.shutdown(shutdown_workers=True)
+    code, out = _finish(worker)
+    assert code == 0, out
+    runs = {r.config_id[2]: r for r in result.get_all_runs()}
+    assert sorted(runs) == [0, 1, 2, 3] and all(r.error_logs is None for r in runs.values())
+    assert runs[0].loss == pytest.approx(1 / 3)
+    assert runs[1].loss == 2.5 and runs[1].info == {"sigterm": True}  # written by its SIGTERM trap
+    assert runs[2].loss == 3.0 and runs[2].info == {"n": 2}  # its last report
+    assert runs[3].loss == 4.0 and runs[3].info == {"n": 3}
+    assert {n: (r.status, r.stopped_at) for n, r in runs.items()} == {
+        0: ("ok", None), 1: ("stopped", 1.0), 2: ("stopped", 1.0), 3: ("stopped", 1.0)}
+    assert "SIGKILL" in out and "did not exit within 1 s of SIGTERM" in out
+
+
+def test_reports_file_lines_are_parsed_and_bad_ones_skipped(tmp_path, caplog):
+    from bandster.workers.command import ReportsReader
+
+    path = str(tmp_path / "reports.jsonl")
+    reader = ReportsReader(path)
+    assert reader.read(logging.getLogger("t")) == []  # not written yet
+    with open(path, "w") as fh:
+        fh.write('{"step": 1, "loss": 0.5}\nnot json\n{"step": 0, "loss": 1}\n{"loss": 2}\n{"step": 2, "lo')
+    with caplog.at_level("WARNING"):
+        assert reader.read(logging.getLogger("t")) == [(1.0, 0.5, None)]
+    assert "line 2: not JSON" in caplog.text and "line 3: report(step=0)" in caplog.text
+    assert 'line 4: a report needs "step" and "loss"' in caplog.text
+    with open(path, "a") as fh:
+        fh.write('ss": 0.25, "info": {"a": [1]}}\n')
+    assert reader.read(logging.getLogger("t")) == [(2.0, 0.25, {"a": [1]})]  # the line was finished

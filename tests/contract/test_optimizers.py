@@ -2,7 +2,8 @@
 AsyncHyperBand, AsyncBOHB and PASHA, on bandster's Pyro runtime (a real name server and a thread worker), on the
 simulated backend (virtual clock), on a ThreadBackend and on a ProcessBackend (a real child process); and for the
 stopping-type optimizers (ASHA, AsyncHyperBand and AsyncBOHB with type="stopping", MedianStopping) on the simulated
-backend with objectives that report every step (the other backends cannot deliver reports yet)."""
+backend with objectives that report every step, and on the Pyro, thread and process backends with objectives that
+report through Worker.report or their report argument."""
 
 import collections
 import os
@@ -13,6 +14,7 @@ import pytest
 
 from bandster import optimizers
 from bandster.core.result import logged_results_to_HBS_result
+from bandster.core.worker import Worker
 from bandster.schedulers import brackets
 from bandster.schedulers.asha import hyperband_budget
 
@@ -162,21 +164,37 @@ def test_limits(setup, name):
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Stopping-type optimizers. Their point is to stop jobs at intermediate reports; the Pyro backend cannot deliver
-# reports yet (Worker.report over the wire is issue 14's runtime part, not on this branch), so they are checked on
-# the simulated backend only, with a generator objective that reports every step. The checks are those above with
-# budgets counted in consumed steps (a stopped job consumes the step it was stopped at).
+# Stopping-type optimizers. Their point is to stop jobs at intermediate reports: on the simulated backend a generator
+# objective reports every step; on the Pyro backend (a thread worker), threads and processes, an objective that
+# reports every step through Worker.report or its report argument. The checks are those above with budgets counted
+# in consumed steps (a stopped job consumes the step it was stopped at).
 STOPPING = ["ASHA:stopping", "AsyncHyperBand:stopping", "AsyncBOHB:stopping", "MedianStopping"]
+
+
+def curve_loss(config, step):
+    return (config["x"] - 0.3) ** 2 + config["y"] / 10 + 1.0 / step
 
 
 def reporting_objective(config, budget):
     for step in range(1, int(budget) + 1):
-        yield step, (config["x"] - 0.3) ** 2 + config["y"] / 10 + 1.0 / step, 1.0
-    return {"loss": (config["x"] - 0.3) ** 2 + config["y"] / 10 + 1.0 / budget, "info": {}}
+        yield step, curve_loss(config, step), 1.0
+    return {"loss": curve_loss(config, budget), "info": {}}
 
 
-def make_stopping(name, tmp_path, run_id, **kwargs):
-    from bandster.backends import SimulatedBackend
+def reporting_plain(config, budget, report):
+    for step in range(1, int(budget) + 1):
+        if report(step, curve_loss(config, step)):
+            return {"loss": curve_loss(config, step), "info": {"told": step}}
+    return {"loss": curve_loss(config, budget), "info": {"told": None}}
+
+
+class ReportingWorker(Worker):
+    def compute(self, config, budget, **kwargs):
+        return reporting_plain(config, budget, self.report)
+
+
+def make_stopping(name, tmp_path, run_id, backend="simulated", request=None, **kwargs):
+    from bandster.backends import ProcessBackend, SimulatedBackend, ThreadBackend
 
     cls_name, _, kind = name.partition(":")
     cls = getattr(optimizers, cls_name)
@@ -185,8 +203,17 @@ def make_stopping(name, tmp_path, run_id, **kwargs):
         kwargs["type"] = kind
     else:
         ladder.pop("min_budget"), ladder.pop("eta")
-    return cls(configspace=space(), run_id=run_id, working_directory=str(tmp_path), seed=1,
-               backend=SimulatedBackend(1, reporting_objective), **ladder, **kwargs)
+    if backend == "pyro":
+        ns = request.getfixturevalue("nameserver")
+        ReportingWorker(run_id=run_id, nameserver=ns.host, nameserver_port=ns.port).run(background=True)
+        kwargs.update(nameserver=ns.host, nameserver_port=ns.port)
+    elif backend == "threads":
+        kwargs["backend"] = ThreadBackend(1, reporting_plain)
+    elif backend == "processes":
+        kwargs["backend"] = ProcessBackend(1, reporting_plain, start_method="fork")  # see Setup.make
+    else:
+        kwargs["backend"] = SimulatedBackend(1, reporting_objective)
+    return cls(configspace=space(), run_id=run_id, working_directory=str(tmp_path), seed=1, **ladder, **kwargs)
 
 
 def check_consumed(opt, limit):
@@ -196,9 +223,10 @@ def check_consumed(opt, limit):
     assert sum(consumed) >= limit and sum(consumed) - max(consumed) < limit
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("name", STOPPING)
-def test_stopping_runs_and_journal_round_trip(name, tmp_path, run_id):
-    opt = make_stopping(name, tmp_path, run_id)
+def test_stopping_runs_and_journal_round_trip(name, backend, tmp_path, run_id, request):
+    opt = make_stopping(name, tmp_path, run_id, backend, request)
     result = opt.run(n_iterations=2, progress=False)
     runs = result.get_all_runs()
     # every job is handed max_budget; a stopped one is recorded at the step it was stopped at
@@ -208,13 +236,16 @@ def test_stopping_runs_and_journal_round_trip(name, tmp_path, run_id):
     check_consumed(opt, opt.budget_limit(2))
     stopped = [st for st in opt.scheduler.jobs.values() if st.stopped_at is not None]
     assert stopped and all(st.consumed == st.stopped_at < 9 for st in stopped)
+    if backend != "simulated":  # report() said True on the report the scheduler stopped the job at
+        assert {(r.config_id, r.info["told"]) for r in runs} == {
+            (key, st.stopped_at) for key, st in opt.scheduler.jobs.items()}
     assert sorted(st.stopped_at for st in stopped) == sorted(r.stopped_at for r in runs if r.status == "stopped")
     directory = opt.journal.directory
     assert logged_results_to_HBS_result(directory) == result
     with open(os.path.join(directory, "results.pkl"), "rb") as fh:
         assert pickle.load(fh) == result
     assert result.get_incumbent_id() is not None
-    opt.shutdown()
+    opt.shutdown(shutdown_workers=True)
 
 
 @pytest.mark.parametrize("name", STOPPING)

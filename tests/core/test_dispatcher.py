@@ -222,3 +222,48 @@ def test_256_workers_on_one_name_server_lose_and_duplicate_nothing(nameserver, r
     computed = starts(log)
     assert sum(computed.values()) == 768 and set(computed.values()) == {1}  # each evaluated exactly once
     assert len({r.worker_name for r in result.get_all_runs()}) > 32  # spread over many workers
+
+
+def test_reports_reach_the_callback_only_from_the_running_attempt_and_cancel_stops_the_job(nameserver, run_id,
+                                                                                             caplog):
+    from bandster.core import protocol
+    from bandster.core.worker import Worker
+    from bandster.schedulers._base import Decision
+
+    collector, reports = Collector(), []
+    started, go, answers = threading.Event(), threading.Event(), []
+
+    class Blocking(Worker):
+        def compute(self, config, budget, **kwargs):
+            answers.append(self.report(1, 0.5))
+            started.set()
+            go.wait(60)
+            answers.append(self.report(2, 0.4))
+            return {"loss": 0.4, "info": {}}
+
+    secret = credentials.find_secret(nameserver.host, nameserver.port)
+    d = Dispatcher(collector.job, run_id=run_id, ping_interval=0.5, nameserver=nameserver.host,
+                   nameserver_port=nameserver.port, nameserver_secret=secret,
+                   report_callback=lambda job, step, loss, info: reports.append((job.id, step)) or Decision.CONTINUE)
+    d.start()
+    worker = Blocking(run_id=run_id, nameserver=nameserver.host, nameserver_port=nameserver.port, id="b")
+    worker.run(background=True)
+    try:
+        job = d.submit_job((0, 0, 0), config={}, budget=9.0, decision_steps=[3.0])
+        assert started.wait(60)
+        with caplog.at_level("INFO", logger="bandster.core.dispatcher"):
+            assert d.report(worker.worker_id, [0, 0, 0], 2, [[5.0, 0.1, None]]) is True  # a stale attempt
+            assert d.report("elsewhere", [0, 0, 0], 1, [[5.0, 0.1, None]]) is True  # not its worker
+            assert d.report(worker.worker_id, [0, 0, 9], 1, [[5.0, 0.1, None]]) is True  # not running at all
+        assert caplog.text.count("ignored: that attempt is no longer running") == 3
+        assert d.report(worker.worker_id, [0, 0, 0], 1, protocol.pack([[1.5, 0.45, {"a": 1}]])) is False
+        assert d.cancel((0, 0, 0)) is True and d.cancel((0, 0, 7)) is False
+        go.set()
+        collector.wait_for(lambda: collector.jobs)
+    finally:
+        go.set()
+        worker.shutdown()
+        d.shutdown(shutdown_workers=True)
+    assert answers == [False, True]
+    assert reports == [((0, 0, 0), 1.0), ((0, 0, 0), 1.5), ((0, 0, 0), 2.0)]
+    assert collector.jobs[0] is job and job.result["stopped_at"] == 2.0

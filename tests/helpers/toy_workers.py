@@ -103,8 +103,31 @@ class SleepyWorker(Worker):
         return {"loss": config["x"], "info": {"pid": os.getpid()}}
 
 
+class CurveWorker(Worker):
+    """Reports ``loss = x + 1/step`` after every step up to the budget (sleeping TOY_STEP_SLEEP s per step, default
+    0) and stops when told; ``info`` says at which step ``report`` first returned True (None: never) and how many
+    reports were made. The configuration whose id is TOY_HANG_ID (``i_j_k``) hangs after its first report."""
+
+    def compute(self, config, budget, config_id, **kwargs):
+        told, step, loss = None, 0, math.inf
+        pause = float(os.environ.get("TOY_STEP_SLEEP", "0"))
+        hang = os.environ.get("TOY_HANG_ID") == "_".join(map(str, config_id))
+        for step in range(1, int(budget) + 1):
+            if pause:
+                time.sleep(pause)
+            loss = config["x"] + 1.0 / step
+            stop = self.report(step, loss, {"step": step})
+            if hang:
+                time.sleep(3600)
+            if stop:
+                told = step
+                break
+        return {"loss": loss, "info": {"told": told, "steps": step, "pid": os.getpid(),
+                                       "should_stop": self.should_stop()}}
+
+
 KINDS = {"quadratic": QuadraticWorker, "bad": BadWorker, "sleepy": SleepyWorker, "types": TypesWorker,
-         "checkpoint": CheckpointWorker, "oldstyle": OldStyleWorker}
+         "checkpoint": CheckpointWorker, "oldstyle": OldStyleWorker, "curve": CurveWorker}
 
 if __name__ == "__main__":
     run_id, host, port = sys.argv[1], sys.argv[2], sys.argv[3]

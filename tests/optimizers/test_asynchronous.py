@@ -300,6 +300,18 @@ def test_bad_arguments(nameserver, run_id, tmp_path):
             opt.run(n_iterations=1, max_configs=0)
     finally:
         opt.shutdown()
+    # the model's rule by type: the stopping variant ranks configurations by the rung they reached
+    for kind, rule in (("promotion", "full_split"), ("stopping", "reached")):
+        opt = AsyncBOHB(configspace=space(), type=kind, **common)
+        try:
+            assert opt.config_generator.model_budget_rule == rule
+        finally:
+            opt.shutdown()
+    opt = AsyncBOHB(configspace=space(), type="stopping", model_budget_rule="full_split", **common)
+    try:
+        assert opt.config_generator.model_budget_rule == "full_split"
+    finally:
+        opt.shutdown()
 
 
 # ------------------------------------------------------------------ crash and resume

@@ -240,3 +240,20 @@ def test_lock_holder_names_this_process(tmp_path):
         assert pid == os.getpid() and host
     (tmp_path / LOCK_FILENAME).write_text("garbage")  # a lock file nobody holds
     assert lock_holder(tmp_path) is None
+
+
+def test_line_tail_reads_the_same_with_and_without_orjson(tmp_path, monkeypatch):
+    """orjson (optional) parses strict JSON only: a batch with HpBandSter's bare NaN tokens, a huge integer or a
+    garbled line falls back to the json module, line by line where needed, and gives the same values."""
+    lines = [b'[[0, 0, 0], 1.0, {"finished": 2.5}, {"loss": NaN, "info": {"k": 1}}, null]',
+             b'[[0, 0, 1], 1.0, {}, {"loss": 0.5, "info": {"big": 123456789012345678901234567890}}, null]',
+             b'not json', b'[[0, 0, 2], 3.0, {}, {"loss": -Infinity, "info": "\\u00e9\xc3\xa9"}, null]',
+             b'{"event": "dispatch", "time": 1.5}', b'']
+    path = tmp_path / "results.json"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    with_default = format_module.LineTail(str(path)).read()
+    monkeypatch.setattr(format_module, "_orjson", None)
+    with_json = format_module.LineTail(str(path)).read()
+    assert repr(with_default) == repr(with_json)  # repr: NaN != NaN
+    assert [n for n, _ in with_json] == [1, 2, 4, 5]
+    assert with_json[1][1][3]["info"]["big"] == 123456789012345678901234567890

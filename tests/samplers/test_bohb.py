@@ -567,3 +567,34 @@ def test_model_based_picks_never_repeat_a_configuration_of_a_discrete_space():
         seen.add(key)
         cg.tell(config, budget=1.0, loss="pqrstu".index(config["a"]) + "pqrstu".index(config["b"]))
     assert model_picks >= 10
+
+
+def test_reached_rule_ranks_configurations_by_the_budget_they_reached():
+    # stopping-type rung data: every configuration has a value on budget 1; those with x0 > 0.5 were kept and
+    # reached budget 3, where their losses are larger than the budget-1 losses of the stopped ones
+    cs = floats(1)
+    cg = BOHB(cs, random_fraction=0.0, seed=0, model_budget_rule="reached", min_points_in_model=2)
+    assert cg.model_budget() == -math.inf
+    xs = np.linspace(0.01, 0.99, 20)
+    for x in xs:
+        cg.tell({"x0": float(x)}, 1.0, 0.1 * x)  # at budget 1 small x looks best
+    for x in xs[xs > 0.5]:
+        cg.tell({"x0": float(x)}, 3.0, 1.0 + (x - 0.8) ** 2)  # but only large x reached budget 3
+    assert cg.model_budget() == math.inf  # one model over all budgets
+    vectors, budgets = cg.reached_observations()
+    assert len(vectors) == 20 and budgets.tolist() == [3.0] * 10 + [1.0] * 10
+    assert vectors[0, 0] == pytest.approx(xs[xs > 0.5][np.argmin((xs[xs > 0.5] - 0.8) ** 2)])
+    assert vectors[10, 0] == pytest.approx(0.01)  # the stopped ones follow, by their budget-1 loss
+    good, bad = cg.get_model()
+    assert (len(good), len(bad)) == cg.split_sizes(20) == (3, 17)
+    assert float(np.min(good.data)) > 0.5  # the good set: configurations that reached budget 3
+    picks = [cg.get_config(1.0)[0]["x0"] for _ in range(30)]
+    assert np.median(picks) > 0.5
+    # "full_split" fits the budget-1 model here (20 observations, 10 on budget 3) and proposes small x
+    full = BOHB(cs, random_fraction=0.0, seed=0, model_budget_rule="full_split", min_points_in_model=2)
+    for x in xs:
+        full.tell({"x0": float(x)}, 1.0, 0.1 * x)
+    for x in xs[xs > 0.5]:
+        full.tell({"x0": float(x)}, 3.0, 1.0 + (x - 0.8) ** 2)
+    assert full.model_budget() == 1.0
+    assert np.median([full.get_config(1.0)[0]["x0"] for _ in range(30)]) < 0.5

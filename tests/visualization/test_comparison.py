@@ -5,7 +5,7 @@ import pytest
 from analysis_helpers import check_png, synthetic_result
 
 from bandster import visualization as vis
-from bandster.visualization.comparison import _get_compare_info
+from bandster.visualization.comparison import get_compare_info
 
 
 def seed_run(losses):
@@ -15,27 +15,27 @@ def seed_run(losses):
 
 
 def test_data_of_one_run():
-    info = _get_compare_info([seed_run([5.0, 3.0, 4.0, 1.0])])
+    info = get_compare_info([seed_run([5.0, 3.0, 4.0, 1.0])])
     (group,) = info["groups"]
     (run,) = group["runs"]
     assert group["label"] == "run 1" and group["time"] is None and group["spent"] is None
     assert run["time"].tolist() == [1.0, 2.0, 4.0] and run["value"].tolist() == [5.0, 3.0, 1.0]
     assert run["spent"].tolist() == [1.0, 2.0, 4.0]  # budget 1 per run
     assert run["config_ids"] == [(0, 0, 0), (0, 0, 1), (0, 0, 3)]
-    assert _get_compare_info([seed_run([5.0, 3.0])], optimum=1.0)["groups"][0]["runs"][0]["value"].tolist() == [4, 2]
+    assert get_compare_info([seed_run([5.0, 3.0])], optimum=1.0)["groups"][0]["runs"][0]["value"].tolist() == [4, 2]
 
 
 def test_budget_spent_counts_every_finished_run():
     configs = [{"x": 0.1}, {"x": 0.2}]
     result = synthetic_result(configs, [(0, 1.0, 2.0, 0, 1), (1, 1.0, None, 0, 2), (1, 9.0, 1.0, 3, 6)])
-    run = _get_compare_info([result])["groups"][0]["runs"][0]
+    run = get_compare_info([result])["groups"][0]["runs"][0]
     assert run["time"].tolist() == [1.0, 6.0] and run["spent"].tolist() == [1.0, 11.0]  # the failed run counts
 
 
 def test_band_over_three_seeds_of_two_optimizers():
     seeds_a = [seed_run([4.0, 2.0, 1.0]), seed_run([3.0, 3.0, 3.0]), seed_run([5.0, 1.0, 0.5])]
     seeds_b = [seed_run([6.0, 6.0, 2.0]), seed_run([2.0, 2.0, 2.0]), seed_run([7.0, 5.0, 4.0])]
-    info = _get_compare_info(seeds_a + seeds_b, labels=["A"] * 3 + ["B"] * 3)
+    info = get_compare_info(seeds_a + seeds_b, labels=["A"] * 3 + ["B"] * 3)
     a, b = info["groups"]
     assert [a["label"], b["label"]] == ["A", "B"] and len(a["runs"]) == 3
     band = a["time"]
@@ -44,12 +44,12 @@ def test_band_over_three_seeds_of_two_optimizers():
     assert band["q25"].tolist() == [3.5, 1.5, 0.75] and band["q75"].tolist() == [4.5, 2.5, 2.0]
     assert b["spent"]["median"].tolist() == [6.0, 5.0, 2.0]
     with pytest.raises(ValueError, match="one label per result"):
-        _get_compare_info(seeds_a, labels=["A"])
+        get_compare_info(seeds_a, labels=["A"])
 
 
 def test_band_starts_where_every_seed_has_an_incumbent():
     late = synthetic_result([{"x": 0.1}, {"x": 0.2}], [(0, 1.0, None, 0, 1), (1, 1.0, 2.0, 1, 3)])
-    band = _get_compare_info([seed_run([4.0, 1.0]), late], labels=["A", "A"])["groups"][0]["time"]
+    band = get_compare_info([seed_run([4.0, 1.0]), late], labels=["A", "A"])["groups"][0]["time"]
     assert band["x"].tolist() == [3.0] and np.allclose(band["median"], [1.5])
 
 

@@ -6,15 +6,15 @@ from scipy.stats import spearmanr
 
 from bandster import visualization as vis
 from bandster.core._convert import is_finite_loss
-from bandster.visualization.correlation import _get_correlation_info
+from bandster.visualization.correlation import get_correlation_info
 
 
 def test_data(known, bohb_result):
-    info = _get_correlation_info(known)
+    info = get_correlation_info(known)
     assert info["budgets"] == [1.0, 3.0]
     assert info["n"].tolist() == [[2, 2], [2, 3]]  # two configurations ran on both budgets: too few for rho
     assert np.isnan(info["rho"][0, 1]) and info["rho"][0, 0] == 1.0
-    info = _get_correlation_info(bohb_result)
+    info = get_correlation_info(bohb_result)
     losses = {}
     for r in bohb_result.get_all_runs():
         if is_finite_loss(r.loss):

@@ -3,11 +3,11 @@
 from analysis_helpers import check_png
 
 from bandster import visualization as vis
-from bandster.visualization.finished_runs import _get_finished_runs_info
+from bandster.visualization.finished_runs import get_finished_runs_info
 
 
 def test_data(known):
-    info = _get_finished_runs_info(known)
+    info = get_finished_runs_info(known)
     assert {b: t.tolist() for b, t in info["per_budget"].items()} == {1.0: [2.0, 3.0, 4.0], 3.0: [6.0, 8.0, 9.0]}
     assert info["all"].tolist() == [2.0, 3.0, 4.0, 6.0, 8.0, 9.0] and info["failed"].tolist() == [4.0]
 

@@ -3,11 +3,11 @@
 from analysis_helpers import check_png
 
 from bandster import visualization as vis
-from bandster.visualization.histogram import _get_histogram_info
+from bandster.visualization.histogram import get_histogram_info
 
 
 def test_data(known):
-    info = _get_histogram_info(known, known.get_id2config_mapping())
+    info = get_histogram_info(known, known.get_id2config_mapping())
     assert info["budgets"] == [1.0, 3.0]
     assert info["losses"][1.0] == {"model based": [], "random": [5.0, 2.0]}
     assert info["losses"][3.0] == {"model based": [3.0], "random": [4.0, 1.0]}

@@ -10,7 +10,7 @@ from analysis_helpers import check_png, write_reporting_journal
 from bandster.records.format import ReportLine
 from bandster.records.result import Result, logged_results_to_HBS_result
 from bandster.visualization import intermediate_values
-from bandster.visualization.intermediate import _get_intermediate_values_info
+from bandster.visualization.intermediate import get_intermediate_values_info
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def reported(tmp_path):
 
 
 def test_data(reported):
-    info = _get_intermediate_values_info(reported)
+    info = get_intermediate_values_info(reported)
     curves = {c["config_id"]: c for c in info["curves"]}
     # worst last value first, the best (0.2) last
     assert [c["config_id"] for c in info["curves"]] == [(0, 0, 2), (0, 0, 1), (0, 0, 3), (0, 0, 0)]
@@ -38,11 +38,11 @@ def test_data(reported):
 
 
 def test_data_selection_and_cap(reported):
-    assert [c["config_id"] for c in _get_intermediate_values_info(reported, [(0, 0, 1)])["curves"]] == [(0, 0, 1)]
-    best_two = _get_intermediate_values_info(reported, max_curves=2)
+    assert [c["config_id"] for c in get_intermediate_values_info(reported, [(0, 0, 1)])["curves"]] == [(0, 0, 1)]
+    best_two = get_intermediate_values_info(reported, max_curves=2)
     assert [c["config_id"] for c in best_two["curves"]] == [(0, 0, 3), (0, 0, 0)]
     assert len(best_two["stops"]["steps"]) == 0
-    empty = _get_intermediate_values_info(Result({}, {"time_ref": 0.0}))
+    empty = get_intermediate_values_info(Result({}, {"time_ref": 0.0}))
     assert empty["curves"] == [] and empty["n_reports"] == 0
 
 
@@ -50,7 +50,7 @@ def test_attempts_are_separate_curves():
     lines = [ReportLine((0, 0, 0), 9.0, 1, 1.0, 0.5, 1.0, None, "continue"),
              ReportLine((0, 0, 0), 9.0, 2, 1.0, 0.4, 5.0, None, "continue"),
              ReportLine((0, 0, 0), 9.0, 2, 2.0, float("nan"), 6.0, None, "continue")]
-    info = _get_intermediate_values_info(Result({}, {"time_ref": 0.0}, reports=lines))
+    info = get_intermediate_values_info(Result({}, {"time_ref": 0.0}, reports=lines))
     assert sorted((c["attempt"], len(c["steps"])) for c in info["curves"]) == [(1, 1), (2, 2)]
     second = [c for c in info["curves"] if c["attempt"] == 2][0]
     assert math.isnan(second["losses"][1]) and second["final"] == 0.4  # the last finite value

@@ -5,20 +5,20 @@ import numpy as np
 from analysis_helpers import check_png
 
 from bandster import visualization as vis
-from bandster.visualization.losses import _get_losses_info
+from bandster.visualization.losses import get_losses_info
 
 
 def test_data(known):
-    info = _get_losses_info(known)
+    info = get_losses_info(known)
     assert info["budgets"] == [1.0, 3.0]
     assert info["per_budget"][1.0]["times"].tolist() == [2.0, 3.0]
     assert info["per_budget"][3.0]["losses"].tolist() == [4.0, 1.0, 3.0]
     assert info["per_budget"][3.0]["best_so_far"].tolist() == [4.0, 1.0, 1.0]
     assert info["per_budget"][3.0]["config_ids"] == [(0, 0, 0), (0, 0, 1), (1, 0, 0)]
     assert info["failed_times"].tolist() == [4.0] and info["failed_config_ids"] == [(0, 0, 2)]
-    doubled = _get_losses_info(known, get_loss_from_run_fn=lambda r: 2 * r.loss)
+    doubled = get_losses_info(known, get_loss_from_run_fn=lambda r: 2 * r.loss)
     assert doubled["per_budget"][1.0]["losses"].tolist() == [10.0, 4.0]
-    assert _get_losses_info([])["per_budget"] == {}
+    assert get_losses_info([])["per_budget"] == {}
 
 
 def test_figure(bohb_result, tmp_path, shows):

@@ -12,12 +12,12 @@ from bandster import visualization as vis
 from bandster.core.result import Result, Run
 
 FIGURE_MODULES = {
-    "concurrent_runs": "_get_concurrent_runs_info", "correlation": "_get_correlation_info",
-    "curves": "_get_learning_curves_info", "finished_runs": "_get_finished_runs_info",
-    "histogram": "_get_histogram_info", "incumbent": "_get_incumbent_info", "losses": "_get_losses_info",
-    "parallel": "_get_parallel_coordinates_info", "scatter": "_get_hyperparameter_scatter_info",
-    "timeline": "_get_worker_timeline_info", "slices": "_get_slice_info", "comparison": "_get_compare_info",
-    "importance": "_get_importance_info",
+    "concurrent_runs": "get_concurrent_runs_info", "correlation": "get_correlation_info",
+    "curves": "get_learning_curves_info", "finished_runs": "get_finished_runs_info",
+    "histogram": "get_histogram_info", "incumbent": "get_incumbent_info", "losses": "get_losses_info",
+    "parallel": "get_parallel_coordinates_info", "scatter": "get_hyperparameter_scatter_info",
+    "timeline": "get_worker_timeline_info", "slices": "get_slice_info", "comparison": "get_compare_info",
+    "importance": "get_importance_info",
 }
 
 WITHOUT_MATPLOTLIB = r"""

@@ -4,18 +4,18 @@ import numpy as np
 from analysis_helpers import check_png, space
 
 from bandster import visualization as vis
-from bandster.visualization.parallel import _get_parallel_coordinates_info
+from bandster.visualization.parallel import get_parallel_coordinates_info
 
 
 def test_data(known):
-    info = _get_parallel_coordinates_info(known)
+    info = get_parallel_coordinates_info(known)
     assert info["budget"] == 3.0 and info["names"] == ["kind", "x"]
     assert info["config_ids"] == [(0, 0, 0), (0, 0, 1), (1, 0, 0)] and info["losses"].tolist() == [4.0, 1.0, 3.0]
     assert np.allclose(info["positions"], [[0.0, 0.0], [1.0, 0.25], [1.0, 1.0]])
     assert info["axes"][0]["ticks"] == [(0.0, "a"), (1.0, "b")] and info["axes"][0]["categorical"]
-    info = _get_parallel_coordinates_info(known, budget=1.0, hyperparameters=["x"])
+    info = get_parallel_coordinates_info(known, budget=1.0, hyperparameters=["x"])
     assert info["positions"].tolist() == [[0.0], [1.0]]
-    assert _get_parallel_coordinates_info(known, budget=7.0)["positions"].shape == (0, 0)
+    assert get_parallel_coordinates_info(known, budget=7.0)["positions"].shape == (0, 0)
 
 
 def test_figure(bohb_result, tmp_path, shows):

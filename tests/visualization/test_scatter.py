@@ -3,16 +3,16 @@
 from analysis_helpers import check_png, space
 
 from bandster import visualization as vis
-from bandster.visualization.scatter import _get_hyperparameter_scatter_info
+from bandster.visualization.scatter import get_hyperparameter_scatter_info
 
 
 def test_data(known):
-    info = _get_hyperparameter_scatter_info(known, "x", "kind")
+    info = get_hyperparameter_scatter_info(known, "x", "kind")
     assert info["budget"] == 3.0 and info["x"]["values"].tolist() == [0.1, 0.2, 0.5]
     assert info["y"]["levels"] == ["a", "b"] and info["y"]["values"].tolist() == [0.0, 1.0, 1.0]
     assert info["best"] == 1 and info["config_ids"][1] == (0, 0, 1)
-    assert _get_hyperparameter_scatter_info(known, "x", "kind", log_x=True)["x"]["log"]
-    assert _get_hyperparameter_scatter_info(known, "x", "missing")["best"] is None
+    assert get_hyperparameter_scatter_info(known, "x", "kind", log_x=True)["x"]["log"]
+    assert get_hyperparameter_scatter_info(known, "x", "missing")["best"] is None
 
 
 def test_figure(bohb_result, tmp_path, shows):

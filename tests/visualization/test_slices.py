@@ -4,17 +4,17 @@ import numpy as np
 from analysis_helpers import check_png, space
 
 from bandster import visualization as vis
-from bandster.visualization.slices import _get_slice_info
+from bandster.visualization.slices import get_slice_info
 
 
 def test_data(known):
-    info = _get_slice_info(known)
+    info = get_slice_info(known)
     assert info["budget"] == 3.0 and info["losses"].tolist() == [4.0, 1.0, 3.0]
     assert info["order"].tolist() == [0, 1, 2] and info["config_ids"] == [(0, 0, 0), (0, 0, 1), (1, 0, 0)]
     kind, x = info["panels"]
     assert kind["levels"] == ["a", "b"] and kind["values"].tolist() == [0.0, 1.0, 1.0]
     assert x["name"] == "x" and x["values"].tolist() == [0.1, 0.2, 0.5] and x["levels"] is None
-    missing = _get_slice_info(known, hyperparameters=["nope"])["panels"][0]
+    missing = get_slice_info(known, hyperparameters=["nope"])["panels"][0]
     assert np.isnan(missing["values"]).all()
 
 

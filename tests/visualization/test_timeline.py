@@ -4,18 +4,18 @@ import matplotlib.pyplot as plt
 from analysis_helpers import check_png
 
 from bandster import visualization as vis
-from bandster.visualization.timeline import _get_worker_timeline_info
+from bandster.visualization.timeline import get_worker_timeline_info
 
 
 def test_data(known):
-    info = _get_worker_timeline_info(known)
+    info = get_worker_timeline_info(known)
     assert info["workers"] == ["w0", "w1"]
     assert info["row"].tolist() == [0, 1, 0, 0, 1, 0]
     assert info["start"].tolist() == [0.0, 0.0, 2.0, 4.0, 6.0, 8.0]
     assert info["duration"].tolist() == [2.0, 3.0, 2.0, 2.0, 2.0, 1.0]
     assert info["failed"].tolist() == [False, False, True, False, False, False]
     assert info["config_ids"][2] == (0, 0, 2) and abs(info["busy"] - 12 / 18) < 1e-12
-    assert _get_worker_timeline_info([])["busy"] is None
+    assert get_worker_timeline_info([])["busy"] is None
 
 
 def test_figure(bohb_result, tmp_path, shows):

@@ -1,7 +1,7 @@
 /* bandster dashboard: polls /api/state (only the runs changed since the version it has) and redraws. */
 (function () {
   'use strict';
-  var INTERVAL = 2000, FIGURES_EVERY = 10000;
+  var INTERVAL = 2000, READING_INTERVAL = 5000, FIGURES_EVERY = 10000;  // every answer costs the first read time
   var current = { run: null, since: 0, version: -1, figuresVersion: -1, figuresAt: 0, table: null };
 
   function $(id) { return document.getElementById(id); }
@@ -46,18 +46,29 @@
   }
   function replace(id, node) { var box = $(id); box.textContent = ''; box.appendChild(node); }
   function query() { return current.run ? ('run=' + encodeURIComponent(current.run) + '&') : ''; }
+  /* the runs table's request: the server sorts, filters and pages */
+  function tableQuery(run, params) {
+    var parts = ['run=' + encodeURIComponent(run), 'sort=' + encodeURIComponent(params.sort || ''),
+      'desc=' + (params.desc ? '1' : '0'), 'page=' + params.page, 'size=' + params.size];
+    Object.keys(params.filters).forEach(function (k) {
+      parts.push('f.' + encodeURIComponent(k) + '=' + encodeURIComponent(params.filters[k]));
+    });
+    return parts.join('&');
+  }
 
   function render(data) {
     if (data.run !== current.run) { return; }
     $('error').hidden = true;
-    if (data.loading) {  // the server is reading a large journal for the first time
+    function reading() {  // the server is reading a large journal for the first time
       var share = data.journal_bytes ? Math.min(data.read_bytes / data.journal_bytes, 1) : 0;
       $('progress-text').textContent = 'Reading the journal (' + (data.journal_bytes / 1048576).toFixed(1) +
-        ' MiB) for the first time\u2026';
+        ' MiB) for the first time: ' + (100 * share).toFixed(0) + ' %' +
+        (data.runs ? ', ' + data.runs.total + ' runs so far, shown below\u2026' : '\u2026');
       $('state').textContent = 'reading';
+      $('state').className = 'state';
       $('progress').firstChild.style.width = (100 * share).toFixed(1) + '%';
-      return;
     }
+    if (data.loading && !data.runs) { reading(); return; }
     $('title').textContent = 'bandster run ' + (data.run_id || data.run);
     $('state').textContent = data.state;
     $('state').className = 'state state-' + data.state;
@@ -92,10 +103,17 @@
     var stages = data.stages.length ? table(['iteration', 'stage', 'budget', 'configs', 'done', 'failed', 'running',
       'pending'], data.stages) : el('p', 'no stage has run yet', 'muted');
     replace('stages', stages);
-    if (!current.table) { current.table = new window.BandsterRunsTable($('runs-table')); }
-    current.table.update(data.runs);
+    if (!current.table) {
+      var run = data.run;
+      current.table = new window.BandsterRunsTable($('runs-table'), {
+        remote: function (params) { return fetchJSON('/api/table?' + tableQuery(run, params)); },
+        csvUrl: function (params) { return '/api/table.csv?' + tableQuery(run, params); }
+      });
+    }
+    current.table.update(data.runs).catch(showError);
     current.since = data.runs.version;
     $('updated').textContent = 'Last read ' + window.bandsterFormatTime(data.now) + '.';
+    if (data.loading) { reading(); return; }  // the state of the part read so far; figures once all is read
     if (data.version !== current.figuresVersion && Date.now() - current.figuresAt >= FIGURES_EVERY) {
       loadFigures(data.run);
     }
@@ -133,10 +151,11 @@
   }
 
   function poll() {
-    var run = current.run;
+    var run = current.run, later = INTERVAL;
     fetchJSON('/api/state?' + query() + 'since=' + (current.since || 0)).then(function (data) {
+      if (data.loading) { later = READING_INTERVAL; }
       if (run === current.run) { render(data); }
-    }).catch(showError).then(function () { setTimeout(poll, INTERVAL); });
+    }).catch(showError).then(function () { setTimeout(poll, later); });
   }
 
   function choose(run) {
@@ -157,8 +176,11 @@
         $('runs-nav').hidden = false;
         $('compare-section').hidden = false;
         var compare = function () {
-          fetchJSON('/api/compare').then(function (c) { drawInto($('compare'), c.figures, 'compare-'); })
-            .catch(showError).then(function () { setTimeout(compare, 15000); });
+          var later = 15000;
+          fetchJSON('/api/compare').then(function (c) {
+            if (c.loading) { later = 3000; }  // the journals are being read: again soon
+            drawInto($('compare'), c.figures, 'compare-');
+          }).catch(showError).then(function () { setTimeout(compare, later); });
         };
         compare();
       }

@@ -1,5 +1,9 @@
 /* bandster: the runs table (sortable, filterable, paged, CSV download). No dependencies; data only ever
-   reaches the page through textContent, never as HTML. */
+   reaches the page through textContent, never as HTML.
+   Two modes: the report's table holds every row and sorts and filters them in the page; with options.remote
+   (the dashboard's) the server sorts, filters and pages: remote(params) returns a promise of one page
+   ({columns, kinds, version, total, matched, page, rows}), and update({version, total}) fetches the page
+   again only when the version changed. */
 (function () {
   'use strict';
 
@@ -76,6 +80,11 @@
     this.filters = {};
     this.page = 0;
     this.pageSize = (options && options.pageSize) || 50;
+    this.remote = (options && options.remote) || null;
+    this.csvUrl = (options && options.csvUrl) || null;
+    this.total = 0;
+    this.matched = 0;
+    this.requests = 0;
     this.build();
   }
 
@@ -87,8 +96,8 @@
     this.prev = el('button', { type: 'button' }, '\u2039 previous');
     this.next = el('button', { type: 'button' }, 'next \u203a');
     this.csv = el('button', { type: 'button' }, 'download CSV');
-    this.prev.addEventListener('click', function () { self.page = Math.max(self.page - 1, 0); self.render(); });
-    this.next.addEventListener('click', function () { self.page += 1; self.render(); });
+    this.prev.addEventListener('click', function () { self.page = Math.max(self.page - 1, 0); self.changed(); });
+    this.next.addEventListener('click', function () { self.page += 1; self.changed(); });
     this.csv.addEventListener('click', function () { self.download(); });
     bar.appendChild(this.prev); bar.appendChild(this.next); bar.appendChild(this.info); bar.appendChild(this.csv);
     this.root.appendChild(bar);
@@ -114,7 +123,7 @@
         if (self.sortColumn === name) { self.sortDescending = !self.sortDescending; }
         else { self.sortColumn = name; self.sortDescending = false; }
         self.page = 0;
-        self.render();
+        self.changed();
       });
       names.appendChild(th);
       var input = el('input', { type: 'search', placeholder: 'filter', 'data-column': name, size: '6' });
@@ -122,7 +131,9 @@
       input.addEventListener('input', function () {
         self.filters[name] = input.value;
         self.page = 0;
-        self.renderBody();
+        if (!self.remote) { self.renderBody(); return; }
+        clearTimeout(self.typing);  // the server filters: ask once the typing pauses
+        self.typing = setTimeout(function () { self.fetchPage(); }, 250);
       });
       var td = el('th');
       td.appendChild(input);
@@ -133,9 +144,41 @@
     this.headerKey = this.columns.join('\u0000') + '|' + this.sortColumn + '|' + this.sortDescending;
   };
 
-  /* data: {columns, kinds, version, rows: [[index, row], ...]} (all rows, or those changed) */
+  /* after a sort, a filter or a page change: the page redraws, or asks the server */
+  RunsTable.prototype.changed = function () {
+    if (this.remote) { this.fetchPage(); } else { this.render(); }
+  };
+
+  RunsTable.prototype.params = function () {
+    var self = this, filters = {};
+    Object.keys(this.filters).forEach(function (k) { if (self.filters[k].trim()) { filters[k] = self.filters[k]; } });
+    return { sort: this.sortColumn, desc: this.sortDescending, filters: filters, page: this.page,
+      size: this.pageSize };
+  };
+
+  RunsTable.prototype.fetchPage = function () {
+    var self = this, id = ++this.requests;
+    return this.remote(this.params()).then(function (data) {
+      if (id !== self.requests) { return; }  // a later request is on its way
+      self.columns = data.columns;
+      self.kinds = data.kinds;
+      self.version = data.version;
+      self.rows = data.rows;
+      self.total = data.total;
+      self.matched = data.matched;
+      self.page = data.page;
+      self.render();
+    });
+  };
+
+  /* data: {columns, kinds, version, rows: [[index, row], ...]} (all rows, or those changed); in remote mode
+     {version, total}: the page is fetched again when the version changed */
   RunsTable.prototype.update = function (data) {
     var self = this;
+    if (this.remote) {
+      if (data.version !== this.version || this.requests === 0) { return this.fetchPage(); }
+      return Promise.resolve();
+    }
     this.columns = data.columns;
     this.kinds = data.kinds;
     this.version = data.version;
@@ -145,6 +188,7 @@
 
   RunsTable.prototype.visible = function () {
     var self = this, columns = this.columns, kinds = this.kinds;
+    if (this.remote) { return this.rows; }  // the page the server sorted and filtered
     var active = [];
     columns.forEach(function (name, i) {
       var f = makeFilter(self.filters[name] || '', kinds[i]);
@@ -181,9 +225,11 @@
 
   RunsTable.prototype.renderBody = function () {
     var rows = this.visible(), kinds = this.kinds, n = this.columns.length;
-    var pages = Math.max(Math.ceil(rows.length / this.pageSize), 1);
+    var matched = this.remote ? this.matched : rows.length;
+    var pages = Math.max(Math.ceil(matched / this.pageSize), 1);
     this.page = Math.min(this.page, pages - 1);
-    var start = this.page * this.pageSize, shown = rows.slice(start, start + this.pageSize);
+    var start = this.page * this.pageSize;
+    var shown = this.remote ? rows : rows.slice(start, start + this.pageSize);
     var body = document.createDocumentFragment();
     shown.forEach(function (row) {
       var tr = document.createElement('tr');
@@ -198,18 +244,25 @@
     });
     this.tbody.textContent = '';
     this.tbody.appendChild(body);
-    var total = this.rows.filter(function (r) { return r; }).length;
-    this.info.textContent = rows.length ? ('runs ' + (start + 1) + '\u2013' + (start + shown.length) + ' of ' +
-      rows.length + (rows.length !== total ? ' (filtered from ' + total + ')' : '')) : ('no run of ' + total +
+    var total = this.remote ? this.total : this.rows.filter(function (r) { return r; }).length;
+    this.info.textContent = matched ? ('runs ' + (start + 1) + '\u2013' + (start + shown.length) + ' of ' +
+      matched + (matched !== total ? ' (filtered from ' + total + ')' : '')) : ('no run of ' + total +
       ' matches');
     this.prev.disabled = this.page === 0;
     this.next.disabled = this.page >= pages - 1;
     this.root.setAttribute('data-rows', String(total));
-    this.root.setAttribute('data-visible', String(rows.length));
+    this.root.setAttribute('data-visible', String(matched));
   };
 
   RunsTable.prototype.download = function () {
     var kinds = this.kinds;
+    if (this.csvUrl) {  // every matching row, from the server
+      var remote = el('a', { href: this.csvUrl(this.params()), download: 'runs.csv' });
+      document.body.appendChild(remote);
+      remote.click();
+      remote.remove();
+      return;
+    }
     var quote = function (text) { return /[",\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text; };
     var lines = [this.columns.map(quote).join(',')];
     this.visible().forEach(function (row) {
