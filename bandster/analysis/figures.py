@@ -501,6 +501,8 @@ def _interactive_figures(result: Any, configspace: Any, configs: Mapping[tuple, 
         get_learning_curves_info,
         get_losses_info,
         get_parallel_coordinates_info,
+        get_pbt_population_info,
+        get_pbt_schedule_info,
         get_worker_timeline_info,
     )
 
@@ -538,14 +540,12 @@ def _interactive_figures(result: Any, configspace: Any, configs: Mapping[tuple, 
                       "with the others' (Spearman).", lambda: correlation_figure(get_correlation_info(result),
                                                                                  hover)))
     if result.get_pbt_members():
-        from bandster.visualization.pbt import _get_pbt_population_info, _get_pbt_schedule_info
-
         plans.append(("pbt_schedule", "PBT: the best member's hyperparameters over the budget (the schedule it "
                       "inherited through its exploits, dotted).",
-                      lambda: pbt_schedule_figure(_get_pbt_schedule_info(result), hover)))
+                      lambda: pbt_schedule_figure(get_pbt_schedule_info(result), hover)))
         plans.append(("pbt_population", "PBT: every member's loss over the budget; crosses: a member copied the "
                       "checkpoint at that budget and loss.",
-                      lambda: pbt_population_figure(_get_pbt_population_info(result), hover)))
+                      lambda: pbt_population_figure(get_pbt_population_info(result), hover)))
     plans += [
         ("performance_histogram_model_vs_random", "Losses of model-based and of random configurations per budget.",
          lambda: histogram_figure(get_histogram_info(all_runs, result.get_id2config_mapping()), hover)),

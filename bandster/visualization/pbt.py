@@ -37,7 +37,7 @@ def best_member(result: Result) -> int | None:
     return min(latest, key=lambda m: (-latest[m][0], latest[m][1], m))
 
 
-def _get_pbt_schedule_info(result: Result, member: int | None = None) -> dict[str, Any]:
+def get_pbt_schedule_info(result: Result, member: int | None = None) -> dict[str, Any]:
     """The schedule of ``member`` (default: the best member): each hyperparameter as steps over the budget.
 
     Returns
@@ -66,7 +66,7 @@ def _get_pbt_schedule_info(result: Result, member: int | None = None) -> dict[st
             "exploits": {"budget": [b for b, _ in exploits], "source_member": [m for _, m in exploits]}}
 
 
-def _get_pbt_population_info(result: Result) -> dict[str, Any]:
+def get_pbt_population_info(result: Result) -> dict[str, Any]:
     """Each member's losses over the budget and its exploit events.
 
     Returns
@@ -116,7 +116,7 @@ def pbt_schedule(result: Result, member: int | None = None, log_y: bool | None =
     fig, axes
     """
     plt = pyplot()
-    info = _get_pbt_schedule_info(result, member)
+    info = get_pbt_schedule_info(result, member)
     names = list(info["hyperparameters"]) or [None]
     fig, axes = plt.subplots(len(names), 1, figsize=(8, 2.2 + 1.6 * len(names)), sharex=True, squeeze=False)
     axes = axes[:, 0]
@@ -160,7 +160,7 @@ def pbt_population(result: Result, log_y: bool = False, show: bool = False) -> t
     fig, ax
     """
     plt = pyplot()
-    info = _get_pbt_population_info(result)
+    info = get_pbt_population_info(result)
     fig, ax = plt.subplots(figsize=(8, 5))
     if not info["members"]:
         no_data(ax, "no PBT member with a finite loss")

@@ -7,7 +7,7 @@ from analysis_helpers import check_png
 from bandster import visualization as vis
 from bandster.backends import SimulatedBackend
 from bandster.optimizers import PBT
-from bandster.visualization.pbt import _get_pbt_population_info, _get_pbt_schedule_info, best_member
+from bandster.visualization.pbt import best_member, get_pbt_population_info, get_pbt_schedule_info
 
 
 def objective(config, budget, previous_budget=None):
@@ -33,7 +33,7 @@ def pbt_result(tmp_path_factory):
 def test_schedule_data(pbt_result):
     # member 0 copies member 1 (lr 0.05 -> 0.1) after interval 1; member 1 copies member 0 (0.1 -> 0.2) after 2
     assert best_member(pbt_result) == 1
-    info = _get_pbt_schedule_info(pbt_result)
+    info = get_pbt_schedule_info(pbt_result)
     assert info["member"] == 1
     lr = info["hyperparameters"]["lr"]
     assert lr["numeric"] and lr["starts"].tolist() == [0.0, 1.0, 2.0] and lr["ends"].tolist() == [1.0, 2.0, 3.0]
@@ -41,12 +41,12 @@ def test_schedule_data(pbt_result):
     opt = info["hyperparameters"]["opt"]
     assert not opt["numeric"] and opt["values"] == ["adam"]  # not mutated: one piece
     assert info["exploits"] == {"budget": [1.0, 2.0], "source_member": [1, 0]}
-    assert _get_pbt_schedule_info(pbt_result, member=0)["hyperparameters"]["lr"]["values"].tolist() == \
+    assert get_pbt_schedule_info(pbt_result, member=0)["hyperparameters"]["lr"]["values"].tolist() == \
         pytest.approx([0.05, 0.1])
 
 
 def test_population_data(pbt_result):
-    info = _get_pbt_population_info(pbt_result)
+    info = get_pbt_population_info(pbt_result)
     assert sorted(info["members"]) == [0, 1]
     assert info["members"][0]["budgets"].tolist() == [1.0, 2.0, 3.0]
     assert info["members"][0]["losses"][0] == pytest.approx(1 / 1.02)
@@ -56,8 +56,8 @@ def test_population_data(pbt_result):
 
 
 def test_no_pbt_run(known):
-    assert _get_pbt_schedule_info(known)["member"] is None
-    assert _get_pbt_population_info(known)["members"] == {}
+    assert get_pbt_schedule_info(known)["member"] is None
+    assert get_pbt_population_info(known)["members"] == {}
 
 
 def test_figures(pbt_result, known, tmp_path, shows):
