@@ -25,7 +25,7 @@ trackers = ["tensorboardX>=2.6", "mlflow-skinny>=3.0", "sqlalchemy>=2.0", "alemb
 # the peers benchmarks/peers.py compares against; never dependencies of bandster. DEHB pins numpy < 2: install
 # this extra in a virtualenv of its own (HpBandSter needs older pins still and is installed by hand, see
 # docs/benchmarks.md)
-peers = ["dehb>=0.1.2", "smac>=2.4", "optuna>=4.0", "syne-tune>=0.16"]
+peers = ["dehb>=0.1.2", "smac>=2.4", "optuna>=4.0", "syne-tune>=0.16", "ray[tune]>=2.40"]
 
 setup(
     name="bandster",

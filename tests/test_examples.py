@@ -159,3 +159,15 @@ def _wait_for_port(port, timeout=60):
                 return
         time.sleep(0.05)
     raise AssertionError(f"nothing listens on port {port}")
+
+
+@pytest.mark.timeout(150)
+def test_example_6_pbt_prints_the_schedule_and_draws_it(tmp_path):
+    out = run_example("example_6_pbt.py", "--population", "4", "--epochs", "6", "--interval", "2", cwd=tmp_path)
+    n_runs = int(out.split("A total of ", 1)[1].split(" runs", 1)[0])
+    assert 6 <= n_runs <= 24  # 4 members x 3 intervals; an exploit can jump a member ahead or back
+    schedule = out.split("Its learning-rate schedule (epochs: eta0):\n", 1)[1].split("Its lineage:", 1)[0]
+    rows = [line.split(":")[0].split("-") for line in schedule.strip().splitlines()]
+    assert float(rows[0][0]) == 0 and float(rows[-1][1]) == 6  # the schedule covers all epochs
+    assert all(float(a[1]) == float(b[0]) for a, b in zip(rows, rows[1:], strict=False))  # contiguous
+    assert (tmp_path / "pbt_schedule.png").stat().st_size > 10_000

@@ -378,6 +378,56 @@ def finished_figure(info: dict, hover: Callable[..., str]) -> dict:
 # --- all of a run's figures ------------------------------------------------------------------------------
 
 
+def pbt_schedule_figure(info: dict, hover: Callable[..., str]) -> dict:
+    """PBT: the best member's hyperparameters over the budget (one step line per numeric hyperparameter, each
+    scaled to its own axis range in the hover), exploits as dotted vertical lines."""
+    traces, shapes = [], []
+    for k, (name, h) in enumerate(info["hyperparameters"].items()):
+        if not h["numeric"]:
+            continue
+        xs, ys = [], []
+        for start, end, value in zip(_list(h["starts"]), _list(h["ends"]), _list(h["values"]), strict=True):
+            xs += [start, end]
+            ys += [value, value]
+        traces.append({"type": "scatter", "mode": "lines", "x": xs, "y": ys, "name": name,
+                       "line": {"color": _COLORS[k % len(_COLORS)], "width": 2},
+                       "yaxis": "y" if not traces else f"y{len(traces) + 1}",
+                       "hovertemplate": f"{html.escape(name)} %{{y:.4g}} at budget %{{x:.4g}}<extra></extra>"})
+    for budget, source in zip(info["exploits"]["budget"], info["exploits"]["source_member"], strict=True):
+        shapes.append({"type": "line", "x0": budget, "x1": budget, "yref": "paper", "y0": 0, "y1": 1,
+                       "line": {"dash": "dot", "color": "#d62728", "width": 1}, "name": f"from member {source}"})
+    extra: dict[str, Any] = {"shapes": shapes}
+    if traces:
+        values = traces[0]["y"]
+        extra["yaxis"] = {"type": "log" if _log_helps(values, 10) else "linear", "title": {"text": traces[0]["name"]}}
+    for i, trace in enumerate(traces[1:], start=2):  # further hyperparameters on overlaid axes of their own
+        extra[f"yaxis{i}"] = {"overlaying": "y", "side": "right", "title": {"text": trace["name"]},
+                              "type": "log" if _log_helps(trace["y"], 10) else "linear", "showgrid": False}
+    title = f"PBT schedule of member {info['member']} (dotted: copied another member's checkpoint)"
+    return {"data": traces, "layout": _layout(title, "budget", "value", **extra)}
+
+
+def pbt_population_figure(info: dict, hover: Callable[..., str]) -> dict:
+    """PBT: every member's loss over the budget; crosses where a member copied another's checkpoint."""
+    traces, losses = [], []
+    for member, curve in info["members"].items():
+        y = _list(curve["losses"])
+        losses.extend(v for v in y if v is not None)
+        traces.append({"type": "scatter", "mode": "lines+markers", "x": _list(curve["budgets"]), "y": y,
+                       "name": f"member {member}", "line": {"width": 1, "color": _COLORS[member % len(_COLORS)]},
+                       "marker": {"size": 4},
+                       "hovertemplate": f"member {member}<br>budget %{{x:.4g}} loss %{{y:.6g}}<extra></extra>"})
+    ex = info["exploits"]
+    if ex["member"]:
+        texts = [f"member {m} copied member {s} ({kind})" for m, s, kind in
+                 zip(ex["member"], ex["source_member"], ex["kind"], strict=True)]
+        traces.append({"type": "scatter", "mode": "markers", "x": ex["budget"], "y": ex["loss"], "text": texts,
+                       "name": "exploit", "marker": {"symbol": "x", "size": 8, "color": "#000"},
+                       "hovertemplate": "%{text}<br>budget %{x:.4g} loss %{y:.6g}<extra></extra>"})
+    return {"data": traces, "layout": _layout("PBT population", "budget", "loss",
+                                              yaxis={"type": "log" if _log_helps(losses) else "linear"})}
+
+
 class _Snapshot:
     """A :class:`Result` as the figures read it: its runs and its configurations built once for all of them
     (each figure's data function would build them again; the figures only read them)."""
@@ -405,7 +455,6 @@ class _Snapshot:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._result, name)
-
 
 
 def scatter_pair(result: Result, configspace: Any) -> tuple[str, str] | None:
@@ -452,6 +501,8 @@ def _interactive_figures(result: Any, configspace: Any, configs: Mapping[tuple, 
         get_learning_curves_info,
         get_losses_info,
         get_parallel_coordinates_info,
+        get_pbt_population_info,
+        get_pbt_schedule_info,
         get_worker_timeline_info,
     )
 
@@ -488,6 +539,13 @@ def _interactive_figures(result: Any, configspace: Any, configs: Mapping[tuple, 
         plans.append(("correlation_across_budgets", "How well each budget's ranking of the configurations agrees "
                       "with the others' (Spearman).", lambda: correlation_figure(get_correlation_info(result),
                                                                                  hover)))
+    if result.get_pbt_members():
+        plans.append(("pbt_schedule", "PBT: the best member's hyperparameters over the budget (the schedule it "
+                      "inherited through its exploits, dotted).",
+                      lambda: pbt_schedule_figure(get_pbt_schedule_info(result), hover)))
+        plans.append(("pbt_population", "PBT: every member's loss over the budget; crosses: a member copied the "
+                      "checkpoint at that budget and loss.",
+                      lambda: pbt_population_figure(get_pbt_population_info(result), hover)))
     plans += [
         ("performance_histogram_model_vs_random", "Losses of model-based and of random configurations per budget.",
          lambda: histogram_figure(get_histogram_info(all_runs, result.get_id2config_mapping()), hover)),

@@ -87,6 +87,11 @@ def report_figures(result: Result, configspace: Any = None) -> list[tuple[str, s
     if len(budgets) >= 2:
         figures.append(("correlation_across_budgets", "How well each budget's ranking of the configurations "
                         "agrees with the others' (Spearman).", lambda: vis.correlation_across_budgets(result)[0]))
+    if result.get_pbt_members():
+        figures.append(("pbt_schedule", "PBT: the best member's hyperparameters over the budget (dotted: where its "
+                        "lineage copied another member's checkpoint).", lambda: vis.pbt_schedule(result)[0]))
+        figures.append(("pbt_population", "PBT: every member's loss over the budget; crosses: a member copied the "
+                        "checkpoint at that budget and loss.", lambda: vis.pbt_population(result)[0]))
     figures += [
         ("performance_histogram_model_vs_random", "Losses of model-based and of random configurations per budget.",
          lambda: vis.performance_histogram_model_vs_random(result.get_all_runs(),

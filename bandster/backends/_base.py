@@ -45,6 +45,10 @@ class Backend(abc.ABC):
 
     #: a short name for the journal's manifest
     name = "backend"
+    #: True when the runner may copy checkpoint directories (PBT's exploit) in a thread of its own and submit the
+    #: job when the copy is done; a backend with a virtual clock (nothing happens outside its ``wait``) says False,
+    #: and the runner then copies before it submits.
+    background_copies = True
 
     @abc.abstractmethod
     def start(self, listener: BackendListener) -> None:

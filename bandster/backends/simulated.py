@@ -119,6 +119,7 @@ class SimulatedBackend(Backend):
     """
 
     name = "simulated"
+    background_copies = False  # virtual clock: a checkpoint copy happens before the job is submitted
 
     def __init__(self, n_workers: int, objective: Callable[..., Any], start_time: float = 0.0) -> None:
         if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:

@@ -1,4 +1,4 @@
-"""Optimizers: RandomSearch, HyperBand, BOHB, ASHA, AsyncHyperBand, AsyncBOHB, MedianStopping, PASHA; their config
+"""Optimizers: RandomSearch, HyperBand, BOHB, ASHA, AsyncHyperBand, AsyncBOHB, MedianStopping, PASHA, PBT; their config
 generators and iterations.
 
 The optimizers are imported on first use (``from bandster.optimizers import BOHB`` works as before), so that
@@ -22,6 +22,7 @@ _LAZY = {
     "AsyncHyperBand": "bandster.optimizers.asynchronous",
     "MedianStopping": "bandster.optimizers.stopping",
     "PASHA": "bandster.optimizers.stopping",
+    "PBT": "bandster.optimizers.pbt",
 }
 
 __all__ = list(_LAZY)

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from bandster.core._convert import is_finite_loss, to_builtin
+from bandster.records import lineage
 from bandster.records.datum import Datum
 from bandster.records.format import (
     CONFIGS_FILENAME,
@@ -698,13 +699,42 @@ class Result:
             losses.append({"loss": loss_fn(r)})
         return pd.DataFrame(configs), pd.DataFrame(losses, columns=["loss"])
 
+    def get_lineage(self, member: int) -> list[dict[str, Any]]:
+        """PBT: the chain of configurations and copied checkpoints that led to ``member``'s final state.
+
+        Oldest first; each step has ``member``, ``config_id``, ``generation``, ``kind`` (``initial``,
+        ``continue``, ``exploit``, ``replace``), ``config``, ``config_before_explore``, ``budget_start``,
+        ``budget_end``, ``source_member``, ``source_config_id`` and ``losses`` (see
+        :func:`bandster.records.lineage.lineage`).
+
+        Raises
+        ------
+        KeyError
+            If ``member`` is not a member of this run (or the run is not a PBT run).
+        """
+        return lineage.lineage(self.get_id2config_mapping(), self.get_all_runs(), member)
+
+    def get_schedule(self, member: int) -> dict[str, list[tuple[float, float, Any]]]:
+        """PBT: each hyperparameter of ``member``'s lineage as a function of the budget.
+
+        Returns
+        -------
+        dict
+            name -> ``[(budget_start, budget_end, value), ...]``, in budget order.
+        """
+        return lineage.schedule(self.get_lineage(member))
+
+    def get_pbt_members(self) -> list[int]:
+        """PBT: the members of this run (empty for other optimizers)."""
+        return lineage.members(self.get_id2config_mapping())
+
     def to_dataframe(self, reports: bool = False) -> Any:
         """One row per run (or, with ``reports=True``, one row per intermediate report).
 
         Runs: ``config_id``, the configuration's values, ``budget``, ``loss``, ``status`` (``'ok'``,
         ``'failed'`` or ``'stopped'``), ``stopped_at``, ``submitted``, ``started``, ``finished``, ``worker``,
-        ``attempt``, ``model_based_pick``, then the user's ``info`` metrics as ``info.<key>`` columns (see
-        :func:`flatten_info`). A stopped run's ``budget`` is the step it was stopped at.
+        ``attempt``, ``model_based_pick`` (a PBT run also ``member``), then the user's ``info`` metrics as
+        ``info.<key>`` columns (see :func:`flatten_info`). A stopped run's ``budget`` is the step it was stopped at.
 
         Reports (``reports=True``, :meth:`get_reports`): ``config_id``, the configuration's values, ``budget``
         (the budget the job was handed), ``step``, ``loss``, ``time`` (seconds after ``time_ref``), ``attempt``,
@@ -728,6 +758,9 @@ class Result:
         if reports:
             return self._reports_dataframe(pd)
         fixed = ["budget", "loss", "status", "stopped_at", *_TIME_KEYS, "worker", "attempt", "model_based_pick"]
+        is_pbt = any(isinstance(i, Mapping) and isinstance(i.get("pbt"), Mapping) for i in self._table.config_infos)
+        if is_pbt:
+            fixed.append("member")
         reserved = {"config_id", *fixed}
         config_columns: dict[str, None] = {}
         info_columns: dict[str, None] = {}
@@ -748,6 +781,8 @@ class Result:
                        attempt=r.attempt)
             row.update({key: stamps.get(key) for key in _TIME_KEYS})
             row["model_based_pick"] = info.get("model_based_pick")
+            if is_pbt:
+                row["member"] = r.config_id[0] if len(r.config_id) == 3 else None
             for column, value in flatten_info(r.info).items():
                 info_columns.setdefault(column)
                 row[column] = value

@@ -94,6 +94,67 @@ def run_from_job(job: Job, time_ref: float) -> Run:
     return run
 
 
+def copy_checkpoint(source: str, destination: str) -> None:
+    """Copy the directory ``source`` to ``destination`` (a config directory not journaled yet): into a temporary
+    directory first, renamed into place when complete; whatever a crashed copy left there is removed first."""
+    partial = destination + ".partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    if os.path.isdir(source):
+        shutil.copytree(source, partial)
+    else:
+        os.makedirs(partial)
+    shutil.rmtree(destination, ignore_errors=True)
+    os.rename(partial, destination)
+
+
+class CheckpointCopier:
+    """A thread that copies checkpoint directories for the runner, so that no copy holds the runner's lock.
+
+    ``put(request)`` queues the copy of ``request.checkpoint_from``'s directory into ``request.config_id``'s;
+    when it is done the thread calls ``done(request, error)`` (which takes the runner's lock to submit the job).
+    Copies run one at a time in the order queued. :meth:`close` finishes the queued copies and joins the thread.
+    """
+
+    def __init__(self, run_id: str, directory_of: Callable[[tuple], str],
+                 done: Callable[[JobRequest, BaseException | None], None]) -> None:
+        self._directory_of = directory_of
+        self._done = done
+        self._cond = threading.Condition()  # guards _queue and _closed
+        self._queue: collections.deque[JobRequest] = collections.deque()
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name=f"bandster-checkpoint-copier-{run_id}", daemon=True)
+        self._thread.start()
+
+    def put(self, request: JobRequest) -> None:
+        with self._cond:
+            self._queue.append(request)
+            self._cond.notify()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue and not self._closed:
+                    self._cond.wait()
+                if not self._queue:
+                    return
+                request = self._queue.popleft()
+            error = None
+            try:
+                copy_checkpoint(self._directory_of(request.checkpoint_from), self._directory_of(request.config_id))
+            except Exception as exc:  # reported by done(): the job still runs, from whatever is there
+                error = exc
+            try:
+                self._done(request, error)
+            except Exception:
+                logger.exception("submitting %s after its checkpoint copy failed", request.config_id)
+
+
 class Runner:
     """Drives a :class:`~bandster.schedulers.Scheduler` over a :class:`~bandster.backends.Backend`.
 
@@ -221,6 +282,7 @@ class Runner:
         self._in_run = False
         self._progress: ProgressBar | None = None
         self._attached = False
+        self._checkpoint_copier: CheckpointCopier | None = None
 
     # ------------------------------------------------------------------ set-up
     def attach(self) -> None:
@@ -481,6 +543,8 @@ class Runner:
 
     def shutdown(self, shutdown_workers: bool = False) -> None:
         """Shut the backend down (telling workers to shut down if ``shutdown_workers``) and close the journal."""
+        if self._checkpoint_copier is not None:
+            self._checkpoint_copier.close()
         self.backend.shutdown(shutdown_workers)
         if self.journal is not None:
             self.journal.close()
@@ -660,13 +724,19 @@ class Runner:
     def _submit(self, request: JobRequest) -> None:
         self._budget_spent += float(request.budget)
         self.num_running_jobs += 1
+        if request.checkpoint_from is not None:
+            if self.backend.background_copies:
+                self._copier().put(request)  # submitted by the copier thread once the copy is done
+                return
+            copy_checkpoint(self.config_directory(request.checkpoint_from), self.config_directory(request.config_id))
+        self._submit_now(request)
+
+    def _submit_now(self, request: JobRequest) -> None:
+        """Journal the configuration (after its checkpoint was copied: that line switches a PBT member to its new
+        directory) and hand the job to the backend (``_cond`` held)."""
         if self.journal is not None:
             self.journal.new_config(request.config_id, request.config, request.config_info)
         directory = self.config_directory(request.config_id)
-        if request.checkpoint_from is not None:
-            source = self.config_directory(request.checkpoint_from)
-            if os.path.isdir(source):
-                shutil.copytree(source, directory, dirs_exist_ok=True)
         job = job_from_request(request, working_directory=self.working_directory, config_directory=directory,
                                previous_budget=request.previous_budget)
         job.timeout = self._timeout_for(request.budget)
@@ -674,6 +744,25 @@ class Runner:
         job.decision_steps = self.scheduler.decision_steps(job)
         self._running[_job_key(job)] = _RunningJob(job.attempt)
         self.backend.submit(job)
+
+    def _copier(self) -> CheckpointCopier:
+        if self._checkpoint_copier is None:
+            self._checkpoint_copier = CheckpointCopier(self.run_id, self.config_directory, self._copied)
+        return self._checkpoint_copier
+
+    def _copied(self, request: JobRequest, error: BaseException | None) -> None:
+        """The copier thread finished copying the checkpoint of ``request``: submit it (or, stopping, keep it)."""
+        with self._cond:
+            if error is not None:
+                self.logger.error("could not copy the checkpoint of %s into %s: %s; the job runs without it",
+                                  request.checkpoint_from, request.config_id, error)
+            if self._stopping or not self._in_run:
+                self.num_running_jobs -= 1
+                self._budget_spent -= float(request.budget)
+                self._pending.appendleft(request)
+            else:
+                self._submit_now(request)
+            self._cond.notify_all()
 
     def _timeout_for(self, budget: float) -> float | None:
         if self.job_timeout is None:

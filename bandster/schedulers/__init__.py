@@ -9,6 +9,7 @@ from bandster.schedulers.asha import AsyncBracketScheduler
 from bandster.schedulers.hyperband import HyperbandScheduler, IterationScheduler, RandomSearchScheduler
 from bandster.schedulers.median_stopping import MedianStoppingScheduler
 from bandster.schedulers.pasha import PASHAScheduler
+from bandster.schedulers.pbt import PBTScheduler
 from bandster.schedulers.stopping import EarlyStoppingScheduler, StoppingASHAScheduler
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "JobRequest",
     "MedianStoppingScheduler",
     "PASHAScheduler",
+    "PBTScheduler",
     "RandomSearchScheduler",
     "Scheduler",
     "StoppingASHAScheduler",

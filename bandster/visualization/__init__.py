@@ -12,7 +12,8 @@ loss), :func:`hyperparameter_scatter` (two hyperparameters against the loss), :f
 :func:`intermediate_values` (every reported value of every job against its step, stop decisions marked),
 :func:`hyperparameter_importance` (functional ANOVA per budget; needs scikit-learn), :func:`hyperparameter_slices`
 (Optuna's slice plot) and :func:`compare` (several runs' incumbents over time and budget spent, with a band over
-seeds; returns ``(fig, axes)``).
+seeds; returns ``(fig, axes)``); for PBT runs :func:`pbt_schedule` (the best member's hyperparameters over the
+budget) and :func:`pbt_population` (every member's loss over the budget, exploits marked).
 
 One module per figure (``bandster.visualization.losses``, ``.incumbent``, ...), each with a function computing the
 figure's data as plain dicts, lists and numpy arrays (``get_<figure>_info``, public, all gathered in
@@ -51,6 +52,7 @@ from bandster.visualization.incumbent import incumbent_over_time
 from bandster.visualization.intermediate import intermediate_values
 from bandster.visualization.losses import losses_over_time
 from bandster.visualization.parallel import parallel_coordinates
+from bandster.visualization.pbt import pbt_population, pbt_schedule
 from bandster.visualization.scatter import hyperparameter_scatter
 from bandster.visualization.slices import hyperparameter_slices
 from bandster.visualization.timeline import worker_timeline
@@ -73,6 +75,8 @@ __all__ = [
     "hyperparameter_importance",
     "hyperparameter_slices",
     "compare",
+    "pbt_schedule",
+    "pbt_population",
     "budget_colors",
 ]
 

@@ -19,6 +19,8 @@ numpy arrays, and importing this module imports no matplotlib.
 - :func:`get_slice_info`: the data of :func:`~bandster.visualization.hyperparameter_slices`
 - :func:`get_compare_info`: the data of :func:`~bandster.visualization.compare`
 - :func:`get_intermediate_values_info`: the data of :func:`~bandster.visualization.intermediate_values`
+- :func:`get_pbt_schedule_info`: the data of :func:`~bandster.visualization.pbt_schedule`
+- :func:`get_pbt_population_info`: the data of :func:`~bandster.visualization.pbt_population`
 
 (:func:`~bandster.visualization.interactive_HBS_plot`'s data, ``get_interactive_info``, stays in its module,
 which needs matplotlib.)
@@ -45,6 +47,7 @@ from bandster.visualization.incumbent import get_incumbent_info
 from bandster.visualization.intermediate import get_intermediate_values_info
 from bandster.visualization.losses import get_losses_info
 from bandster.visualization.parallel import get_parallel_coordinates_info
+from bandster.visualization.pbt import get_pbt_population_info, get_pbt_schedule_info
 from bandster.visualization.scatter import get_hyperparameter_scatter_info
 from bandster.visualization.slices import get_slice_info
 from bandster.visualization.timeline import get_worker_timeline_info
@@ -58,6 +61,8 @@ __all__ = [
     "get_hyperparameter_scatter_info",
     "get_importance_info",
     "get_incumbent_info",
+    "get_pbt_population_info",
+    "get_pbt_schedule_info",
     "get_intermediate_values_info",
     "get_learning_curves_info",
     "get_losses_info",

@@ -126,6 +126,44 @@ def test_stage_table_shows_the_stages_that_ran(tmp_path):
     assert "2 planned stages of the started iterations did not run (4 configurations)" in progress
 
 
+def test_report_of_a_pbt_run_has_the_schedule_and_population_figures(tmp_path):
+    """Both report kinds of a PBT run carry the schedule and the population figures (the interactive one's
+    specs hold the best member's learning-rate steps and the exploit crosses)."""
+    import json
+
+    import ConfigSpace as CS
+
+    from bandster.backends import SimulatedBackend
+    from bandster.optimizers import PBT
+
+    def objective(config, budget, previous_budget=None):
+        return {"loss": 1.0 / (1.0 + config["lr"] * budget), "cost": 1.0}
+
+    space = CS.ConfigurationSpace({"lr": CS.Float("lr", (0.01, 0.5), log=True)})
+    pbt = PBT(space, population_size=4, perturbation_interval=1, max_budget=4, seed=0, run_id=f"rpbt{os.getpid()}",
+              working_directory=str(tmp_path), backend=SimulatedBackend(2, objective))
+    try:
+        pbt.run(progress=False)
+    finally:
+        pbt.shutdown()
+    directory = pbt.journal.directory
+    text = render_report(directory)
+    specs = {m.group(1).removeprefix("plot-"): json.loads(m.group(2)) for m in re.finditer(
+        r'<script type="application/json" data-figure-spec="([^"]+)"[^>]*>(.*?)</script>', text, re.S)}
+    assert {"pbt_schedule", "pbt_population"} <= set(specs)
+    assert specs["pbt_schedule"]["data"][0]["name"] == "lr"
+    assert [t["name"] for t in specs["pbt_population"]["data"]][:4] == [f"member {m}" for m in range(4)]
+    static = render_report(directory, interactive=False)
+    assert 'data-figure="pbt_schedule"' in static and 'data-figure="pbt_population"' in static
+    out = tmp_path / "report.html"
+    out.write_text(text, encoding="utf-8")
+    with Browser() as browser:  # plotly.js draws both (the schedule has an overlaid axis per hyperparameter)
+        page = browser.open(out.as_uri())
+        page.wait_for("document.getElementById('plot-pbt_schedule').hasAttribute('data-drawn') && "
+                      "document.getElementById('plot-pbt_population').hasAttribute('data-drawn')")
+        assert page.console_errors == [] and offline(page.requests) == []
+
+
 @pytest.mark.parametrize("interactive", [True, False])
 def test_report_of_a_run_with_reports(tmp_path, interactive):
     from analysis_helpers import write_reporting_journal
