@@ -303,3 +303,22 @@ def test_cli_cluster_scheduler_file_and_master_sigkill_resume(cli_cluster, tmp_p
     assert len(runs) == 13 and len({(r.config_id, r.budget) for r in runs}) == 13
     assert all(r.error_logs is None for r in runs)
     assert collections.Counter(r.budget for r in runs) == {1.0: 9, 3.0: 3, 9.0: 1}
+
+
+@pytest.mark.parametrize("synchronous", [False, True])
+def test_pbt_population_with_checkpoint_copies_on_dask(client, tmp_path, run_id, no_thread_leak, synchronous):
+    import pbt_helpers  # tests/helpers, importable on the Dask workers too
+
+    from bandster.optimizers import PBT
+
+    pbt = PBT(pbt_helpers.space(), population_size=4, perturbation_interval=2, max_budget=8, seed=3,
+              synchronous=synchronous, run_id=run_id, working_directory=str(tmp_path),
+              backend=DaskBackend(client, pbt_helpers.train))
+    try:
+        result = pbt.run(progress=False)
+    finally:
+        pbt.shutdown()
+    pbt_helpers.check_population(result, 4, 8)  # each job loaded the checkpoint its lineage names
+    assert any(c["config_info"].get("pbt", {}).get("kind") == "exploit"
+               for c in result.get_id2config_mapping().values()), "no member exploited another"
+    assert {r.info["pid"] for r in result.get_all_runs()} <= set(worker_pids(client))

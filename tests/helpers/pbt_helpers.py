@@ -79,6 +79,21 @@ def check_checkpoints(result, failures_allowed=False):
         previous[run.config_id] = float(run.budget)
 
 
+def check_population(result, population_size, max_budget):
+    """Every member trained to max_budget through a contiguous chain of jobs, each loading the right checkpoint."""
+    df = result.to_dataframe()
+    assert sorted(df["member"].unique().tolist()) == list(range(population_size))
+    assert all(df["member"] == [cid[0] for cid in df["config_id"]])
+    for member in range(population_size):
+        chain = result.get_lineage(member)
+        assert chain[-1]["member"] == member and chain[-1]["budget_end"] == max_budget
+        assert chain[0]["kind"] == "initial" and chain[0]["budget_start"] == 0.0
+        for before, after in zip(chain, chain[1:], strict=False):  # contiguous: each step starts where the last ends
+            assert after["budget_start"] == before["budget_end"]
+            assert after["source_config_id"] == before["config_id"]
+    check_checkpoints(result)
+
+
 def space():
     import ConfigSpace as CS
 

@@ -8,7 +8,7 @@ import signal
 
 import ConfigSpace as CS
 import pytest
-from pbt_helpers import PBTWorker, check_checkpoints, space, train
+from pbt_helpers import PBTWorker, check_checkpoints, check_population, space, train
 
 from bandster.core.result import logged_results_to_HBS_result
 from bandster.optimizers import PBT
@@ -44,20 +44,6 @@ def make(backend_name, tmp_path, run_id, request=None, **kwargs):
     kwargs.setdefault("perturbation_interval", 2)
     kwargs.setdefault("max_budget", 8)
     return PBT(space(), seed=3, run_id=run_id, working_directory=str(tmp_path), **kwargs)
-
-
-def check_population(result, population_size, max_budget):
-    df = result.to_dataframe()
-    assert sorted(df["member"].unique().tolist()) == list(range(population_size))
-    assert all(df["member"] == [cid[0] for cid in df["config_id"]])
-    for member in range(population_size):
-        chain = result.get_lineage(member)
-        assert chain[-1]["member"] == member and chain[-1]["budget_end"] == max_budget
-        assert chain[0]["kind"] == "initial" and chain[0]["budget_start"] == 0.0
-        for before, after in zip(chain, chain[1:], strict=False):  # contiguous: each step starts where the last ends
-            assert after["budget_start"] == before["budget_end"]
-            assert after["source_config_id"] == before["config_id"]
-    check_checkpoints(result)
 
 
 @pytest.mark.timeout(120)
