@@ -13,7 +13,7 @@ from pbt_helpers import PBTWorker, check_checkpoints, check_population, space, t
 from bandster.core.result import logged_results_to_HBS_result
 from bandster.optimizers import PBT
 
-from testutil import HELPERS, result_lines, wait_until
+from testutil import HELPERS, kill_when_written, result_lines, wait_until
 
 
 def events(directory, kind):
@@ -120,6 +120,32 @@ def test_a_failing_member_is_replaced_by_exploiting(tmp_path, run_id, monkeypatc
     assert replacement["config_info"]["pbt"]["source_member"] == replaced[0]["source_member"] != 2
     assert result.get_lineage(2)[-1]["budget_end"] == 8  # it trained on to the end
     check_checkpoints(result, failures_allowed=True)
+
+
+@pytest.mark.timeout(120)
+def test_a_worker_process_killed_mid_interval_has_its_job_rerun_from_the_last_checkpoint(tmp_path, run_id,
+                                                                                      monkeypatch):
+    from bandster.backends import ProcessBackend
+
+    pid_file = str(tmp_path / "hung.pid")
+    monkeypatch.setenv("PBT_HANG", f"1:6:{pid_file}")  # member 1's job from budget 4 to 6 hangs the first time
+    killed = []
+    watcher = kill_when_written(pid_file, killed)
+    pbt = make("processes", tmp_path, run_id, synchronous=True)  # every member trains from 4 to 6
+    try:
+        result = pbt.run(progress=False)
+    finally:
+        pbt.shutdown()
+        watcher.join()
+    assert len(killed) == 1
+    runs = result.get_all_runs()
+    assert all(r.loss is not None for r in runs)  # nothing lost or failed
+    rerun = [r for r in runs if r.config_id[0] == 1 and r.budget == 6.0]
+    assert [r.attempt for r in rerun] == [2] and rerun[0].info["pid"] != killed[0]
+    assert float(rerun[0].info["loaded_budget"]) == 4.0  # from the checkpoint the interval started from
+    check_population(result, 4, 8)  # every job, the re-run included, loaded the checkpoint its lineage names
+    lost = [e for e in events(pbt.journal.directory, "worker_lost")]
+    assert lost and isinstance(pbt.backend, ProcessBackend)
 
 
 @pytest.mark.timeout(240)
