@@ -139,6 +139,8 @@ class PBT(Master):
 
         ``n_iterations`` is accepted for HpBandSter's signature and not used; the limits are
         :meth:`bandster.core.master.Master.run`'s. A call after a limit continues the population.
+        ``max_configs`` counts configurations: the initial members plus one per exploit or replacement (each is
+        a new generation with a config id of its own).
         """
         return super().run(n_iterations, min_n_workers, iteration_kwargs, progress, max_wallclock_time,
                            max_budget_spent, max_configs)
