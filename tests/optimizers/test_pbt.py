@@ -215,3 +215,14 @@ def test_lineage_and_schedule_of_a_known_run(tmp_path, run_id):
         result.get_lineage(5)
     df = result.to_dataframe()
     assert list(df["member"]) == [cid[0] for cid in df["config_id"]]
+
+
+def test_max_configs_is_refused_with_what_to_use_instead(tmp_path, run_id):
+    pbt = make("simulated", tmp_path, run_id)
+    try:
+        with pytest.raises(ValueError, match="max_configs does not apply to PBT.*max_budget_spent"):
+            pbt.run(max_configs=5, progress=False)
+        result = pbt.run(max_budget_spent=8, progress=False)  # the limit that does apply: 4 jobs of 2 units
+    finally:
+        pbt.shutdown()
+    assert sum(r.budget - (r.info.get("loaded_budget") or 0) for r in result.get_all_runs()) == 8
