@@ -36,7 +36,8 @@ def make(backend_name, tmp_path, run_id, request=None, **kwargs):
     elif backend_name == "processes":
         from bandster.backends import ProcessBackend
 
-        kwargs["backend"] = ProcessBackend(2, train, start_method="fork")
+        # not "fork": a child forked from this threaded test process can deadlock on a lock held at fork time
+        kwargs["backend"] = ProcessBackend(2, train, start_method="spawn")
     else:
         ns = request.getfixturevalue("nameserver")
         kwargs.update(nameserver=ns.host, nameserver_port=ns.port)
