@@ -14,9 +14,12 @@ from bandster.core._convert import config_to_dict, loss_for_ranking
 from bandster.core.job import Job
 from bandster.samplers._base import base_config_generator
 from bandster.samplers.kde.encoding import SpaceEncoding
-from bandster.samplers.kde.product_kde import ProductKDE
+from bandster.samplers.kde.product_kde import BOUNDARIES, ProductKDE
 
-__all__ = ["BOHB", "MODEL_BUDGET_RULES"]
+__all__ = ["BANDWIDTH_FLOORS", "BOHB", "MODEL_BUDGET_RULES"]
+
+#: The values of ``bandwidth_floor``: the lower bound of the continuous bandwidths (see :class:`BOHB`)
+BANDWIDTH_FLOORS = ("fixed", "per_point")
 
 #: The values of ``model_budget_rule``: which budget's model proposes (see :class:`BOHB`).
 MODEL_BUDGET_RULES = ("enough", "full_split", "reached")
@@ -173,6 +176,8 @@ class BOHB(base_config_generator):
         seed: int | None = None,
         model_budget_rule: str = "enough",
         prior_weight: float = 0.0,
+        boundary: str = "truncate",
+        bandwidth_floor: str = "fixed",
         **kwargs: Any,
     ) -> None:
         super().__init__(logger=kwargs.pop("logger", None))
@@ -196,6 +201,10 @@ class BOHB(base_config_generator):
             raise ValueError(f"min_points_in_model must be at least 1; got {min_points_in_model!r}")
         if not (math.isfinite(prior_weight) and prior_weight >= 0):
             raise ValueError(f"prior_weight must be a finite number >= 0; got {prior_weight!r}")
+        if boundary not in BOUNDARIES:
+            raise ValueError(f"boundary must be one of {BOUNDARIES}; got {boundary!r}")
+        if bandwidth_floor not in BANDWIDTH_FLOORS:
+            raise ValueError(f"bandwidth_floor must be one of {BANDWIDTH_FLOORS}; got {bandwidth_floor!r}")
         if model_budget_rule not in MODEL_BUDGET_RULES:
             raise ValueError(f"model_budget_rule must be one of {MODEL_BUDGET_RULES}; got {model_budget_rule!r}")
 
@@ -217,6 +226,8 @@ class BOHB(base_config_generator):
         self.min_bandwidth = float(min_bandwidth)
         self.model_budget_rule = model_budget_rule
         self.prior_weight = float(prior_weight)
+        self.boundary = boundary
+        self.bandwidth_floor = bandwidth_floor
 
         self._observations: dict[float, _Observations] = {}
         self._models: dict[float, tuple[int, ProductKDE, ProductKDE]] = {}
@@ -372,10 +383,36 @@ class BOHB(base_config_generator):
         enc = self.encoding
         return (
             ProductKDE(
-                good, enc.var_types, enc.num_levels, min_bandwidth=self.min_bandwidth, prior_weight=self.prior_weight
+                good,
+                enc.var_types,
+                enc.num_levels,
+                min_bandwidth=self.bandwidth_floors(len(good)),
+                prior_weight=self.prior_weight,
+                boundary=self.boundary,
             ),
-            ProductKDE(bad, enc.var_types, enc.num_levels, min_bandwidth=self.min_bandwidth),
+            ProductKDE(
+                bad, enc.var_types, enc.num_levels, min_bandwidth=self.bandwidth_floors(len(bad)), boundary=self.boundary
+            ),
         )
+
+    def bandwidth_floors(self, n: int) -> np.ndarray:
+        """The lower bound of each column's bandwidth in a KDE of ``n`` points (``bandwidth_floor``).
+
+        ``"fixed"``: ``min_bandwidth`` everywhere. ``"per_point"``: on continuous columns at least ``1 / min(100,
+        n + 1)`` of the unit interval (Optuna's TPE "magic clip"), elsewhere ``min_bandwidth``.
+
+        Examples
+        --------
+        >>> from ConfigSpace import ConfigurationSpace
+        >>> cs = ConfigurationSpace({"x": (0.0, 1.0), "kind": ["a", "b"]})
+        >>> BOHB(cs, bandwidth_floor="per_point").bandwidth_floors(9).tolist()
+        [0.001, 0.1]
+        """
+        floors = np.full(self.encoding.dim, self.min_bandwidth)
+        if self.bandwidth_floor == "per_point":
+            cont = np.array([t == "c" for t in self.encoding.var_types], dtype=bool)
+            floors[cont] = max(self.min_bandwidth, 1.0 / min(100, n + 1))
+        return floors
 
     # ------------------------------------------------------------------ proposals
     def get_config(self, budget: float) -> tuple[dict[str, Any], dict[str, Any]]:
