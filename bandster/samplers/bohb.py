@@ -177,7 +177,7 @@ class BOHB(base_config_generator):
         model_budget_rule: str = "enough",
         prior_weight: float = 0.0,
         boundary: str = "truncate",
-        bandwidth_floor: str = "fixed",
+        bandwidth_floor: str = "per_point",
         **kwargs: Any,
     ) -> None:
         super().__init__(logger=kwargs.pop("logger", None))
@@ -391,27 +391,35 @@ class BOHB(base_config_generator):
                 boundary=self.boundary,
             ),
             ProductKDE(
-                bad, enc.var_types, enc.num_levels, min_bandwidth=self.bandwidth_floors(len(bad)), boundary=self.boundary
+                bad,
+                enc.var_types,
+                enc.num_levels,
+                min_bandwidth=self.bandwidth_floors(len(bad)),
+                boundary=self.boundary,
             ),
         )
 
     def bandwidth_floors(self, n: int) -> np.ndarray:
         """The lower bound of each column's bandwidth in a KDE of ``n`` points (``bandwidth_floor``).
 
-        ``"fixed"``: ``min_bandwidth`` everywhere. ``"per_point"``: on continuous columns at least ``1 / min(100,
-        n + 1)`` of the unit interval (Optuna's TPE "magic clip"), elsewhere ``min_bandwidth``.
+        ``"fixed"``: ``min_bandwidth`` everywhere (HpBandSter's floor). ``"per_point"`` (the default): on
+        continuous columns at least ``1 / (2 min(100, n + 1))`` of the unit interval, so that the ``n`` kernels,
+        each one bandwidth either side of its point, could still cover the whole interval (half of Optuna's TPE
+        "magic clip", ``1 / min(100, n + 1)``); elsewhere ``min_bandwidth``.
 
         Examples
         --------
         >>> from ConfigSpace import ConfigurationSpace
-        >>> cs = ConfigurationSpace({"x": (0.0, 1.0), "kind": ["a", "b"]})
-        >>> BOHB(cs, bandwidth_floor="per_point").bandwidth_floors(9).tolist()
-        [0.001, 0.1]
+        >>> cs = ConfigurationSpace({"x": (0.0, 1.0), "kind": ["a", "b"]})  # columns: kind, x
+        >>> BOHB(cs).bandwidth_floors(9).tolist()  # 1 / (2 * 10) on x
+        [0.001, 0.05]
+        >>> BOHB(cs).bandwidth_floors(500).tolist(), BOHB(cs, bandwidth_floor="fixed").bandwidth_floors(9).tolist()
+        ([0.001, 0.005], [0.001, 0.001])
         """
         floors = np.full(self.encoding.dim, self.min_bandwidth)
         if self.bandwidth_floor == "per_point":
             cont = np.array([t == "c" for t in self.encoding.var_types], dtype=bool)
-            floors[cont] = max(self.min_bandwidth, 1.0 / min(100, n + 1))
+            floors[cont] = max(self.min_bandwidth, 0.5 / min(100, n + 1))
         return floors
 
     # ------------------------------------------------------------------ proposals
