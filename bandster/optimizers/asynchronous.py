@@ -334,7 +334,8 @@ class AsyncBOHB(AsyncBracketOptimizer):
         1 (default): one ladder, as ASHA; None: all of Hyperband's brackets, as AsyncHyperBand.
     min_points_in_model : int, optional
         Default ``min(d + 1, 9)`` (above); BOHB's default is d + 1.
-    top_n_percent, num_samples, random_fraction, bandwidth_factor, min_bandwidth, prior_weight
+    top_n_percent, num_samples, random_fraction, bandwidth_factor, min_bandwidth, prior_weight, boundary, \
+    bandwidth_floor
         The model's settings, keyword arguments of :class:`bandster.samplers.bohb.BOHB` (declared there), with
         the same defaults as for :class:`~bandster.optimizers.BOHB`.
     model_budget_rule : {"full_split", "enough", "reached"}

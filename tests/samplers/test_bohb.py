@@ -529,13 +529,13 @@ def test_prior_weight_goes_into_the_good_density_only():
 
 
 def test_per_point_bandwidth_floor_of_continuous_columns():
-    # 1 / (2 min(100, n + 1)) on continuous columns, min_bandwidth elsewhere
+    # 1 / (4 min(100, n + 1)) on continuous columns, min_bandwidth elsewhere
     cs = ConfigurationSpace({"x": (0.0, 1.0), "kind": ["a", "b"]})
     cg = BOHB(cs, seed=0)
     assert cg.bandwidth_floor == "per_point"
-    assert cg.bandwidth_floors(3).tolist() == [1e-3, 0.125]
-    assert cg.bandwidth_floors(99).tolist() == [1e-3, 0.005]
-    assert cg.bandwidth_floors(1000).tolist() == [1e-3, 0.005]
+    assert cg.bandwidth_floors(3).tolist() == [1e-3, 0.0625]
+    assert cg.bandwidth_floors(99).tolist() == [1e-3, 0.0025]
+    assert cg.bandwidth_floors(1000).tolist() == [1e-3, 0.0025]
     assert BOHB(cs, min_bandwidth=0.2).bandwidth_floors(3).tolist() == [0.2, 0.2]
     assert BOHB(cs, bandwidth_floor="fixed").bandwidth_floors(3).tolist() == [1e-3, 1e-3]
     # in the model: the good set's x values coincide, so its bandwidth is the floor of n_good points
@@ -545,8 +545,8 @@ def test_per_point_bandwidth_floor_of_continuous_columns():
             cg.tell({"x": 0.3 if i < 6 else 0.1 + 0.05 * i, "kind": "a"}, 1.0, float(i))
         good, bad = cg.get_model(1.0)
         n_good = cg.split_sizes(12)[0]
-        assert good.bandwidths[1] == pytest.approx(expected if expected else 0.5 / (n_good + 1))
-        assert bad.bandwidths[1] >= 0.5 / (len(bad) + 1) - 1e-12
+        assert good.bandwidths[1] == pytest.approx(expected if expected else 0.25 / (n_good + 1))
+        assert bad.bandwidths[1] >= 0.25 / (len(bad) + 1) - 1e-12
 
 
 def test_boundary_option_reaches_both_densities():
