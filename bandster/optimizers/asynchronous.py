@@ -334,10 +334,11 @@ class AsyncBOHB(AsyncBracketOptimizer):
         1 (default): one ladder, as ASHA; None: all of Hyperband's brackets, as AsyncHyperBand.
     min_points_in_model : int, optional
         Default ``min(d + 1, 9)`` (above); BOHB's default is d + 1.
-    top_n_percent, num_samples, random_fraction, bandwidth_factor, min_bandwidth, prior_weight, boundary, \
-    bandwidth_floor
+    top_n_percent, num_samples, random_fraction, bandwidth_factor, min_bandwidth, prior_weight
         The model's settings, keyword arguments of :class:`bandster.samplers.bohb.BOHB` (declared there), with
         the same defaults as for :class:`~bandster.optimizers.BOHB`.
+    boundary, bandwidth_floor
+        Also the model's (:class:`bandster.samplers.bohb.BOHB`), with BOHB's defaults.
     model_budget_rule : {"full_split", "enough", "reached"}
         Which budget's model proposes (above; default "full_split", and "reached" with ``type="stopping"``);
         "enough" is synchronous BOHB's rule.
