@@ -228,6 +228,13 @@ class BOHB(base_config_generator):
         self.prior_weight = float(prior_weight)
         self.boundary = boundary
         self.bandwidth_floor = bandwidth_floor
+        conditional = set(self.configspace.conditional_hyperparameters)
+        names = [self.encoding.names[i] for i in self.encoding.model_columns]
+        # continuous columns of hyperparameters active in every configuration: where "per_point" applies
+        self._floored_columns = np.array(
+            [t == "c" and name not in conditional for t, name in zip(self.encoding.var_types, names, strict=True)],
+            dtype=bool,
+        )
 
         self._observations: dict[float, _Observations] = {}
         self._models: dict[float, tuple[int, ProductKDE, ProductKDE]] = {}
@@ -403,11 +410,13 @@ class BOHB(base_config_generator):
         """The lower bound of each column's bandwidth in a KDE of ``n`` points (``bandwidth_floor``).
 
         ``"fixed"``: ``min_bandwidth`` everywhere (HpBandSter's floor). ``"per_point"`` (the default): on
-        continuous columns at least ``1 / (4 min(100, n + 1))`` of the unit interval, so that ``n + 1`` kernels,
-        each two bandwidths either side of its point (95 % of its mass), could still cover the whole interval; a
-        quarter of Optuna's TPE "magic clip" ``1 / min(100, n + 1)``. Elsewhere ``min_bandwidth``. Without it a
-        good set of a few close points shrinks its bandwidths with every refit and stops moving (on Branin it
-        settled off the optimum in many seeds); the measurements are in docs/bohb.md.
+        continuous columns of unconditional hyperparameters (active in every configuration) at least
+        ``1 / (4 min(100, n + 1))`` of the unit interval, so that ``n + 1`` kernels, each two bandwidths either
+        side of its point (95 % of its mass), could still cover the whole interval; a quarter of Optuna's TPE
+        "magic clip" ``1 / min(100, n + 1)``. Elsewhere ``min_bandwidth``. Without it a good set of a few close
+        points shrinks its bandwidths with every refit and stops moving (on Branin it settled off the optimum in
+        many seeds). Conditional columns keep ``min_bandwidth``: there the floor cost the conditional Branin
+        (fewer runs left its decoy branch); the measurements are in docs/bohb.md.
 
         Examples
         --------
@@ -420,8 +429,7 @@ class BOHB(base_config_generator):
         """
         floors = np.full(self.encoding.dim, self.min_bandwidth)
         if self.bandwidth_floor == "per_point":
-            cont = np.array([t == "c" for t in self.encoding.var_types], dtype=bool)
-            floors[cont] = max(self.min_bandwidth, 0.25 / min(100, n + 1))
+            floors[self._floored_columns] = max(self.min_bandwidth, 0.25 / min(100, n + 1))
         return floors
 
     # ------------------------------------------------------------------ proposals

@@ -549,6 +549,13 @@ def test_per_point_bandwidth_floor_of_continuous_columns():
         assert bad.bandwidths[1] >= 0.25 / (len(bad) + 1) - 1e-12
 
 
+def test_per_point_floor_leaves_conditional_columns_at_min_bandwidth():
+    cs = ConfigurationSpace({"kind": ["a", "b"], "x": (0.0, 1.0), "y": (0.0, 1.0)})
+    cs.add(EqualsCondition(cs["y"], cs["kind"], "b"))
+    # columns: kind (categorical), x (unconditional, floored), y (active only with kind = b: not floored)
+    assert BOHB(cs).bandwidth_floors(9).tolist() == [1e-3, 0.025, 1e-3]
+
+
 def test_boundary_option_reaches_both_densities():
     cs = floats(2, seed=0)
     cg = BOHB(cs, boundary="reflect", seed=1)
