@@ -66,9 +66,10 @@ class BOHB(base_config_generator):
     and two product-kernel KDEs are fitted: l on the good, g on the bad points (Gaussian kernels
     truncated to [0, 1] for floats and integers, Aitchison–Aitken for categoricals, Wang–Ryzin for
     ordinals; bandwidths from statsmodels' normal-reference rule, floored at ``min_bandwidth`` and
-    kept inside each kernel's valid range). ``num_samples`` candidates are drawn around good points:
-    continuous, integer and ordinal columns with their bandwidth times ``bandwidth_factor``, categorical
-    columns keeping the point's level with probability 1 - λ and otherwise drawing a uniform level, as
+    kept inside each kernel's valid range; continuous columns of unconditional hyperparameters also at
+    ``1 / (4 min(100, n + 1))`` for a density of n points, see :meth:`bandwidth_floors`). ``num_samples``
+    candidates are drawn around good points: continuous, integer and ordinal columns with their bandwidth
+    times ``bandwidth_factor``, categorical columns keeping the point's level with probability 1 - λ and otherwise drawing a uniform level, as
     HpBandSter does (widening λ instead made the candidates' categoricals nearly uniform and cost quality,
     see docs/bohb.md); all are scored at once by ``log l(x) - log g(x)`` and the
     best one that satisfies the space's conditions and forbidden clauses and is not a configuration already
@@ -138,6 +139,13 @@ class BOHB(base_config_generator):
         l(x) never falls below ``w / (n_good + w)`` times the prior's density. Default 0 (BOHB's model). On
         the conditional Branin it lets the model leave a decoy branch more often, on counting ones it costs
         (figures in docs/bohb.md), so it is off by default.
+    boundary : {"truncate", "reflect", "none"}
+        How continuous kernels treat the edges of [0, 1] (:class:`~bandster.samplers.kde.ProductKDE`): truncated
+        and renormalised (default), reflected, or untruncated as HpBandSter's. Measured in docs/bohb.md; none of
+        the others was better on all four quality problems.
+    bandwidth_floor : {"per_point", "fixed"}
+        ``"per_point"`` (default): continuous bandwidths of unconditional hyperparameters at least
+        ``1 / (4 min(100, n + 1))`` (:meth:`bandwidth_floors`); ``"fixed"``: only ``min_bandwidth``, as HpBandSter.
     seed : int, optional
         Seeds the private ConfigurationSpace copy and this object's ``numpy.random.Generator``: with
         the same seed and the same results fed back, the sequence of configurations is the same.
