@@ -74,8 +74,8 @@ class BOHB(base_config_generator):
     categoricals nearly uniform and cost quality, see docs/bohb.md); all are scored at once by
     ``log l(x) - log g(x)`` and the best one that satisfies the space's conditions and forbidden clauses
     and is not a configuration already proposed or observed (possible only in spaces without float
-    hyperparameters) is returned. If none is, or with probability ``random_fraction``, or before any model exists, the proposal is a sample
-    from the space's prior.
+    hyperparameters) is returned. If none is, or with probability ``random_fraction``, or before any
+    model exists, the proposal is a sample from the space's prior.
 
     **Which budget's model proposes** (``model_budget_rule``):
 
