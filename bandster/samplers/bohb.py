@@ -396,23 +396,14 @@ class BOHB(base_config_generator):
         good = self.impute_conditional_data(vectors[:n_good], rng)
         bad = self.impute_conditional_data(vectors[n_good : n_good + n_bad], rng)
         enc = self.encoding
-        return (
-            ProductKDE(
-                good,
-                enc.var_types,
-                enc.num_levels,
-                min_bandwidth=self.bandwidth_floors(len(good)),
-                prior_weight=self.prior_weight,
-                boundary=self.boundary,
-            ),
-            ProductKDE(
-                bad,
-                enc.var_types,
-                enc.num_levels,
-                min_bandwidth=self.bandwidth_floors(len(bad)),
-                boundary=self.boundary,
-            ),
-        )
+
+        def kde(rows: np.ndarray, prior_weight: float) -> ProductKDE:
+            floors, boundary = self.bandwidth_floors(len(rows)), self.boundary
+            return ProductKDE(
+                rows, enc.var_types, enc.num_levels, min_bandwidth=floors, prior_weight=prior_weight, boundary=boundary
+            )
+
+        return kde(good, self.prior_weight), kde(bad, 0.0)
 
     def bandwidth_floors(self, n: int) -> np.ndarray:
         """The lower bound of each column's bandwidth in a KDE of ``n`` points (``bandwidth_floor``).

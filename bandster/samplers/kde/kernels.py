@@ -217,19 +217,8 @@ def reflection_log_correction(x: np.ndarray, centers: np.ndarray, bandwidth: flo
 def sample_reflected_normal(mean: np.ndarray, scale: np.ndarray, uniform: np.ndarray) -> np.ndarray:
     """Draws from ``N(mean, scale)`` folded into [0, 1] (reflected at 0 and 1 as often as needed), elementwise.
 
-    Parameters
-    ----------
-    mean : numpy.ndarray
-        Means, in [0, 1].
-    scale : numpy.ndarray
-        Standard deviations (> 0), broadcastable to ``mean``.
-    uniform : numpy.ndarray
-        U(0, 1) draws, same shape as ``mean``.
-
-    Returns
-    -------
-    numpy.ndarray
-        Values in [0, 1].
+    The arguments and the result are those of :func:`sample_truncated_normal`: means in [0, 1], standard
+    deviations, U(0, 1) draws; values in [0, 1].
 
     Examples
     --------
