@@ -62,6 +62,12 @@ class BOHB(BracketOptimizer):
     prior_weight : float
         Weight of a uniform prior mixed into the good density (TPE's prior); 0 (default) is BOHB's model.
         It helps leave a decoy branch of a conditional space and costs on counting ones (docs/bohb.md).
+    boundary : {"truncate", "reflect", "none"}
+        How the continuous kernels treat the edges of [0, 1]: truncated and renormalised (default), reflected, or
+        untruncated as in HpBandSter; see :class:`bandster.samplers.kde.ProductKDE` (keyword of the model).
+    bandwidth_floor : {"per_point", "fixed"}
+        Lower bound of the continuous bandwidths: ``1 / (4 min(100, n + 1))`` for a density of n points
+        (default), or ``min_bandwidth`` only, HpBandSter's (keyword of the model; measurements in docs/bohb.md).
     seed : int, optional
         Seeds the model's own generator and a private copy of the config space: with one worker the same
         seed gives the same configurations and budgets in the same order.

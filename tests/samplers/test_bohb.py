@@ -528,6 +528,47 @@ def test_prior_weight_goes_into_the_good_density_only():
         BOHB(cs, prior_weight=-1)
 
 
+def test_per_point_bandwidth_floor_of_continuous_columns():
+    # 1 / (4 min(100, n + 1)) on continuous columns, min_bandwidth elsewhere
+    cs = ConfigurationSpace({"x": (0.0, 1.0), "kind": ["a", "b"]})
+    cg = BOHB(cs, seed=0)
+    assert cg.bandwidth_floor == "per_point"
+    assert cg.bandwidth_floors(3).tolist() == [1e-3, 0.0625]
+    assert cg.bandwidth_floors(99).tolist() == [1e-3, 0.0025]
+    assert cg.bandwidth_floors(1000).tolist() == [1e-3, 0.0025]
+    assert BOHB(cs, min_bandwidth=0.2).bandwidth_floors(3).tolist() == [0.2, 0.2]
+    assert BOHB(cs, bandwidth_floor="fixed").bandwidth_floors(3).tolist() == [1e-3, 1e-3]
+    # in the model: the good set's x values coincide, so its bandwidth is the floor of n_good points
+    for floor, expected in (("per_point", None), ("fixed", 1e-3)):
+        cg = BOHB(cs, seed=0, bandwidth_floor=floor)
+        for i in range(12):
+            cg.tell({"x": 0.3 if i < 6 else 0.1 + 0.05 * i, "kind": "a"}, 1.0, float(i))
+        good, bad = cg.get_model(1.0)
+        n_good = cg.split_sizes(12)[0]
+        assert good.bandwidths[1] == pytest.approx(expected if expected else 0.25 / (n_good + 1))
+        assert bad.bandwidths[1] >= 0.25 / (len(bad) + 1) - 1e-12
+
+
+def test_per_point_floor_leaves_conditional_columns_at_min_bandwidth():
+    cs = ConfigurationSpace({"kind": ["a", "b"], "x": (0.0, 1.0), "y": (0.0, 1.0)})
+    cs.add(EqualsCondition(cs["y"], cs["kind"], "b"))
+    # columns: kind (categorical), x (unconditional, floored), y (active only with kind = b: not floored)
+    assert BOHB(cs).bandwidth_floors(9).tolist() == [1e-3, 0.025, 1e-3]
+
+
+def test_boundary_option_reaches_both_densities():
+    cs = floats(2, seed=0)
+    cg = BOHB(cs, boundary="reflect", seed=1)
+    feed(cg, cs, 20, 1.0, lambda c: c["x0"], seed=2)
+    good, bad = cg.get_model(1.0)
+    assert (good.boundary, bad.boundary) == ("reflect", "reflect")
+    assert cg.get_config(1.0)[0].keys() == {"x0", "x1"}
+    with pytest.raises(ValueError, match="boundary"):
+        BOHB(cs, boundary="wrap")
+    with pytest.raises(ValueError, match="bandwidth_floor"):
+        BOHB(cs, bandwidth_floor="magic")
+
+
 def test_parameter_validation():
     cs = floats(1)
     for kwargs in (

@@ -14,6 +14,9 @@ from bandster.samplers.kde.bandwidth import WANG_RYZIN_MAX_BANDWIDTH, categorica
 from bandster.samplers.kde.kernels import (
     aitchison_aitken_table,
     gaussian_log_mass,
+    reflection_log_correction,
+    reflection_log_mass,
+    sample_reflected_normal,
     sample_truncated_normal,
     wang_ryzin_table,
 )
@@ -313,3 +316,78 @@ def test_sampling_is_reproducible_with_the_generator():
 def test_invalid_input_is_rejected(data, types, levels, bw):
     with pytest.raises(ValueError):
         ProductKDE(np.array(data), types, num_levels=levels, bandwidths=bw)
+
+
+# ---------------------------------------------------------------------------- boundary treatments
+def test_reflection_correction_equals_the_three_gaussians():
+    x, centers, h = np.array([0.0, 0.03, 0.5, 0.97, 1.0]), np.array([0.0, 0.02, 0.6, 0.99]), 0.05
+    plain = stats.norm.pdf(x[:, None], centers[None, :], h)
+    images = plain + stats.norm.pdf(x[:, None], -centers[None, :], h)
+    images += stats.norm.pdf(x[:, None], 2 - centers[None, :], h)
+    np.testing.assert_allclose(reflection_log_correction(x, centers, h), np.log(images / plain), atol=1e-12)
+    # by hand: x = 0.03 from x_i = 0.02, h = 0.05:
+    # log(1 + exp(-2 * 0.03 * 0.02 / 0.0025) + exp(-2 * 0.97 * 0.98 / 0.0025)), the last term ~e^-760
+    assert reflection_log_correction(np.array([0.03]), np.array([0.02]), h)[0, 0] == pytest.approx(
+        np.log1p(np.exp(-0.48)), rel=1e-12
+    )
+
+
+def test_reflection_mass_is_the_normal_mass_on_minus_one_to_two():
+    centers, h = np.array([[0.0, 0.4, 1.0]]), np.array([0.5, 0.5, 0.5])
+    expected = stats.norm.cdf(2, centers, h) - stats.norm.cdf(-1, centers, h)
+    np.testing.assert_allclose(np.exp(reflection_log_mass(centers, h)), expected, rtol=1e-12)
+
+
+def test_reflected_density_by_hand_and_integrates_to_one():
+    # one point at 0.02, h = 0.1: at x = 0 the kernel and its image in 0 coincide; the image in 1 is negligible
+    kde = ProductKDE([[0.02]], "c", bandwidths=[0.1], boundary="reflect")
+    mass = stats.norm.cdf(2, 0.02, 0.1) - stats.norm.cdf(-1, 0.02, 0.1)
+    hand = (2 * stats.norm.pdf(0.02 / 0.1) + stats.norm.pdf((0 - 2 + 0.02) / 0.1)) / 0.1 / mass
+    assert kde.pdf([[0.0]])[0] == pytest.approx(hand, rel=1e-6)
+    for bw in (0.01, 0.1, 0.4):
+        kde = ProductKDE([[0.0], [0.03], [0.5], [0.99]], "c", bandwidths=[bw], boundary="reflect")
+        total = np.trapezoid(kde.pdf(_grid()[:, None]), _grid())
+        assert total == pytest.approx(1.0, abs=1e-4)
+
+
+def test_uniform_data_boundary_bias_reflect_vs_truncate_vs_none():
+    # for data spread evenly over [0, 1] the true density is 1; at the edge the reflected estimate is ~1,
+    # the truncated one ~log 2 and the untruncated one ~1/2 (the hand-computed limits for small h)
+    data = ((np.arange(2000) + 0.5) / 2000)[:, None]
+    edge = {
+        b: ProductKDE(data, "c", bandwidths=[0.02], boundary=b).pdf([[0.0]])[0] for b in ("reflect", "truncate", "none")
+    }
+    assert edge["reflect"] == pytest.approx(1.0, abs=0.01)
+    assert edge["truncate"] == pytest.approx(np.log(2.0), abs=0.01)
+    assert edge["none"] == pytest.approx(0.5, abs=0.01)
+
+
+def test_untruncated_boundary_is_the_plain_gaussian_and_keeps_the_support():
+    kde = ProductKDE([[0.0], [0.5]], "c", bandwidths=[0.2], boundary="none")
+    hand = 0.5 * (stats.norm.pdf(0.1, 0.0, 0.2) + stats.norm.pdf(0.1, 0.5, 0.2))
+    assert kde.pdf([[0.1]])[0] == pytest.approx(hand, rel=1e-6)  # float32 exp: ~1e-7
+    assert kde.logpdf([[1.2]])[0] == -np.inf
+
+
+def test_reflected_samples_follow_the_folded_normal():
+    # a point at 0 with scale 0.1: the folded draws are |N(0, 0.1)|, mean 0.1 * sqrt(2 / pi)
+    kde = ProductKDE([[0.0]], "c", bandwidths=[0.05], boundary="reflect")
+    x = kde.sample(40000, np.random.default_rng(3), bandwidth_factor=2.0)[:, 0]
+    assert x.min() >= 0.0 and x.max() <= 1.0
+    assert x.mean() == pytest.approx(0.1 * np.sqrt(2 / np.pi), rel=0.02)
+    # the same draws by hand: a draw 0.25 below a mean of 0.1 lands at 0.15; 0.4 above 0.8 at 0.8
+    u = stats.norm.cdf([-2.5, 4.0])
+    np.testing.assert_allclose(sample_reflected_normal(np.array([0.1, 0.8]), np.array([0.1, 0.1]), u), [0.15, 0.8])
+
+
+def test_per_column_min_bandwidth():
+    data = np.array([[0.5, 0.5, 0], [0.5, 0.5, 1]])
+    bw = normal_reference_bandwidths(data, "ccu", [0, 0, 2], np.array([0.2, 1e-3, 1e-3]))
+    assert bw[:2].tolist() == [0.2, 1e-3]
+    kde = ProductKDE(data, "ccu", num_levels=[0, 0, 2], min_bandwidth=[0.2, 0.01, 1e-3])
+    assert kde.bandwidths[:2].tolist() == [0.2, 0.01]
+
+
+def test_unknown_boundary_is_rejected():
+    with pytest.raises(ValueError, match="boundary must be one of"):
+        ProductKDE([[0.5]], "c", boundary="wrap")

@@ -91,8 +91,8 @@ def normal_reference_bandwidths(
         ``'c'``, ``'u'`` or ``'o'`` per column.
     num_levels : sequence of int
         Number of levels of each discrete column (ignored for ``'c'``).
-    min_bandwidth : float
-        Lower bound of every bandwidth.
+    min_bandwidth : float or array_like, shape (q,)
+        Lower bound of every bandwidth (one value, or one per column).
 
     Returns
     -------
@@ -107,11 +107,11 @@ def normal_reference_bandwidths(
     data = np.asarray(data, dtype=float)
     n, q = data.shape
     if n == 0:
-        return np.full(q, float(min_bandwidth))
+        return np.broadcast_to(np.asarray(min_bandwidth, dtype=float), (q,)).copy()
     shrink = NORMAL_REFERENCE_FACTOR * n ** (-1.0 / (4 + q))
     spread = data.std(axis=0)
     for j, t in enumerate(var_types):
         if t == "u":
             spread[j] = categorical_spread(data[:, j], num_levels[j])
-    bw = np.maximum(shrink * spread, float(min_bandwidth))
+    bw = np.maximum(shrink * spread, np.asarray(min_bandwidth, dtype=float))
     return np.minimum(bw, max_bandwidths(var_types, num_levels))

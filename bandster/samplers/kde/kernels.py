@@ -6,6 +6,12 @@ Three kernels, one per column type:
     A Gaussian of standard deviation ``h`` centred on the datum. With ``renormalize=True`` it is
     truncated to [0, 1] and divided by its mass there, so it integrates to 1 on the unit interval;
     with ``renormalize=False`` it is statsmodels' untruncated Gaussian.
+    With ``boundary="reflect"`` it is the reflection kernel: the Gaussian plus its mirror images in 0 and 1,
+    ``[φ((x - x_i) / h) + φ((x + x_i) / h) + φ((x - 2 + x_i) / h)] / h``, divided by its (nearly 1) mass on
+    [0, 1], the mass of ``N(x_i, h)`` on [-1, 2]. The mass that the plain Gaussian puts outside [0, 1] is
+    folded back next to the boundary it crossed, instead of being spread over the whole kernel (truncation)
+    or lost (statsmodels): the estimate has no first-order bias at the boundary (for uniform data its value
+    there is 1, against ``log 2`` truncated and 1/2 untruncated).
 ``'u'`` unordered categorical with ``c`` levels (Aitchison–Aitken)
     ``1 - λ`` on the datum's level, ``λ / (c - 1)`` on each other level; a probability distribution
     over the ``c`` levels for any ``0 <= λ <= (c - 1) / c`` (uniform at the upper end).
@@ -32,6 +38,9 @@ __all__ = [
     "gaussian_log_mass",
     "wang_ryzin_table",
     "sample_truncated_normal",
+    "sample_reflected_normal",
+    "reflection_log_mass",
+    "reflection_log_correction",
     "sample_from_tables",
 ]
 
@@ -152,6 +161,78 @@ def sample_truncated_normal(mean: np.ndarray, scale: np.ndarray, uniform: np.nda
     x = mu + scale * ndtri(np.clip(p, 1e-300, 1.0))
     x = np.where(flip, 1.0 - x, x)
     return np.clip(x, 0.0, 1.0)
+
+
+def reflection_log_mass(centers: np.ndarray, bandwidths: np.ndarray) -> np.ndarray:
+    """``log P(-1 <= X <= 2)`` for ``X ~ N(center, h)``: the log normaliser of the reflection kernel on [0, 1].
+
+    The kernel with images in 0 and 1 has, on [0, 1], the mass of ``N(x_i, h)`` on [-1, 2].
+
+    Examples
+    --------
+    >>> from scipy.stats import norm
+    >>> m = float(np.exp(reflection_log_mass(np.array([[0.0]]), np.array([1.0]))[0, 0]))
+    >>> bool(np.isclose(m, norm.cdf(2.0) - norm.cdf(-1.0)))
+    True
+    """
+    mass = ndtr((2.0 - centers) / bandwidths) - ndtr((-1.0 - centers) / bandwidths)
+    return np.log(np.maximum(mass, np.finfo(float).tiny))
+
+
+def reflection_log_correction(x: np.ndarray, centers: np.ndarray, bandwidth: float) -> np.ndarray:
+    """``log`` of the reflection kernel over the plain Gaussian, for every pair of ``x`` and ``centers``.
+
+    ``φ((x + x_i) / h) / φ((x - x_i) / h) = exp(-2 x x_i / h²)`` and ``φ((x - 2 + x_i) / h) / φ((x - x_i) / h)
+    = exp(-2 (1 - x) (1 - x_i) / h²)``, so the reflection kernel is the Gaussian times ``1 + exp(-2 x x_i / h²)
+    + exp(-2 (1 - x)(1 - x_i) / h²)``; both exponents are <= 0 on [0, 1], so nothing overflows.
+
+    Parameters
+    ----------
+    x : numpy.ndarray, shape (m,)
+        Points in [0, 1].
+    centers : numpy.ndarray, shape (n,)
+        Data values in [0, 1].
+    bandwidth : float
+
+    Returns
+    -------
+    numpy.ndarray, shape (m, n)
+
+    Examples
+    --------
+    On the boundary the image equals the kernel (a factor 2); at x = 0.02 from x_i = 0.01 with h = 0.01 the image
+    adds ``exp(-2 * 2 * 1) = e^-4``; in the middle nothing changes.
+
+    >>> reflection_log_correction(np.array([0.0, 0.02, 0.5]), np.array([0.01, 0.5]), 0.01).round(6).tolist()
+    [[0.693147, 0.693147], [0.01815, 0.0], [0.0, 0.0]]
+    """
+    a = np.asarray(x, dtype=float) / bandwidth
+    b = np.asarray(centers, dtype=float) / bandwidth
+    inv = 1.0 / bandwidth
+    lower = np.exp(-2.0 * np.multiply.outer(a, b))
+    upper = np.exp(-2.0 * np.multiply.outer(inv - a, inv - b))
+    return np.log1p(lower + upper)
+
+
+def sample_reflected_normal(mean: np.ndarray, scale: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+    """Draws from ``N(mean, scale)`` folded into [0, 1] (reflected at 0 and 1 as often as needed), elementwise.
+
+    The arguments and the result are those of :func:`sample_truncated_normal`: means in [0, 1], standard
+    deviations, U(0, 1) draws; values in [0, 1].
+
+    Examples
+    --------
+    A draw of 0.2 below a mean of 0.1 lands at 0.1 (reflected in 0); one of 0.3 above 0.9 at 0.8:
+
+    >>> from scipy.stats import norm
+    >>> sample_reflected_normal(np.array([0.1, 0.9]), np.array([0.1, 0.1]), norm.cdf([-2.0, 3.0])).round(6).tolist()
+    [0.1, 0.8]
+    """
+    mean = np.asarray(mean, dtype=float)
+    x = mean + scale * ndtri(np.clip(uniform, 1e-300, 1.0 - 1e-16))
+    y = np.mod(x, 2.0)
+    y = np.where(y > 1.0, 2.0 - y, y)
+    return np.clip(y, 0.0, 1.0)
 
 
 def sample_from_tables(centers: np.ndarray, cumulative_tables: list[np.ndarray], uniform: np.ndarray) -> np.ndarray:

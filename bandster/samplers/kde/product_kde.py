@@ -22,7 +22,10 @@ from bandster.samplers.kde.kernels import (
     LOG_SQRT_2PI,
     aitchison_aitken_table,
     gaussian_log_mass,
+    reflection_log_correction,
+    reflection_log_mass,
     sample_from_tables,
+    sample_reflected_normal,
     sample_truncated_normal,
     wang_ryzin_table,
 )
@@ -53,7 +56,10 @@ def _matmul_on_this_thread(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-__all__ = ["ProductKDE"]
+__all__ = ["BOUNDARIES", "ProductKDE"]
+
+#: The values of ``boundary``: how a continuous kernel treats the edges of [0, 1] (see :class:`ProductKDE`)
+BOUNDARIES = ("truncate", "reflect", "none")
 
 
 class ProductKDE:
@@ -72,12 +78,20 @@ class ProductKDE:
         ``'c'`` columns). Required when there are discrete columns.
     bandwidths : array_like, shape (q,), optional
         Fixed bandwidths. Default: :func:`~bandster.samplers.kde.bandwidth.normal_reference_bandwidths`.
-    min_bandwidth : float
-        Lower bound of the selected bandwidths.
+    min_bandwidth : float or array_like, shape (q,)
+        Lower bound of the selected bandwidths (one value, or one per column).
     renormalize : bool
         True (default): continuous kernels are truncated to [0, 1] and renormalised there, and
         Wang–Ryzin kernels are renormalised over the ``c`` levels, so the density integrates to 1 on
-        the space. False: statsmodels' kernels (untruncated Gaussian, raw Wang–Ryzin), for comparison.
+        the space. False: statsmodels' kernels (untruncated Gaussian, raw Wang–Ryzin), for comparison
+        (``boundary`` is then ignored).
+    boundary : {"truncate", "reflect", "none"}
+        How continuous kernels treat the edges of [0, 1] (with ``renormalize=True``). ``"truncate"``
+        (default): the Gaussian truncated to [0, 1] and divided by its mass there; :meth:`sample` draws from
+        the truncated normal. ``"reflect"``: the Gaussian plus its mirror images in 0 and 1 (the mass that
+        leaves the interval is folded back beside the edge it crossed; no first-order bias at the edges);
+        :meth:`sample` folds normal draws into [0, 1]. ``"none"``: the untruncated Gaussian (statsmodels',
+        as HpBandSter scores), sampled truncated as HpBandSter does.
     prior_weight : float
         Weight ``w``, in training points, of the uniform distribution on the space mixed into the
         density (TPE's prior): ``p(x) = (n KDE(x) + w u(x)) / (n + w)`` with ``u`` 1 on [0, 1] per
@@ -114,6 +128,7 @@ class ProductKDE:
         min_bandwidth: float = 1e-3,
         renormalize: bool = True,
         prior_weight: float = 0.0,
+        boundary: str = "truncate",
     ) -> None:
         data = np.array(data, dtype=float, ndmin=2)
         self.var_types = "".join(var_types)
@@ -146,6 +161,9 @@ class ProductKDE:
         if not (np.isfinite(prior_weight) and prior_weight >= 0):
             raise ValueError(f"prior_weight must be a finite number >= 0; got {prior_weight!r}")
         self.prior_weight = float(prior_weight)
+        if boundary not in BOUNDARIES:
+            raise ValueError(f"boundary must be one of {BOUNDARIES}; got {boundary!r}")
+        self.boundary = boundary if renormalize else "none"
         self.data = data
         self.num_levels = levels
         self.renormalize = bool(renormalize)
@@ -179,8 +197,10 @@ class ProductKDE:
         h = self.bandwidths[self._cont]
         xc = self.data[:, self._cont] / h
         const = -0.5 * np.einsum("ij,ij->i", xc, xc) - float(np.log(h).sum()) - len(h) * LOG_SQRT_2PI
-        if self.renormalize and len(h):
+        if self.boundary == "truncate" and len(h):
             const -= gaussian_log_mass(self.data[:, self._cont], h).sum(axis=1)
+        elif self.boundary == "reflect" and len(h):
+            const -= reflection_log_mass(self.data[:, self._cont], h).sum(axis=1)
         blocks = [xc, np.ones((n, 1))]
         self._offsets = []
         offset = xc.shape[1] + 1
@@ -236,6 +256,10 @@ class ProductKDE:
             feats[rows, offset + np.where(bad, 0, level).astype(np.intp)] = 1.0
         feats[:, -1] = 1.0
         log_k = _matmul_on_this_thread(feats, self._train_features)  # (m, n)
+        if self.boundary == "reflect" and dc:
+            inside = np.clip(x[:, self._cont], 0.0, 1.0)
+            for k, j in enumerate(self._cont):
+                log_k += reflection_log_correction(inside[:, k], self.data[:, j], float(self.bandwidths[j]))
         top = log_k.max(axis=1)
         log_k -= top[:, None]
         # exp in float32 is ~2.5x faster; after subtracting the max the terms are in (0, 1] and the
@@ -285,7 +309,8 @@ class ProductKDE:
         """Draw ``n`` points around uniformly chosen training points, with widened bandwidths.
 
         Each draw picks a training row, then perturbs each column with its kernel, bandwidth times
-        ``bandwidth_factor``: continuous columns from a normal truncated to [0, 1]; discrete columns
+        ``bandwidth_factor``: continuous columns from a normal truncated to [0, 1] (folded into [0, 1] with
+        ``boundary="reflect"``); discrete columns
         from the kernel table, whose bandwidth is capped at the kernel's maximum. For an unordered
         categorical this keeps the level with probability ``1 - λ'`` and otherwise picks one of the
         *other* ``c - 1`` levels uniformly (exactly the Aitchison–Aitken kernel; at the cap, every level
@@ -322,9 +347,8 @@ class ProductKDE:
         out = centers.copy()
         if len(self._cont):
             scale = self.bandwidths[self._cont] * factor
-            out[:, self._cont] = sample_truncated_normal(
-                centers[:, self._cont], scale, rng.random((len(idx), len(self._cont)))
-            )
+            draw = sample_reflected_normal if self.boundary == "reflect" else sample_truncated_normal
+            out[:, self._cont] = draw(centers[:, self._cont], scale, rng.random((len(idx), len(self._cont))))
         if len(self._disc):
             out[:, self._disc] = sample_from_tables(
                 centers[:, self._disc].astype(np.intp),
