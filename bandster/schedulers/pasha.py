@@ -8,8 +8,8 @@ A promotion-type scheduler: configurations pause at rungs and are promoted (resu
 configurations at rung ``T`` is not (softly) the ranking they had one rung below; it never goes past the top of
 the ladder (``max_budget``). Pure: no threads, no network.
 
-The rules, checked after every result (:meth:`ProgressiveSchedule.update`)
-----------------------------------------------------------------------------
+The rules, checked after every result and every report (:meth:`ProgressiveSchedule.update`)
+-----------------------------------------------------------------------------------------------
 * **Ranking check.** Let ``C`` be the configurations with a result at rung ``T``, ``top`` their losses at ``T``
   in ascending order (ties: the earlier result first) and ``prev`` the ascending list of the same
   configurations' losses at rung ``T - 1``. For position ``i``, let ``c_i`` be the configuration ranked ``i`` at
@@ -24,6 +24,10 @@ The rules, checked after every result (:meth:`ProgressiveSchedule.update`)
   both have values, if their order is first reversed and later the same again (the pair swapped ranks back and
   forth: noise), ``|difference at s|`` is a *noisy distance*. ``epsilon`` is the 90th percentile (linear
   interpolation) of all noisy distances; while there are none it keeps its previous value (initially 0).
+* **When.** After every result (the rung values change) and after every intermediate report at a step ``s``
+  with ``level(T-1) < s <= level(T)`` (epsilon may change): Syne Tune 0.13 re-estimates epsilon and re-checks
+  after every report, and a report at any other step changes neither epsilon nor the rung values, so it could
+  not change the outcome. A report can therefore raise ``T`` before the result that ends its job.
 * **Promotions** are those of ASHA (:class:`~bandster.schedulers.asha.AsyncSchedule`) restricted to target
   levels ``<= T``: the best eligible configuration of the highest level below ``T`` moves up, else a new
   configuration starts. When ``T`` rises, the configurations waiting at the old top rung become eligible.
@@ -156,6 +160,16 @@ class ProgressiveSchedule(AsyncSchedule):
         """One point of ``key``'s learning curve (a report, or a result at its budget)."""
         self.curves.setdefault(key, {})[float(step)] = ranking_loss(loss)
 
+    def report(self, key: Hashable, step: float, loss: Any) -> bool:
+        """Record an intermediate report of ``key`` (:meth:`record_point`) and, if its step lies in
+        ``(level(T-1), level(T)]`` (where it can change epsilon), :meth:`update`; True if the top level rose."""
+        step = float(step)
+        self.record_point(key, step, loss)
+        t = self.top_level
+        if t == 0 or not self.budgets[t - 1] < step <= self.budgets[t]:
+            return False
+        return self.update()
+
     def update(self) -> bool:
         """Re-estimate epsilon and check the rankings; True if the top level rose (by one)."""
         t = self.top_level
@@ -181,7 +195,8 @@ class PASHAScheduler(AsyncBracketScheduler):
 
     See the module docs for the exact rules. Everything else (config ids ``(0, 0, n)``, ``previous_budget``,
     limits of ``grant``, resume) is as for :class:`~bandster.schedulers.AsyncBracketScheduler` with one bracket.
-    Intermediate reports of a job (``on_report``) never stop it (CONTINUE); they refine the epsilon estimate.
+    Intermediate reports of a job (``on_report``) never stop it (CONTINUE); they refine the epsilon estimate, and
+    the rankings are checked again when epsilon may have changed (:meth:`ProgressiveSchedule.report`).
 
     Parameters
     ----------
@@ -216,10 +231,14 @@ class PASHAScheduler(AsyncBracketScheduler):
         return []
 
     def on_report(self, job: Job, step: float, loss: float, info: Any = None) -> Decision:
+        before = self.schedule.top_level
         try:
-            self.schedule.record_point(tuple(job.id), float(step), loss)
+            rose = self.schedule.report(tuple(job.id), float(step), loss)
         except (TypeError, ValueError):
             logger.warning("report of job %s with step %r ignored: a step is a number", job.id, step)
+            return Decision.CONTINUE
+        if rose:
+            self._top_budget_event(before)
         return Decision.CONTINUE
 
     def replay(self, result: Any, attempts: Any) -> tuple[list[JobRequest], dict[str, int]]:
@@ -236,8 +255,11 @@ class PASHAScheduler(AsyncBracketScheduler):
         super().on_result(job)
         before = self.schedule.top_level
         if self.schedule.update():
-            self._event("pasha_top_budget", budget=self.budgets[self.schedule.top_level],
-                        previous=self.budgets[before], epsilon=self.schedule.epsilon)
+            self._top_budget_event(before)
+
+    def _top_budget_event(self, before: int) -> None:
+        self._event("pasha_top_budget", budget=self.budgets[self.schedule.top_level],
+                    previous=self.budgets[before], epsilon=self.schedule.epsilon)
 
     def manifest(self) -> dict[str, Any]:
         return {**super().manifest(), "type": "pasha"}

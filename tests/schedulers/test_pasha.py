@@ -97,3 +97,39 @@ def test_replay_records_the_journaled_reports_as_curve_points(tmp_path):
     requeued, counts = scheduler.replay(logged_results_to_HBS_result(tmp_path), collections.Counter())
     assert [r.config_id for r in requeued] == [(0, 0, 0)] and counts["reports"] == 2
     assert scheduler.schedule.curves[(0, 0, 0)] == {0.5: 0.7, 1.0: 0.6}
+
+
+def test_a_report_that_lowers_epsilon_raises_the_top_level_at_once():
+    # Ladder 1, 4, 16 (eta 2): the top rung T is 4, epsilon comes from the steps in (1, 4].
+    s = ProgressiveSchedule([1.0, 4.0, 16.0], eta=2)
+    for key, loss in (("a", 0.20), ("b", 0.25), ("c", 0.27), ("x", 0.9), ("y", 0.95), ("z", 0.97)):
+        assert not run_level(s, key, 0, loss)
+    s.start("a", 0, 1)
+    assert not s.report("a", 2, 0.30) and not s.report("a", 3, 0.36)
+    s.finish("a", 0.40)
+    assert not s.update() and s.epsilon == 0.0  # a alone at the top rung
+    s.start("c", 0, 1)
+    assert not s.report("c", 2, 0.28) and not s.report("c", 3, 0.40)
+    s.finish("c", 0.325)
+    # (a, c): at 4 a is worse (0.40 > 0.325), at 3 better (0.36 < 0.40), at 2 worse again (0.30 > 0.28): noisy,
+    # distance 0.075 = epsilon. Top rung c (0.325), a (0.40); one rung below c 0.27, a 0.20: c ranked first but
+    # |0.27 - 0.20| = 0.07 <= 0.075, same group: the rankings agree.
+    assert not s.update()
+    assert s.epsilon == pytest.approx(0.075) and s.top_level == 1
+    s.start("b", 0, 1)
+    # b at 2 (0.34): (a, b) never reverses; (b, c) at 2 b worse, at 1 better: one reversal only. Epsilon stays.
+    assert not s.report("b", 2, 0.34)
+    assert s.epsilon == pytest.approx(0.075)
+    # b at 3 (0.39): (b, c) at 3 b better (0.39 < 0.40), at 2 worse, at 1 better again: noisy, distance 0.01.
+    # Epsilon = 90th percentile of [0.075, 0.01] = 0.01 + 0.9 * 0.065 = 0.0685 < 0.07: c left its group, and the
+    # top level rises on this report, before b's result (Syne Tune 0.13 re-checks after every report).
+    assert s.report("b", 3, 0.39)
+    assert s.epsilon == pytest.approx(0.0685) and s.top_level == 2
+    assert s.history == [(2, s.budget_started)]
+
+
+def test_a_report_outside_the_top_two_rungs_changes_nothing():
+    s = ProgressiveSchedule([1.0, 3.0, 9.0, 27.0], eta=3)
+    s.start("a", 0, 0)
+    assert not s.report("a", 0.5, 0.7)  # below level(T - 1) = 1: cannot be a step of (1, 3]
+    assert s.curves["a"] == {0.5: 0.7} and s.epsilon == 0.0 and s.top_level == 1
