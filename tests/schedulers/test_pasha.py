@@ -133,3 +133,31 @@ def test_a_report_outside_the_top_two_rungs_changes_nothing():
     s.start("a", 0, 0)
     assert not s.report("a", 0.5, 0.7)  # below level(T - 1) = 1: cannot be a step of (1, 3]
     assert s.curves["a"] == {0.5: 0.7} and s.epsilon == 0.0 and s.top_level == 1
+
+
+def test_the_scheduler_raises_its_top_budget_on_a_report():
+    # The hand-computed case above through ask/tell/on_report: ladder 1, 4, 16 (eta 4); 12 configurations at
+    # rung 0, floor(12 / 4) = 3 eligible (losses 0.20, 0.25, 0.27).
+    s = PASHAScheduler(RandomSampling(CS.ConfigurationSpace({"x": (0.0, 1.0)}), seed=0), 1, 16, 4)
+    s.grant(50)
+    first = [s.ask() for _ in range(12)]
+    losses = [0.20, 0.25, 0.27] + [0.9 + 0.005 * i for i in range(9)]
+    for request, loss in zip(first, losses, strict=True):
+        s.tell(request, loss)
+    a = s.ask()
+    assert a.config_id == first[0].config_id and a.budget == 4.0
+    for step, loss in ((2, 0.30), (3, 0.36)):
+        assert s.on_report(job_from_request(a), step, loss) is Decision.CONTINUE
+    s.tell(a, 0.40)
+    b, c = s.ask(), s.ask()
+    assert (b.config_id, c.config_id) == (first[1].config_id, first[2].config_id)
+    for step, loss in ((2, 0.28), (3, 0.40)):
+        s.on_report(job_from_request(c), step, loss)
+    s.tell(c, 0.325)
+    assert s.max_budget_now == 4.0 and s.schedule.epsilon == pytest.approx(0.075)
+    s.pop_events()
+    assert s.on_report(job_from_request(b), 2, 0.34) is Decision.CONTINUE and s.max_budget_now == 4.0
+    assert s.on_report(job_from_request(b), 3, 0.39) is Decision.CONTINUE
+    assert s.max_budget_now == 16.0
+    kinds = [(kind, fields["budget"], fields["previous"]) for kind, fields in s.pop_events()]
+    assert ("pasha_top_budget", 16.0, 4.0) in kinds
