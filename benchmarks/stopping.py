@@ -269,7 +269,7 @@ def main() -> None:
                 steps = {name: [row[1] for row in rows[name]] for name in rows}
                 (am, ase, _), (pm, pse, _) = summary(regrets["ASHA"]), summary(regrets["PASHA"])
                 ratio = np.mean(steps["PASHA"]) / np.mean(steps["ASHA"])
-                print(f"\n{problem_name}: max_configs={args.max_configs}, protocol {args.protocol}, {args.seeds} seeds")
+                print(f"\n{problem_name}: max_configs={args.max_configs}, {args.seeds} seeds, protocol {args.protocol}")
                 for name, (mean, se) in (("ASHA", (am, ase)), ("PASHA", (pm, pse))):
                     reached = sorted(collections.Counter(row[2] for row in rows[name]).items())
                     budgets = sorted({b for row in rows[name] for b in row[3]})
