@@ -49,12 +49,30 @@ from bandster.schedulers.asha import AsyncBracketScheduler, AsyncSchedule, RungD
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["PASHAScheduler", "ProgressiveSchedule", "noisy_distances", "rankings_agree"]
+__all__ = ["PASHAScheduler", "ProgressiveSchedule", "noisy_distances", "ranking_gaps", "rankings_agree"]
+
+
+def ranking_gaps(top: Sequence[tuple[Hashable, float]], below: dict[Hashable, float]) -> list[float]:
+    """Per position ``i`` of ``top`` (``(key, loss)`` at rung ``T``, best first), ``|loss_{T-1}(c_i) - prev[i]|``
+    where ``prev`` is the ascending list of ``below`` (the same keys' losses one rung below): 0 when equal,
+    ``inf`` when one of the two is not finite. The rankings agree when no gap exceeds epsilon.
+
+    Examples
+    --------
+    >>> ranking_gaps([("a", 1.0), ("b", 2.0), ("c", 3.0)], {"a": 0.75, "b": 0.5, "c": 1.0})
+    [0.25, 0.25, 0.0]
+    """
+    prev = sorted(below[key] for key, _ in top)
+    gaps = []
+    for i, (key, _) in enumerate(top):
+        a, b = below[key], prev[i]
+        gaps.append(0.0 if a == b else abs(a - b) if math.isfinite(a) and math.isfinite(b) else math.inf)
+    return gaps
 
 
 def rankings_agree(top: Sequence[tuple[Hashable, float]], below: dict[Hashable, float], epsilon: float) -> bool:
     """The soft ranking check (module docs): ``top`` is ``(key, loss)`` at rung ``T`` best first, ``below`` the
-    same keys' losses one rung below.
+    same keys' losses one rung below; they agree when every :func:`ranking_gaps` is at most ``epsilon``.
 
     Examples
     --------
@@ -65,16 +83,7 @@ def rankings_agree(top: Sequence[tuple[Hashable, float]], below: dict[Hashable, 
     >>> rankings_agree([("a", 1.0), ("b", 2.0)], {"a": 0.7, "b": 0.5}, 0.25)
     True
     """
-    if len(top) < 2:
-        return True
-    prev = sorted(below[key] for key, _ in top)
-    for i, (key, _) in enumerate(top):
-        a, b = below[key], prev[i]
-        if a == b:
-            continue
-        if not (math.isfinite(a) and math.isfinite(b)) or abs(a - b) > epsilon:
-            return False
-    return True
+    return len(top) < 2 or all(gap <= epsilon for gap in ranking_gaps(top, below))
 
 
 def noisy_distances(curves: dict[Hashable, dict[float, float]], low: float, high: float) -> list[float]:
@@ -124,6 +133,12 @@ class ProgressiveSchedule(AsyncSchedule):
         The current soft-ranking tolerance.
     curves : dict
         Per key, ``{step: loss}`` (results and reports).
+    history : list of tuple
+        ``(top level, budget started)`` at each rise.
+    rises : list of dict
+        At each rise, what decided it: ``level`` (the new top level), ``configs`` (compared at the old top),
+        ``epsilon``, ``out_of_group`` (positions whose gap exceeded epsilon) and ``largest_gap``
+        (:func:`ranking_gaps`).
 
     Examples
     --------
@@ -140,6 +155,7 @@ class ProgressiveSchedule(AsyncSchedule):
         self.epsilon = 0.0
         self.curves: dict[Hashable, dict[float, float]] = {}
         self.history: list[tuple[int, float]] = []  # (top level, budget started when it was reached)
+        self.rises: list[dict[str, Any]] = []
 
     def best_promotion(self) -> RungDecision | None:
         """ASHA's promotion restricted to target levels ``<= top_level``."""
@@ -183,8 +199,11 @@ class ProgressiveSchedule(AsyncSchedule):
         below = {key: ladder.loss(t - 1, key) for key, _ in top}
         if rankings_agree(top, below, self.epsilon):
             return False
+        gaps = ranking_gaps(top, below)
         self.top_level = t + 1
         self.history.append((self.top_level, self.budget_started))
+        self.rises.append({"level": self.top_level, "configs": len(top), "epsilon": self.epsilon,
+                           "out_of_group": sum(gap > self.epsilon for gap in gaps), "largest_gap": max(gaps)})
         logger.info("PASHA: the rankings at budgets %g and %g differ (epsilon %g): the top budget is now %g",
                     self.budgets[t - 1], self.budgets[t], self.epsilon, self.budgets[t + 1])
         return True
@@ -258,8 +277,10 @@ class PASHAScheduler(AsyncBracketScheduler):
             self._top_budget_event(before)
 
     def _top_budget_event(self, before: int) -> None:
-        self._event("pasha_top_budget", budget=self.budgets[self.schedule.top_level],
-                    previous=self.budgets[before], epsilon=self.schedule.epsilon)
+        rise = self.schedule.rises[-1]
+        self._event("pasha_top_budget", budget=self.budgets[self.schedule.top_level], previous=self.budgets[before],
+                    epsilon=self.schedule.epsilon, configs=rise["configs"], out_of_group=rise["out_of_group"],
+                    largest_gap=rise["largest_gap"])
 
     def manifest(self) -> dict[str, Any]:
         return {**super().manifest(), "type": "pasha"}

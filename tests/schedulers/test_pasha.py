@@ -1,12 +1,14 @@
 """PASHA's rules by hand (bandster/schedulers/pasha.py)."""
 
+import math
+
 import ConfigSpace as CS
 import pytest
 
 from bandster.samplers import RandomSampling
 from bandster.schedulers import Decision, PASHAScheduler
 from bandster.schedulers._base import job_from_request
-from bandster.schedulers.pasha import ProgressiveSchedule, noisy_distances, rankings_agree
+from bandster.schedulers.pasha import ProgressiveSchedule, noisy_distances, ranking_gaps, rankings_agree
 
 
 def run_level(s, key, level, loss):
@@ -159,5 +161,22 @@ def test_the_scheduler_raises_its_top_budget_on_a_report():
     assert s.on_report(job_from_request(b), 2, 0.34) is Decision.CONTINUE and s.max_budget_now == 4.0
     assert s.on_report(job_from_request(b), 3, 0.39) is Decision.CONTINUE
     assert s.max_budget_now == 16.0
-    kinds = [(kind, fields["budget"], fields["previous"]) for kind, fields in s.pop_events()]
-    assert ("pasha_top_budget", 16.0, 4.0) in kinds
+    rises = [fields for kind, fields in s.pop_events() if kind == "pasha_top_budget"]
+    assert len(rises) == 1 and (rises[0]["budget"], rises[0]["previous"]) == (16.0, 4.0)
+    # compared at 4: c (0.325), a (0.40), one rung below 0.27, 0.20: both positions off by 0.07 > 0.0685
+    assert (rises[0]["configs"], rises[0]["out_of_group"]) == (2, 2)
+    assert rises[0]["largest_gap"] == pytest.approx(0.07) and rises[0]["epsilon"] == pytest.approx(0.0685)
+
+
+def test_ranking_gaps_and_the_record_of_a_rise_by_hand():
+    top = [("a", 1.0), ("b", 2.0), ("c", 3.0)]
+    # one rung below: a 0.3, b 0.1, c 0.2 -> ascending 0.1, 0.2, 0.3; gaps |0.3 - 0.1|, |0.1 - 0.2|, |0.2 - 0.3|
+    assert ranking_gaps(top, {"a": 0.3, "b": 0.1, "c": 0.2}) == pytest.approx([0.2, 0.1, 0.1])
+    assert ranking_gaps(top[:2], {"a": float("inf"), "b": 0.1}) == [math.inf, math.inf]
+    s = ProgressiveSchedule([1.0, 3.0, 9.0, 27.0], eta=3)
+    for key, loss in (("a", 0.5), ("b", 0.2), ("c", 0.9), ("d", 0.1), ("e", 0.6), ("f", 0.7)):
+        run_level(s, key, 0, loss)
+    run_level(s, "b", 1, 0.3)
+    assert run_level(s, "d", 1, 0.4)  # top rung b, d; below d 0.1 < b 0.2: gaps 0.1, 0.1 > epsilon 0
+    assert s.rises == [{"level": 2, "configs": 2, "epsilon": 0.0, "out_of_group": 2,
+                        "largest_gap": pytest.approx(0.1)}]
