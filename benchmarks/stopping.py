@@ -21,8 +21,8 @@ Two comparisons, ``--seeds`` seeds each:
    target is PASHA within one standard error of ASHA's mean final regret with at most 60 % of its steps.
    ``--protocol complete`` (default): bandster's ``max_configs``, the runs go on until nothing is left to
    promote; ``trials_started``: the PASHA paper's protocol (Syne Tune's ``max_num_trials_started``), both runs
-   end when configuration ``max_configs + 1`` starts. Also printed: the largest budget reached per seed and
-   the steps per job budget (where the steps go).
+   end when configuration ``max_configs + 1`` starts. Also printed: the largest budget reached per seed,
+   the steps per job budget (where the steps go), and PASHA's rises (what the ranking check saw each time).
 3. *Rank correlations* (``ranks``): Spearman between the values at neighbouring rung steps of ``--max_configs``
    random configurations, over all and over the best third at the lower rung (PASHA compares the rankings of
    the configurations promoted into its top rung).
@@ -50,6 +50,7 @@ import numpy as np
 
 from bandster.backends import SimulatedBackend
 from bandster.optimizers import ASHA, BOHB, PASHA, AsyncBOHB, MedianStopping
+from bandster.records.format import latest_journal_directory, read_events
 
 from problems import PROBLEMS, Problem, curve_form, sgd_curves_optimum
 
@@ -122,12 +123,13 @@ def time_at_steps(runs, steps: float) -> float:
 
 
 def one_run(name, problem, seed, args, directory, **limits):
+    """The Result of one run, and its journal directory."""
     opt = make(name, problem, seed, args.workers, directory)
     try:
         result = opt.run(n_iterations=1000, progress=False, **limits)
     finally:
         opt.shutdown()
-    return result
+    return result, latest_journal_directory(directory, opt.run_id)
 
 
 def regret(problem, config):
@@ -143,7 +145,7 @@ def equal_steps(problem, seed, args, directory):
     out = {}
     steps = steps_for(problem, args)
     for name in args.methods:
-        result = one_run(name, problem, seed, args, directory, max_budget_spent=steps)
+        result, _ = one_run(name, problem, seed, args, directory, max_budget_spent=steps)
         runs = result.get_all_runs()
         t = time_at_steps(runs, steps)
         out[name] = (regret(problem, returned_config(runs, result.get_id2config_mapping(), t)),
@@ -174,20 +176,23 @@ def same_configs(problem, seed, args, directory):
     promote) or ``trials_started`` (the PASHA paper's experiments: Syne Tune's
     ``StoppingCriterion(max_num_trials_started=N)`` ends the whole run, running jobs included, when configuration
     ``N + 1`` starts; here a run with ``max_configs = N + 1`` cut at that start). Per method: regret, consumed
-    steps, the largest budget a finished job reached, and the steps per job budget."""
+    steps, the largest budget a finished job reached, the steps per job budget, and the rises of PASHA's top budget
+    (its ``pasha_top_budget`` events, with the steps consumed by then)."""
     out = {}
     for name in ("ASHA", "PASHA"):
         if args.protocol == "complete":
-            result = one_run(name, problem, seed, args, directory, max_configs=args.max_configs)
+            result, journal = one_run(name, problem, seed, args, directory, max_configs=args.max_configs)
             runs = result.get_all_runs()
             t = max(r.time_stamps["finished"] for r in runs)
         else:
-            result = one_run(name, problem, seed, args, directory, max_configs=args.max_configs + 1)
+            result, journal = one_run(name, problem, seed, args, directory, max_configs=args.max_configs + 1)
             runs = result.get_all_runs()
             t = configs_started_at(runs, args.max_configs + 1)
         reached = max((r.budget for r in runs if r.time_stamps["finished"] <= t), default=0.0)
+        rises = [{**event, "steps": consumed_until(runs, event["time"])} for event in read_events(journal)
+                 if event["event"] == "pasha_top_budget" and event["time"] <= t]
         out[name] = (regret(problem, returned_config(runs, result.get_id2config_mapping(), t)),
-                     consumed_until(runs, t), reached, steps_by_budget(runs, t))
+                     consumed_until(runs, t), reached, steps_by_budget(runs, t), rises)
     return out
 
 
@@ -210,6 +215,23 @@ def rung_rank_correlations(problem, seed: int, n: int, eta: float = 3) -> list[t
         out.append((rungs[k], rungs[k + 1], float(spearmanr(low, high)[0]),
                     float(spearmanr(low[best], high[best])[0])))
     return out
+
+
+def print_rises(per_seed: list[list[dict]]) -> None:
+    """PASHA's rises of its top budget (the ``pasha_top_budget`` events), per budget it rose from: in how many
+    seeds, and the means of the steps consumed by then, the configurations compared, epsilon, the positions out of
+    their soft-ranking group and the largest gap."""
+    by_budget: dict[float, list[dict]] = {}
+    for rises in per_seed:
+        for rise in rises:
+            by_budget.setdefault(rise["previous"], []).append(rise)
+    print(f"  PASHA's rises (of {len(per_seed)} seeds; means): ", end="")
+    print("; ".join(
+        f"from {budget:g} in {len(rises)} after {np.mean([r['steps'] for r in rises]):.0f} steps, "
+        f"{np.mean([r['configs'] for r in rises]):.1f} configs, epsilon {np.mean([r['epsilon'] for r in rises]):.4g}, "
+        f"{np.mean([r['out_of_group'] for r in rises]):.1f} out of group, largest gap "
+        f"{np.mean([r['largest_gap'] for r in rises]):.4g}"
+        for budget, rises in sorted(by_budget.items())) or "none")
 
 
 def summary(values):
@@ -281,6 +303,7 @@ def main() -> None:
                     print("   ", " ".join(f"{v:.4f}" for v in regrets[name]))
                 print(f"  PASHA/ASHA steps {ratio:.2f}; PASHA within one s.e. of ASHA: {pm <= am + ase}; "
                       f"target (within and <= 0.60): {pm <= am + ase and ratio <= 0.60}")
+                print_rises([row[4] for row in rows["PASHA"]])
 
 if __name__ == "__main__":
     main()

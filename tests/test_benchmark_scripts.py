@@ -32,6 +32,7 @@ def test_stopping_benchmark_prints_every_method_and_the_pasha_comparison():
         assert f"  {name} " in out, out
     assert "PASHA/ASHA steps" in out and "max_configs=9, 2 seeds, protocol complete" in out
     assert "Spearman rank correlation between neighbouring rungs" in out and "steps  27 ->  81" in out
+    assert "PASHA's rises (of 2 seeds; means)" in out, out
     out = subprocess.run(
         [sys.executable, script, "--seeds", "2", "--problems", "hartmann6", "--max_configs", "9", "--workers", "4",
          "--skip", "equal,ranks", "--protocol", "trials_started"],
