@@ -38,7 +38,7 @@ from __future__ import annotations
 import itertools
 import logging
 import math
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -186,6 +186,29 @@ class ProgressiveSchedule(AsyncSchedule):
             return False
         return self.update()
 
+    def replay_progress(self, events: Iterable[tuple[str, Hashable, float, Any]]) -> None:
+        """Take again, on resume, the decisions of a journaled run about the top level.
+
+        ``events`` are ``("result", key, level, loss)`` and ``("report", key, step, loss)`` in the order the master
+        took them. A fresh schedule on the same ladder goes through them with the live rules (a result: start,
+        finish and :meth:`update`; a report: :meth:`report`); its top level, epsilon, learning curves,
+        :attr:`history` and :attr:`rises` become this schedule's. A result that is not a step up its key's ladder
+        (other settings) is left out, as the replay of the rungs leaves it out.
+        """
+        shadow = ProgressiveSchedule(self.budgets, self.eta)
+        for kind, key, where, loss in events:
+            if kind == "report":
+                shadow.report(key, where, loss)
+                continue
+            try:
+                shadow.start(key, 0, int(where))
+            except ValueError:
+                continue
+            shadow.finish(key, loss)
+            shadow.update()
+        self.top_level, self.epsilon, self.curves = shadow.top_level, shadow.epsilon, shadow.curves
+        self.history, self.rises = shadow.history, shadow.rises
+
     def update(self) -> bool:
         """Re-estimate epsilon and check the rankings; True if the top level rose (by one)."""
         t = self.top_level
@@ -261,14 +284,31 @@ class PASHAScheduler(AsyncBracketScheduler):
         return Decision.CONTINUE
 
     def replay(self, result: Any, attempts: Any) -> tuple[list[JobRequest], dict[str, int]]:
-        """:meth:`AsyncBracketScheduler.replay`, and the journaled reports (``result.get_reports()``) recorded
-        again as points of the learning curves that estimate epsilon."""
+        """:meth:`AsyncBracketScheduler.replay`; then the journaled results and reports (``result.get_reports()``),
+        in the order of their time stamps (a report before a result at the same time), go through
+        :meth:`ProgressiveSchedule.replay_progress`, which takes the top-level decisions again: the resumed run
+        continues with the top budget, epsilon and learning curves the interrupted one had."""
         requeued, counts = super().replay(result, attempts)
-        n = 0
-        for report in result.get_reports() if hasattr(result, "get_reports") else ():
-            self.schedule.record_point(tuple(report.config_id), float(report.step), report.loss)
-            n += 1
-        return requeued, {**counts, "reports": n}
+        timed: list[tuple[float, int, int, tuple[str, Hashable, float, Any]]] = []
+        for n, run in enumerate(result.get_all_runs()):
+            if float(run.budget) in self.budgets:
+                finished = (run.time_stamps or {}).get("finished")
+                timed.append((math.inf if finished is None else float(finished), 1, n,
+                              ("result", tuple(run.config_id), self.budgets.index(float(run.budget)), run.loss)))
+        reports = list(result.get_reports()) if hasattr(result, "get_reports") else []
+        for n, report in enumerate(reports):
+            try:
+                step = float(report.step)
+            except (TypeError, ValueError):
+                continue
+            at = math.inf if report.time is None else float(report.time)
+            timed.append((at, 0, n, ("report", tuple(report.config_id), step, report.loss)))
+        timed.sort(key=lambda item: item[:3])
+        self.schedule.replay_progress(item[3] for item in timed)
+        if self.schedule.history:
+            logger.info("resume: PASHA's top budget is %g again (epsilon %g)", self.max_budget_now,
+                        self.schedule.epsilon)
+        return requeued, {**counts, "reports": len(reports)}
 
     def on_result(self, job: Job) -> None:
         super().on_result(job)

@@ -180,3 +180,57 @@ def test_ranking_gaps_and_the_record_of_a_rise_by_hand():
     assert run_level(s, "d", 1, 0.4)  # top rung b, d; below d 0.1 < b 0.2: gaps 0.1, 0.1 > epsilon 0
     assert s.rises == [{"level": 2, "configs": 2, "epsilon": 0.0, "out_of_group": 2,
                         "largest_gap": pytest.approx(0.1)}]
+
+
+def write_pasha_journal(directory, last_report: bool):
+    """The hand-computed run of test_a_report_that_lowers_epsilon_raises_the_top_level_at_once as a journal
+    (ladder 1, 4, 16, eta 4): 12 results at budget 1, a and c at 4 with their reports, b at 4 running at the
+    crash with its report at step 2 (and at step 3 if ``last_report``)."""
+    from bandster.core.job import Job
+    from bandster.records.journal import Journal
+
+    def result(journal, k, budget, loss, finished):
+        job = Job((0, 0, k), config={"x": k / 20}, budget=budget)
+        job.timestamps = {"submitted": finished - 1, "started": finished - 1, "finished": finished}
+        job.result = {"loss": loss, "info": {}}
+        job.worker_name, job.attempt = "w", 1
+        journal(job)
+
+    losses = [0.20, 0.25, 0.27] + [0.9 + 0.005 * i for i in range(9)]
+    with Journal(directory) as journal:
+        journal.write_manifest({"HB_config": {"time_ref": 0.0, "min_budget": 1.0, "max_budget": 16.0, "eta": 4}})
+        for k, loss in enumerate(losses):
+            journal.new_config((0, 0, k), {"x": k / 20}, {})
+            result(journal, k, 1.0, loss, float(k + 1))
+        clock = 12.0
+        for k, curve, loss in ((0, ((2, 0.30), (3, 0.36)), 0.40), (2, ((2, 0.28), (3, 0.40)), 0.325)):
+            for step, value in curve:
+                clock += 1
+                journal.report((0, 0, k), 4.0, 1, float(step), value, None, "continue", clock)
+            clock += 1
+            result(journal, k, 4.0, loss, clock)
+        for step, value in ((2, 0.34), (3, 0.39))[:2 if last_report else 1]:
+            clock += 1
+            journal.report((0, 0, 1), 4.0, 1, float(step), value, None, "continue", clock)
+
+
+@pytest.mark.parametrize("last_report", [True, False])
+def test_resume_takes_the_top_level_decisions_again_in_journal_order(tmp_path, last_report):
+    import collections
+
+    from bandster.records.result import logged_results_to_HBS_result
+
+    write_pasha_journal(tmp_path, last_report)
+    scheduler = PASHAScheduler(RandomSampling(CS.ConfigurationSpace({"x": (0.0, 1.0)}), seed=0), 1, 16, 4)
+    requeued, counts = scheduler.replay(logged_results_to_HBS_result(tmp_path),
+                                        collections.Counter({((0, 0, 1), 4.0): 1}))
+    assert [(r.config_id, r.budget) for r in requeued] == [((0, 0, 1), 4.0)] and counts["runs"] == 14
+    if last_report:  # as live: b's report at step 3 lowered epsilon to 0.0685 < 0.07, and the top rose
+        assert scheduler.max_budget_now == 16.0 and scheduler.schedule.epsilon == pytest.approx(0.0685)
+        assert [(r["level"], r["configs"], r["out_of_group"]) for r in scheduler.schedule.rises] == [(2, 2, 2)]
+    else:  # epsilon 0.075 (a, c) when c's result came: the rankings agreed, and nothing since changed that;
+        # results replayed before the reports would have compared with epsilon 0 and risen
+        assert scheduler.max_budget_now == 4.0 and scheduler.schedule.epsilon == pytest.approx(0.075)
+        assert scheduler.schedule.rises == []
+    assert scheduler.schedule.curves[(0, 0, 1)] == ({1.0: 0.25, 2.0: 0.34, 3.0: 0.39} if last_report
+                                                    else {1.0: 0.25, 2.0: 0.34})
