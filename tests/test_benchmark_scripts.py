@@ -30,7 +30,16 @@ def test_stopping_benchmark_prints_every_method_and_the_pasha_comparison():
     ).stdout
     for name in ("ASHA_stopping", "AsyncBOHB_stopping", "MedianStopping", "PASHA", "ASHA", "BOHB"):
         assert f"  {name} " in out, out
-    assert "PASHA/ASHA steps" in out and "max_configs=9, 2 seeds" in out
+    assert "PASHA/ASHA steps" in out and "max_configs=9, 2 seeds, protocol complete" in out
+    assert "Spearman rank correlation between neighbouring rungs" in out and "steps  27 ->  81" in out
+    assert "PASHA's rises (of 2 seeds; means)" in out, out
+    out = subprocess.run(
+        [sys.executable, script, "--seeds", "2", "--problems", "hartmann6", "--max_configs", "9", "--workers", "4",
+         "--skip", "equal,ranks", "--protocol", "trials_started"],
+        check=True, capture_output=True, text=True, timeout=300,
+    ).stdout
+    assert "max_configs=9, 2 seeds, protocol trials_started" in out and "largest budget reached" in out, out
+    assert "Spearman" not in out and "regret at" not in out, out
 
 
 def test_dashboard_benchmark_on_a_small_journal(tmp_path):

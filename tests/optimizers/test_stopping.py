@@ -116,6 +116,22 @@ def test_pasha_grows_when_rankings_swap(tmp_path):
     opt.shutdown()
 
 
+def test_pasha_resumes_with_the_top_budget_it_had(tmp_path):
+    def make(start_time, resume):
+        return PASHA(space(), min_budget=1, max_budget=27, eta=3, seed=0, run_id="p", working_directory=str(tmp_path),
+                     backend=SimulatedBackend(1, swapping_objective, start_time=start_time), resume=resume)
+
+    opt = make(0.0, False)
+    result = opt.run(n_iterations=3, progress=False)
+    top, epsilon = opt.scheduler.max_budget_now, opt.scheduler.schedule.epsilon
+    opt.shutdown()
+    assert top > 3.0
+    again = make(max(r.time_stamps["finished"] for r in result.get_all_runs()), True)
+    again.run(n_iterations=3, progress=False)  # the same grant: the replay, and nothing left to run
+    assert (again.scheduler.max_budget_now, again.scheduler.schedule.epsilon) == (top, epsilon)
+    again.shutdown()
+
+
 @pytest.mark.parametrize("make", [
     lambda **kw: ASHA(type="stopping", **kw),
     lambda **kw: AsyncHyperBand(type="stopping", **kw),
