@@ -1092,6 +1092,16 @@ class LineTail:
         if end < 0:
             return []
         self.offset += end + 1
+        if _orjson is not None:  # the usual lines, every one a JSON value: parsed as one array, lines not split
+            n_lines = data.count(b"\n", 0, end + 1)
+            try:
+                values = _orjson.loads(b"[" + data[:end].replace(b"\n", b",") + b"]")
+            except (ValueError, RecursionError):  # a blank or garbled line, NaN tokens: line by line below
+                values = None
+            if values is not None and len(values) == n_lines:  # a line of two values ("1, 2") would add one
+                first = self.line_number + 1
+                self.line_number += n_lines
+                return list(zip(range(first, first + n_lines), values, strict=True))
         return list(self._parse(data[: end + 1].split(b"\n")[:-1]))
 
     def _parse(self, lines: list[bytes]) -> Iterator[tuple[int, Any]]:

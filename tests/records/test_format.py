@@ -257,3 +257,22 @@ def test_line_tail_reads_the_same_with_and_without_orjson(tmp_path, monkeypatch)
     assert repr(with_default) == repr(with_json)  # repr: NaN != NaN
     assert [n for n, _ in with_json] == [1, 2, 4, 5]
     assert with_json[1][1][3]["info"]["big"] == 123456789012345678901234567890
+
+
+@pytest.mark.parametrize("lines", [
+    [b'{"a": 1}', b'{"b": 2}\r', b'[1, 2]'],  # the usual lines (one with a CR before its newline): one array
+    [b'{"a": 1}', b'1, 2', b'{"b": 2}'],  # a line of two values: as many values as lines no more
+    [b'{"a": 1}', b' \t', b'{"b": 2}', b''],  # blank lines: skipped, the line numbers kept
+])
+def test_line_tail_parses_a_batch_as_each_line_alone(tmp_path, lines):
+    """With orjson, a part is parsed as one array (its newlines made commas); any line that is not one JSON value
+    sends it to the line-by-line reading, so the values and line numbers are those of each line parsed alone."""
+    path = tmp_path / "events.json"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    expected = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            expected.append((number, json.loads(line)))
+        except ValueError:
+            pass
+    assert format_module.LineTail(str(path)).read() == expected
