@@ -48,7 +48,6 @@ from bandster.records.format import (
     EVENTS_FILENAME,
     REPORTS_FILENAME,
     RESULTS_FILENAME,
-    RUN_STATUSES,
     LineTail,
     ReportLine,
     journal_is_live,
@@ -66,6 +65,7 @@ FIXED_COLUMNS: list[tuple[str, str]] = [
     ("attempt", "number"), ("model_based_pick", "text"),
 ]
 _FIXED_NAMES = frozenset(name for name, _ in FIXED_COLUMNS)
+_N_FIXED = len(FIXED_COLUMNS)
 
 
 def is_event(value: Any) -> bool:
@@ -178,10 +178,10 @@ class RunsTable:
     --------
     >>> table = RunsTable()
     >>> table.add_config((0, 0, 0), {"x": 0.5}, {"model_based_pick": False})
-    >>> table.add_run((0, 0, 0), 1.0, {"started": 10.0, "finished": 12.0}, {"loss": 0.3, "info": {"acc": 0.9}},
-    ...               None, {"worker": "w", "attempt": 1, "status": "ok"})
-    >>> [name for name, _ in table.columns][-2:], table.rows[0][2], table.rows[0][-1]
-    (['x', 'info.acc'], 0.3, 0.9)
+    >>> row = table.add_run((0, 0, 0), 1.0, {"started": 10.0, "finished": 12.0}, {"loss": 0.3, "info": {"acc": 0.9}},
+    ...                     None, {"worker": "w", "attempt": 1, "status": "ok"})
+    >>> [name for name, _ in table.columns][-2:], row[2], row[-1], row is table.rows[0]
+    (['x', 'info.acc'], 0.3, 0.9, True)
     """
 
     def __init__(self) -> None:
@@ -189,7 +189,7 @@ class RunsTable:
         self._position: dict[str, int] = {name: i for i, (name, _) in enumerate(self.columns)}
         self.rows: list[list[Any]] = []
         self._row_of: dict[tuple, int] = {}
-        self._configs: dict[tuple, list[tuple[int, Any]]] = {}
+        self._configs: dict[tuple, list[Any]] = {}  # config id -> its cells after the fixed columns
         self._picks: dict[tuple, Any] = {}
         self._workers: dict[str, str] = {}
         self._changes: list[int] = []  # the row index of every change, in order: version = len(self._changes)
@@ -233,36 +233,49 @@ class RunsTable:
         for name, value in (config.items() if isinstance(config, dict) else ()):
             column = f"config.{name}" if name in _FIXED_NAMES else name
             cells.append((self._column(column, "number" if _number(value) is not None else "text"), _cell(value)))
-        self._configs[config_id] = cells  # the configuration's cells, computed once for all its runs
+        # the configuration's cells, computed once for all its runs: the row's part after the fixed columns
+        tail: list[Any] = [None] * (max((i for i, _ in cells), default=_N_FIXED - 1) + 1 - _N_FIXED)
+        for i, value in cells:
+            tail[i - _N_FIXED] = value
+        self._configs[config_id] = tail
         self._picks[config_id] = config_info.get("model_based_pick") if isinstance(config_info, dict) else None
 
     def add_run(self, config_id: tuple, budget: float, stamps: Any, result: Any, exception: Any,
-                extras: Any) -> None:
+                extras: Any) -> list[Any]:
+        """Add a run (a later one of the same configuration and budget replaces its row); returns its row:
+        the loss a finite float (None without one, the text of a non-finite one), the status ``ok``, ``failed``
+        or ``stopped``, the time stamps finite floats or None."""
         stamps = stamps if type(stamps) is dict else {}
         extras = extras if type(extras) is dict else {}
         loss = result.get("loss") if type(result) is dict else None
-        finite = loss if type(loss) is float and math.isfinite(loss) else _number(loss)
+        finite = loss if type(loss) is float and loss - loss == 0.0 else _number(loss)
         status = extras.get("status")
         if status != "ok" and status != "failed" and status != "stopped":
             status = "ok" if finite is not None else "failed"
-        started, finished = stamps.get("started"), stamps.get("finished")
+        submitted, started, finished = stamps.get("submitted"), stamps.get("started"), stamps.get("finished")
         started = started if type(started) is float else _number(started)
         finished = finished if type(finished) is float else _number(finished)
-        submitted = stamps.get("submitted")
+        worker = extras.get("worker")
+        short = self._workers.get(worker) if type(worker) is str else None
         row: list[Any] = [
             list(config_id), budget, finite if finite is not None else (None if loss is None else str(loss)),
-            status, self._worker(extras.get("worker")), submitted if type(submitted) is float else _number(submitted),
+            status, short if short is not None else self._worker(worker),
+            submitted if type(submitted) is float else _number(submitted),
             started, finished, None if started is None or finished is None else round(max(finished - started, 0.0), 6),
             extras.get("attempt", 1), self._picks.get(config_id),
         ]
-        cells = list(self._configs.get(config_id, ()))
+        tail = self._configs.get(config_id)
+        if tail:
+            row += tail
         info = result.get("info") if type(result) is dict else None
         if info is not None:
-            cells.extend(self._info_cells(info))
-        if cells:
-            row.extend([None] * (max(i for i, _ in cells) + 1 - len(row)))
-            for i, value in cells:
-                row[i] = value
+            cells = self._info_cells(info)
+            if cells:
+                width = max(i for i, _ in cells) + 1
+                if width > len(row):
+                    row.extend([None] * (width - len(row)))
+                for i, value in cells:
+                    row[i] = value
         key = (config_id, budget)
         index = self._row_of.get(key)
         if index is None:
@@ -271,6 +284,7 @@ class RunsTable:
         else:
             self.rows[index] = row
         self._changes.append(index)
+        return row
 
     def row(self, config_id: tuple, budget: float) -> dict[str, Any]:
         """The row of a run as ``{column: value}`` (empty when there is no such run)."""
@@ -313,7 +327,8 @@ class RunsTable:
         --------
         >>> table = RunsTable()
         >>> for k, loss in enumerate([0.5, 0.1, None]):
-        ...     table.add_run((0, 0, k), 1.0, {}, None if loss is None else {"loss": loss, "info": None}, None, {})
+        ...     row = table.add_run((0, 0, k), 1.0, {}, None if loss is None else {"loss": loss, "info": None}, None,
+        ...                         {})
         >>> answer = table.query(sort="loss", filters={"status": "=ok"})
         >>> answer["matched"], [row[0] for row in answer["rows"]]
         (2, [[0, 0, 1], [0, 0, 0]])
@@ -412,17 +427,13 @@ class LiveRun:
 
     def _on_run(self, config_id: tuple, budget: float, stamps: Any, result: Any, exception: Any,
                 extras: Any) -> None:
-        self.table.add_run(config_id, budget, stamps, result, exception, extras)
-        stamps = stamps if isinstance(stamps, dict) else {}
-        extras = extras if isinstance(extras, dict) else {}
-        loss = _number(result.get("loss")) if isinstance(result, dict) else None
-        status = extras.get("status") if extras.get("status") in RUN_STATUSES else (
-            "ok" if loss is not None else "failed")
-        stopped = status == "stopped"
-        worker = extras.get("worker") if isinstance(extras.get("worker"), str) else None
-        self._builder.add_run(RunRecord(config_id, budget, status == "ok" or (stopped and loss is not None), loss,
-                                        _number(stamps.get("submitted")), _number(stamps.get("started")),
-                                        _number(stamps.get("finished")), worker, stopped,
+        row = self.table.add_run(config_id, budget, stamps, result, exception, extras)
+        # the status's record of the run from the row (its loss, status and time stamps checked there once)
+        loss = row[2] if type(row[2]) is float else None
+        stopped = row[3] == "stopped"
+        worker = extras.get("worker") if type(extras) is dict else None
+        self._builder.add_run(RunRecord(config_id, budget, row[3] == "ok" or (stopped and loss is not None), loss,
+                                        row[5], row[6], row[7], worker if type(worker) is str else None, stopped,
                                         _number(extras.get("requested_budget")) if stopped else None))
         self.version += 1
 
