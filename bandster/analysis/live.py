@@ -194,7 +194,9 @@ class RunsTable:
         self._workers: dict[str, str] = {}
         self._changes: list[int] = []  # the row index of every change, in order: version = len(self._changes)
         self._order: tuple[tuple, list[int]] | None = None  # the last query's key and its rows, in order
-        self._info_columns: dict[tuple, list[int]] = {}  # the keys of a flat info dict -> their columns
+        # the keys of a flat info dict -> their columns, and whether they follow each other
+        self._info_columns: dict[tuple, tuple[list[int], bool]] = {}
+        self._config_columns: dict[tuple, list[int]] = {}  # the keys of a configuration -> their columns
 
     @property
     def version(self) -> int:
@@ -214,29 +216,56 @@ class RunsTable:
         return index
 
     def _info_cells(self, info: Any) -> list[tuple[int, Any]]:
-        """``(column, cell)`` of a run's ``info`` metrics. The usual ``info``, a flat dict of numbers and strings
-        with the keys of an earlier one, takes the columns found then (one lookup instead of a flattening)."""
-        flat = type(info) is dict and all(type(v) in _FLAT_TYPES for v in info.values())
-        if flat:
-            columns = self._info_columns.get(tuple(info))
-            if columns is not None:
-                return [(i, v if type(v) is not float or v - v == 0.0 else None)  # v - v: NaN unless finite
-                        for i, v in zip(columns, info.values(), strict=True)]
+        """``(column, cell)`` of a run's ``info`` metrics (flattened: ``info.<key>`` columns)."""
         cells = [(self._column(name, "number" if _number(value) is not None else "text"), _cell(value))
                  for name, value in flatten_info(info).items()]
-        if flat:
-            self._info_columns[tuple(info)] = [i for i, _ in cells]
+        if type(info) is dict and all(type(v) in _FLAT_TYPES for v in info.values()):
+            columns = [i for i, _ in cells]
+            self._info_columns[tuple(info)] = (columns, columns == list(range(columns[0], columns[0] + len(columns)))
+                                               if columns else True)
         return cells
 
-    def add_config(self, config_id: tuple, config: Any, config_info: Any) -> None:
-        cells = []
-        for name, value in (config.items() if isinstance(config, dict) else ()):
-            column = f"config.{name}" if name in _FIXED_NAMES else name
-            cells.append((self._column(column, "number" if _number(value) is not None else "text"), _cell(value)))
-        # the configuration's cells, computed once for all its runs: the row's part after the fixed columns
-        tail: list[Any] = [None] * (max((i for i, _ in cells), default=_N_FIXED - 1) + 1 - _N_FIXED)
+    def _add_info(self, row: list[Any], info: Any) -> None:
+        """Put a run's ``info`` metrics in its row. The usual ``info``, a flat dict of numbers and strings with the
+        keys of an earlier one, takes the columns found then (one lookup instead of a flattening), and, when they
+        follow each other at the row's end, is appended."""
+        known = self._info_columns.get(tuple(info)) if type(info) is dict else None
+        if known is not None and all(type(v) in _FLAT_TYPES for v in info.values()):
+            columns, contiguous = known
+            values = [v if type(v) is not float or v - v == 0.0 else None for v in info.values()]  # NaN unless finite
+            if not columns:
+                return
+            if contiguous and columns[0] == len(row):
+                row += values
+                return
+            cells = list(zip(columns, values, strict=True))
+        else:
+            cells = self._info_cells(info)
+            if not cells:
+                return
+        width = max(i for i, _ in cells) + 1
+        if width > len(row):
+            row.extend([None] * (width - len(row)))
         for i, value in cells:
-            tail[i - _N_FIXED] = value
+            row[i] = value
+
+    def add_config(self, config_id: tuple, config: Any, config_info: Any) -> None:
+        keys = tuple(config) if type(config) is dict else ()
+        columns = self._config_columns.get(keys)  # configurations share their keys: columns found once
+        if columns is None:
+            columns = []
+            for name, value in (config.items() if isinstance(config, dict) else ()):
+                column = f"config.{name}" if name in _FIXED_NAMES else name
+                columns.append(self._column(column, "number" if _number(value) is not None else "text"))
+            self._config_columns[keys] = columns
+        values = [v if type(v) is not float or v - v == 0.0 else None for v in config.values()] if keys else []
+        # the configuration's cells, computed once for all its runs: the row's part after the fixed columns
+        if columns == list(range(_N_FIXED, _N_FIXED + len(columns))):  # the usual order
+            tail = values
+        else:
+            tail = [None] * (max(columns, default=_N_FIXED - 1) + 1 - _N_FIXED)
+            for i, value in zip(columns, values, strict=True):
+                tail[i - _N_FIXED] = value
         self._configs[config_id] = tail
         self._picks[config_id] = config_info.get("model_based_pick") if isinstance(config_info, dict) else None
 
@@ -269,13 +298,7 @@ class RunsTable:
             row += tail
         info = result.get("info") if type(result) is dict else None
         if info is not None:
-            cells = self._info_cells(info)
-            if cells:
-                width = max(i for i, _ in cells) + 1
-                if width > len(row):
-                    row.extend([None] * (width - len(row)))
-                for i, value in cells:
-                    row[i] = value
+            self._add_info(row, info)
         key = (config_id, budget)
         index = self._row_of.get(key)
         if index is None:

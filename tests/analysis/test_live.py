@@ -5,17 +5,18 @@ Result.to_dataframe's export."""
 from __future__ import annotations
 
 import logging
+import math
 import os
 import time
 
 import pytest
 
-from bandster.analysis.live import LiveRun, RunsTable
+from bandster.analysis.live import FIXED_COLUMNS, LiveRun, RunsTable
 from bandster.analysis.status import read_status
 from bandster.core.job import Job
 from bandster.records.format import LineTail
 from bandster.records.journal import Journal
-from bandster.records.result import JournalReader, logged_results_to_HBS_result
+from bandster.records.result import JournalReader, flatten_info, logged_results_to_HBS_result
 
 
 def write(journal, k, loss=0.5, info=None, worker="bandster.run_t.worker.h.1.0"):
@@ -136,6 +137,60 @@ def test_runs_table_columns():
     kinds = dict(table.columns)
     assert kinds["submitted"] == "time" and kinds["info.acc"] == "number" and kinds["kind"] == "text"
     assert table.to_dict(since=1)["rows"] == [[1, table.rows[1]]]
+
+
+def test_runs_table_rows_whatever_the_order_of_columns():
+    """The columns a configuration's or an info's keys found first are reused (and appended when they follow
+    each other): every row still holds each value under its own name, whatever order the keys come in, when a
+    hyperparameter or metric first appears after others, nested or not finite."""
+    configs = [{"x": 0.5, "kind": "a"}, {"kind": "b", "x": 0.25}, {"x": 0.75, "kind": "c", "depth": 3},
+               {"x": float("nan"), "kind": "a"}, {}, {"depth": 1, "x": 0.1, "kind": "a"}]
+    infos = [{"acc": 0.9, "n": 1}, {"n": 2, "acc": 0.8}, {"acc": float("inf"), "n": 3, "f1": 0.5}, None,
+             {"acc": 0.7, "n": {"deep": 4}}, {"acc": 0.6, "n": 5}, 7.5, {}]
+    table = RunsTable()
+    expected = {}
+    for k in range(24):
+        cid = (0, 0, k)
+        config, info = configs[k % len(configs)], infos[k % len(infos)]
+        table.add_config(cid, config, {})
+        row = table.add_run(cid, 1.0, {"started": 1.0, "finished": 2.0}, {"loss": 0.1 * k, "info": info}, None,
+                            {"worker": "w", "attempt": 1, "status": "ok"})
+        assert row is table.rows[-1]
+        cells = {name: (None if isinstance(v, float) and not math.isfinite(v) else v) for name, v in config.items()}
+        cells.update({name: (None if isinstance(v, float) and not math.isfinite(v) else v)
+                      for name, v in flatten_info(info).items()})
+        expected[cid] = cells
+    names = {name for name, _ in table.columns}
+    for cid, cells in expected.items():
+        row = table.row(cid, 1.0)
+        assert {name: row.get(name) for name in names - {n for n, _ in FIXED_COLUMNS}} == {
+            name: cells.get(name) for name in names - {n for n, _ in FIXED_COLUMNS}}, cid
+        assert row["loss"] == pytest.approx(0.1 * cid[2]) and row["duration"] == 1.0
+
+
+def test_live_run_result_built_on_first_use_follows_updates(tmp_path):
+    """The Result is built only when asked for (the figures): after updates, in parts or not, it is the Result of
+    everything read, equal to the journal read at once."""
+    directory = str(tmp_path / "j")
+    live = LiveRun(directory)
+    with Journal(directory) as journal:
+        for k in range(6):
+            write(journal, k, loss=None if k == 4 else k / 10)
+        journal.flush()
+        live.update(max_bytes=200)  # a part
+        while not live.at_end:
+            live.update(max_bytes=200)
+        assert live.result() == logged_results_to_HBS_result(directory)
+        write(journal, 6)
+        write(journal, 2, loss=0.01)  # the same configuration and budget again: the later result wins
+        journal.event("dispatch", config_id=[9, 9, 9], budget=1.0, worker="w")
+        journal.flush()
+        live.update()
+        live.update()
+        result = live.result()
+        assert result == logged_results_to_HBS_result(directory)
+        assert [r.loss for r in result.get_runs_by_id((0, 0, 2))] == [0.01] and len(result.get_all_runs()) == 7
+        assert live.result() is result  # the same version: built once
 
 
 def test_to_dataframe_exports_info_metrics(tmp_path):
