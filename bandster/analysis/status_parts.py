@@ -214,10 +214,15 @@ class InFlight:
         self._refresh(key)
 
     def add_run(self, run: RunRecord) -> None:
-        key = run.dispatch_key
-        self._finished[key] = run.finished if run.finished is not None else -math.inf
-        if key in self._dispatch:
-            self._refresh(key)
+        key = (run.config_id, run.budget if run.requested_budget is None else run.requested_budget)  # dispatch_key
+        finished = run.finished
+        self._finished[key] = finished if finished is not None else -math.inf
+        event = self._dispatch.get(key)
+        if event is not None:
+            if finished is not None and finished >= event["time"] - 1e-6:  # the usual end: no longer in flight
+                self.jobs.pop(key, None)
+            else:
+                self._refresh(key)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -275,18 +280,24 @@ class Progress:
                 self.plans[event["iteration"]] = (ns, [float(b) for b in budgets])
 
     def _count(self, run: RunRecord, sign: int) -> None:
-        iteration = run.config_id[0] if run.config_id and isinstance(run.config_id[0], int) else None
+        config_id, budget, ok, loss = run.config_id, run.budget, run.ok, run.loss
+        iteration = config_id[0] if config_id and isinstance(config_id[0], int) else None
         if iteration is not None:
-            self._counts.setdefault((iteration, run.budget), [0, 0])[0 if run.ok else 1] += sign
-        finite = run.ok and _is_number(run.loss)
+            counts = self._counts.get((iteration, budget))
+            if counts is None:
+                counts = self._counts[(iteration, budget)] = [0, 0]
+            counts[0 if ok else 1] += sign
+        finite = ok and (loss - loss == 0.0 if type(loss) is float else _is_number(loss))  # x - x: NaN unless finite
         if finite:
-            losses = self._losses.setdefault(run.budget, {})
+            losses = self._losses.get(budget)
+            if losses is None:
+                losses = self._losses[budget] = {}
             if sign > 0:
-                losses[run.config_id] = float(run.loss)
+                losses[config_id] = float(loss)
             else:
-                losses.pop(run.config_id, None)
+                losses.pop(config_id, None)
                 if not losses:
-                    del self._losses[run.budget]
+                    del self._losses[budget]
         if run.warm:
             self.warm_runs += sign
         elif run.stopped:
@@ -297,10 +308,11 @@ class Progress:
             self.own_failed += sign
 
     def add_run(self, run: RunRecord) -> None:
-        old = self.runs.get(run.key)
+        key = (run.config_id, run.budget)
+        old = self.runs.get(key)
         if old is not None:
             self._count(old, -1)
-        self.runs[run.key] = run
+        self.runs[key] = run
         self._count(run, +1)
         if run.warm:
             self.warm_configs.add(run.config_id)
@@ -504,27 +516,33 @@ class WorkerActivity:
                 w.last_activity = _later(w.last_activity, when)
                 w.joined = when if w.joined is None else min(w.joined, when)
 
-    def _count(self, run: RunRecord, sign: int) -> None:
-        w = self.workers.get(run.worker) if isinstance(run.worker, str) else None
+    def _count(self, run: RunRecord, sign: int, w: WorkerStatus | None = None) -> None:
         if w is None:
-            return
+            w = self.workers.get(run.worker) if isinstance(run.worker, str) else None
+            if w is None:
+                return
         w.runs += sign
-        w.failed += sign * (not run.ok)
-        if run.duration is not None:
-            w.busy += sign * run.duration
+        if not run.ok:
+            w.failed += sign
+        started, finished = run.started, run.finished
+        if started is not None and finished is not None:  # run.duration
+            w.busy += sign * max(finished - started, 0.0)
 
     def add_run(self, run: RunRecord) -> None:
         if run.warm:
             return  # warm-start runs were computed by an earlier run's workers
-        old = self._runs.get(run.key)
+        key = (run.config_id, run.budget)
+        old = self._runs.get(key)
         if old is not None:
             self._count(old, -1)
-        w = self._worker(run.worker)
+        w = self.workers.get(run.worker) if type(run.worker) is str else None
         if w is None:
-            self._runs.pop(run.key, None)
-            return
-        self._runs[run.key] = run
-        self._count(run, +1)
+            w = self._worker(run.worker)
+            if w is None:
+                self._runs.pop(key, None)
+                return
+        self._runs[key] = run
+        self._count(run, +1, w)
         w.last_activity = _later(w.last_activity, run.finished)
         if w.joined is None or (run.started is not None and run.started < w.joined):
             w.joined = run.started if run.started is not None else w.joined
@@ -565,17 +583,19 @@ class RunTimes:
 
     def _count(self, run: RunRecord, sign: int) -> None:
         self.started_budget += sign * run.budget
-        if run.duration is not None:
-            self.compute_time += sign * run.duration
+        started, finished = run.started, run.finished
+        if started is not None and finished is not None:  # run.duration
+            self.compute_time += sign * max(finished - started, 0.0)
             self.timed_budget += sign * run.budget
 
     def add_run(self, run: RunRecord) -> None:
         if run.warm:
             return
-        old = self._runs.get(run.key)
+        key = (run.config_id, run.budget)
+        old = self._runs.get(key)
         if old is not None:
             self._count(old, -1)
-        self._runs[run.key] = run
+        self._runs[key] = run
         self._count(run, +1)
 
     def latency(self) -> float | None:
