@@ -189,7 +189,7 @@ class RunsTable:
         self._position: dict[str, int] = {name: i for i, (name, _) in enumerate(self.columns)}
         self.rows: list[list[Any]] = []
         self._row_of: dict[tuple, int] = {}
-        self._configs: dict[tuple, list[Any]] = {}  # config id -> its cells after the fixed columns
+        self._configs: dict[tuple, tuple] = {}  # config id -> its cells after the fixed columns
         self._picks: dict[tuple, Any] = {}
         self._workers: dict[str, str] = {}
         self._changes: list[int] = []  # the row index of every change, in order: version = len(self._changes)
@@ -266,7 +266,7 @@ class RunsTable:
             tail = [None] * (max(columns, default=_N_FIXED - 1) + 1 - _N_FIXED)
             for i, value in zip(columns, values, strict=True):
                 tail[i - _N_FIXED] = value
-        self._configs[config_id] = tail
+        self._configs[config_id] = tuple(tail)  # a tuple: the garbage collector stops looking at it
         self._picks[config_id] = config_info.get("model_based_pick") if isinstance(config_info, dict) else None
 
     def add_run(self, config_id: tuple, budget: float, stamps: Any, result: Any, exception: Any,
