@@ -34,6 +34,7 @@ import contextlib
 import csv
 import io
 import math
+import operator
 import os
 import re
 import threading
@@ -103,11 +104,14 @@ def short_worker(name: Any) -> Any:
 _FLAT_TYPES = frozenset({float, int, str, bool, type(None)})
 
 
+_second = operator.itemgetter(1)
+
+
 def _sort_key(value: Any) -> tuple:
     """How the table sorts a non-empty cell: numbers, then config ids (lists, element by element), then text."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         return (0, value)
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return (1, tuple(value))
     return (2, str(value))
 
@@ -119,7 +123,7 @@ def shown(value: Any, kind: str) -> str:
         return ""
     if kind == "time" and isinstance(value, int | float) and not isinstance(value, bool):
         return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(value))
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return "(" + ", ".join(shown(v, "") for v in value) + ")"
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -169,8 +173,10 @@ def row_filter(text: str, kind: str) -> Callable[[Any], bool]:
 class RunsTable:
     """Every run of a journal as a row: configuration, budget, loss, status, worker, times and ``info`` metrics.
 
-    Rows are lists aligned with :attr:`columns` (``(name, kind)`` pairs; the list grows as new hyperparameters or
-    metrics appear, and older rows are then shorter: a missing cell is empty). A later result of the same
+    Rows are tuples aligned with :attr:`columns` (``(name, kind)`` pairs; the list grows as new hyperparameters or
+    metrics appear, and older rows are then shorter: a missing cell is empty), the config id a tuple too (tuples
+    of plain values: the garbage collector stops looking at them); :meth:`query`, :meth:`row` and
+    :meth:`changed_since` give them as lists, full width, the config id a list. A later result of the same
     configuration and budget replaces the row where it stands. Every change bumps :attr:`version`, and
     :meth:`changed_since` gives the rows changed after a version, so a page only fetches what is new.
 
@@ -287,7 +293,8 @@ class RunsTable:
         worker = extras.get("worker")
         short = self._workers.get(worker) if type(worker) is str else None
         row: list[Any] = [
-            list(config_id), budget, finite if finite is not None else (None if loss is None else str(loss)),
+            config_id if type(config_id) is tuple else tuple(config_id), budget,
+            finite if finite is not None else (None if loss is None else str(loss)),
             status, short if short is not None else self._worker(worker),
             submitted if type(submitted) is float else _number(submitted),
             started, finished, None if started is None or finished is None else round(max(finished - started, 0.0), 6),
@@ -301,27 +308,33 @@ class RunsTable:
             self._add_info(row, info)
         key = (config_id, budget)
         index = self._row_of.get(key)
+        stored = tuple(row)
         if index is None:
             index = self._row_of[key] = len(self.rows)
-            self.rows.append(row)
+            self.rows.append(stored)
         else:
-            self.rows[index] = row
+            self.rows[index] = stored
         self._changes.append(index)
-        return row
+        return stored
+
+    def _full(self, row: tuple) -> list[Any]:
+        """A row as a list, full width, its config id a list."""
+        return [list(row[0]), *row[1:], *([None] * (len(self.columns) - len(row)))]
 
     def row(self, config_id: tuple, budget: float) -> dict[str, Any]:
         """The row of a run as ``{column: value}`` (empty when there is no such run)."""
         index = self._row_of.get((tuple(config_id), float(budget)))
         if index is None:
             return {}
-        return {name: value for (name, _), value in zip(self.columns, self.rows[index], strict=False)}
+        return {name: value for (name, _), value in zip(self.columns, self._full(self.rows[index]), strict=True)}
 
     def changed_since(self, version: int) -> list[tuple[int, list]]:
-        """``(row_index, row)`` of every row changed after ``version`` (all rows for 0), by row index."""
+        """``(row_index, row)`` of every row changed after ``version`` (all rows for 0), by row index, each row
+        a list of full width."""
         if version <= 0:
-            return list(enumerate(self.rows))
+            return [(i, self._full(row)) for i, row in enumerate(self.rows)]
         indices = sorted(set(self._changes[version:]))
-        return [(i, self.rows[i]) for i in indices]
+        return [(i, self._full(self.rows[i])) for i in indices]
 
     def query(self, sort: str | None = "loss", descending: bool = False, filters: dict[str, str] | None = None,
               page: int = 0, size: int | None = 50) -> dict[str, Any]:
@@ -364,14 +377,13 @@ class RunsTable:
         else:
             order = self._ordered(sort, bool(descending), filters)
             self._order = (key, order)
-        width = len(self.columns)
         if size is None or size <= 0:
             page, chosen = 0, order
         else:
             pages = max((len(order) + size - 1) // size, 1)
             page = min(max(int(page), 0), pages - 1)
             chosen = order[page * size:(page + 1) * size]
-        rows = [row + [None] * (width - len(row)) for row in (self.rows[i] for i in chosen)]
+        rows = [self._full(self.rows[i]) for i in chosen]
         return {"columns": [name for name, _ in self.columns], "kinds": [kind for _, kind in self.columns],
                 "version": self.version, "total": len(self.rows), "matched": len(order), "page": page,
                 "size": size, "rows": rows}
@@ -392,9 +404,22 @@ class RunsTable:
             return indices
         rows = self.rows
         cells = [(i, rows[i][column] if column < len(rows[i]) else None) for i in indices]
-        present = [(i, v) for i, v in cells if v is not None]
-        present.sort(key=lambda pair: _sort_key(pair[1]), reverse=descending)
-        return [i for i, _ in present] + [i for i, v in cells if v is None]
+        # numbers, then config ids (element by element), then text (_sort_key's order), each group sorted on its
+        # own with a plain key (no Python call per cell)
+        numbers, ids, texts = [], [], []
+        for pair in cells:
+            kind = type(pair[1])
+            if kind is float or kind is int:
+                numbers.append(pair)
+            elif pair[1] is not None:
+                key = _sort_key(pair[1])
+                (ids if key[0] == 1 else numbers if key[0] == 0 else texts).append((pair[0], key[1]))
+        groups = [numbers, ids, texts]
+        for group in groups:
+            group.sort(key=_second, reverse=descending)
+        if descending:
+            groups.reverse()
+        return [i for group in groups for i, _ in group] + [i for i, v in cells if v is None]
 
     def to_dict(self, since: int = 0) -> dict[str, Any]:
         """What the page gets: ``columns`` (names), ``kinds``, ``version``, ``total`` and ``rows`` (``[index, row]``

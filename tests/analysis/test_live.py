@@ -117,7 +117,7 @@ def test_live_run_starts_over_when_the_journal_is_written_over(tmp_path):
     assert live.n_runs == 4
     with Journal(directory, overwrite=True) as journal:
         write(journal, 7)
-    assert live.update() and live.n_runs == 1 and live.table.rows[0][0] == [0, 0, 7]
+    assert live.update() and live.n_runs == 1 and live.table.row((0, 0, 7), 1.0)["config_id"] == [0, 0, 7]
 
 
 def test_runs_table_columns():
@@ -136,7 +136,7 @@ def test_runs_table_columns():
     assert failed["status"] == "failed" and failed["loss"] == "nan"
     kinds = dict(table.columns)
     assert kinds["submitted"] == "time" and kinds["info.acc"] == "number" and kinds["kind"] == "text"
-    assert table.to_dict(since=1)["rows"] == [[1, table.rows[1]]]
+    assert table.to_dict(since=1)["rows"] == [[1, list(table.row((0, 0, 1), 1.0).values())]]
 
 
 def test_runs_table_rows_whatever_the_order_of_columns():
@@ -166,6 +166,35 @@ def test_runs_table_rows_whatever_the_order_of_columns():
         assert {name: row.get(name) for name in names - {n for n, _ in FIXED_COLUMNS}} == {
             name: cells.get(name) for name in names - {n for n, _ in FIXED_COLUMNS}}, cid
         assert row["loss"] == pytest.approx(0.1 * cid[2]) and row["duration"] == 1.0
+
+
+def test_runs_table_sorts_mixed_cells_as_one_key_does():
+    """Sorted by groups (numbers, config ids, text), each with a plain key: the order of one sort on
+    ``(group, value)``, ties in journal order, descending too, empty cells last."""
+
+    def one_key(value):
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return (0, value)
+        return (1, tuple(value)) if isinstance(value, list) else (2, str(value))
+
+    table = RunsTable()
+    cells = [0.5, 2, None, "b", True, 0.5, "a", -1.0, None, 7, "a", False, 0.5, "10"]
+    for k, cell in enumerate(cells):
+        table.add_config((0, 0, k), {"x": cell, "y": k % 3}, {})
+        table.add_run((0, 0, k), 1.0, {"started": float(k % 4), "finished": 5.0},
+                      {"loss": [0.3, float("nan"), 0.1, None][k % 4], "info": {"m": cell}}, None, {})
+    for sort in ("x", "info.m", "y", "loss", "config_id", "status", "duration", "nothing"):
+        for descending in (False, True):
+            answer = table.query(sort=sort, descending=descending, size=None)
+            column = answer["columns"].index(sort) if sort in answer["columns"] else None
+            values = [table.row((0, 0, k), 1.0).get(sort) for k in range(len(cells))]
+            if column is None:
+                expected = list(range(len(cells)))
+            else:
+                present = sorted((k for k in range(len(cells)) if values[k] is not None),
+                                 key=lambda k: one_key(values[k]), reverse=descending)
+                expected = present + [k for k in range(len(cells)) if values[k] is None]
+            assert [row[0][2] for row in answer["rows"]] == expected, (sort, descending)
 
 
 def test_live_run_result_built_on_first_use_follows_updates(tmp_path):
@@ -307,7 +336,7 @@ def test_live_run_reads_reports_as_they_come(tmp_path):
         assert live.update() and live.version == version + 1  # one new line read, nothing else
         assert live.status().latest_reports[((0, 0, 3), 9.0)]["step"] == 3.0
         assert len(live.result().get_reports()) == 9
-        rows = {tuple(row[0]): row for row in live.table.rows}
+        rows = {tuple(row[0]): row for _, row in live.table.changed_since(0)}
         assert rows[(0, 0, 1)][:4] == [[0, 0, 1], 3.0, 1.2, "stopped"]
     finally:
         journal.close()
