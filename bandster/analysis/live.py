@@ -544,7 +544,7 @@ class LiveRun:
         if max_bytes is not None:  # a part: the readers waiting for the state go first (at most a second)
             with self._waiting_cond:
                 self._waiting_cond.wait_for(lambda: self._waiting == 0, timeout=1.0)
-        with self._lock, paused_gc():
+        with self._lock, paused_gc(long_lived=True):
             before = self.version
             # events first: a result written meanwhile then has its dispatch (in parts, events come a little behind
             # the results: a run finished counts as finished, not in flight, whenever its dispatch is read)
@@ -552,10 +552,14 @@ class LiveRun:
             if self._events.restarted:
                 self._start()
                 return self._update(max_bytes) or True
+            add_event = self._builder.add_event
+            added = 0
             for _, event in events:  # in the journal's order: an event before the results read after it
-                if is_event(event):
-                    self._builder.add_event(event)
-                    self.version += 1
+                when = event.get("time") if type(event) is dict else None
+                if ((type(when) is float or type(when) is int) and type(event.get("event")) is str) or is_event(event):
+                    add_event(event)
+                    added += 1
+            self.version += added
             if self._reader.read(max_bytes):  # restarted: the journal was written over
                 self._start()
                 return self._update(max_bytes) or True

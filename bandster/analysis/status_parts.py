@@ -99,14 +99,15 @@ class RunRecord(NamedTuple):
 def run_key(event: dict) -> tuple | None:
     """``(config_id, budget)`` of a ``dispatch`` or ``requeued`` event; None when it has no usable one."""
     cid, budget = event.get("config_id"), event.get("budget")
-    if not isinstance(cid, list) or not _is_number(budget):
+    finite = budget - budget == 0.0 if type(budget) is float else _is_number(budget)  # x - x: NaN unless finite
+    if not finite or not isinstance(cid, list):
         return None
     try:
         key = tuple(cid)
         hash(key)
     except TypeError:
         return None
-    return key, float(budget)
+    return key, budget if type(budget) is float else float(budget)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -489,7 +490,12 @@ class WorkerActivity:
 
     def add_event(self, event: dict) -> None:
         kind, when = event["event"], event["time"]
-        if kind == "worker_joined":
+        if kind == "dispatch":  # the most frequent event, first
+            w = self._worker(event.get("worker"))
+            if w is not None:
+                w.last_activity = _later(w.last_activity, when)
+                w.joined = when if w.joined is None else min(w.joined, when)
+        elif kind == "worker_joined":
             w = self._worker(event.get("worker"))
             if w is None:
                 return
@@ -510,11 +516,6 @@ class WorkerActivity:
             else:
                 w.spans.append([None, when])
             w.last_activity = _later(w.last_activity, when)
-        elif kind == "dispatch":
-            w = self._worker(event.get("worker"))
-            if w is not None:
-                w.last_activity = _later(w.last_activity, when)
-                w.joined = when if w.joined is None else min(w.joined, when)
 
     def _count(self, run: RunRecord, sign: int, w: WorkerStatus | None = None) -> None:
         if w is None:
