@@ -276,10 +276,11 @@ class RunsTable:
         self._picks[config_id] = config_info.get("model_based_pick") if isinstance(config_info, dict) else None
 
     def add_run(self, config_id: tuple, budget: float, stamps: Any, result: Any, exception: Any,
-                extras: Any) -> list[Any]:
+                extras: Any, key: tuple | None = None) -> tuple:
         """Add a run (a later one of the same configuration and budget replaces its row); returns its row:
         the loss a finite float (None without one, the text of a non-finite one), the status ``ok``, ``failed``
-        or ``stopped``, the time stamps finite floats or None."""
+        or ``stopped``, the time stamps finite floats or None. ``key``: ``(config_id, budget)`` when the caller
+        has it (shared with its own structures, not made again)."""
         stamps = stamps if type(stamps) is dict else {}
         extras = extras if type(extras) is dict else {}
         loss = result.get("loss") if type(result) is dict else None
@@ -306,7 +307,7 @@ class RunsTable:
         info = result.get("info") if type(result) is dict else None
         if info is not None:
             self._add_info(row, info)
-        key = (config_id, budget)
+        key = (config_id, budget) if key is None else key
         index = self._row_of.get(key)
         stored = tuple(row)
         if index is None:
@@ -458,6 +459,7 @@ class LiveRun:
         self.table = RunsTable()
         self._builder = StatusBuilder()
         self._configs: dict[tuple, dict] = {}
+        self._ids: dict[tuple, tuple] = {}  # each config id as one tuple, that of its configuration's line
         if hasattr(self, "_reader"):
             self._bytes_before += self._reader.bytes_read + self._events.bytes_read
         self._reader = JournalReader(self.directory, on_config=self._on_config, on_run=self._on_run,
@@ -469,20 +471,23 @@ class LiveRun:
     # --- reading ------------------------------------------------------------------------------------
 
     def _on_config(self, config_id: tuple, config: Any, config_info: Any) -> None:
+        config_id = self._ids.setdefault(config_id, config_id)
         self._configs[config_id] = config
         self.table.add_config(config_id, config, config_info)
         self.version += 1
 
     def _on_run(self, config_id: tuple, budget: float, stamps: Any, result: Any, exception: Any,
                 extras: Any) -> None:
-        row = self.table.add_run(config_id, budget, stamps, result, exception, extras)
+        config_id = self._ids.get(config_id, config_id)  # the runs' rows and records share their config's id
+        key = (config_id, budget)  # one key for the table and the status
+        row = self.table.add_run(config_id, budget, stamps, result, exception, extras, key)
         # the status's record of the run from the row (its loss, status and time stamps checked there once)
         loss = row[2] if type(row[2]) is float else None
         stopped = row[3] == "stopped"
         worker = extras.get("worker") if type(extras) is dict else None
         self._builder.add_run(RunRecord(config_id, budget, row[3] == "ok" or (stopped and loss is not None), loss,
                                         row[5], row[6], row[7], worker if type(worker) is str else None, stopped,
-                                        _number(extras.get("requested_budget")) if stopped else None))
+                                        _number(extras.get("requested_budget")) if stopped else None), key)
         self.version += 1
 
     def _on_report(self, line: ReportLine) -> None:

@@ -214,8 +214,10 @@ class InFlight:
             self._requeue[key] = event["time"]
         self._refresh(key)
 
-    def add_run(self, run: RunRecord) -> None:
-        key = (run.config_id, run.budget if run.requested_budget is None else run.requested_budget)  # dispatch_key
+    def add_run(self, run: RunRecord, key: tuple | None = None) -> None:
+        """A run read (``key``: its ``(config_id, budget)`` when the caller has it, shared, not made again)."""
+        if key is None or run.requested_budget is not None:
+            key = (run.config_id, run.budget if run.requested_budget is None else run.requested_budget)  # dispatch_key
         finished = run.finished
         self._finished[key] = finished if finished is not None else -math.inf
         event = self._dispatch.get(key)
@@ -308,8 +310,9 @@ class Progress:
         else:
             self.own_failed += sign
 
-    def add_run(self, run: RunRecord) -> None:
-        key = (run.config_id, run.budget)
+    def add_run(self, run: RunRecord, key: tuple | None = None) -> None:
+        """A run read (``key``: its ``(config_id, budget)`` when the caller has it, shared, not made again)."""
+        key = (run.config_id, run.budget) if key is None else key
         old = self.runs.get(key)
         if old is not None:
             self._count(old, -1)
@@ -529,10 +532,11 @@ class WorkerActivity:
         if started is not None and finished is not None:  # run.duration
             w.busy += sign * max(finished - started, 0.0)
 
-    def add_run(self, run: RunRecord) -> None:
+    def add_run(self, run: RunRecord, key: tuple | None = None) -> None:
+        """A run read (``key``: its ``(config_id, budget)`` when the caller has it, shared, not made again)."""
         if run.warm:
             return  # warm-start runs were computed by an earlier run's workers
-        key = (run.config_id, run.budget)
+        key = (run.config_id, run.budget) if key is None else key
         old = self._runs.get(key)
         if old is not None:
             self._count(old, -1)
@@ -589,10 +593,11 @@ class RunTimes:
             self.compute_time += sign * max(finished - started, 0.0)
             self.timed_budget += sign * run.budget
 
-    def add_run(self, run: RunRecord) -> None:
+    def add_run(self, run: RunRecord, key: tuple | None = None) -> None:
+        """A run read (``key``: its ``(config_id, budget)`` when the caller has it, shared, not made again)."""
         if run.warm:
             return
-        key = (run.config_id, run.budget)
+        key = (run.config_id, run.budget) if key is None else key
         old = self._runs.get(key)
         if old is not None:
             self._count(old, -1)
