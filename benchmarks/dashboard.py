@@ -127,7 +127,7 @@ def main() -> None:
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     cpu0 = time.process_time()
     wall0 = time.perf_counter()
-    dashboard = Dashboard(directory, host="127.0.0.1", port=0)
+    dashboard = Dashboard(directory, host="127.0.0.1", port=0, freeze_gc=True)  # as ``bandster dashboard`` does
     dashboard.start()
     try:
         port = dashboard.port
