@@ -987,7 +987,8 @@ def paused_gc(long_lived: bool = False) -> Iterator[None]:
         ends, every tracked object is moved to the collector's oldest generation at once (``gc.freeze()`` then
         ``gc.unfreeze()``: a list splice), instead of being walked by a young collection and by a middle one
         first, which took about half a second per 100,000 runs. Cyclic garbage of other threads that was young
-        then is collected by the next full collection instead of a young one.
+        then is collected by the next full collection instead of a young one. Not done while objects are frozen
+        (:func:`gc.freeze`, e.g. by the dashboard), since unfreezing would move those back too.
 
     Examples
     --------
@@ -1010,7 +1011,7 @@ def paused_gc(long_lived: bool = False) -> Iterator[None]:
         with _gc_lock:
             _gc_pauses -= 1
             if _gc_pauses == 0 and _gc_was_enabled:
-                if long_lived:
+                if long_lived and gc.get_freeze_count() == 0:  # unfreeze() would undo someone else's freeze()
                     gc.freeze()
                     gc.unfreeze()
                 gc.enable()
