@@ -202,7 +202,8 @@ class RunsTable:
         self._order: tuple[tuple, list[int]] | None = None  # the last query's key and its rows, in order
         # the keys of a flat info dict -> their columns, and whether they follow each other
         self._info_columns: dict[tuple, tuple[list[int], bool]] = {}
-        self._config_columns: dict[tuple, list[int]] = {}  # the keys of a configuration -> their columns
+        # the keys of a configuration -> their columns, and whether they follow the fixed ones in order
+        self._config_columns: dict[tuple, tuple[list[int], bool]] = {}
 
     @property
     def version(self) -> int:
@@ -257,16 +258,17 @@ class RunsTable:
 
     def add_config(self, config_id: tuple, config: Any, config_info: Any) -> None:
         keys = tuple(config) if type(config) is dict else ()
-        columns = self._config_columns.get(keys)  # configurations share their keys: columns found once
-        if columns is None:
+        known = self._config_columns.get(keys)  # configurations share their keys: columns found once
+        if known is None:
             columns = []
             for name, value in (config.items() if isinstance(config, dict) else ()):
                 column = f"config.{name}" if name in _FIXED_NAMES else name
                 columns.append(self._column(column, "number" if _number(value) is not None else "text"))
-            self._config_columns[keys] = columns
+            known = self._config_columns[keys] = (columns, columns == list(range(_N_FIXED, _N_FIXED + len(columns))))
+        columns, usual = known
         values = [v if type(v) is not float or v - v == 0.0 else None for v in config.values()] if keys else []
         # the configuration's cells, computed once for all its runs: the row's part after the fixed columns
-        if columns == list(range(_N_FIXED, _N_FIXED + len(columns))):  # the usual order
+        if usual:  # right after the fixed columns, in order
             tail = values
         else:
             tail = [None] * (max(columns, default=_N_FIXED - 1) + 1 - _N_FIXED)
