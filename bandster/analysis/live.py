@@ -300,7 +300,8 @@ class RunsTable:
             finite if finite is not None else (None if loss is None else str(loss)),
             status, short if short is not None else self._worker(worker),
             submitted if type(submitted) is float else _number(submitted),
-            started, finished, None if started is None or finished is None else round(max(finished - started, 0.0), 6),
+            started, finished, None if started is None or finished is None else round(
+                0.0 if finished - started < 0.0 else finished - started, 6),
             extras.get("attempt", 1), self._picks.get(config_id),
         ]
         tail = self._configs.get(config_id)

@@ -396,7 +396,8 @@ class StatusBuilder:
         self.activity.add_run(run, key)
         self.times.add_run(run, key)
         if run.finished is not None:
-            self.last_finish = run.finished if self.last_finish is None else max(self.last_finish, run.finished)
+            last = self.last_finish
+            self.last_finish = run.finished if last is None or run.finished > last else last
 
     def add_report(self, report: Any) -> None:
         """One intermediate report (a :class:`~bandster.records.format.ReportLine`, absolute time), in order."""

@@ -55,7 +55,7 @@ def _later(a: float | None, b: float | None) -> float | None:
         return b
     if b is None:
         return a
-    return max(a, b)
+    return b if b > a else a  # max(a, b), without the call
 
 
 class RunRecord(NamedTuple):
@@ -148,7 +148,7 @@ class LifeCycle:
             self._end_kinds.add(kind)
             self._last_end = event
         if kind in WORK_EVENTS:
-            self._last_work = max(self._last_work, when)
+            self._last_work = when if when > self._last_work else self._last_work
         if kind == "limit_reached":
             self._notes.append(f"no new jobs after {event.get('limit', 'a limit')} was reached")
         elif kind == "abandoned":
@@ -530,7 +530,8 @@ class WorkerActivity:
             w.failed += sign
         started, finished = run.started, run.finished
         if started is not None and finished is not None:  # run.duration
-            w.busy += sign * max(finished - started, 0.0)
+            duration = finished - started
+            w.busy += sign * (0.0 if duration < 0.0 else duration)
 
     def add_run(self, run: RunRecord, key: tuple | None = None) -> None:
         """A run read (``key``: its ``(config_id, budget)`` when the caller has it, shared, not made again)."""
@@ -590,7 +591,8 @@ class RunTimes:
         self.started_budget += sign * run.budget
         started, finished = run.started, run.finished
         if started is not None and finished is not None:  # run.duration
-            self.compute_time += sign * max(finished - started, 0.0)
+            duration = finished - started
+            self.compute_time += sign * (0.0 if duration < 0.0 else duration)
             self.timed_budget += sign * run.budget
 
     def add_run(self, run: RunRecord, key: tuple | None = None) -> None:
