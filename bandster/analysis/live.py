@@ -552,7 +552,8 @@ class LiveRun:
         if max_bytes is not None:  # a part: the readers waiting for the state go first (at most a second)
             with self._waiting_cond:
                 self._waiting_cond.wait_for(lambda: self._waiting == 0, timeout=1.0)
-        with self._lock, paused_gc(long_lived=True):
+        # the first read's objects are the long-lived state: moved to the collector's oldest generation at once
+        with self._lock, paused_gc(long_lived=not self._loaded.is_set()):
             before = self.version
             # events first: a result written meanwhile then has its dispatch (in parts, events come a little behind
             # the results: a run finished counts as finished, not in flight, whenever its dispatch is read)
