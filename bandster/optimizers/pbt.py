@@ -139,6 +139,12 @@ class PBT(Master):
 
         ``n_iterations`` is accepted for HpBandSter's signature and not used; the limits are
         :meth:`bandster.core.master.Master.run`'s. A call after a limit continues the population.
+        ``max_configs`` does not apply (the population is fixed; an exploit is a new generation, not a new
+        configuration to try): a ``ValueError`` says so.
         """
+        if max_configs is not None:
+            raise ValueError("max_configs does not apply to PBT: the population is fixed at population_size "
+                             "members; limit the run with max_budget_spent (budget units trained) or "
+                             "max_wallclock_time instead")
         return super().run(n_iterations, min_n_workers, iteration_kwargs, progress, max_wallclock_time,
                            max_budget_spent, max_configs)

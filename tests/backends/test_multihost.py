@@ -209,3 +209,57 @@ def test_example_5_promoted_configs_resume_from_checkpoints(tmp_path):
     # from scratch: 9*1 + 3*3 + 9 + 3*3 + 9 = 45 epochs; resuming: 9 + 3*2 + 6 + 3*3 + 6 = 36
     assert "Epochs trained: 36 instead of 45 without checkpoints." in out
     assert "Worker processes: 2" in out
+
+
+@pytest.mark.timeout(240)
+def test_dask_cluster_across_network_namespaces(hosts, tmp_path):
+    """`dask scheduler` in namespace a (10.77.1.1), one `dask worker` in b and one in c (each on its own 10.x
+    address), the master in a reaching the scheduler through its scheduler file: HyperBand's exact runs, computed
+    on both remote hosts."""
+    pytest.importorskip("distributed", reason="the Dask test needs the dask extra (pip install 'bandster[dask]')")
+    helpers = os.path.join(ROOT, "tests", "helpers")
+    scheduler_file = str(tmp_path / "scheduler.json")
+    python_path = os.pathsep.join([helpers, ROOT])
+    procs, logs = {}, {}
+
+    def start(name, host, *args):
+        logs[name] = open(tmp_path / f"{name}.log", "w")
+        env = dict(_private_env(tmp_path, name), PYTHONPATH=python_path)
+        procs[name] = subprocess.Popen(["ip", "netns", "exec", host, sys.executable, *args], env=env,
+                                       stdout=logs[name], stderr=subprocess.STDOUT, cwd=tmp_path)
+
+    def log(name):
+        logs[name].flush()
+        return (tmp_path / f"{name}.log").read_text()
+
+    try:
+        start("scheduler", hosts["a"], "-m", "distributed.cli.dask_scheduler", "--scheduler-file", scheduler_file,
+              "--host", "10.77.1.1", "--port", "0", "--no-dashboard")
+        for k, address in (("b", "10.77.1.2"), ("c", "10.77.2.2")):
+            start(f"worker_{k}", hosts[k], "-m", "distributed.cli.dask_worker", "--scheduler-file", scheduler_file,
+                  "--nworkers", "1", "--nthreads", "1", "--host", address, "--no-dashboard", "--no-nanny")
+        master = subprocess.run(
+            ["ip", "netns", "exec", hosts["a"], sys.executable, os.path.join(helpers, "dask_master.py"),
+             scheduler_file, str(tmp_path / "work"), f"dmh{os.getpid()}", "wait_for_workers=2"],
+            env=dict(_private_env(tmp_path, "master"), PYTHONPATH=python_path), capture_output=True, text=True,
+            timeout=180)
+        assert master.returncode == 0, master.stdout + master.stderr + log("scheduler")
+        assert "RUNS 13" in master.stdout
+    finally:
+        for name in reversed(list(procs)):
+            procs[name].terminate()
+            try:
+                procs[name].wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                procs[name].kill()
+                procs[name].wait()
+            logs[name].close()
+    from bandster.core.result import logged_results_to_HBS_result
+
+    runs_dir = tmp_path / "work" / "bandster_runs"
+    (journal,) = list(runs_dir.iterdir())
+    runs = logged_results_to_HBS_result(str(journal)).get_all_runs()
+    assert collections.Counter(r.budget for r in runs) == {1.0: 9, 3.0: 3, 9.0: 1}
+    assert all(r.error_logs is None for r in runs)
+    hosts_used = {r.worker_name.split("//")[1].rsplit(":", 1)[0] for r in runs}
+    assert hosts_used == {"10.77.1.2", "10.77.2.2"}  # dask.tcp://<address>:<port>: both remote hosts computed

@@ -6,7 +6,8 @@
 Training: ``w`` starts at 0 and each budget unit does ``w += lr * (1 - w)``; the loss is ``(1 - w)^2``. The
 checkpoint of budget ``b`` is ``ckpt_<b>.json`` in the config directory (a job re-run after a crash finds the one it
 starts from), with the writer's config id and process id; the result's info says which checkpoint was loaded.
-``PBT_FAIL=<member>:<budget>:<marker file>`` makes that job fail once; ``PBT_SLEEP`` slows every job down;
+``PBT_FAIL=<member>:<budget>:<marker file>`` makes that job fail once; ``PBT_HANG=<member>:<budget>:<pid file>``
+makes its first attempt write its process id there and hang (to be killed); ``PBT_SLEEP`` slows every job down;
 ``PBT_LOG`` appends ``<config_id> <budget>`` per computation.
 """
 
@@ -30,6 +31,14 @@ def train(config, budget, config_id, config_directory, previous_budget=None, **k
         if config_id[0] == int(member) and float(budget) == float(at) and not os.path.exists(marker):
             open(marker, "w").close()
             raise RuntimeError(f"injected failure of member {member} at budget {at}")
+    hang = os.environ.get("PBT_HANG")
+    if hang:
+        member, at, pid_file = hang.split(":", 2)
+        if config_id[0] == int(member) and float(budget) == float(at) and not os.path.exists(pid_file):
+            with open(pid_file + ".tmp", "w") as fh:  # the test SIGKILLs this process mid-interval
+                fh.write(str(os.getpid()))
+            os.rename(pid_file + ".tmp", pid_file)
+            time.sleep(120)
     if os.environ.get("PBT_SLEEP"):
         time.sleep(float(os.environ["PBT_SLEEP"]))
     loaded = {"writer": None, "budget": 0.0, "pid": None, "w": 0.0}

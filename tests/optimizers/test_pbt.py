@@ -13,7 +13,7 @@ from pbt_helpers import PBTWorker, check_checkpoints, check_population, space, t
 from bandster.core.result import logged_results_to_HBS_result
 from bandster.optimizers import PBT
 
-from testutil import HELPERS, result_lines, wait_until
+from testutil import HELPERS, kill_when_written, result_lines, wait_until
 
 
 def events(directory, kind):
@@ -122,6 +122,32 @@ def test_a_failing_member_is_replaced_by_exploiting(tmp_path, run_id, monkeypatc
     check_checkpoints(result, failures_allowed=True)
 
 
+@pytest.mark.timeout(120)
+def test_a_worker_process_killed_mid_interval_has_its_job_rerun_from_the_last_checkpoint(tmp_path, run_id,
+                                                                                      monkeypatch):
+    from bandster.backends import ProcessBackend
+
+    pid_file = str(tmp_path / "hung.pid")
+    monkeypatch.setenv("PBT_HANG", f"1:6:{pid_file}")  # member 1's job from budget 4 to 6 hangs the first time
+    killed = []
+    watcher = kill_when_written(pid_file, killed)
+    pbt = make("processes", tmp_path, run_id, synchronous=True)  # every member trains from 4 to 6
+    try:
+        result = pbt.run(progress=False)
+    finally:
+        pbt.shutdown()
+        watcher.join()
+    assert len(killed) == 1
+    runs = result.get_all_runs()
+    assert all(r.loss is not None for r in runs)  # nothing lost or failed
+    rerun = [r for r in runs if r.config_id[0] == 1 and r.budget == 6.0]
+    assert [r.attempt for r in rerun] == [2] and rerun[0].info["pid"] != killed[0]
+    assert float(rerun[0].info["loaded_budget"]) == 4.0  # from the checkpoint the interval started from
+    check_population(result, 4, 8)  # every job, the re-run included, loaded the checkpoint its lineage names
+    lost = [e for e in events(pbt.journal.directory, "worker_lost")]
+    assert lost and isinstance(pbt.backend, ProcessBackend)
+
+
 @pytest.mark.timeout(240)
 def test_sigkill_master_then_resume_continues_the_population(tmp_path, run_id, spawn):
     shared, log = str(tmp_path / "shared"), str(tmp_path / "computed.log")
@@ -189,3 +215,14 @@ def test_lineage_and_schedule_of_a_known_run(tmp_path, run_id):
         result.get_lineage(5)
     df = result.to_dataframe()
     assert list(df["member"]) == [cid[0] for cid in df["config_id"]]
+
+
+def test_max_configs_is_refused_with_what_to_use_instead(tmp_path, run_id):
+    pbt = make("simulated", tmp_path, run_id)
+    try:
+        with pytest.raises(ValueError, match="max_configs does not apply to PBT.*max_budget_spent"):
+            pbt.run(max_configs=5, progress=False)
+        result = pbt.run(max_budget_spent=8, progress=False)  # the limit that does apply: 4 jobs of 2 units
+    finally:
+        pbt.shutdown()
+    assert sum(r.budget - (r.info.get("loaded_budget") or 0) for r in result.get_all_runs()) == 8
