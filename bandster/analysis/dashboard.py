@@ -23,6 +23,7 @@ Serve a run's journal until Ctrl-C (what ``bandster dashboard DIR`` does)::
 
 from __future__ import annotations
 
+import gc
 import http.server
 import logging
 import os
@@ -158,11 +159,22 @@ class Dashboard:
         losses, tracebacks, host names) to whoever can reach the port: there is no authentication.
     port : int
         0 picks a free port (see :attr:`port`).
+    freeze_gc : bool
+        Once the first read of the journals is done, move every object then alive to the garbage collector's
+        permanent generation (:func:`gc.freeze`; :meth:`stop` undoes it). The state of a large journal is
+        about a million long-lived objects without reference cycles (0.9 M for 100,000 runs), which each full
+        collection would otherwise walk again (about half a second each). It applies to the whole process: what
+        is alive then is never collected as cyclic garbage while the dashboard runs (it is still freed when no
+        longer referenced), so ``bandster dashboard``, whose process is the dashboard's own, sets it, and the
+        default leaves the process's collector alone.
     """
 
-    def __init__(self, path: str | os.PathLike, host: str = "127.0.0.1", port: int = 8050) -> None:
+    def __init__(self, path: str | os.PathLike, host: str = "127.0.0.1", port: int = 8050,
+                 freeze_gc: bool = False) -> None:
         self.path = os.path.abspath(os.fspath(path))
         self.host, self._port = host, port
+        self._freeze_gc = freeze_gc
+        self._frozen = False  # whether _load froze the collector's objects (stop() unfreezes them)
         self._runs_lock = threading.Lock()  # guards _runs, _scanned
         self._runs: dict[str, LiveRun] = {}
         self._scanned = 0.0
@@ -386,6 +398,11 @@ class Dashboard:
                         break
             except Exception:  # the page's own request will show the error
                 logger.exception("reading the journal of %s failed", name)
+        if self._freeze_gc and self._server is not None:
+            gc.freeze()  # the journals' state is long-lived: no full collection walks it again
+            self._frozen = True
+            logger.debug("first read done: %d objects moved to the collector's permanent generation",
+                         gc.get_freeze_count())
 
     def stop(self) -> None:
         """Stop serving and join the server's thread."""
@@ -399,6 +416,9 @@ class Dashboard:
         if self._loader is not None:
             self._loader.join()  # ends after the journal it is reading
             self._loader = None
+        if self._frozen:
+            gc.unfreeze()
+            self._frozen = False
 
     def __enter__(self) -> Dashboard:
         self.start()

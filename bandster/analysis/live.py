@@ -34,6 +34,7 @@ import contextlib
 import csv
 import io
 import math
+import operator
 import os
 import re
 import threading
@@ -48,7 +49,6 @@ from bandster.records.format import (
     EVENTS_FILENAME,
     REPORTS_FILENAME,
     RESULTS_FILENAME,
-    RUN_STATUSES,
     LineTail,
     ReportLine,
     journal_is_live,
@@ -66,6 +66,7 @@ FIXED_COLUMNS: list[tuple[str, str]] = [
     ("attempt", "number"), ("model_based_pick", "text"),
 ]
 _FIXED_NAMES = frozenset(name for name, _ in FIXED_COLUMNS)
+_N_FIXED = len(FIXED_COLUMNS)
 
 
 def is_event(value: Any) -> bool:
@@ -103,11 +104,14 @@ def short_worker(name: Any) -> Any:
 _FLAT_TYPES = frozenset({float, int, str, bool, type(None)})
 
 
+_second = operator.itemgetter(1)
+
+
 def _sort_key(value: Any) -> tuple:
     """How the table sorts a non-empty cell: numbers, then config ids (lists, element by element), then text."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         return (0, value)
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return (1, tuple(value))
     return (2, str(value))
 
@@ -119,7 +123,7 @@ def shown(value: Any, kind: str) -> str:
         return ""
     if kind == "time" and isinstance(value, int | float) and not isinstance(value, bool):
         return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(value))
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return "(" + ", ".join(shown(v, "") for v in value) + ")"
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -169,8 +173,10 @@ def row_filter(text: str, kind: str) -> Callable[[Any], bool]:
 class RunsTable:
     """Every run of a journal as a row: configuration, budget, loss, status, worker, times and ``info`` metrics.
 
-    Rows are lists aligned with :attr:`columns` (``(name, kind)`` pairs; the list grows as new hyperparameters or
-    metrics appear, and older rows are then shorter: a missing cell is empty). A later result of the same
+    Rows are tuples aligned with :attr:`columns` (``(name, kind)`` pairs; the list grows as new hyperparameters or
+    metrics appear, and older rows are then shorter: a missing cell is empty), the config id a tuple too (tuples
+    of plain values: the garbage collector stops looking at them); :meth:`query`, :meth:`row` and
+    :meth:`changed_since` give them as lists, full width, the config id a list. A later result of the same
     configuration and budget replaces the row where it stands. Every change bumps :attr:`version`, and
     :meth:`changed_since` gives the rows changed after a version, so a page only fetches what is new.
 
@@ -178,10 +184,10 @@ class RunsTable:
     --------
     >>> table = RunsTable()
     >>> table.add_config((0, 0, 0), {"x": 0.5}, {"model_based_pick": False})
-    >>> table.add_run((0, 0, 0), 1.0, {"started": 10.0, "finished": 12.0}, {"loss": 0.3, "info": {"acc": 0.9}},
-    ...               None, {"worker": "w", "attempt": 1, "status": "ok"})
-    >>> [name for name, _ in table.columns][-2:], table.rows[0][2], table.rows[0][-1]
-    (['x', 'info.acc'], 0.3, 0.9)
+    >>> row = table.add_run((0, 0, 0), 1.0, {"started": 10.0, "finished": 12.0}, {"loss": 0.3, "info": {"acc": 0.9}},
+    ...                     None, {"worker": "w", "attempt": 1, "status": "ok"})
+    >>> [name for name, _ in table.columns][-2:], row[2], row[-1], row is table.rows[0]
+    (['x', 'info.acc'], 0.3, 0.9, True)
     """
 
     def __init__(self) -> None:
@@ -189,12 +195,15 @@ class RunsTable:
         self._position: dict[str, int] = {name: i for i, (name, _) in enumerate(self.columns)}
         self.rows: list[list[Any]] = []
         self._row_of: dict[tuple, int] = {}
-        self._configs: dict[tuple, list[tuple[int, Any]]] = {}
+        self._configs: dict[tuple, tuple] = {}  # config id -> its cells after the fixed columns
         self._picks: dict[tuple, Any] = {}
         self._workers: dict[str, str] = {}
         self._changes: list[int] = []  # the row index of every change, in order: version = len(self._changes)
         self._order: tuple[tuple, list[int]] | None = None  # the last query's key and its rows, in order
-        self._info_columns: dict[tuple, list[int]] = {}  # the keys of a flat info dict -> their columns
+        # the keys of a flat info dict -> their columns, and whether they follow each other
+        self._info_columns: dict[tuple, tuple[list[int], bool]] = {}
+        # the keys of a configuration -> their columns, and whether they follow the fixed ones in order
+        self._config_columns: dict[tuple, tuple[list[int], bool]] = {}
 
     @property
     def version(self) -> int:
@@ -214,77 +223,122 @@ class RunsTable:
         return index
 
     def _info_cells(self, info: Any) -> list[tuple[int, Any]]:
-        """``(column, cell)`` of a run's ``info`` metrics. The usual ``info``, a flat dict of numbers and strings
-        with the keys of an earlier one, takes the columns found then (one lookup instead of a flattening)."""
-        flat = type(info) is dict and all(type(v) in _FLAT_TYPES for v in info.values())
-        if flat:
-            columns = self._info_columns.get(tuple(info))
-            if columns is not None:
-                return [(i, v if type(v) is not float or v - v == 0.0 else None)  # v - v: NaN unless finite
-                        for i, v in zip(columns, info.values(), strict=True)]
+        """``(column, cell)`` of a run's ``info`` metrics (flattened: ``info.<key>`` columns)."""
         cells = [(self._column(name, "number" if _number(value) is not None else "text"), _cell(value))
                  for name, value in flatten_info(info).items()]
-        if flat:
-            self._info_columns[tuple(info)] = [i for i, _ in cells]
+        if type(info) is dict and all(type(v) in _FLAT_TYPES for v in info.values()):
+            columns = [i for i, _ in cells]
+            self._info_columns[tuple(info)] = (columns, columns == list(range(columns[0], columns[0] + len(columns)))
+                                               if columns else True)
         return cells
 
+    def _add_info(self, row: list[Any], info: Any) -> None:
+        """Put a run's ``info`` metrics in its row. The usual ``info``, a flat dict of numbers and strings with the
+        keys of an earlier one, takes the columns found then (one lookup instead of a flattening), and, when they
+        follow each other at the row's end, is appended."""
+        known = self._info_columns.get(tuple(info)) if type(info) is dict else None
+        if known is not None and all(type(v) in _FLAT_TYPES for v in info.values()):
+            columns, contiguous = known
+            values = [v if type(v) is not float or v - v == 0.0 else None for v in info.values()]  # NaN unless finite
+            if not columns:
+                return
+            if contiguous and columns[0] == len(row):
+                row += values
+                return
+            cells = list(zip(columns, values, strict=True))
+        else:
+            cells = self._info_cells(info)
+            if not cells:
+                return
+        width = max(i for i, _ in cells) + 1
+        if width > len(row):
+            row.extend([None] * (width - len(row)))
+        for i, value in cells:
+            row[i] = value
+
     def add_config(self, config_id: tuple, config: Any, config_info: Any) -> None:
-        cells = []
-        for name, value in (config.items() if isinstance(config, dict) else ()):
-            column = f"config.{name}" if name in _FIXED_NAMES else name
-            cells.append((self._column(column, "number" if _number(value) is not None else "text"), _cell(value)))
-        self._configs[config_id] = cells  # the configuration's cells, computed once for all its runs
+        keys = tuple(config) if type(config) is dict else ()
+        known = self._config_columns.get(keys)  # configurations share their keys: columns found once
+        if known is None:
+            columns = []
+            for name, value in (config.items() if isinstance(config, dict) else ()):
+                column = f"config.{name}" if name in _FIXED_NAMES else name
+                columns.append(self._column(column, "number" if _number(value) is not None else "text"))
+            known = self._config_columns[keys] = (columns, columns == list(range(_N_FIXED, _N_FIXED + len(columns))))
+        columns, usual = known
+        values = [v if type(v) is not float or v - v == 0.0 else None for v in config.values()] if keys else []
+        # the configuration's cells, computed once for all its runs: the row's part after the fixed columns
+        if usual:  # right after the fixed columns, in order
+            tail = values
+        else:
+            tail = [None] * (max(columns, default=_N_FIXED - 1) + 1 - _N_FIXED)
+            for i, value in zip(columns, values, strict=True):
+                tail[i - _N_FIXED] = value
+        self._configs[config_id] = tuple(tail)  # a tuple: the garbage collector stops looking at it
         self._picks[config_id] = config_info.get("model_based_pick") if isinstance(config_info, dict) else None
 
     def add_run(self, config_id: tuple, budget: float, stamps: Any, result: Any, exception: Any,
-                extras: Any) -> None:
+                extras: Any, key: tuple | None = None) -> tuple:
+        """Add a run (a later one of the same configuration and budget replaces its row); returns its row:
+        the loss a finite float (None without one, the text of a non-finite one), the status ``ok``, ``failed``
+        or ``stopped``, the time stamps finite floats or None. ``key``: ``(config_id, budget)`` when the caller
+        has it (shared with its own structures, not made again)."""
         stamps = stamps if type(stamps) is dict else {}
         extras = extras if type(extras) is dict else {}
         loss = result.get("loss") if type(result) is dict else None
-        finite = loss if type(loss) is float and math.isfinite(loss) else _number(loss)
+        finite = loss if type(loss) is float and loss - loss == 0.0 else _number(loss)
         status = extras.get("status")
         if status != "ok" and status != "failed" and status != "stopped":
             status = "ok" if finite is not None else "failed"
-        started, finished = stamps.get("started"), stamps.get("finished")
+        submitted, started, finished = stamps.get("submitted"), stamps.get("started"), stamps.get("finished")
         started = started if type(started) is float else _number(started)
         finished = finished if type(finished) is float else _number(finished)
-        submitted = stamps.get("submitted")
+        worker = extras.get("worker")
+        short = self._workers.get(worker) if type(worker) is str else None
         row: list[Any] = [
-            list(config_id), budget, finite if finite is not None else (None if loss is None else str(loss)),
-            status, self._worker(extras.get("worker")), submitted if type(submitted) is float else _number(submitted),
-            started, finished, None if started is None or finished is None else round(max(finished - started, 0.0), 6),
+            config_id if type(config_id) is tuple else tuple(config_id), budget,
+            finite if finite is not None else (None if loss is None else str(loss)),
+            status, short if short is not None else self._worker(worker),
+            submitted if type(submitted) is float else _number(submitted),
+            started, finished, None if started is None or finished is None else round(
+                0.0 if finished - started < 0.0 else finished - started, 6),
             extras.get("attempt", 1), self._picks.get(config_id),
         ]
-        cells = list(self._configs.get(config_id, ()))
+        tail = self._configs.get(config_id)
+        if tail:
+            row += tail
         info = result.get("info") if type(result) is dict else None
         if info is not None:
-            cells.extend(self._info_cells(info))
-        if cells:
-            row.extend([None] * (max(i for i, _ in cells) + 1 - len(row)))
-            for i, value in cells:
-                row[i] = value
-        key = (config_id, budget)
+            self._add_info(row, info)
+        key = (config_id, budget) if key is None else key
         index = self._row_of.get(key)
+        stored = tuple(row)
         if index is None:
             index = self._row_of[key] = len(self.rows)
-            self.rows.append(row)
+            self.rows.append(stored)
         else:
-            self.rows[index] = row
+            self.rows[index] = stored
         self._changes.append(index)
+        return stored
+
+    def _full(self, row: tuple) -> list[Any]:
+        """A row as a list, full width, its config id a list."""
+        return [list(row[0]), *row[1:], *([None] * (len(self.columns) - len(row)))]
 
     def row(self, config_id: tuple, budget: float) -> dict[str, Any]:
         """The row of a run as ``{column: value}`` (empty when there is no such run)."""
         index = self._row_of.get((tuple(config_id), float(budget)))
         if index is None:
             return {}
-        return {name: value for (name, _), value in zip(self.columns, self.rows[index], strict=False)}
+        return {name: value for (name, _), value in zip(self.columns, self._full(self.rows[index]), strict=True)}
 
     def changed_since(self, version: int) -> list[tuple[int, list]]:
-        """``(row_index, row)`` of every row changed after ``version`` (all rows for 0), by row index."""
+        """``(row_index, row)`` of every row changed after ``version`` (all rows for 0), by row index, each row
+        a list of full width."""
         if version <= 0:
-            return list(enumerate(self.rows))
+            return [(i, self._full(row)) for i, row in enumerate(self.rows)]
         indices = sorted(set(self._changes[version:]))
-        return [(i, self.rows[i]) for i in indices]
+        return [(i, self._full(self.rows[i])) for i in indices]
 
     def query(self, sort: str | None = "loss", descending: bool = False, filters: dict[str, str] | None = None,
               page: int = 0, size: int | None = 50) -> dict[str, Any]:
@@ -313,7 +367,8 @@ class RunsTable:
         --------
         >>> table = RunsTable()
         >>> for k, loss in enumerate([0.5, 0.1, None]):
-        ...     table.add_run((0, 0, k), 1.0, {}, None if loss is None else {"loss": loss, "info": None}, None, {})
+        ...     row = table.add_run((0, 0, k), 1.0, {}, None if loss is None else {"loss": loss, "info": None}, None,
+        ...                         {})
         >>> answer = table.query(sort="loss", filters={"status": "=ok"})
         >>> answer["matched"], [row[0] for row in answer["rows"]]
         (2, [[0, 0, 1], [0, 0, 0]])
@@ -326,14 +381,13 @@ class RunsTable:
         else:
             order = self._ordered(sort, bool(descending), filters)
             self._order = (key, order)
-        width = len(self.columns)
         if size is None or size <= 0:
             page, chosen = 0, order
         else:
             pages = max((len(order) + size - 1) // size, 1)
             page = min(max(int(page), 0), pages - 1)
             chosen = order[page * size:(page + 1) * size]
-        rows = [row + [None] * (width - len(row)) for row in (self.rows[i] for i in chosen)]
+        rows = [self._full(self.rows[i]) for i in chosen]
         return {"columns": [name for name, _ in self.columns], "kinds": [kind for _, kind in self.columns],
                 "version": self.version, "total": len(self.rows), "matched": len(order), "page": page,
                 "size": size, "rows": rows}
@@ -354,9 +408,22 @@ class RunsTable:
             return indices
         rows = self.rows
         cells = [(i, rows[i][column] if column < len(rows[i]) else None) for i in indices]
-        present = [(i, v) for i, v in cells if v is not None]
-        present.sort(key=lambda pair: _sort_key(pair[1]), reverse=descending)
-        return [i for i, _ in present] + [i for i, v in cells if v is None]
+        # numbers, then config ids (element by element), then text (_sort_key's order), each group sorted on its
+        # own with a plain key (no Python call per cell)
+        numbers, ids, texts = [], [], []
+        for pair in cells:
+            kind = type(pair[1])
+            if kind is float or kind is int:
+                numbers.append(pair)
+            elif pair[1] is not None:
+                key = _sort_key(pair[1])
+                (ids if key[0] == 1 else numbers if key[0] == 0 else texts).append((pair[0], key[1]))
+        groups = [numbers, ids, texts]
+        for group in groups:
+            group.sort(key=_second, reverse=descending)
+        if descending:
+            groups.reverse()
+        return [i for group in groups for i, _ in group] + [i for i, v in cells if v is None]
 
     def to_dict(self, since: int = 0) -> dict[str, Any]:
         """What the page gets: ``columns`` (names), ``kinds``, ``version``, ``total`` and ``rows`` (``[index, row]``
@@ -395,6 +462,7 @@ class LiveRun:
         self.table = RunsTable()
         self._builder = StatusBuilder()
         self._configs: dict[tuple, dict] = {}
+        self._ids: dict[tuple, tuple] = {}  # each config id as one tuple, that of its configuration's line
         if hasattr(self, "_reader"):
             self._bytes_before += self._reader.bytes_read + self._events.bytes_read
         self._reader = JournalReader(self.directory, on_config=self._on_config, on_run=self._on_run,
@@ -406,24 +474,23 @@ class LiveRun:
     # --- reading ------------------------------------------------------------------------------------
 
     def _on_config(self, config_id: tuple, config: Any, config_info: Any) -> None:
+        config_id = self._ids.setdefault(config_id, config_id)
         self._configs[config_id] = config
         self.table.add_config(config_id, config, config_info)
         self.version += 1
 
     def _on_run(self, config_id: tuple, budget: float, stamps: Any, result: Any, exception: Any,
                 extras: Any) -> None:
-        self.table.add_run(config_id, budget, stamps, result, exception, extras)
-        stamps = stamps if isinstance(stamps, dict) else {}
-        extras = extras if isinstance(extras, dict) else {}
-        loss = _number(result.get("loss")) if isinstance(result, dict) else None
-        status = extras.get("status") if extras.get("status") in RUN_STATUSES else (
-            "ok" if loss is not None else "failed")
-        stopped = status == "stopped"
-        worker = extras.get("worker") if isinstance(extras.get("worker"), str) else None
-        self._builder.add_run(RunRecord(config_id, budget, status == "ok" or (stopped and loss is not None), loss,
-                                        _number(stamps.get("submitted")), _number(stamps.get("started")),
-                                        _number(stamps.get("finished")), worker, stopped,
-                                        _number(extras.get("requested_budget")) if stopped else None))
+        config_id = self._ids.get(config_id, config_id)  # the runs' rows and records share their config's id
+        key = (config_id, budget)  # one key for the table and the status
+        row = self.table.add_run(config_id, budget, stamps, result, exception, extras, key)
+        # the status's record of the run from the row (its loss, status and time stamps checked there once)
+        loss = row[2] if type(row[2]) is float else None
+        stopped = row[3] == "stopped"
+        worker = extras.get("worker") if type(extras) is dict else None
+        self._builder.add_run(RunRecord(config_id, budget, row[3] == "ok" or (stopped and loss is not None), loss,
+                                        row[5], row[6], row[7], worker if type(worker) is str else None, stopped,
+                                        _number(extras.get("requested_budget")) if stopped else None), key)
         self.version += 1
 
     def _on_report(self, line: ReportLine) -> None:
@@ -485,7 +552,8 @@ class LiveRun:
         if max_bytes is not None:  # a part: the readers waiting for the state go first (at most a second)
             with self._waiting_cond:
                 self._waiting_cond.wait_for(lambda: self._waiting == 0, timeout=1.0)
-        with self._lock, paused_gc():
+        # the first read's objects are the long-lived state: moved to the collector's oldest generation at once
+        with self._lock, paused_gc(long_lived=not self._loaded.is_set()):
             before = self.version
             # events first: a result written meanwhile then has its dispatch (in parts, events come a little behind
             # the results: a run finished counts as finished, not in flight, whenever its dispatch is read)
@@ -493,10 +561,14 @@ class LiveRun:
             if self._events.restarted:
                 self._start()
                 return self._update(max_bytes) or True
+            add_event = self._builder.add_event
+            added = 0
             for _, event in events:  # in the journal's order: an event before the results read after it
-                if is_event(event):
-                    self._builder.add_event(event)
-                    self.version += 1
+                when = event.get("time") if type(event) is dict else None
+                if ((type(when) is float or type(when) is int) and type(event.get("event")) is str) or is_event(event):
+                    add_event(event)
+                    added += 1
+            self.version += added
             if self._reader.read(max_bytes):  # restarted: the journal was written over
                 self._start()
                 return self._update(max_bytes) or True

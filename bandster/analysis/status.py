@@ -387,14 +387,17 @@ class StatusBuilder:
         self.progress.add_event(event)
         self.activity.add_event(event)
 
-    def add_run(self, run: RunRecord) -> None:
-        """One run (a later one of the same configuration and budget replaces the earlier)."""
-        self.in_flight.add_run(run)
-        self.progress.add_run(run)
-        self.activity.add_run(run)
-        self.times.add_run(run)
+    def add_run(self, run: RunRecord, key: tuple | None = None) -> None:
+        """One run (a later one of the same configuration and budget replaces the earlier); ``key``, its
+        ``(config_id, budget)`` when the caller has it, is shared by every part's dict."""
+        key = (run.config_id, run.budget) if key is None else key
+        self.in_flight.add_run(run, key)
+        self.progress.add_run(run, key)
+        self.activity.add_run(run, key)
+        self.times.add_run(run, key)
         if run.finished is not None:
-            self.last_finish = run.finished if self.last_finish is None else max(self.last_finish, run.finished)
+            last = self.last_finish
+            self.last_finish = run.finished if last is None or run.finished > last else last
 
     def add_report(self, report: Any) -> None:
         """One intermediate report (a :class:`~bandster.records.format.ReportLine`, absolute time), in order."""

@@ -55,7 +55,7 @@ def _later(a: float | None, b: float | None) -> float | None:
         return b
     if b is None:
         return a
-    return max(a, b)
+    return b if b > a else a  # max(a, b), without the call
 
 
 class RunRecord(NamedTuple):
@@ -99,14 +99,15 @@ class RunRecord(NamedTuple):
 def run_key(event: dict) -> tuple | None:
     """``(config_id, budget)`` of a ``dispatch`` or ``requeued`` event; None when it has no usable one."""
     cid, budget = event.get("config_id"), event.get("budget")
-    if not isinstance(cid, list) or not _is_number(budget):
+    finite = budget - budget == 0.0 if type(budget) is float else _is_number(budget)  # x - x: NaN unless finite
+    if not finite or not isinstance(cid, list):
         return None
     try:
         key = tuple(cid)
         hash(key)
     except TypeError:
         return None
-    return key, float(budget)
+    return key, budget if type(budget) is float else float(budget)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -147,7 +148,7 @@ class LifeCycle:
             self._end_kinds.add(kind)
             self._last_end = event
         if kind in WORK_EVENTS:
-            self._last_work = max(self._last_work, when)
+            self._last_work = when if when > self._last_work else self._last_work
         if kind == "limit_reached":
             self._notes.append(f"no new jobs after {event.get('limit', 'a limit')} was reached")
         elif kind == "abandoned":
@@ -213,11 +214,18 @@ class InFlight:
             self._requeue[key] = event["time"]
         self._refresh(key)
 
-    def add_run(self, run: RunRecord) -> None:
-        key = run.dispatch_key
-        self._finished[key] = run.finished if run.finished is not None else -math.inf
-        if key in self._dispatch:
-            self._refresh(key)
+    def add_run(self, run: RunRecord, key: tuple | None = None) -> None:
+        """A run read (``key``: its ``(config_id, budget)`` when the caller has it, shared, not made again)."""
+        if key is None or run.requested_budget is not None:
+            key = (run.config_id, run.budget if run.requested_budget is None else run.requested_budget)  # dispatch_key
+        finished = run.finished
+        self._finished[key] = finished if finished is not None else -math.inf
+        event = self._dispatch.get(key)
+        if event is not None:
+            if finished is not None and finished >= event["time"] - 1e-6:  # the usual end: no longer in flight
+                self.jobs.pop(key, None)
+            else:
+                self._refresh(key)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -275,18 +283,24 @@ class Progress:
                 self.plans[event["iteration"]] = (ns, [float(b) for b in budgets])
 
     def _count(self, run: RunRecord, sign: int) -> None:
-        iteration = run.config_id[0] if run.config_id and isinstance(run.config_id[0], int) else None
+        config_id, budget, ok, loss = run.config_id, run.budget, run.ok, run.loss
+        iteration = config_id[0] if config_id and isinstance(config_id[0], int) else None
         if iteration is not None:
-            self._counts.setdefault((iteration, run.budget), [0, 0])[0 if run.ok else 1] += sign
-        finite = run.ok and _is_number(run.loss)
+            counts = self._counts.get((iteration, budget))
+            if counts is None:
+                counts = self._counts[(iteration, budget)] = [0, 0]
+            counts[0 if ok else 1] += sign
+        finite = ok and (loss - loss == 0.0 if type(loss) is float else _is_number(loss))  # x - x: NaN unless finite
         if finite:
-            losses = self._losses.setdefault(run.budget, {})
+            losses = self._losses.get(budget)
+            if losses is None:
+                losses = self._losses[budget] = {}
             if sign > 0:
-                losses[run.config_id] = float(run.loss)
+                losses[config_id] = float(loss)
             else:
-                losses.pop(run.config_id, None)
+                losses.pop(config_id, None)
                 if not losses:
-                    del self._losses[run.budget]
+                    del self._losses[budget]
         if run.warm:
             self.warm_runs += sign
         elif run.stopped:
@@ -296,11 +310,13 @@ class Progress:
         else:
             self.own_failed += sign
 
-    def add_run(self, run: RunRecord) -> None:
-        old = self.runs.get(run.key)
+    def add_run(self, run: RunRecord, key: tuple | None = None) -> None:
+        """A run read (``key``: its ``(config_id, budget)`` when the caller has it, shared, not made again)."""
+        key = (run.config_id, run.budget) if key is None else key
+        old = self.runs.get(key)
         if old is not None:
             self._count(old, -1)
-        self.runs[run.key] = run
+        self.runs[key] = run
         self._count(run, +1)
         if run.warm:
             self.warm_configs.add(run.config_id)
@@ -477,7 +493,12 @@ class WorkerActivity:
 
     def add_event(self, event: dict) -> None:
         kind, when = event["event"], event["time"]
-        if kind == "worker_joined":
+        if kind == "dispatch":  # the most frequent event, first
+            w = self._worker(event.get("worker"))
+            if w is not None:
+                w.last_activity = _later(w.last_activity, when)
+                w.joined = when if w.joined is None else min(w.joined, when)
+        elif kind == "worker_joined":
             w = self._worker(event.get("worker"))
             if w is None:
                 return
@@ -498,33 +519,36 @@ class WorkerActivity:
             else:
                 w.spans.append([None, when])
             w.last_activity = _later(w.last_activity, when)
-        elif kind == "dispatch":
-            w = self._worker(event.get("worker"))
-            if w is not None:
-                w.last_activity = _later(w.last_activity, when)
-                w.joined = when if w.joined is None else min(w.joined, when)
 
-    def _count(self, run: RunRecord, sign: int) -> None:
-        w = self.workers.get(run.worker) if isinstance(run.worker, str) else None
+    def _count(self, run: RunRecord, sign: int, w: WorkerStatus | None = None) -> None:
         if w is None:
-            return
+            w = self.workers.get(run.worker) if isinstance(run.worker, str) else None
+            if w is None:
+                return
         w.runs += sign
-        w.failed += sign * (not run.ok)
-        if run.duration is not None:
-            w.busy += sign * run.duration
+        if not run.ok:
+            w.failed += sign
+        started, finished = run.started, run.finished
+        if started is not None and finished is not None:  # run.duration
+            duration = finished - started
+            w.busy += sign * (0.0 if duration < 0.0 else duration)
 
-    def add_run(self, run: RunRecord) -> None:
+    def add_run(self, run: RunRecord, key: tuple | None = None) -> None:
+        """A run read (``key``: its ``(config_id, budget)`` when the caller has it, shared, not made again)."""
         if run.warm:
             return  # warm-start runs were computed by an earlier run's workers
-        old = self._runs.get(run.key)
+        key = (run.config_id, run.budget) if key is None else key
+        old = self._runs.get(key)
         if old is not None:
             self._count(old, -1)
-        w = self._worker(run.worker)
+        w = self.workers.get(run.worker) if type(run.worker) is str else None
         if w is None:
-            self._runs.pop(run.key, None)
-            return
-        self._runs[run.key] = run
-        self._count(run, +1)
+            w = self._worker(run.worker)
+            if w is None:
+                self._runs.pop(key, None)
+                return
+        self._runs[key] = run
+        self._count(run, +1, w)
         w.last_activity = _later(w.last_activity, run.finished)
         if w.joined is None or (run.started is not None and run.started < w.joined):
             w.joined = run.started if run.started is not None else w.joined
@@ -565,17 +589,21 @@ class RunTimes:
 
     def _count(self, run: RunRecord, sign: int) -> None:
         self.started_budget += sign * run.budget
-        if run.duration is not None:
-            self.compute_time += sign * run.duration
+        started, finished = run.started, run.finished
+        if started is not None and finished is not None:  # run.duration
+            duration = finished - started
+            self.compute_time += sign * (0.0 if duration < 0.0 else duration)
             self.timed_budget += sign * run.budget
 
-    def add_run(self, run: RunRecord) -> None:
+    def add_run(self, run: RunRecord, key: tuple | None = None) -> None:
+        """A run read (``key``: its ``(config_id, budget)`` when the caller has it, shared, not made again)."""
         if run.warm:
             return
-        old = self._runs.get(run.key)
+        key = (run.config_id, run.budget) if key is None else key
+        old = self._runs.get(key)
         if old is not None:
             self._count(old, -1)
-        self._runs[run.key] = run
+        self._runs[key] = run
         self._count(run, +1)
 
     def latency(self) -> float | None:

@@ -36,7 +36,7 @@ def main(args: argparse.Namespace) -> int:
     from bandster.analysis.dashboard import Dashboard
 
     try:
-        dashboard = Dashboard(args.dir, host=args.host, port=args.port)
+        dashboard = Dashboard(args.dir, host=args.host, port=args.port, freeze_gc=True)  # the process is its own
         dashboard.start()
     except FileNotFoundError as err:
         print(f"bandster dashboard: error: {err}", file=sys.stderr)

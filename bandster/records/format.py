@@ -609,20 +609,27 @@ def json_lines(path: str | os.PathLike, *, missing_ok: bool = False, containing:
             yield number, value
 
 
-def _lines_with_config_id(path: str | os.PathLike, min_length: int, shape: str,
-                          lines: Iterable[tuple[int, Any]] | None = None) -> Iterator[tuple[int, list, tuple]]:
-    """``(line_number, entry, config_id)`` for the lines of ``path`` (or the already parsed ``lines`` of it)
-    that are lists of at least ``min_length`` elements starting with a config id; the others are skipped with a
-    warning (``shape`` names the expected line)."""
-    for number, entry in json_lines(path) if lines is None else lines:
-        if not isinstance(entry, list) or len(entry) < min_length:
-            logger.warning("%s: line %d is not %s; skipped", path, number, shape)
-            continue
-        config_id = _as_config_id(entry[0])
-        if config_id is None:
-            logger.warning("%s: line %d: config id %s is not three integers; skipped", path, number, _short(entry[0]))
-            continue
-        yield number, entry, config_id
+def _entry_config_id(path: str | os.PathLike, number: int, entry: Any, min_length: int, shape: str
+                     ) -> tuple | None:
+    """The config id of a parsed line that is a list of at least ``min_length`` elements starting with one;
+    None, with a warning (``shape`` names the expected line), for any other line."""
+    if not isinstance(entry, list) or len(entry) < min_length:
+        logger.warning("%s: line %d is not %s; skipped", path, number, shape)
+        return None
+    config_id = _as_config_id(entry[0])
+    if config_id is None:
+        logger.warning("%s: line %d: config id %s is not three integers; skipped", path, number, _short(entry[0]))
+    return config_id
+
+
+def _plain_config_id(value: Any) -> tuple | None:
+    """A config id ``[i, j, k]`` of exact ints as a tuple (the usual line's check, a few type tests); None for
+    anything else, which the full checks then look at."""
+    if type(value) is list and len(value) == 3:
+        a, b, c = value
+        if type(a) is int and type(b) is int and type(c) is int:
+            return a, b, c
+    return None
 
 
 def read_configs(path: str | os.PathLike, lines: Iterable[tuple[int, Any]] | None = None
@@ -631,9 +638,23 @@ def read_configs(path: str | os.PathLike, lines: Iterable[tuple[int, Any]] | Non
     already parsed, as :class:`LineTail` gives them).
 
     ``config_info`` is ``"N/A"`` for HpBandSter's two-element lines, ``{}`` when it is not a JSON object
-    (with a warning). Configuration keys and short string values are interned.
+    (with a warning). Short string values of the configuration are interned (and its keys, but on bandster's
+    usual line, whose keys the JSON parser already shares).
     """
-    for number, entry, config_id in _lines_with_config_id(path, 2, "[config_id, config, config_info]", lines):
+    intern = sys.intern
+    for number, entry in json_lines(path) if lines is None else lines:
+        if type(entry) is list and len(entry) == 3:  # bandster's line: [config_id, {config}, {config_info}]
+            config_id = _plain_config_id(entry[0])
+            config, config_info = entry[1], entry[2]
+            if config_id is not None and type(config) is dict and type(config_info) is dict:
+                for key, value in config.items():
+                    if type(value) is str and len(value) <= 64:
+                        config[key] = intern(value)
+                yield config_id, config, config_info
+                continue
+        config_id = _entry_config_id(path, number, entry, 2, "[config_id, config, config_info]")
+        if config_id is None:
+            continue
         if not isinstance(entry[1], dict):
             logger.warning("%s: line %d: the configuration is not a JSON object; skipped", path, number)
             continue
@@ -645,7 +666,7 @@ def read_configs(path: str | os.PathLike, lines: Iterable[tuple[int, Any]] | Non
                                _short(config_info))
                 config_info = {}
         config = {
-            sys.intern(key): sys.intern(value) if type(value) is str and len(value) <= 64 else value
+            intern(key): intern(value) if type(value) is str and len(value) <= 64 else value
             for key, value in entry[1].items()
         }
         if isinstance(config_info, dict):
@@ -713,6 +734,37 @@ def _read_extras(value: Any, problems: list[str]) -> dict | None:
     return extras
 
 
+#: the statuses, as a set
+_RUN_STATUS_SET = frozenset(RUN_STATUSES)
+
+
+def _usual_result_line(entry: Any) -> tuple | None:
+    """``(config_id, budget, stamps, result, exception, extras)`` of bandster's usual ``results.json`` line,
+    checked with a few type tests and passed on as parsed: three finite float time stamps, a result
+    ``{"loss": float, "info": ...}`` or null, an exception string or null, and extras of a worker name, an
+    attempt and a status. None for any other line (:func:`read_results` then applies every check)."""
+    if type(entry) is not list or len(entry) != 6:
+        return None
+    config_id, budget, stamps, result, exception, extras = entry
+    if (type(config_id) is not list or len(config_id) != 3 or type(budget) is not float or budget - budget != 0.0
+            or type(stamps) is not dict or len(stamps) != 3 or type(extras) is not dict or len(extras) != 3):
+        return None
+    a, b, c = config_id
+    submitted, started, finished = stamps.get("submitted"), stamps.get("started"), stamps.get("finished")
+    worker, attempt, status = extras.get("worker"), extras.get("attempt"), extras.get("status")
+    if (type(a) is int and type(b) is int and type(c) is int
+            and type(submitted) is float and type(started) is float and type(finished) is float
+            and submitted - submitted == 0.0 and started - started == 0.0 and finished - finished == 0.0
+            and (result is None or (type(result) is dict and len(result) == 2 and "info" in result
+                                    and type(result.get("loss")) is float))
+            and (exception is None or type(exception) is str)
+            and type(worker) is str and type(attempt) is int and attempt >= 1
+            and type(status) is str and status in _RUN_STATUS_SET):
+        extras["worker"], extras["status"] = sys.intern(worker), sys.intern(status)  # few values, on every line
+        return (a, b, c), budget, stamps, result, exception, extras
+    return None
+
+
 def read_results(path: str | os.PathLike, lines: Iterable[tuple[int, Any]] | None = None
                  ) -> Iterator[tuple[tuple, float, dict, dict | None, str | None, dict | None]]:
     """``(config_id, budget, time_stamps, result, exception, extras)`` for every usable line of a
@@ -724,7 +776,16 @@ def read_results(path: str | os.PathLike, lines: Iterable[tuple[int, Any]] | Non
     are one shared float object.
     """
     budgets: dict[float, float] = {}  # each budget value as one shared float object
-    for number, entry, config_id in _lines_with_config_id(path, 5, "a result line", lines):
+    for number, entry in json_lines(path) if lines is None else lines:
+        usual = _usual_result_line(entry)  # most lines: a few type tests, nothing copied
+        if usual is not None:
+            budget = usual[1]
+            shared = budgets.setdefault(budget, budget)
+            yield usual if shared is budget else (usual[0], shared, *usual[2:])
+            continue
+        config_id = _entry_config_id(path, number, entry, 5, "a result line")
+        if config_id is None:
+            continue
         if not is_finite_number(entry[1]):
             logger.warning("%s: line %d: budget %s is not a finite number; skipped", path, number, _short(entry[1]))
             continue
@@ -910,7 +971,7 @@ _gc_was_enabled = False
 
 
 @contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
+def paused_gc(long_lived: bool = False) -> Iterator[None]:
     """Pause Python's cyclic garbage collector while a journal is read in bulk (re-entrant, thread-safe).
 
     Reading a large journal allocates millions of small, long-lived objects (the parsed lines and what is built
@@ -918,6 +979,16 @@ def paused_gc() -> Iterator[None]:
     which made up about 40 % of the time of a first read of 100,000 runs. Objects are still freed by reference
     counting meanwhile; the collector is switched back on when the last of the overlapping pauses ends (if it was
     on when the first began).
+
+    Parameters
+    ----------
+    long_lived : bool
+        What was built during the pause is kept for long (the dashboard's state of a journal): when the last pause
+        ends, every tracked object is moved to the collector's oldest generation at once (``gc.freeze()`` then
+        ``gc.unfreeze()``: a list splice), instead of being walked by a young collection and by a middle one
+        first, which took about half a second per 100,000 runs. Cyclic garbage of other threads that was young
+        then is collected by the next full collection instead of a young one. Not done while objects are frozen
+        (:func:`gc.freeze`, e.g. by the dashboard), since unfreezing would move those back too.
 
     Examples
     --------
@@ -940,6 +1011,9 @@ def paused_gc() -> Iterator[None]:
         with _gc_lock:
             _gc_pauses -= 1
             if _gc_pauses == 0 and _gc_was_enabled:
+                if long_lived and gc.get_freeze_count() == 0:  # unfreeze() would undo someone else's freeze()
+                    gc.freeze()
+                    gc.unfreeze()
                 gc.enable()
 
 
@@ -1031,6 +1105,16 @@ class LineTail:
         if end < 0:
             return []
         self.offset += end + 1
+        if _orjson is not None:  # the usual lines, every one a JSON value: parsed as one array, lines not split
+            n_lines = data.count(b"\n", 0, end + 1)
+            try:
+                values = _orjson.loads(b"[" + data[:end].replace(b"\n", b",") + b"]")
+            except (ValueError, RecursionError):  # a blank or garbled line, NaN tokens: line by line below
+                values = None
+            if values is not None and len(values) == n_lines:  # a line of two values ("1, 2") would add one
+                first = self.line_number + 1
+                self.line_number += n_lines
+                return list(zip(range(first, first + n_lines), values, strict=True))
         return list(self._parse(data[: end + 1].split(b"\n")[:-1]))
 
     def _parse(self, lines: list[bytes]) -> Iterator[tuple[int, Any]]:

@@ -39,7 +39,7 @@ from bandster.records.format import (
 )
 from bandster.records.journal import json_result_logger  # re-exported: HpBandSter users import it from here
 from bandster.records.reports import Report, ReportTable
-from bandster.records.run_table import RunTable, RunTableBuilder, copy_dict
+from bandster.records.run_table import DeferredRunTableBuilder, RunTable, RunTableBuilder, copy_dict
 
 logger = logging.getLogger(__name__)
 
@@ -928,16 +928,17 @@ def _fanova_value(hp: Any, value: Any, CS: Any) -> float:
 # reading a journal (the line readers are in bandster.records.format)
 
 
-def _load_configs(path: str, builder: RunTableBuilder, lines: Iterable[tuple[int, Any]] | None = None,
-                  on_config: Callable[..., None] | None = None) -> None:
+def _load_configs(path: str, builder: RunTableBuilder | DeferredRunTableBuilder,
+                  lines: Iterable[tuple[int, Any]] | None = None, on_config: Callable[..., None] | None = None) -> None:
     for config_id, config, config_info in read_configs(path, lines):
         builder.add_config(config_id, config, config_info)
         if on_config is not None:
             on_config(config_id, config, config_info)
 
 
-def _load_results(path: str, builder: RunTableBuilder, lines: Iterable[tuple[int, Any]] | None = None,
-                  on_run: Callable[..., None] | None = None) -> tuple[set[float], float | None]:
+def _load_results(path: str, builder: RunTableBuilder | DeferredRunTableBuilder,
+                  lines: Iterable[tuple[int, Any]] | None = None, on_run: Callable[..., None] | None = None
+                  ) -> tuple[set[float], float | None]:
     budgets: set[float] = set()
     time_ref: float | None = None
     for config_id, budget, stamps, result, exception, extras in read_results(path, lines):
@@ -1067,7 +1068,7 @@ class JournalReader:
         self._start()
 
     def _start(self) -> None:
-        self._builder = RunTableBuilder()
+        self._builder = DeferredRunTableBuilder()  # the Result's table, built when it is asked for
         self._held: list[tuple[int, Any]] = []  # result lines waiting for their configuration's line
         self._budgets: set[float] = set()
         self._time_ref: float | None = None
@@ -1140,5 +1141,5 @@ class JournalReader:
 
     def result(self, hb_config: dict | None = None) -> Result:
         """The :class:`Result` of every line read so far (``hb_config`` default :meth:`hb_config`)."""
-        return Result._from_builder(self._builder, self.hb_config() if hb_config is None else hb_config,
+        return Result._from_builder(self._builder.built(), self.hb_config() if hb_config is None else hb_config,
                                     self._report_lines)

@@ -30,7 +30,7 @@ import numpy as np
 from bandster.core._convert import is_finite_loss
 from bandster.records.datum import Datum
 
-__all__ = ["RunTable", "RunTableBuilder", "copy_dict"]
+__all__ = ["DeferredRunTableBuilder", "RunTable", "RunTableBuilder", "copy_dict"]
 
 #: the time stamps a run usually has, each a column of the table
 STAMP_KEYS = ("submitted", "started", "finished")
@@ -229,6 +229,84 @@ class RunTableBuilder:
         table.datum_budgets = budgets
         table._lookup = None
         return table
+
+
+#: a deferred run's result kept whole (not the usual ``{"loss": float, "info": ...}``)
+_WHOLE_RESULT = object()
+#: the slots of a deferred call
+_CALL_WIDTH = 7
+
+
+class DeferredRunTableBuilder:
+    """A :class:`RunTableBuilder` filled only when it is needed: :meth:`add_config` and :meth:`add_run` are
+    recorded (with the indices the builder would give) and replayed, in their order, by :meth:`built`.
+
+    A journal read as it grows (the dashboard's) needs the Result, hence the builder, only for its figures;
+    recording a run costs a tenth of storing it column-wise, and a journal whose figures are never asked for
+    never pays for them. Each :meth:`built` replays only what was added since the previous one. The calls are
+    kept in one flat list, the usual result as its loss and ``info``: no object per call for the garbage
+    collector to go through again and again while a large journal is read.
+
+    Examples
+    --------
+    >>> deferred = DeferredRunTableBuilder()
+    >>> i = deferred.add_config((0, 0, 0), {"x": 0.5}, {})
+    >>> deferred.add_run(i, 1.0, {"finished": 11.0}, {"loss": 0.3, "info": None}, None, None)
+    >>> deferred.pending, deferred.index_of((0, 0, 0))
+    (2, 0)
+    >>> builder = deferred.built()
+    >>> deferred.pending, len(builder.finish(time_ref=10.0))
+    (0, 1)
+    """
+
+    def __init__(self) -> None:
+        self._builder = RunTableBuilder()
+        self._index: dict[tuple, int] = {}  # what the builder's will be once the calls are replayed
+        # _CALL_WIDTH slots per call: None, config_id, config, config_info, status, budget, None for add_config;
+        # index, budget, stamps, loss (or _WHOLE_RESULT), info (or the whole result), exception, extras for add_run
+        self._calls: list[Any] = []
+
+    @property
+    def pending(self) -> int:
+        """Calls recorded and not replayed yet."""
+        return len(self._calls) // _CALL_WIDTH
+
+    def index_of(self, config_id: tuple) -> int | None:
+        """As :meth:`RunTableBuilder.index_of` (the calls recorded included)."""
+        return self._index.get(config_id)
+
+    def add_config(
+        self, config_id: tuple, config: Any, config_info: Any, status: Any = "QUEUED", budget: Any = None
+    ) -> int:
+        """As :meth:`RunTableBuilder.add_config`: recorded; returns the index the builder gives it."""
+        self._calls += (None, config_id, config, config_info, status, budget, None)
+        index = self._index.get(config_id)
+        if index is None:
+            index = self._index[config_id] = len(self._index)
+        return index
+
+    def add_run(self, config: int, budget: float, stamps: Any, result: Any, exception: Any, extras: Any) -> None:
+        """As :meth:`RunTableBuilder.add_run`: recorded (a budget that is not a number is refused at once)."""
+        if type(budget) is not float and not _is_number(budget):
+            raise ValueError(f"the budget of a run must be a number, not {budget!r}")
+        if type(result) is dict and len(result) == 2 and "info" in result and type(result.get("loss")) is float:
+            self._calls += (config, budget, stamps, result["loss"], result["info"], exception, extras)
+        else:
+            self._calls += (config, budget, stamps, _WHOLE_RESULT, result, exception, extras)
+
+    def built(self) -> RunTableBuilder:
+        """The builder, with every call recorded so far replayed into it."""
+        calls, self._calls = self._calls, []
+        builder = self._builder
+        add_config, add_run = builder.add_config, builder.add_run
+        for k in range(0, len(calls), _CALL_WIDTH):
+            index, first, second, third, fourth, fifth, sixth = calls[k:k + _CALL_WIDTH]
+            if index is None:
+                add_config(first, second, third, fourth, fifth)
+            else:
+                add_run(index, first, second, fourth if third is _WHOLE_RESULT else {"loss": third, "info": fourth},
+                        fifth, sixth)
+        return builder
 
 
 def _shift(stamps: Any, time_ref: float) -> Any:

@@ -4,6 +4,7 @@ without reloading, answers only GET, and ends every thread it started."""
 
 from __future__ import annotations
 
+import gc
 import http.client
 import itertools
 import json
@@ -237,6 +238,39 @@ def test_table_api_pages_sorts_and_filters(two_runs):
         status, body = get(dashboard.url + f"api/table.csv?run={name}&f.status=%3Dfailed")
         assert status == 200 and len(body.decode().splitlines()) == n_failed + 1
         assert get(dashboard.url + f"api/table?run={name}&page=x")[0] == 400
+
+
+def test_freeze_gc_freezes_the_first_read_and_stop_undoes_it(tmp_path):
+    """With freeze_gc (what ``bandster dashboard`` sets) the objects alive after the first read are moved to the
+    collector's permanent generation; updates go on as before; stop() moves them back. Without it the process's
+    collector is left alone."""
+    directory = str(tmp_path / "frozen")
+    with Journal(directory) as journal:
+        journal.event("run_started", n_iterations=1)
+        for k in range(20):
+            write_result(journal, k, loss=1.0 - k / 100)
+    assert gc.get_freeze_count() == 0
+    with Dashboard(directory, port=0) as dashboard:  # the default
+        assert dashboard.run(None)[1].wait_loaded(60)
+        dashboard._loader.join()
+        assert gc.get_freeze_count() == 0
+    dashboard = Dashboard(directory, port=0, freeze_gc=True)
+    dashboard.start()
+    try:
+        name, live = dashboard.run(None)
+        assert live.wait_loaded(60)
+        dashboard._loader.join()  # it freezes once every journal was read
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        with Journal(directory, append=True) as journal:
+            write_result(journal, 20, loss=0.01)
+        state = json.loads(get(dashboard.url + "api/state")[1])
+        assert state["runs"]["total"] == 21 and gc.get_freeze_count() > frozen // 2  # no update unfreezes them
+        top = json.loads(get(dashboard.url + "api/table?sort=loss&size=1")[1])
+        assert top["rows"][0][top["columns"].index("loss")] == 0.01
+    finally:
+        dashboard.stop()
+    assert gc.get_freeze_count() == 0
 
 
 def test_state_of_the_part_read_so_far(tmp_path):

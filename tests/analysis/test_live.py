@@ -5,17 +5,18 @@ Result.to_dataframe's export."""
 from __future__ import annotations
 
 import logging
+import math
 import os
 import time
 
 import pytest
 
-from bandster.analysis.live import LiveRun, RunsTable
+from bandster.analysis.live import FIXED_COLUMNS, LiveRun, RunsTable
 from bandster.analysis.status import read_status
 from bandster.core.job import Job
 from bandster.records.format import LineTail
 from bandster.records.journal import Journal
-from bandster.records.result import JournalReader, logged_results_to_HBS_result
+from bandster.records.result import JournalReader, flatten_info, logged_results_to_HBS_result
 
 
 def write(journal, k, loss=0.5, info=None, worker="bandster.run_t.worker.h.1.0"):
@@ -116,7 +117,7 @@ def test_live_run_starts_over_when_the_journal_is_written_over(tmp_path):
     assert live.n_runs == 4
     with Journal(directory, overwrite=True) as journal:
         write(journal, 7)
-    assert live.update() and live.n_runs == 1 and live.table.rows[0][0] == [0, 0, 7]
+    assert live.update() and live.n_runs == 1 and live.table.row((0, 0, 7), 1.0)["config_id"] == [0, 0, 7]
 
 
 def test_runs_table_columns():
@@ -135,7 +136,90 @@ def test_runs_table_columns():
     assert failed["status"] == "failed" and failed["loss"] == "nan"
     kinds = dict(table.columns)
     assert kinds["submitted"] == "time" and kinds["info.acc"] == "number" and kinds["kind"] == "text"
-    assert table.to_dict(since=1)["rows"] == [[1, table.rows[1]]]
+    assert table.to_dict(since=1)["rows"] == [[1, list(table.row((0, 0, 1), 1.0).values())]]
+
+
+def test_runs_table_rows_whatever_the_order_of_columns():
+    """The columns a configuration's or an info's keys found first are reused (and appended when they follow
+    each other): every row still holds each value under its own name, whatever order the keys come in, when a
+    hyperparameter or metric first appears after others, nested or not finite."""
+    configs = [{"x": 0.5, "kind": "a"}, {"kind": "b", "x": 0.25}, {"x": 0.75, "kind": "c", "depth": 3},
+               {"x": float("nan"), "kind": "a"}, {}, {"depth": 1, "x": 0.1, "kind": "a"}]
+    infos = [{"acc": 0.9, "n": 1}, {"n": 2, "acc": 0.8}, {"acc": float("inf"), "n": 3, "f1": 0.5}, None,
+             {"acc": 0.7, "n": {"deep": 4}}, {"acc": 0.6, "n": 5}, 7.5, {}]
+    table = RunsTable()
+    expected = {}
+    for k in range(24):
+        cid = (0, 0, k)
+        config, info = configs[k % len(configs)], infos[k % len(infos)]
+        table.add_config(cid, config, {})
+        row = table.add_run(cid, 1.0, {"started": 1.0, "finished": 2.0}, {"loss": 0.1 * k, "info": info}, None,
+                            {"worker": "w", "attempt": 1, "status": "ok"})
+        assert row is table.rows[-1]
+        cells = {name: (None if isinstance(v, float) and not math.isfinite(v) else v) for name, v in config.items()}
+        cells.update({name: (None if isinstance(v, float) and not math.isfinite(v) else v)
+                      for name, v in flatten_info(info).items()})
+        expected[cid] = cells
+    names = {name for name, _ in table.columns}
+    for cid, cells in expected.items():
+        row = table.row(cid, 1.0)
+        assert {name: row.get(name) for name in names - {n for n, _ in FIXED_COLUMNS}} == {
+            name: cells.get(name) for name in names - {n for n, _ in FIXED_COLUMNS}}, cid
+        assert row["loss"] == pytest.approx(0.1 * cid[2]) and row["duration"] == 1.0
+
+
+def test_runs_table_sorts_mixed_cells_as_one_key_does():
+    """Sorted by groups (numbers, config ids, text), each with a plain key: the order of one sort on
+    ``(group, value)``, ties in journal order, descending too, empty cells last."""
+
+    def one_key(value):
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return (0, value)
+        return (1, tuple(value)) if isinstance(value, list) else (2, str(value))
+
+    table = RunsTable()
+    cells = [0.5, 2, None, "b", True, 0.5, "a", -1.0, None, 7, "a", False, 0.5, "10"]
+    for k, cell in enumerate(cells):
+        table.add_config((0, 0, k), {"x": cell, "y": k % 3}, {})
+        table.add_run((0, 0, k), 1.0, {"started": float(k % 4), "finished": 5.0},
+                      {"loss": [0.3, float("nan"), 0.1, None][k % 4], "info": {"m": cell}}, None, {})
+    for sort in ("x", "info.m", "y", "loss", "config_id", "status", "duration", "nothing"):
+        for descending in (False, True):
+            answer = table.query(sort=sort, descending=descending, size=None)
+            column = answer["columns"].index(sort) if sort in answer["columns"] else None
+            values = [table.row((0, 0, k), 1.0).get(sort) for k in range(len(cells))]
+            if column is None:
+                expected = list(range(len(cells)))
+            else:
+                present = sorted((k for k in range(len(cells)) if values[k] is not None),
+                                 key=lambda k: one_key(values[k]), reverse=descending)
+                expected = present + [k for k in range(len(cells)) if values[k] is None]
+            assert [row[0][2] for row in answer["rows"]] == expected, (sort, descending)
+
+
+def test_live_run_result_built_on_first_use_follows_updates(tmp_path):
+    """The Result is built only when asked for (the figures): after updates, in parts or not, it is the Result of
+    everything read, equal to the journal read at once."""
+    directory = str(tmp_path / "j")
+    live = LiveRun(directory)
+    with Journal(directory) as journal:
+        for k in range(6):
+            write(journal, k, loss=None if k == 4 else k / 10)
+        journal.flush()
+        live.update(max_bytes=200)  # a part
+        while not live.at_end:
+            live.update(max_bytes=200)
+        assert live.result() == logged_results_to_HBS_result(directory)
+        write(journal, 6)
+        write(journal, 2, loss=0.01)  # the same configuration and budget again: the later result wins
+        journal.event("dispatch", config_id=[9, 9, 9], budget=1.0, worker="w")
+        journal.flush()
+        live.update()
+        live.update()
+        result = live.result()
+        assert result == logged_results_to_HBS_result(directory)
+        assert [r.loss for r in result.get_runs_by_id((0, 0, 2))] == [0.01] and len(result.get_all_runs()) == 7
+        assert live.result() is result  # the same version: built once
 
 
 def test_to_dataframe_exports_info_metrics(tmp_path):
@@ -252,7 +336,7 @@ def test_live_run_reads_reports_as_they_come(tmp_path):
         assert live.update() and live.version == version + 1  # one new line read, nothing else
         assert live.status().latest_reports[((0, 0, 3), 9.0)]["step"] == 3.0
         assert len(live.result().get_reports()) == 9
-        rows = {tuple(row[0]): row for row in live.table.rows}
+        rows = {tuple(row[0]): row for _, row in live.table.changed_since(0)}
         assert rows[(0, 0, 1)][:4] == [[0, 0, 1], 3.0, 1.2, "stopped"]
     finally:
         journal.close()

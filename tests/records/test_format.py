@@ -257,3 +257,42 @@ def test_line_tail_reads_the_same_with_and_without_orjson(tmp_path, monkeypatch)
     assert repr(with_default) == repr(with_json)  # repr: NaN != NaN
     assert [n for n, _ in with_json] == [1, 2, 4, 5]
     assert with_json[1][1][3]["info"]["big"] == 123456789012345678901234567890
+
+
+@pytest.mark.parametrize("lines", [
+    [b'{"a": 1}', b'{"b": 2}\r', b'[1, 2]'],  # the usual lines (one with a CR before its newline): one array
+    [b'{"a": 1}', b'1, 2', b'{"b": 2}'],  # a line of two values: as many values as lines no more
+    [b'{"a": 1}', b' \t', b'{"b": 2}', b''],  # blank lines: skipped, the line numbers kept
+])
+def test_line_tail_parses_a_batch_as_each_line_alone(tmp_path, lines):
+    """With orjson, a part is parsed as one array (its newlines made commas); any line that is not one JSON value
+    sends it to the line-by-line reading, so the values and line numbers are those of each line parsed alone."""
+    path = tmp_path / "events.json"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    expected = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            expected.append((number, json.loads(line)))
+        except ValueError:
+            pass
+    assert format_module.LineTail(str(path)).read() == expected
+
+
+def test_paused_gc_long_lived_moves_what_was_built_to_the_oldest_generation():
+    """long_lived=True: what was built during the pause goes to the collector's oldest generation at once (not
+    walked by the young collections first); someone else's gc.freeze() is left as it is."""
+    import gc
+
+    with format_module.paused_gc(long_lived=True):
+        built = [[k] for k in range(100)]
+    assert gc.isenabled()
+    oldest = {id(obj) for obj in gc.get_objects(generation=2)}
+    assert all(id(item) in oldest for item in built)
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with format_module.paused_gc(long_lived=True):
+            more = [[k] for k in range(100)]
+        assert gc.get_freeze_count() == frozen and more  # nothing unfrozen
+    finally:
+        gc.unfreeze()

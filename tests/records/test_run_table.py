@@ -12,7 +12,7 @@ import pytest
 
 from bandster.records.datum import Datum
 from bandster.records.result import Result, logged_results_to_HBS_result
-from bandster.records.run_table import RunTableBuilder
+from bandster.records.run_table import DeferredRunTableBuilder, RunTableBuilder
 
 OK = {"worker": "w0", "attempt": 1, "status": "ok"}
 
@@ -91,6 +91,47 @@ def test_equal_plain_dicts_are_stored_once_floats_never_shared():
     assert table.config_infos[0] is table.config_infos[1] is table.config_infos[2]
     assert table.config_infos[3] == {"model_based_pick": 0} and type(table.config_infos[3]["model_based_pick"]) is int
     assert len(table.extras_values) == 2 and table.extras.tolist() == [0, 0, 0, 1]
+
+
+def test_deferred_builder_replays_into_the_same_table():
+    """DeferredRunTableBuilder records the calls (the usual result as its loss and info) and replays them in
+    order, in parts too: the same indices and the same table as the builder fed directly, unusual results,
+    failures, replaced configurations and runs included."""
+    calls = [
+        ("config", (0, 0, 0), {"x": 1}, {"model_based_pick": True}),
+        ("run", (0, 0, 0), 1.0, stamps(100.0), {"loss": 0.5, "info": {"acc": 0.9}}, None, OK),
+        ("config", (0, 0, 1), {"x": 2}, {}),
+        ("run", (0, 0, 1), 1.0, stamps(101.0), None, "Traceback: boom", {"worker": "w1", "attempt": 2,
+                                                                           "status": "failed"}),
+        ("run", (0, 0, 1), 3.0, {"odd": "stamp"}, {"loss": 1, "info": None, "more": [1]}, None, None),
+        ("config", (0, 0, 0), {"x": 3}, {}),  # replaced where it stands
+        ("run", (0, 0, 0), 1.0, stamps(102.0), {"loss": float("nan"), "info": None}, None, OK),  # the later wins
+        ("config", (1, 0, 0), {}, "N/A"),
+        ("run", (1, 0, 0), 9.0, stamps(103.0), {"info": "no loss"}, None, OK),
+    ]
+    direct, deferred = RunTableBuilder(), DeferredRunTableBuilder()
+    for position, call in enumerate(calls):
+        for builder in (direct, deferred):
+            if call[0] == "config":
+                index = builder.add_config(*call[1:])
+            else:
+                builder.add_run(builder.index_of(call[1]), *call[2:])
+        if call[0] == "config":
+            assert deferred.index_of(call[1]) == direct.index_of(call[1])
+        if position == 4:
+            assert deferred.pending == 5
+            deferred.built()  # a first replay: the rest is replayed by the next
+            assert deferred.pending == 0
+    assert index == direct.index_of((1, 0, 0))
+    one, other = direct.finish(time_ref=100.0), deferred.built().finish(time_ref=100.0)
+    assert len(one) == len(other) == 4  # (0, 0, 0) on budget 1 ran twice: one row
+    for row in range(len(one)):
+        assert repr((one.result_at(row), one.stamps_at(row), one.extras_at(row))) == repr(
+            (other.result_at(row), other.stamps_at(row), other.extras_at(row)))
+    assert one.config_ids == other.config_ids and one.configs == other.configs
+    assert one.exceptions == other.exceptions and one.config_infos == other.config_infos
+    with pytest.raises(ValueError, match="budget"):
+        deferred.add_run(0, "x", {}, None, None, None)
 
 
 def test_a_budget_must_be_a_number():
