@@ -35,7 +35,8 @@ Protocol
   its runs judged by the same incumbent rule here.
 * Also printed: the median final regret and the median at 50 % of B per optimizer, and one-sided Mann-Whitney
   p-values of BOHB against each other optimizer in both directions (``p(<)``: BOHB's final regrets are lower;
-  ``p(>)``: higher). ``--json PATH`` saves every seed's regrets at each fraction; ``--bohb-kwargs JSON`` passes
+  ``p(>)``: higher). ``--json PATH`` saves every seed's regrets at each fraction (and the reference
+  they are measured against, for sgd_digits the best error seen in that invocation); ``--bohb-kwargs JSON`` passes
   keywords to bandster's BOHB (e.g. ``'{"prior_weight": 3}'``).
 
     python benchmarks/quality.py [--seeds 10] [--iterations 40] [--problems counting_ones,hartmann6,...]
@@ -312,7 +313,7 @@ def main():
             print("|---" * (len(header) + 1) + "|")
             finals: dict[str, list[float]] = {}
             halves: dict[str, list[float]] = {}
-            saved[name] = {"seeds": seeds, "iterations": args.iterations, "regrets": {}}
+            saved[name] = {"seeds": seeds, "iterations": args.iterations, "reference": reference, "regrets": {}}
             for opt_name, runs in curves.items():
                 cells = []
                 saved[name]["regrets"][opt_name] = {}

@@ -16,7 +16,10 @@ from bandster.samplers._base import base_config_generator
 from bandster.samplers.kde.encoding import SpaceEncoding
 from bandster.samplers.kde.product_kde import BOUNDARIES, ProductKDE
 
-__all__ = ["BANDWIDTH_FLOORS", "BOHB", "MODEL_BUDGET_RULES"]
+__all__ = ["BANDWIDTH_FLOORS", "BOHB", "INACTIVE_RULES", "MODEL_BUDGET_RULES"]
+
+#: The values of ``inactive``: how inactive (conditional) values enter the densities (see :class:`BOHB`)
+INACTIVE_RULES = ("impute", "uniform", "within_branch")
 
 #: The values of ``bandwidth_floor``: the lower bound of the continuous bandwidths (see :class:`BOHB`)
 BANDWIDTH_FLOORS = ("fixed", "per_point")
@@ -186,6 +189,8 @@ class BOHB(base_config_generator):
         prior_weight: float = 0.0,
         boundary: str = "truncate",
         bandwidth_floor: str = "per_point",
+        inactive: str = "impute",
+        parent_prior_weight: float = 0.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(logger=kwargs.pop("logger", None))
@@ -211,6 +216,10 @@ class BOHB(base_config_generator):
             raise ValueError(f"prior_weight must be a finite number >= 0; got {prior_weight!r}")
         if boundary not in BOUNDARIES:
             raise ValueError(f"boundary must be one of {BOUNDARIES}; got {boundary!r}")
+        if inactive not in INACTIVE_RULES:
+            raise ValueError(f"inactive must be one of {INACTIVE_RULES}; got {inactive!r}")
+        if not (math.isfinite(parent_prior_weight) and parent_prior_weight >= 0):
+            raise ValueError(f"parent_prior_weight must be a finite number >= 0; got {parent_prior_weight!r}")
         if bandwidth_floor not in BANDWIDTH_FLOORS:
             raise ValueError(f"bandwidth_floor must be one of {BANDWIDTH_FLOORS}; got {bandwidth_floor!r}")
         if model_budget_rule not in MODEL_BUDGET_RULES:
@@ -243,6 +252,15 @@ class BOHB(base_config_generator):
             [t == "c" and name not in conditional for t, name in zip(self.encoding.var_types, names, strict=True)],
             dtype=bool,
         )
+        self.inactive = inactive
+        self.parent_prior_weight = float(parent_prior_weight)
+        # model columns of conditional hyperparameters, and of the discrete ones that are parents of a condition
+        self._conditional_columns = np.array([k for k, name in enumerate(names) if name in conditional], dtype=np.intp)
+        parents = {name for name, children in self.configspace.children_of.items() if children}
+        self._parent_columns = np.array(
+            [k for k, name in enumerate(names) if name in parents and self.encoding.var_types[k] != "c"], dtype=np.intp
+        )
+        self._all_parent_columns = np.array([k for k, name in enumerate(names) if name in parents], dtype=np.intp)
 
         self._observations: dict[float, _Observations] = {}
         self._models: dict[float, tuple[int, ProductKDE, ProductKDE]] = {}
@@ -392,18 +410,35 @@ class BOHB(base_config_generator):
         """The good and bad KDEs of model vectors sorted best first."""
         n = len(vectors)
         n_good, n_bad = self.split_sizes(n)
-        rng = np.random.default_rng([self._impute_key, n])
-        good = self.impute_conditional_data(vectors[:n_good], rng)
-        bad = self.impute_conditional_data(vectors[n_good : n_good + n_bad], rng)
         enc = self.encoding
+        if self._uses_inactive_kernels:  # inactive entries stay NaN: the KDE gives them the uniform kernel
+            good, bad = vectors[:n_good], vectors[n_good : n_good + n_bad]
+            # "within_branch" divides by the parents' marginal, so every column must be able to be left out
+            columns = np.arange(enc.dim) if self.inactive == "within_branch" else self._conditional_columns
+            extra: dict[str, Any] = {"inactive_columns": columns}
+        else:
+            rng = np.random.default_rng([self._impute_key, n])
+            good = self.impute_conditional_data(vectors[:n_good], rng)
+            bad = self.impute_conditional_data(vectors[n_good : n_good + n_bad], rng)
+            extra = {}
+        good_extra = dict(extra)
+        if self.parent_prior_weight > 0 and len(self._parent_columns):
+            weights = np.zeros(enc.dim)
+            weights[self._parent_columns] = self.parent_prior_weight
+            good_extra["level_prior_weights"] = weights
 
-        def kde(rows: np.ndarray, prior_weight: float) -> ProductKDE:
+        def kde(rows: np.ndarray, prior_weight: float, more: dict[str, Any]) -> ProductKDE:
             floors, boundary = self.bandwidth_floors(len(rows)), self.boundary
             return ProductKDE(
-                rows, enc.var_types, enc.num_levels, min_bandwidth=floors, prior_weight=prior_weight, boundary=boundary
+                rows, enc.var_types, enc.num_levels, min_bandwidth=floors, prior_weight=prior_weight, boundary=boundary,
+                **more,
             )
 
-        return kde(good, self.prior_weight), kde(bad, 0.0)
+        return kde(good, self.prior_weight, good_extra), kde(bad, 0.0, extra)
+
+    @property
+    def _uses_inactive_kernels(self) -> bool:
+        return self.inactive != "impute" and len(self._conditional_columns) > 0
 
     def bandwidth_floors(self, n: int) -> np.ndarray:
         """The lower bound of each column's bandwidth in a KDE of ``n`` points (``bandwidth_floor``).
@@ -459,10 +494,17 @@ class BOHB(base_config_generator):
         good, bad = model
         enc = self.encoding
         candidates = enc.snap(good.sample(self.num_samples, self.rng, self.bandwidth_factor, categorical_resample=True))
+        full = enc.deactivate(enc.to_full(candidates))
+        if self._uses_inactive_kernels:  # a candidate is scored on its active hyperparameters only
+            candidates = enc.to_model(full)
         with np.errstate(invalid="ignore"):
             score = good.logpdf(candidates) - bad.logpdf(candidates)
+            if self._uses_inactive_kernels and self.inactive == "within_branch":
+                # l(x | parents) / g(x | parents): the branch a candidate is in does not count, only its place there
+                parents = np.full_like(candidates, np.nan)
+                parents[:, self._all_parent_columns] = candidates[:, self._all_parent_columns]
+                score -= good.logpdf(parents) - bad.logpdf(parents)
         score = np.where(np.isnan(score), -np.inf, score)
-        full = enc.deactivate(enc.to_full(candidates))
         allowed = ~enc.forbidden(full)
         for i in np.argsort(-score, kind="stable"):
             if not allowed[i]:

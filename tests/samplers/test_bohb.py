@@ -639,3 +639,102 @@ def test_reached_rule_ranks_configurations_by_the_budget_they_reached():
         full.tell({"x0": float(x)}, 3.0, 1.0 + (x - 0.8) ** 2)
     assert full.model_budget() == 1.0
     assert np.median([full.get_config(1.0)[0]["x0"] for _ in range(30)]) < 0.5
+
+
+def branch_space(seed: int = 0) -> ConfigurationSpace:
+    """A categorical ``branch`` whose level a activates x, and b activates y; z is unconditional."""
+    cs = ConfigurationSpace(seed=seed)
+    cs.add([Categorical("branch", ["a", "b"]), Float("x", (0.0, 1.0)), Float("y", (0.0, 1.0)), Float("z", (0.0, 1.0))])
+    cs.add([EqualsCondition(cs["x"], cs["branch"], "a"), EqualsCondition(cs["y"], cs["branch"], "b")])
+    return cs
+
+
+def feed_branches(cg: BOHB) -> None:
+    # 12 observations: the 5 best (the good set: d + 1 = 5 points) in branch a, the others alternate
+    for i in range(12):
+        branch = "a" if i < 5 or i % 2 else "b"
+        key = "x" if branch == "a" else "y"
+        cg.tell({"branch": branch, key: 0.1 + 0.07 * i, "z": 0.5}, 1.0, float(i))
+
+
+def test_parent_prior_weight_mixes_the_uniform_into_the_parents_column_of_the_good_density():
+    cs = branch_space()
+    cg = BOHB(cs, parent_prior_weight=1.0, inactive="uniform", seed=0)
+    feed_branches(cg)
+    names = [cg.encoding.names[i] for i in cg.encoding.model_columns]
+    b, x, y, z = (names.index(n) for n in ("branch", "x", "y", "z"))
+    good, bad = cg.get_model(1.0)
+    assert len(good) == 5 and good.level_prior_weights.tolist() == [1.0 if j == b else 0.0 for j in range(4)]
+    assert bad.level_prior_weights.tolist() == [0.0] * 4
+    # every good point is in branch a (λ = min_bandwidth) and at z = 0.5 (h = the floor 1 / (4 (5 + 1))):
+    # l(branch = b, z = 0.5) = (5 λ + 1 / 2) / (5 + 1) times the Gaussian's peak
+    query = np.full((2, 4), np.nan)
+    query[:, b], query[:, z] = [0, 1], 0.5  # level indices of a and b
+    peak = 1.0 / (0.25 / 6 * np.sqrt(2.0 * np.pi))
+    assert good.bandwidths[z] == pytest.approx(0.25 / 6)
+    assert good.pdf(query).tolist() == pytest.approx([(5 * (1 - 1e-3) + 0.5) / 6 * peak, (5 * 1e-3 + 0.5) / 6 * peak])
+    # without the weight, the model's l(branch = b) is λ = 1e-3 itself
+    cg0 = BOHB(cs, inactive="uniform", seed=0)
+    feed_branches(cg0)
+    assert cg0.get_model(1.0)[0].pdf(query).tolist() == pytest.approx([(1 - 1e-3) * peak, 1e-3 * peak])
+
+
+def test_inactive_uniform_scores_a_branch_on_its_own_points_only():
+    cs = branch_space()
+    cg = BOHB(cs, inactive="uniform", seed=0)
+    feed_branches(cg)
+    names = [cg.encoding.names[i] for i in cg.encoding.model_columns]
+    b, y, z = (names.index(n) for n in ("branch", "y", "z"))
+    good, bad = cg.get_model(1.0)
+    assert np.isnan(good.data).any()  # inactive values are not imputed
+    # no good point has y active: the good density of branch b does not depend on y (uniform kernels)
+    query = np.full((3, 4), np.nan)
+    query[:, b], query[:, z], query[:, y] = 1, 0.5, [0.1, 0.5, 0.9]
+    assert np.ptp(good.logpdf(query)) == pytest.approx(0.0, abs=1e-12)
+    # ... while the bad density follows its branch-b points, at y = 0.1 + 0.07 i for i = 6, 8, 10
+    assert bad.pdf(query[[0]])[0] < bad.pdf(query[[1]])[0]
+    # imputed (the default), the good points carry prior draws for y, and l varies with y
+    cg_imp = BOHB(cs, seed=0)
+    feed_branches(cg_imp)
+    good_imp, _ = cg_imp.get_model(1.0)
+    assert not np.isnan(good_imp.data).any()
+    filled = np.where(np.isnan(query), 0.5, query)
+    assert np.ptp(good_imp.logpdf(filled)) > 0.1
+    # proposals are valid configurations
+    for _ in range(30):
+        config, _ = cg.get_config(1.0)
+        assert ("x" in config) == (config["branch"] == "a") and ("y" in config) == (config["branch"] == "b")
+
+
+def test_decoy_settings_change_nothing_on_spaces_without_conditions():
+    unconditional = ConfigurationSpace(seed=0)
+    unconditional.add([Float("x", (0.0, 1.0)), Integer("n", (1, 9)), Categorical("kind", ["a", "b", "c"]),
+                       OrdinalHyperparameter("size", ["s", "m", "l"])])
+    for cs in (unconditional, floats(3)):
+        runs = []
+        for kwargs in ({}, {"inactive": "uniform", "parent_prior_weight": 3.0}):
+            cg = BOHB(cs, seed=5, **kwargs)
+            configs = []
+            for i in range(60):
+                config, info = cg.get_config(1.0)
+                configs.append((config, info["model_based_pick"]))
+                cg.tell(config, 1.0, float(np.sin(7.0 * i) + sum(v for v in config.values() if isinstance(v, float))))
+            runs.append(configs)
+        assert runs[0] == runs[1] and sum(model for _, model in runs[0]) > 10
+    # on a conditional space they do change the proposals
+    runs = []
+    for kwargs in ({}, {"inactive": "uniform", "parent_prior_weight": 3.0}):
+        cg = BOHB(branch_space(), seed=5, **kwargs)
+        feed_branches(cg)
+        runs.append([cg.get_config(1.0)[0] for _ in range(20)])
+    assert runs[0] != runs[1]
+
+
+def test_decoy_settings_are_validated():
+    cs = branch_space()
+    with pytest.raises(ValueError, match="inactive"):
+        BOHB(cs, inactive="drop")
+    with pytest.raises(ValueError, match="parent_prior_weight"):
+        BOHB(cs, parent_prior_weight=-1.0)
+    with pytest.raises(ValueError, match="parent_prior_weight"):
+        BOHB(cs, parent_prior_weight=math.inf)

@@ -391,3 +391,85 @@ def test_per_column_min_bandwidth():
 def test_unknown_boundary_is_rejected():
     with pytest.raises(ValueError, match="boundary must be one of"):
         ProductKDE([[0.5]], "c", boundary="wrap")
+
+
+def test_inactive_columns_by_hand():
+    # columns: a two-level categorical (λ = 0.2) and a continuous one (h = 0.1), inactive in the second point
+    kde = ProductKDE([[0, 0.5], [1, np.nan]], "uc", num_levels=[2, 0], bandwidths=[0.2, 0.1], inactive_columns=[1])
+    gauss = 1.0 / (0.1 * np.sqrt(2.0 * np.pi)) / (stats.norm.cdf(5.0) - stats.norm.cdf(-5.0))
+    # point 1: 0.8 x the truncated Gaussian at its centre; point 2 (inactive in x): 0.2 x the uniform density 1
+    assert kde.pdf([[0, 0.5]])[0] == pytest.approx((0.8 * gauss + 0.2 * 1.0) / 2)
+    assert kde.pdf([[1, 0.9]])[0] == pytest.approx((0.2 * gauss * np.exp(-0.5 * 16) + 0.8) / 2)
+    # a query with x inactive: the marginal of the categorical column
+    assert kde.pdf([[0, np.nan], [1, np.nan]]).tolist() == pytest.approx([0.5, 0.5])
+    # outside the support, and NaN in a column not named inactive, still give density 0
+    assert kde.pdf([[0, 1.5], [np.nan, 0.5]]).tolist() == [0.0, 0.0]
+    with pytest.raises(ValueError, match="inactive_columns"):
+        ProductKDE([[0, np.nan]], "uc", num_levels=[2, 0])
+    with pytest.raises(ValueError, match="inactive_columns"):
+        ProductKDE([[0, 0.5]], "uc", num_levels=[2, 0], inactive_columns=[2])
+
+
+def test_inactive_discrete_column_by_hand_and_marginal_integrates_to_one():
+    # a 3-level categorical inactive in the first point: that point's kernel there is 1/3 per level
+    kde = ProductKDE([[0.2, np.nan], [0.7, 2]], "cu", num_levels=[0, 3], bandwidths=[0.1, 0.3], inactive_columns=[1])
+    k = stats.truncnorm.pdf
+    for level in range(3):
+        expected = (k(0.3, -2.0, 8.0, 0.2, 0.1) / 3 + k(0.3, -7.0, 3.0, 0.7, 0.1) * (0.7 if level == 2 else 0.15)) / 2
+        assert kde.pdf([[0.3, level]])[0] == pytest.approx(expected)
+    grid = np.linspace(0.0, 1.0, 4001)
+    total = sum(np.trapezoid(kde.pdf(np.column_stack([grid, np.full_like(grid, lv)])), grid) for lv in range(3))
+    assert total == pytest.approx(1.0, abs=1e-4)
+
+
+def test_bandwidth_of_a_column_with_inactive_entries_uses_its_active_entries():
+    data = np.array([[0.1, 0.0], [np.nan, 0.5], [0.3, 1.0]])
+    bw = normal_reference_bandwidths(data, "cc", [0, 0])
+    assert bw[0] == pytest.approx(1.06 * 0.1 * 2 ** (-1 / 6))  # std of 0.1 and 0.3, n = 2, q = 2
+    assert bw[1] == pytest.approx(1.06 * np.std([0.0, 0.5, 1.0]) * 3 ** (-1 / 6))
+    # a column with no active entry gets its floor
+    assert normal_reference_bandwidths(np.array([[np.nan, 0.2], [np.nan, 0.4]]), "cc", [0, 0], 0.01)[0] == 0.01
+
+
+def test_samples_around_an_inactive_entry_are_the_uniform_draws():
+    # x inactive in the only point: its draws are the generator's uniform numbers themselves; the level is kept
+    # with probability 1 - λ = 0.4 (Aitchison-Aitken, λ = 0.6, 3 levels)
+    kde = ProductKDE([[np.nan, 1]], "cu", num_levels=[0, 3], bandwidths=[0.1, 0.6], inactive_columns=[0, 1])
+    x = kde.sample(4000, np.random.default_rng(0), bandwidth_factor=1)
+    rng = np.random.default_rng(0)
+    rng.integers(1, size=4000)
+    assert np.array_equal(x[:, 0], rng.random((4000, 1))[:, 0])
+    assert set(np.unique(x[:, 1])) == {0.0, 1.0, 2.0} and np.mean(x[:, 1] == 1) == pytest.approx(0.4, abs=0.03)
+    # a level column inactive in the only point: uniform levels
+    levels = ProductKDE([[0.5, np.nan]], "cu", num_levels=[0, 3], inactive_columns=[1]).sample(6000, rng)[:, 1]
+    assert np.bincount(levels.astype(int), minlength=3) / 6000 == pytest.approx([1 / 3] * 3, abs=0.03)
+
+
+def test_level_prior_weights_by_hand():
+    # three points at level 0 of a 3-level categorical, λ = 0.3: the kernel is 0.7 / 0.15 / 0.15; prior weight 1
+    kde = ProductKDE([[0], [0], [0]], "u", num_levels=[3], bandwidths=[0.3], level_prior_weights=[1.0])
+    other = (0.45 + 1 / 3) / 4
+    assert kde.pdf([[0], [1], [2]]).tolist() == pytest.approx([(2.1 + 1 / 3) / 4, other, other])
+    # sampling draws from the same mixture (here without categorical_resample: the kernel table itself)
+    x = kde.sample(20000, np.random.default_rng(1))
+    assert np.mean(x[:, 0] == 0) == pytest.approx((2.1 + 1 / 3) / 4, abs=0.01)
+    # the weight counts the column's active points only
+    sparse = ProductKDE([[0, 0.5], [np.nan, 0.5]], "uc", num_levels=[3, 0], bandwidths=[0.3, 0.1],
+                        inactive_columns=[0, 1], level_prior_weights=[1.0, 0.0])
+    assert sparse.pdf([[1, np.nan]])[0] == pytest.approx(((0.15 + 1 / 3) / 2 + 1 / 3) / 2)
+    with pytest.raises(ValueError, match="discrete"):
+        ProductKDE([[0.5]], "c", level_prior_weights=[1.0])
+    with pytest.raises(ValueError, match="level_prior_weights"):
+        ProductKDE([[0]], "u", num_levels=[2], level_prior_weights=[-1.0])
+
+
+def test_no_inactive_entries_and_zero_weights_change_nothing():
+    rng = np.random.default_rng(3)
+    data = np.column_stack([rng.random(30), rng.integers(3, size=30), rng.random(30)])
+    plain = ProductKDE(data, "cuc", num_levels=[0, 3, 0])
+    named = ProductKDE(data, "cuc", num_levels=[0, 3, 0], inactive_columns=[1, 2], level_prior_weights=[0, 0, 0])
+    query = np.column_stack([rng.random(50), rng.integers(3, size=50), rng.random(50)])
+    assert np.array_equal(plain.bandwidths, named.bandwidths)
+    assert np.allclose(plain.logpdf(query), named.logpdf(query), rtol=1e-12, atol=1e-12)
+    draws = [kde.sample(40, np.random.default_rng(4), 3.0) for kde in (plain, named)]
+    assert np.array_equal(draws[0], draws[1])

@@ -86,7 +86,9 @@ def normal_reference_bandwidths(
     Parameters
     ----------
     data : numpy.ndarray, shape (n, q)
-        Training data without NaN; discrete columns hold level indices.
+        Training data; discrete columns hold level indices. NaN marks a missing (inactive) entry: a column with
+        NaN gets the rule applied to its other entries alone (their number as ``n``; see :class:`ProductKDE`'s
+        ``inactive_columns``).
     var_types : sequence of str
         ``'c'``, ``'u'`` or ``'o'`` per column.
     num_levels : sequence of int
@@ -108,6 +110,9 @@ def normal_reference_bandwidths(
     n, q = data.shape
     if n == 0:
         return np.broadcast_to(np.asarray(min_bandwidth, dtype=float), (q,)).copy()
+    missing = np.isnan(data)
+    if missing.any():
+        return _bandwidths_with_missing(data, missing, var_types, num_levels, min_bandwidth)
     shrink = NORMAL_REFERENCE_FACTOR * n ** (-1.0 / (4 + q))
     spread = data.std(axis=0)
     for j, t in enumerate(var_types):
@@ -115,3 +120,26 @@ def normal_reference_bandwidths(
             spread[j] = categorical_spread(data[:, j], num_levels[j])
     bw = np.maximum(shrink * spread, np.asarray(min_bandwidth, dtype=float))
     return np.minimum(bw, max_bandwidths(var_types, num_levels))
+
+
+def _bandwidths_with_missing(
+    data: np.ndarray, missing: np.ndarray, var_types: Sequence[str], num_levels: Sequence[int], min_bandwidth: float
+) -> np.ndarray:
+    """The rule per column on its non-NaN entries: ``n`` is the number of those entries, ``q`` all columns.
+
+    A column with no entry gets its floor (clipped to the kernel's range); columns without NaN get exactly what
+    :func:`normal_reference_bandwidths` gives them.
+    """
+    n, q = data.shape
+    floors = np.broadcast_to(np.asarray(min_bandwidth, dtype=float), (q,))
+    bw = normal_reference_bandwidths(np.where(missing, 0.0, data), var_types, num_levels, floors)
+    top = max_bandwidths(var_types, num_levels)
+    for j in np.flatnonzero(missing.any(axis=0)):
+        values = data[~missing[:, j], j]
+        if values.size == 0:
+            bw[j] = min(floors[j], top[j])
+            continue
+        spread = categorical_spread(values, num_levels[j]) if var_types[j] == "u" else float(values.std())
+        shrink = NORMAL_REFERENCE_FACTOR * values.size ** (-1.0 / (4 + q))
+        bw[j] = min(max(shrink * spread, floors[j]), top[j])
+    return bw

@@ -97,6 +97,20 @@ class ProductKDE:
         density (TPE's prior): ``p(x) = (n KDE(x) + w u(x)) / (n + w)`` with ``u`` 1 on [0, 1] per
         continuous column and ``1 / c`` per level of a discrete one; :meth:`sample` draws a row from ``u``
         with probability ``w / (n + w)``. Default 0: the plain KDE.
+    inactive_columns : sequence of int, optional
+        Columns in which ``data`` may hold NaN, meaning "inactive" (a conditional hyperparameter). In such a
+        column a point whose entry is NaN has the uniform density as its kernel (1 on [0, 1], ``1 / c`` per
+        level), so only the points where the column is active shape the density there; a *query* point whose
+        entry is NaN has that column left out (its kernel integrates to 1 over the column, so this is the
+        marginal density of the other columns; requires normalised kernels, i.e. ``renormalize=True`` and not
+        ``boundary="none"`` for an exact marginal). The bandwidth of such a column comes from its active
+        entries alone. :meth:`sample` draws a uniform value where the chosen point's entry is NaN. Default:
+        none (NaN anywhere is an error, as are queries with NaN, which get density 0).
+    level_prior_weights : sequence of float, optional
+        Per column, a weight ``w_j >= 0``, in points, of the uniform distribution mixed into that discrete
+        column's kernel: the column's marginal becomes ``(sum_i K(x_j, x_ij) + w_j / c) / (n_j + w_j)`` with
+        ``n_j`` the points active in the column (TPE's prior, for one column only); :meth:`sample` draws from
+        the same mixture. Only discrete columns may have a positive weight. Default: none.
 
     Attributes
     ----------
@@ -129,6 +143,8 @@ class ProductKDE:
         renormalize: bool = True,
         prior_weight: float = 0.0,
         boundary: str = "truncate",
+        inactive_columns: Sequence[int] | None = None,
+        level_prior_weights: Sequence[float] | None = None,
     ) -> None:
         data = np.array(data, dtype=float, ndmin=2)
         self.var_types = "".join(var_types)
@@ -140,15 +156,40 @@ class ProductKDE:
             )
         if set(self.var_types) - set("cuo"):
             raise ValueError(f"var_types must be made of 'c', 'u' and 'o'; got {self.var_types!r}")
-        if not np.isfinite(data).all():
-            raise ValueError("ProductKDE data contains NaN or inf: impute inactive values first")
+        sparse = np.zeros(q, dtype=bool)
+        if inactive_columns is not None:
+            columns = np.asarray(list(inactive_columns), dtype=np.intp).reshape(-1)
+            if ((columns < 0) | (columns >= q)).any():
+                raise ValueError(f"inactive_columns must be column indices in [0, {q - 1}]; got {columns.tolist()}")
+            sparse[columns] = True
+        if np.isinf(data).any() or np.isnan(data[:, ~sparse]).any():
+            raise ValueError(
+                "ProductKDE data contains NaN or inf: impute inactive values first, or name their columns in"
+                " inactive_columns"
+            )
         levels = np.zeros(q, dtype=np.intp) if num_levels is None else np.asarray(num_levels, dtype=np.intp)
         if levels.shape != (q,):
             raise ValueError(f"num_levels needs one entry per column ({q}); got {num_levels!r}")
         self._cont = np.flatnonzero(np.array([t == "c" for t in self.var_types], dtype=bool))
         self._disc = np.flatnonzero(np.array([t != "c" for t in self.var_types], dtype=bool))
+        # inactive-able columns are evaluated one by one (_add_sparse_log_kernel), the others in one matrix product
+        self._sparse = np.flatnonzero(sparse)
+        dense = np.ones(q, dtype=bool)
+        dense[self._sparse] = False
+        self._dense_cont = self._cont[dense[self._cont]]
+        self._dense_disc = self._disc[dense[self._disc]]
+        self._sparse_mask = sparse
+        self._active = ~np.isnan(data)
+        weights = np.zeros(q) if level_prior_weights is None else np.asarray(level_prior_weights, dtype=float)
+        if weights.shape != (q,) or not (np.isfinite(weights) & (weights >= 0)).all():
+            raise ValueError(f"level_prior_weights needs one finite weight >= 0 per column ({q}); got {weights!r}")
+        if (weights[self._cont] > 0).any():
+            raise ValueError("level_prior_weights may be positive only on discrete columns ('u' or 'o')")
+        self.level_prior_weights = weights
         for j in self._disc:
-            col = data[:, j]
+            col = data[self._active[:, j], j]
+            if col.size == 0:
+                continue
             if levels[j] < 1 or (col != np.round(col)).any() or col.min() < 0 or col.max() > levels[j] - 1:
                 raise ValueError(
                     f"column {j} ({self.var_types[j]!r}) needs integer levels in [0, {levels[j] - 1}]"
@@ -156,7 +197,7 @@ class ProductKDE:
                 )
         if renormalize and len(self._cont):
             cont = data[:, self._cont]
-            if cont.min() < 0.0 or cont.max() > 1.0:
+            if np.nanmin(cont, initial=0.0) < 0.0 or np.nanmax(cont, initial=1.0) > 1.0:
                 raise ValueError("continuous columns must lie in [0, 1] (ConfigSpace's vector form)")
         if not (np.isfinite(prior_weight) and prior_weight >= 0):
             raise ValueError(f"prior_weight must be a finite number >= 0; got {prior_weight!r}")
@@ -183,32 +224,58 @@ class ProductKDE:
 
     # ------------------------------------------------------------------ fit
     def _tables(self, bandwidths: np.ndarray, normalized: bool) -> list[np.ndarray]:
+        """The kernel table of every discrete column, mixed with the uniform by ``level_prior_weights``."""
         tables = []
         for j in self._disc:
             c = int(self.num_levels[j])
             if self.var_types[j] == "u":
-                tables.append(aitchison_aitken_table(bandwidths[j], c))
+                table = aitchison_aitken_table(bandwidths[j], c)
             else:
-                tables.append(wang_ryzin_table(bandwidths[j], c, renormalize=normalized))
+                table = wang_ryzin_table(bandwidths[j], c, renormalize=normalized)
+            w = float(self.level_prior_weights[j])
+            if w > 0:
+                n_j = float(self._active[:, j].sum())
+                table = (n_j * table + w / c) / (n_j + w)
+            tables.append(table)
         return tables
+
+    def _continuous_log_normalizers(self, columns: np.ndarray) -> np.ndarray:
+        """Per point and column: ``-log h - log sqrt(2 pi) - log(mass on [0, 1])``, shape ``(n, len(columns))``."""
+        h = self.bandwidths[columns]
+        out = np.broadcast_to(-np.log(h) - LOG_SQRT_2PI, (self.data.shape[0], len(h))).copy()
+        centers = np.where(self._active[:, columns], self.data[:, columns], 0.5)
+        if self.boundary == "truncate":
+            out -= gaussian_log_mass(centers, h)
+        elif self.boundary == "reflect":
+            out -= reflection_log_mass(centers, h)
+        return out
 
     def _build_features(self) -> None:
         n = self.data.shape[0]
-        h = self.bandwidths[self._cont]
-        xc = self.data[:, self._cont] / h
+        h = self.bandwidths[self._dense_cont]
+        xc = self.data[:, self._dense_cont] / h
         const = -0.5 * np.einsum("ij,ij->i", xc, xc) - float(np.log(h).sum()) - len(h) * LOG_SQRT_2PI
         if self.boundary == "truncate" and len(h):
-            const -= gaussian_log_mass(self.data[:, self._cont], h).sum(axis=1)
+            const -= gaussian_log_mass(self.data[:, self._dense_cont], h).sum(axis=1)
         elif self.boundary == "reflect" and len(h):
-            const -= reflection_log_mass(self.data[:, self._cont], h).sum(axis=1)
+            const -= reflection_log_mass(self.data[:, self._dense_cont], h).sum(axis=1)
         blocks = [xc, np.ones((n, 1))]
         self._offsets = []
         offset = xc.shape[1] + 1
+        log_tables = {}
         for j, table in zip(self._disc, self._tables(self.bandwidths, self.renormalize), strict=True):
-            log_table = np.maximum(np.log(np.maximum(table, 0.0)), _LOG_TINY)
+            log_tables[j] = np.maximum(np.log(np.maximum(table, 0.0)), _LOG_TINY)
+        for j in self._dense_disc:
+            log_table = log_tables[j]
             blocks.append(log_table[:, self.data[:, j].astype(np.intp)].T)
             self._offsets.append(offset)
-            offset += table.shape[0]
+            offset += log_table.shape[0]
+        # inactive-able columns: the discrete ones' log tables, the continuous ones' per-point log normalisers
+        self._sparse_log_tables = {int(j): log_tables[j] for j in self._sparse if self.var_types[j] != "c"}
+        sparse_cont = np.array([j for j in self._sparse if self.var_types[j] == "c"], dtype=np.intp)
+        self._sparse_log_norm = dict(
+            zip(sparse_cont.tolist(), self._continuous_log_normalizers(sparse_cont).T, strict=True)
+        )
         blocks.append(const[:, None])
         self._train_features = np.ascontiguousarray(np.hstack(blocks).T)  # (K, n)
         self._num_features = offset + 1
@@ -236,20 +303,21 @@ class ProductKDE:
         if x.shape[1] != len(self.var_types):
             raise ValueError(f"points need {len(self.var_types)} columns; got shape {x.shape}")
         m = x.shape[0]
-        outside = ~np.isfinite(x).all(axis=1)
-        if outside.any():
+        query_missing = np.isnan(x) & self._sparse_mask  # marginalised entries of inactive-able columns
+        outside = ~(np.isfinite(x) | query_missing).all(axis=1)
+        if outside.any() or query_missing.any():
             x = np.where(np.isfinite(x), x, 0.0)
         feats = np.zeros((m, self._num_features))
-        dc = len(self._cont)
+        dc = len(self._dense_cont)
         if dc:
-            xc = x[:, self._cont]
+            xc = x[:, self._dense_cont]
             if self.renormalize:
                 outside |= ((xc < 0.0) | (xc > 1.0)).any(axis=1)
-            xc = xc / self.bandwidths[self._cont]
+            xc = xc / self.bandwidths[self._dense_cont]
             feats[:, :dc] = xc
             feats[:, dc] = -0.5 * np.einsum("ij,ij->i", xc, xc)
         rows = np.arange(m)
-        for j, offset in zip(self._disc, self._offsets, strict=True):
+        for j, offset in zip(self._dense_disc, self._offsets, strict=True):
             level = np.rint(x[:, j])
             bad = (level < 0) | (level > self.num_levels[j] - 1)
             outside |= bad
@@ -257,9 +325,11 @@ class ProductKDE:
         feats[:, -1] = 1.0
         log_k = _matmul_on_this_thread(feats, self._train_features)  # (m, n)
         if self.boundary == "reflect" and dc:
-            inside = np.clip(x[:, self._cont], 0.0, 1.0)
-            for k, j in enumerate(self._cont):
+            inside = np.clip(x[:, self._dense_cont], 0.0, 1.0)
+            for k, j in enumerate(self._dense_cont):
                 log_k += reflection_log_correction(inside[:, k], self.data[:, j], float(self.bandwidths[j]))
+        for j in self._sparse:
+            outside |= self._add_sparse_log_kernel(log_k, j, x[:, j], ~query_missing[:, j])
         top = log_k.max(axis=1)
         log_k -= top[:, None]
         # exp in float32 is ~2.5x faster; after subtracting the max the terms are in (0, 1] and the
@@ -268,9 +338,48 @@ class ProductKDE:
         np.exp(terms, out=terms)
         out = top + np.log(terms.sum(axis=1, dtype=np.float64)) - self._log_n
         if self.prior_weight > 0:
-            out = np.logaddexp(out + self._log_kde_share, self._log_prior_term)
+            prior = self._log_prior_term
+            if query_missing.any():  # the uniform's factors of marginalised discrete columns are left out too
+                log_c = np.log(np.maximum(self.num_levels, 1).astype(float))
+                prior = prior + (query_missing * np.where([t != "c" for t in self.var_types], log_c, 0.0)).sum(axis=1)
+            out = np.logaddexp(out + self._log_kde_share, prior)
         out[outside] = -np.inf
         return out
+
+    def _add_sparse_log_kernel(
+        self, log_k: np.ndarray, j: int, values: np.ndarray, query_active: np.ndarray
+    ) -> np.ndarray:
+        """Add column ``j``'s log kernel (an inactive-able column) to ``log_k`` (m, n), in place.
+
+        Rows whose query entry is marginalised (``query_active`` False) get nothing; training points inactive
+        in the column contribute the uniform density. Returns the mask of query rows outside the support.
+        """
+        active = self._active[:, j]
+        rows = np.flatnonzero(query_active)
+        outside = np.zeros(len(values), dtype=bool)
+        if not len(rows):
+            return outside
+        v = values[rows]
+        if self.var_types[j] == "c":
+            h = float(self.bandwidths[j])
+            if self.renormalize:
+                outside[rows] = (v < 0.0) | (v > 1.0)
+            centers = np.where(active, self.data[:, j], 0.5)
+            z = (v[:, None] - centers[None, :]) / h
+            term = -0.5 * z * z + self._sparse_log_norm[int(j)][None, :]
+            if self.boundary == "reflect":
+                term += reflection_log_correction(np.clip(v, 0.0, 1.0), centers, h)
+            term[:, ~active] = 0.0  # the uniform density on [0, 1]
+        else:
+            c = int(self.num_levels[j])
+            level = np.rint(v)
+            bad = (level < 0) | (level > c - 1)
+            outside[rows] = bad
+            centers = np.where(active, self.data[:, j], 0.0).astype(np.intp)
+            term = self._sparse_log_tables[int(j)][np.where(bad, 0, level).astype(np.intp)][:, centers]
+            term[:, ~active] = -float(np.log(c))
+        log_k[rows] += term
+        return outside
 
     def pdf(self, points: np.ndarray | Sequence) -> np.ndarray:
         """Density at each row of ``points``; see :meth:`logpdf`.
@@ -308,7 +417,8 @@ class ProductKDE:
     ) -> np.ndarray:
         """Draw ``n`` points around uniformly chosen training points, with widened bandwidths.
 
-        Each draw picks a training row, then perturbs each column with its kernel, bandwidth times
+        Each draw picks a training row, then perturbs each column with its kernel (a uniform value where the
+        row is inactive, see ``inactive_columns``), bandwidth times
         ``bandwidth_factor``: continuous columns from a normal truncated to [0, 1] (folded into [0, 1] with
         ``boundary="reflect"``); discrete columns
         from the kernel table, whose bandwidth is capped at the kernel's maximum. For an unordered
@@ -345,16 +455,27 @@ class ProductKDE:
         idx = rng.integers(self.data.shape[0], size=int(n))
         centers = self.data[idx]
         out = centers.copy()
+        inactive = ~self._active[idx] if len(self._sparse) else None  # centres' inactive entries: uniform draws
         if len(self._cont):
             scale = self.bandwidths[self._cont] * factor
             draw = sample_reflected_normal if self.boundary == "reflect" else sample_truncated_normal
-            out[:, self._cont] = draw(centers[:, self._cont], scale, rng.random((len(idx), len(self._cont))))
+            uniform = rng.random((len(idx), len(self._cont)))
+            if inactive is None:
+                out[:, self._cont] = draw(centers[:, self._cont], scale, uniform)
+            else:
+                missing = inactive[:, self._cont]
+                drawn = draw(np.where(missing, 0.5, centers[:, self._cont]), scale, uniform)
+                out[:, self._cont] = np.where(missing, uniform, drawn)
         if len(self._disc):
-            out[:, self._disc] = sample_from_tables(
-                centers[:, self._disc].astype(np.intp),
-                self._cdfs(factor, bool(categorical_resample)),
-                rng.random((len(idx), len(self._disc))),
-            )
+            uniform = rng.random((len(idx), len(self._disc)))
+            cdfs = self._cdfs(factor, bool(categorical_resample))
+            if inactive is None:
+                out[:, self._disc] = sample_from_tables(centers[:, self._disc].astype(np.intp), cdfs, uniform)
+            else:
+                missing = inactive[:, self._disc]
+                levels = np.where(missing, 0.0, centers[:, self._disc]).astype(np.intp)
+                drawn = sample_from_tables(levels, cdfs, uniform)
+                out[:, self._disc] = np.where(missing, np.floor(uniform * self.num_levels[self._disc]), drawn)
         if self.prior_weight > 0:
             from_prior = rng.random(len(idx)) < self.prior_weight / (self.data.shape[0] + self.prior_weight)
             k = int(from_prior.sum())
