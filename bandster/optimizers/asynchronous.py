@@ -337,7 +337,7 @@ class AsyncBOHB(AsyncBracketOptimizer):
     top_n_percent, num_samples, random_fraction, bandwidth_factor, min_bandwidth, prior_weight
         The model's settings, keyword arguments of :class:`bandster.samplers.bohb.BOHB` (declared there), with
         the same defaults as for :class:`~bandster.optimizers.BOHB`.
-    boundary, bandwidth_floor
+    boundary, bandwidth_floor, inactive, parent_prior_weight
         Also the model's (:class:`bandster.samplers.bohb.BOHB`), with BOHB's defaults.
     model_budget_rule : {"full_split", "enough", "reached"}
         Which budget's model proposes (above; default "full_split", and "reached" with ``type="stopping"``);

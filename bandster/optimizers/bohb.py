@@ -68,6 +68,13 @@ class BOHB(BracketOptimizer):
     bandwidth_floor : {"per_point", "fixed"}
         Lower bound of the continuous bandwidths: ``1 / (4 min(100, n + 1))`` for a density of n points
         (default), or ``min_bandwidth`` only, HpBandSter's (keyword of the model; measurements in docs/bohb.md).
+    inactive : {"impute", "uniform", "within_branch"}
+        How inactive (conditional) values enter the densities: imputed from the same set (default, HpBandSter's)
+        or as uniform kernels with candidates scored on their active hyperparameters (keyword of the model,
+        :class:`bandster.samplers.bohb.BOHB`; only spaces with conditions are affected).
+    parent_prior_weight : float
+        Weight of TPE's uniform prior in the good density of the categoricals that are parents of conditions only
+        (keyword of the model; default 0; only spaces with conditions are affected).
     seed : int, optional
         Seeds the model's own generator and a private copy of the config space: with one worker the same
         seed gives the same configurations and budgets in the same order.

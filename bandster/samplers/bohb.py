@@ -113,7 +113,13 @@ class BOHB(base_config_generator):
     Inactive (conditional) values are imputed, column by column, from a random row of the same set
     (good or bad) in which that hyperparameter is active, or from the prior if there is none. The
     imputation draws come from a generator seeded by ``(seed, N)``, so a refit is a deterministic function
-    of the seed and the data, however often or late it happens.
+    of the seed and the data, however often or late it happens. With ``inactive="uniform"`` they are not
+    imputed: a point's kernel in a column where it is inactive is the uniform density, and a candidate is
+    scored on its active hyperparameters only, so the values of a branch's hyperparameters are judged by the
+    points of that branch alone (``"within_branch"`` also divides out the densities of the parents' values).
+    ``parent_prior_weight`` mixes TPE's uniform prior into the good density of the discrete hyperparameters
+    that are parents of conditions only. Both options act only in spaces with conditions: elsewhere the model
+    is the same, run for run (measurements on the conditional Branin and ``sgd_digits``: docs/bohb.md).
 
     Models are refitted lazily, at the first proposal after new data arrived, so :meth:`new_result`
     costs microseconds and a proposal milliseconds even with thousands of observations.
@@ -149,6 +155,18 @@ class BOHB(base_config_generator):
     bandwidth_floor : {"per_point", "fixed"}
         ``"per_point"`` (default): continuous bandwidths of unconditional hyperparameters at least
         ``1 / (4 min(100, n + 1))`` (:meth:`bandwidth_floors`); ``"fixed"``: only ``min_bandwidth``, as HpBandSter.
+    inactive : {"impute", "uniform", "within_branch"}
+        How inactive (conditional) values enter the densities: ``"impute"`` (default) copies them from a
+        random point of the same set where they are active (HpBandSter's way, every column); ``"uniform"``:
+        such a point's kernel in that column is the uniform density and candidates are scored on their active
+        hyperparameters only (:class:`~bandster.samplers.kde.ProductKDE`'s ``inactive_columns``);
+        ``"within_branch"``: as ``"uniform"``, and the score is ``l(x | parents) / g(x | parents)``, the
+        parents' own densities divided out. No effect in spaces without conditions.
+    parent_prior_weight : float
+        Weight, in points, of a uniform prior mixed into the good density's kernel of every categorical or
+        ordinal hyperparameter that is the parent of a condition (``level_prior_weights`` of
+        :class:`~bandster.samplers.kde.ProductKDE`; TPE's prior for those columns alone), in the candidates'
+        sampling too. Default 0. No effect in spaces without conditions.
     seed : int, optional
         Seeds the private ConfigurationSpace copy and this object's ``numpy.random.Generator``: with
         the same seed and the same results fed back, the sequence of configurations is the same.
