@@ -107,7 +107,9 @@ class DaskBackend(Backend):
     queued_per_thread : int
         Tasks per worker thread that may wait in Dask beyond the running ones while jobs are short.
     prefetch_below : float
-        Seconds: jobs shorter than this count as short.
+        Seconds: jobs shorter than this count as short (default 1 s: a round trip through the Dask scheduler
+        takes milliseconds, and synchronous HyperBand's short stages then keep every worker busy; 0 turns
+        queueing off, so that an asynchronous scheduler's promotions never wait behind queued tasks).
     pending : int
         Tasks kept waiting in Dask beyond the ones the workers can run now. 0 (default) for a cluster of fixed
         size; for an adaptive cluster (``cluster.adapt(...)``), which grows only while tasks wait, the number of
@@ -140,7 +142,7 @@ class DaskBackend(Backend):
         resources: Mapping[str, float] | None = None,
         max_attempts: int = 3,
         queued_per_thread: int = 2,
-        prefetch_below: float = 0.05,
+        prefetch_below: float = 1.0,
         pending: int = 0,
     ) -> None:
         try:
