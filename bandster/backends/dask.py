@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections
 import itertools
 import logging
+import math
 import multiprocessing.connection
 import os
 import socket
@@ -159,6 +160,10 @@ class DaskBackend(Backend):
             raise ValueError(f"max_attempts must be an integer >= 1, got {max_attempts!r}")
         if isinstance(queued_per_thread, bool) or not isinstance(queued_per_thread, int) or queued_per_thread < 0:
             raise ValueError(f"queued_per_thread must be an integer >= 0, got {queued_per_thread!r}")
+        if (isinstance(prefetch_below, bool) or not isinstance(prefetch_below, int | float)
+                or not math.isfinite(prefetch_below) or prefetch_below < 0):
+            raise ValueError(f"prefetch_below must be a number of seconds >= 0 (0: never queue tasks ahead), "
+                             f"got {prefetch_below!r}")
         if isinstance(pending, bool) or not isinstance(pending, int) or pending < 0:
             raise ValueError(f"pending must be an integer >= 0, got {pending!r}")
         if resources is not None:

@@ -89,6 +89,19 @@ def make(client, tmp_path, run_id, no_thread_leak):
         opt.shutdown()
 
 
+@pytest.mark.parametrize("kwargs, message", [
+    ({"max_attempts": 0}, "max_attempts must be an integer >= 1"),
+    ({"queued_per_thread": -1}, "queued_per_thread must be an integer >= 0"),
+    ({"prefetch_below": -0.5}, "prefetch_below must be a number of seconds >= 0"),
+    ({"prefetch_below": float("nan")}, "prefetch_below must be a number of seconds >= 0"),
+    ({"pending": 1.5}, "pending must be an integer >= 0"),
+    ({"resources": {"GPU": 0}}, "resources must be a dict"),
+])
+def test_bad_arguments_name_the_problem(client, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        DaskBackend(client, dask_jobs.quadratic, **kwargs)
+
+
 def test_hyperband_runs_exactly_its_brackets_one_task_per_job(make, client):
     opt = make()
     assert opt.backend.n_workers == 4  # two workers with two threads, read from the scheduler
