@@ -68,6 +68,7 @@ except ImportError:  # pragma: no cover - depends on the installation
 __all__ = [
     "LineTail",
     "paused_gc",
+    "is_usual_result",
     "find_journals",
     "RUNS_DIRNAME",
     "CONFIGS_FILENAME",
@@ -738,6 +739,18 @@ def _read_extras(value: Any, problems: list[str]) -> dict | None:
 _RUN_STATUS_SET = frozenset(RUN_STATUSES)
 
 
+def is_usual_result(result: Any) -> bool:
+    """Whether ``result`` is bandster's usual result ``{"loss": float, "info": ...}`` (a few type tests; the
+    readers and run tables keep such a result as its loss and info).
+
+    Examples
+    --------
+    >>> is_usual_result({"loss": 0.5, "info": None}), is_usual_result({"loss": 1, "info": {}})
+    (True, False)
+    """
+    return type(result) is dict and len(result) == 2 and "info" in result and type(result.get("loss")) is float
+
+
 def _usual_result_line(entry: Any) -> tuple | None:
     """``(config_id, budget, stamps, result, exception, extras)`` of bandster's usual ``results.json`` line,
     checked with a few type tests and passed on as parsed: three finite float time stamps, a result
@@ -746,22 +759,21 @@ def _usual_result_line(entry: Any) -> tuple | None:
     if type(entry) is not list or len(entry) != 6:
         return None
     config_id, budget, stamps, result, exception, extras = entry
-    if (type(config_id) is not list or len(config_id) != 3 or type(budget) is not float or budget - budget != 0.0
+    if (type(budget) is not float or budget - budget != 0.0
             or type(stamps) is not dict or len(stamps) != 3 or type(extras) is not dict or len(extras) != 3):
         return None
-    a, b, c = config_id
+    config_id = _plain_config_id(config_id)
     submitted, started, finished = stamps.get("submitted"), stamps.get("started"), stamps.get("finished")
     worker, attempt, status = extras.get("worker"), extras.get("attempt"), extras.get("status")
-    if (type(a) is int and type(b) is int and type(c) is int
+    if (config_id is not None
             and type(submitted) is float and type(started) is float and type(finished) is float
             and submitted - submitted == 0.0 and started - started == 0.0 and finished - finished == 0.0
-            and (result is None or (type(result) is dict and len(result) == 2 and "info" in result
-                                    and type(result.get("loss")) is float))
+            and (result is None or is_usual_result(result))
             and (exception is None or type(exception) is str)
             and type(worker) is str and type(attempt) is int and attempt >= 1
             and type(status) is str and status in _RUN_STATUS_SET):
         extras["worker"], extras["status"] = sys.intern(worker), sys.intern(status)  # few values, on every line
-        return (a, b, c), budget, stamps, result, exception, extras
+        return config_id, budget, stamps, result, exception, extras
     return None
 
 

@@ -29,6 +29,7 @@ import numpy as np
 
 from bandster.core._convert import is_finite_loss
 from bandster.records.datum import Datum
+from bandster.records.format import is_usual_result
 
 __all__ = ["DeferredRunTableBuilder", "RunTable", "RunTableBuilder", "copy_dict"]
 
@@ -150,7 +151,7 @@ class RunTableBuilder:
             for column in self._stamps:
                 column.append(math.nan)
             self._other_stamps[row] = stamps
-        if type(result) is dict and len(result) == 2 and "info" in result and type(result.get("loss")) is float:
+        if is_usual_result(result):
             self._kind.append(_USUAL_RESULT)
             self._loss.append(result["loss"])
             self._info.append(result["info"])
@@ -289,7 +290,7 @@ class DeferredRunTableBuilder:
         """As :meth:`RunTableBuilder.add_run`: recorded (a budget that is not a number is refused at once)."""
         if type(budget) is not float and not _is_number(budget):
             raise ValueError(f"the budget of a run must be a number, not {budget!r}")
-        if type(result) is dict and len(result) == 2 and "info" in result and type(result.get("loss")) is float:
+        if is_usual_result(result):
             self._calls += (config, budget, stamps, result["loss"], result["info"], exception, extras)
         else:
             self._calls += (config, budget, stamps, _WHOLE_RESULT, result, exception, extras)
