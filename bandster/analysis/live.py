@@ -193,7 +193,7 @@ class RunsTable:
     def __init__(self) -> None:
         self.columns: list[tuple[str, str]] = list(FIXED_COLUMNS)
         self._position: dict[str, int] = {name: i for i, (name, _) in enumerate(self.columns)}
-        self.rows: list[list[Any]] = []
+        self.rows: list[tuple] = []
         self._row_of: dict[tuple, int] = {}
         self._configs: dict[tuple, tuple] = {}  # config id -> its cells after the fixed columns
         self._picks: dict[tuple, Any] = {}

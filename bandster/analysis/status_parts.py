@@ -528,10 +528,9 @@ class WorkerActivity:
         w.runs += sign
         if not run.ok:
             w.failed += sign
-        started, finished = run.started, run.finished
-        if started is not None and finished is not None:  # run.duration
-            duration = finished - started
-            w.busy += sign * (0.0 if duration < 0.0 else duration)
+        duration = run.duration
+        if duration is not None:
+            w.busy += sign * duration
 
     def add_run(self, run: RunRecord, key: tuple | None = None) -> None:
         """A run read (``key``: its ``(config_id, budget)`` when the caller has it, shared, not made again)."""
@@ -589,10 +588,9 @@ class RunTimes:
 
     def _count(self, run: RunRecord, sign: int) -> None:
         self.started_budget += sign * run.budget
-        started, finished = run.started, run.finished
-        if started is not None and finished is not None:  # run.duration
-            duration = finished - started
-            self.compute_time += sign * (0.0 if duration < 0.0 else duration)
+        duration = run.duration
+        if duration is not None:
+            self.compute_time += sign * duration
             self.timed_budget += sign * run.budget
 
     def add_run(self, run: RunRecord, key: tuple | None = None) -> None:
